@@ -1,0 +1,9 @@
+# outbox_set_warnings(target): the project's warning set; errors unless
+# OUTBOXD_WARNINGS_AS_ERRORS is off.
+function(outbox_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+    -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference -Wdouble-promotion
+    -Wformat=2 -Wimplicit-fallthrough -Wsuggest-override -Wmisleading-indentation
+    $<$<BOOL:${OUTBOXD_WARNINGS_AS_ERRORS}>:-Werror>)
+endfunction()

@@ -1,0 +1,32 @@
+# outbox_add_plugin(NAME <name> KIND <storage|transport> SOURCES <files...> [LIBRARIES <libs...>])
+#
+# Builds outbox-<kind>-<name>.so: a MODULE library that sees only the SDK, hides every symbol but
+# the two ABI entry points, and keeps the symbols of the static libraries it links private
+# (-Wl,--exclude-libs,ALL), so two plugins never collide inside one process.
+function(outbox_add_plugin)
+  cmake_parse_arguments(P "" "NAME;KIND;OUTPUT_DIR" "SOURCES;LIBRARIES" ${ARGN})
+  if(NOT P_NAME OR NOT P_KIND OR NOT P_SOURCES)
+    message(FATAL_ERROR "outbox_add_plugin needs NAME, KIND and SOURCES")
+  endif()
+  if(NOT P_KIND MATCHES "^(storage|transport)$")
+    message(FATAL_ERROR "outbox_add_plugin: KIND must be storage or transport, got '${P_KIND}'")
+  endif()
+  if(NOT P_OUTPUT_DIR)
+    set(P_OUTPUT_DIR "${OUTBOXD_PLUGIN_OUTPUT_DIR}")
+  endif()
+  set(target outbox-${P_KIND}-${P_NAME})
+  add_library(${target} MODULE ${P_SOURCES})
+  target_link_libraries(${target} PRIVATE outbox::sdk ${P_LIBRARIES})
+  set_target_properties(${target} PROPERTIES
+    PREFIX ""
+    OUTPUT_NAME ${target}
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY "${P_OUTPUT_DIR}")
+  target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL -Wl,--no-undefined)
+  if(COMMAND outbox_set_warnings)
+    outbox_set_warnings(${target})
+  endif()
+  set(OUTBOX_PLUGIN_TARGET ${target} PARENT_SCOPE)
+endfunction()

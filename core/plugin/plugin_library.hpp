@@ -1,0 +1,63 @@
+// One plugin shared library, loaded and handshaken (DESIGN.md §3).
+#pragma once
+
+#include <outbox/plugin_abi.h>
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace boost::dll {
+class shared_library;
+}
+
+namespace outbox::core {
+
+// Refusal to load a plugin; what() is one line naming the file, what was expected and found.
+class PluginError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string_view kind_name(outbox_plugin_kind kind) noexcept;
+
+// A loaded plugin library whose manifest passed the handshake and whose init succeeded.
+// Objects created from its vtables must be destroyed before the library: hold the shared_ptr
+// for as long as any of them, or any string or callback from it, lives.
+// Thread-safety: immutable after load(); the host API it hands out is thread-safe.
+class PluginLibrary {
+ public:
+  // Loads `file` for a slot of `expected` kind: dlopen (RTLD_NOW | RTLD_LOCAL), the handshake
+  // (manifest symbol, struct size, ABI major and minor, kind, name), then outbox_plugin_init.
+  // Throws PluginError.
+  static std::shared_ptr<PluginLibrary> load(const std::filesystem::path& file,
+                                             outbox_plugin_kind expected);
+  ~PluginLibrary();
+  PluginLibrary(const PluginLibrary&) = delete;
+  PluginLibrary& operator=(const PluginLibrary&) = delete;
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+  const outbox_manifest& manifest() const noexcept { return *manifest_; }
+  std::string_view name() const noexcept { return manifest_->name; }
+  outbox_plugin_kind kind() const noexcept { return manifest_->kind; }
+  // The field descriptor at index i (the manifest's stride is respected).
+  const outbox_config_field& field(size_t i) const noexcept;
+
+  // Non-null for a storage plugin.
+  const outbox_storage_vtable* storage() const noexcept;
+  // Non-null for a transport plugin.
+  const outbox_transport_vtable* transport() const noexcept;
+
+ private:
+  PluginLibrary() = default;
+  std::filesystem::path path_;
+  std::unique_ptr<boost::dll::shared_library> lib_;
+  const outbox_manifest* manifest_ = nullptr;
+  const void* vtable_ = nullptr;
+  std::unique_ptr<outbox_host_api> host_;
+  std::string log_prefix_;
+};
+
+}  // namespace outbox::core
