@@ -70,10 +70,9 @@ struct PluginInfo {
 // ---- config field descriptors (constexpr, so a plugin's manifest is static data) -------------
 
 struct Field : outbox_config_field {
-  constexpr Field(outbox_field_type type, const char* name, const char* description,
-                  const char* default_value = nullptr, const char* const* enum_values = nullptr)
-      : outbox_config_field{sizeof(outbox_config_field), type, 0, name, description, default_value,
-                            enum_values, 0.0, 0.0} {}
+  constexpr Field(outbox_field_type field_type, const char* field_name, const char* text,
+                  const char* def = nullptr, const char* const* values = nullptr)
+      : outbox_config_field{sizeof(outbox_config_field), field_type, 0, field_name, text, def, values, 0.0, 0.0} {}
   constexpr Field required() const { return with_flags(OUTBOX_FIELD_REQUIRED); }
   constexpr Field secret() const { return with_flags(OUTBOX_FIELD_SECRET); }
   constexpr Field at_least(double value) const {

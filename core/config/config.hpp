@@ -1,0 +1,66 @@
+// The typed, validated configuration of one outboxd process.
+#pragma once
+
+#include "core/config/value.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace outbox::core {
+
+using std::chrono::milliseconds;
+
+enum class PermanentErrorMode { dead_letter, halt };
+
+struct RetryPolicy {
+  uint32_t max_attempts = 12;
+  milliseconds initial_backoff{500};
+  milliseconds max_backoff{300000};
+  double jitter = 0.2;
+};
+
+struct RelayConfig {
+  uint32_t batch_size = 500;
+  uint32_t max_in_flight = 20000;
+  milliseconds lease{30000};
+  milliseconds poll_interval{1000};
+  milliseconds drain_timeout{10000};
+  RetryPolicy retry;
+  PermanentErrorMode on_permanent_error = PermanentErrorMode::dead_letter;
+};
+
+// A storage or transport block: the plugin it names and its validated keys.
+struct PluginBlock {
+  std::string instance;  // transports[].name, or "storage"
+  std::string type;      // the plugin's name
+  std::string path;      // where in the config: "storage", "transports[events]"
+  Value block;           // the whole validated block, plugin keys included
+};
+
+struct RouteConfig {
+  std::string match;  // glob on event_type
+  std::string transport;
+  std::string destination;  // template: {event_type}, {partition_key}, {header.NAME}
+  SourceMark mark;
+};
+
+struct LogConfig {
+  std::string level = "info";
+  std::string format = "text";
+};
+
+struct Config {
+  std::filesystem::path file;
+  std::vector<std::filesystem::path> plugin_paths;
+  PluginBlock storage;
+  bool migrate = true;
+  std::vector<PluginBlock> transports;
+  RelayConfig relay;
+  std::vector<RouteConfig> routes;
+  LogConfig log;
+};
+
+}  // namespace outbox::core

@@ -1,0 +1,227 @@
+#include "core/config/config_loader.hpp"
+
+#include "core/config/abi_config.hpp"
+#include "core/config/core_schema.hpp"
+#include "core/config/suggest.hpp"
+#include "core/config/units.hpp"
+#include "core/config/validator.hpp"
+#include "core/engine/destination_template.hpp"
+#include "core/plugin/host_api.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace outbox::core {
+namespace {
+
+std::vector<FieldSpec> with_plugin_fields(const std::vector<FieldSpec>& core, const PluginLibrary& plugin) {
+  std::vector<FieldSpec> fields = core;
+  for (size_t i = 0; i < plugin.manifest().field_count; ++i) fields.push_back(FieldSpec::from_abi(plugin.field(i)));
+  return fields;
+}
+
+const std::string& text_of(const Value& object, std::string_view key) {
+  static const std::string kEmpty;
+  const Value* v = object.get(key);
+  return v ? v->text : kEmpty;
+}
+
+int64_t integer_of(const Value& object, std::string_view key) {
+  const Value* v = object.get(key);
+  return v ? v->integer : 0;
+}
+
+// Builds the typed Config from a validated tree (only called when validation found nothing).
+void fill_typed(const Value& root, Config& c) {
+  const Value& relay = *root.get("relay");
+  c.relay.batch_size = static_cast<uint32_t>(integer_of(relay, "batch_size"));
+  c.relay.max_in_flight = static_cast<uint32_t>(integer_of(relay, "max_in_flight"));
+  c.relay.lease = milliseconds(integer_of(relay, "lease"));
+  c.relay.poll_interval = milliseconds(integer_of(relay, "poll_interval"));
+  c.relay.drain_timeout = milliseconds(integer_of(relay, "drain_timeout"));
+  const Value& retry = *relay.get("retry");
+  c.relay.retry.max_attempts = static_cast<uint32_t>(integer_of(retry, "max_attempts"));
+  c.relay.retry.initial_backoff = milliseconds(integer_of(retry, "initial_backoff"));
+  c.relay.retry.max_backoff = milliseconds(integer_of(retry, "max_backoff"));
+  c.relay.retry.jitter = retry.get("jitter")->number;
+  c.relay.on_permanent_error =
+      text_of(relay, "on_permanent_error") == "halt" ? PermanentErrorMode::halt : PermanentErrorMode::dead_letter;
+  c.migrate = text_of(*root.get("storage"), "migrate") != "off";
+  for (const Value& r : root.get("routes")->items)
+    c.routes.push_back({text_of(r, "match"), text_of(r, "transport"), text_of(r, "destination"), r.mark});
+  const Value& log = *root.get("log");
+  c.log = {text_of(log, "level"), text_of(log, "format")};
+}
+
+class Loader {
+ public:
+  Loader(const std::filesystem::path& file, const EnvLookup& env) : file_(file), validator_(env) {}
+
+  LoadedConfig load(const std::string& text) {
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      fail({{e.mark.line + 1, e.mark.column + 1}, "", "YAML syntax error: " + e.msg});
+    }
+    Value root = validator_.object(doc, core_schema(), "", {1, 1});
+    stop_if_issues();
+
+    LoadedConfig out;
+    out.config.file = file_;
+    out.config.plugin_paths = plugin_paths(root);
+    out.plugins = std::make_unique<PluginRegistry>(out.config.plugin_paths);
+    registry_ = out.plugins.get();
+
+    out.config.storage = plugin_block(doc["storage"], *root.get("storage"), OUTBOX_KIND_STORAGE, "storage",
+                                      storage_core_fields());
+    std::set<std::string> names;
+    const Value& transports = *root.get("transports");
+    for (size_t i = 0; i < transports.items.size(); ++i) {
+      const Value& t = transports.items[i];
+      std::string name = text_of(t, "name");
+      std::string path = "transports[" + name + "]";
+      if (!names.insert(name).second) validator_.report(t.get("name")->mark, path + ".name", "duplicate transport name");
+      out.config.transports.push_back(
+          plugin_block(doc["transports"][i], t, OUTBOX_KIND_TRANSPORT, path, transport_core_fields()));
+      out.config.transports.back().instance = name;
+    }
+    stop_if_issues();
+
+    fill_typed(root, out.config);
+    check_routes(out.config, names);
+    check_plugins(out.config);
+    stop_if_issues();
+    return out;
+  }
+
+ private:
+  std::vector<std::filesystem::path> plugin_paths(const Value& root) {
+    std::vector<std::filesystem::path> paths;
+    if (const Value* p = root.get("plugins")->get("paths"))
+      for (const Value& item : p->items) {
+        std::filesystem::path dir = item.text;
+        paths.push_back(dir.is_relative() ? file_.parent_path() / dir : dir);
+      }
+    if (paths.empty()) paths.push_back(default_plugin_dir());
+    return paths;
+  }
+
+  // Loads the plugin a block names and validates the block against the core keys plus the
+  // plugin's fields. A plugin that cannot be loaded is reported at the block's `type`.
+  PluginBlock plugin_block(const YAML::Node& node, const Value& core_view, outbox_plugin_kind kind,
+                           const std::string& path, const std::vector<FieldSpec>& core_fields) {
+    PluginBlock block{kind == OUTBOX_KIND_STORAGE ? "storage" : "", text_of(core_view, "type"), path, core_view};
+    const Value* type = core_view.get("type");
+    if (!type || type->text.empty()) return block;
+    try {
+      std::shared_ptr<PluginLibrary> plugin = registry_->load(kind, type->text);
+      block.block = validator_.object(node, with_plugin_fields(core_fields, *plugin), path, core_view.mark);
+    } catch (const PluginError& e) {
+      validator_.report(type->mark, path + ".type", e.what());
+    }
+    return block;
+  }
+
+  void check_routes(const Config& c, const std::set<std::string>& transports) {
+    std::vector<std::string> known(transports.begin(), transports.end());
+    for (size_t i = 0; i < c.routes.size(); ++i) {
+      const RouteConfig& r = c.routes[i];
+      std::string path = "routes[" + std::to_string(i) + "]";
+      if (!transports.count(r.transport)) {
+        std::string message = "no transport named '" + r.transport + "'";
+        if (auto hint = closest_match(r.transport, known)) message += "; did you mean '" + *hint + "'?";
+        validator_.report(r.mark, path + ".transport", message);
+      }
+      try {
+        DestinationTemplate::parse(r.destination);
+      } catch (const std::invalid_argument& e) {
+        validator_.report(r.mark, path + ".destination", e.what());
+      }
+    }
+  }
+
+  // Asks each plugin to check its block offline; reports at the key the plugin blames.
+  void check_plugins(const Config& c) {
+    auto report = [&](const PluginBlock& b, const outbox_error& err) {
+      const Value* at = err.key.empty() ? nullptr : b.block.get(err.key);
+      validator_.report(at ? at->mark : b.block.mark, b.path + (err.key.empty() ? "" : "." + err.key), err.message);
+    };
+    {
+      const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_STORAGE, c.storage.type);
+      AbiConfig view(c.storage, plugin);
+      outbox_error err;
+      if (plugin.storage()->check(view.get(), &err) != OUTBOX_OK) report(c.storage, err);
+    }
+    for (const PluginBlock& t : c.transports) {
+      const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_TRANSPORT, t.type);
+      AbiConfig view(t, plugin);
+      outbox_error err;
+      outbox_transport_info info{sizeof(outbox_transport_info), 0};
+      if (plugin.transport()->check(view.get(), &info, &err) != OUTBOX_OK) {
+        report(t, err);
+      } else if (info.delivery_timeout_ms >= c.relay.lease.count()) {
+        validator_.report(t.block.mark, t.path,
+                          "delivery timeout " + format_duration_ms(info.delivery_timeout_ms) +
+                              " is not shorter than relay.lease " + format_duration_ms(c.relay.lease.count()) +
+                              ": a message could still be in flight when its lease expires and another relay "
+                              "sends it again");
+      }
+    }
+  }
+
+  void stop_if_issues() {
+    if (!validator_.issues().empty()) throw_issues(validator_.issues());
+  }
+
+  [[noreturn]] void fail(ConfigIssue issue) { throw_issues({std::move(issue)}); }
+
+  [[noreturn]] void throw_issues(std::vector<ConfigIssue> issues) {
+    std::stable_sort(issues.begin(), issues.end(), [](const ConfigIssue& a, const ConfigIssue& b) {
+      return std::pair(a.mark.line, a.mark.column) < std::pair(b.mark.line, b.mark.column);
+    });
+    std::vector<std::string> lines;
+    for (const ConfigIssue& i : issues) {
+      std::string line = file_.string();
+      if (i.mark.line > 0) line += ":" + std::to_string(i.mark.line) + ":" + std::to_string(i.mark.column);
+      line += ": ";
+      if (!i.path.empty()) line += i.path + ": ";
+      lines.push_back(line + i.message);
+    }
+    throw ConfigError(std::move(lines));
+  }
+
+  std::filesystem::path file_;
+  Validator validator_;
+  PluginRegistry* registry_ = nullptr;
+};
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<std::string> lines) : std::runtime_error(join_lines(lines)), lines_(std::move(lines)) {}
+
+LoadedConfig load_config_text(const std::string& text, const std::filesystem::path& file, const EnvLookup& env) {
+  return Loader(file, env).load(text);
+}
+
+LoadedConfig load_config(const std::filesystem::path& file, const EnvLookup& env) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError({file.string() + ": cannot read the config file: " + std::strerror(errno)});
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return load_config_text(buffer.str(), file, env);
+}
+
+}  // namespace outbox::core

@@ -1,0 +1,42 @@
+// Reads a config file and turns it into a validated Config: YAML syntax, ${VAR} expansion, the
+// core keys, every plugin block against its plugin's field descriptors, the plugins' own offline
+// checks, and the cross-checks (routes name real transports, delivery timeouts fit the lease).
+// Never opens a connection.
+#pragma once
+
+#include "core/config/config.hpp"
+#include "core/config/env_expand.hpp"
+#include "core/plugin/plugin_registry.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace outbox::core {
+
+// Every problem found, one "file:line:column: key.path: message" line each.
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<std::string> lines);
+  const std::vector<std::string>& lines() const noexcept { return lines_; }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+struct LoadedConfig {
+  Config config;
+  // The plugins the config names, loaded and handshaken but not opened.
+  std::unique_ptr<PluginRegistry> plugins;
+};
+
+// Throws ConfigError.
+LoadedConfig load_config(const std::filesystem::path& file, const EnvLookup& env = process_env);
+// The same for text already in memory; `file` is only used in messages and to resolve
+// relative plugin paths.
+LoadedConfig load_config_text(const std::string& text, const std::filesystem::path& file,
+                              const EnvLookup& env = process_env);
+
+}  // namespace outbox::core

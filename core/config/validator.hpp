@@ -1,0 +1,48 @@
+// Validates YAML against FieldSpecs: expands ${VAR}, checks types, ranges, enums, required and
+// unknown keys, fills defaults. Collects every problem instead of stopping at the first.
+#pragma once
+
+#include "core/config/env_expand.hpp"
+#include "core/config/field_spec.hpp"
+#include "core/config/value.hpp"
+
+#include <string>
+#include <vector>
+
+namespace YAML {
+class Node;
+}
+
+namespace outbox::core {
+
+struct ConfigIssue {
+  SourceMark mark;
+  std::string path;  // dotted key path: relay.retry.max_attempts, transports[events].uri
+  std::string message;
+};
+
+SourceMark mark_of(const YAML::Node& node);
+
+class Validator {
+ public:
+  explicit Validator(EnvLookup env = process_env) : env_(std::move(env)) {}
+
+  // Validates `node` (a map; null or undefined counts as empty) as an object of `fields`.
+  // `where` is the mark reported for a missing required key.
+  Value object(const YAML::Node& node, const std::vector<FieldSpec>& fields, const std::string& path,
+               SourceMark where, bool extensible = false);
+  Value field(const YAML::Node& node, const FieldSpec& spec, const std::string& path);
+
+  void report(SourceMark mark, std::string path, std::string message);
+  const std::vector<ConfigIssue>& issues() const noexcept { return issues_; }
+
+ private:
+  Value scalar(const std::string& raw, const FieldSpec& spec, const std::string& path, SourceMark mark);
+  Value typed_scalar(std::string text, const FieldSpec& spec, const std::string& path, SourceMark mark);
+  void check_range(const Value& v, const FieldSpec& spec, const std::string& path, double amount);
+
+  EnvLookup env_;
+  std::vector<ConfigIssue> issues_;
+};
+
+}  // namespace outbox::core

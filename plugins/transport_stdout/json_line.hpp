@@ -1,0 +1,18 @@
+// Formats one message as a JSON line, without building a JSON document: the payload of a JSON
+// event is validated and copied as it is.
+#pragma once
+
+#include <outbox/plugin_abi.h>
+
+#include <string>
+#include <string_view>
+
+namespace outbox::plugins::stdout_transport {
+
+bool is_json_content_type(std::string_view content_type) noexcept;
+
+// Appends the line (with its trailing '\n') to `out`. Returns false, with the reason in `error`,
+// when the content type says JSON and the payload is not valid JSON.
+bool append_json_line(const outbox_message& message, std::string& out, std::string& error);
+
+}  // namespace outbox::plugins::stdout_transport

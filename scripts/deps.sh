@@ -1,0 +1,30 @@
+# Sourced by the scripts in this folder: installs the Debian 12 packages a step needs, only the
+# ones missing, without asking. Needs root (or sudo).
+
+outbox_build_packages=(
+  cmake ninja-build g++ ccache pkg-config
+  libboost-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
+  libsqlite3-dev
+)
+outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps)
+
+# ensure_packages PKG...: installs those of PKG that are not installed yet.
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "Installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build_preset NAME: configures and builds the CMake preset NAME.
+build_preset() {
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1"
+}

@@ -1,0 +1,136 @@
+// The whole config file: YAML syntax, plugin blocks validated against the plugins' own field
+// descriptors, cross-checks. Uses the stdout and sqlite plugins from the build tree.
+#include "core/config/config_loader.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+using namespace outbox::core;
+using ::testing::HasSubstr;
+
+namespace {
+
+const std::string kPlugins = std::string("plugins: { paths: [\"") + OUTBOXD_TEST_PLUGIN_DIR + "\"] }\n";
+
+const std::string kValid = kPlugins +
+                           "storage:\n"
+                           "  type: sqlite\n"
+                           "  path: /tmp/outboxd-config-test.db\n"
+                           "transports:\n"
+                           "  - name: console\n"
+                           "    type: stdout\n"
+                           "routes:\n"
+                           "  - match: \"*\"\n"
+                           "    transport: console\n";
+
+// Loads `text` and returns the error lines (empty when it is valid).
+std::vector<std::string> errors_of(const std::string& text) {
+  try {
+    load_config_text(text, "test.yaml");
+    return {};
+  } catch (const ConfigError& e) {
+    return e.lines();
+  }
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST(ConfigLoader, LoadsAValidConfigWithDefaults) {
+  LoadedConfig loaded = load_config_text(kValid, "test.yaml");
+  const Config& c = loaded.config;
+  EXPECT_EQ(c.storage.type, "sqlite");
+  ASSERT_EQ(c.transports.size(), 1u);
+  EXPECT_EQ(c.transports[0].instance, "console");
+  EXPECT_EQ(c.relay.batch_size, 500u);
+  EXPECT_EQ(c.relay.lease, std::chrono::seconds(30));
+  EXPECT_EQ(c.relay.retry.max_attempts, 12u);
+  EXPECT_DOUBLE_EQ(c.relay.retry.jitter, 0.2);
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0].destination, "{event_type}");
+  EXPECT_TRUE(c.migrate);
+}
+
+TEST(ConfigLoader, YamlSyntaxErrorNamesFileLineAndColumn) {
+  auto errors = errors_of(kPlugins + "storage:\n  type: [sqlite\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr("test.yaml:3:"));
+  EXPECT_THAT(errors[0], HasSubstr("YAML syntax error"));
+}
+
+TEST(ConfigLoader, TypoInANestedPluginKeySuggestsTheRightOne) {
+  auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mdoe: file\n"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "test.yaml:8:5: transports[console].mdoe: unknown key; did you mean 'mode'?");
+}
+
+TEST(ConfigLoader, PluginFieldValuesAreValidatedAgainstTheManifest) {
+  auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mode: pipe\n"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "test.yaml:8:11: transports[console].mode: 'pipe' is not one of stdout, file");
+}
+
+TEST(ConfigLoader, PluginOfflineCheckIsReportedAtTheKeyItBlames) {
+  auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mode: file\n"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "test.yaml:8:11: transports[console].path: mode: file needs a path");
+}
+
+TEST(ConfigLoader, UnknownPluginTypeIsReportedAtTheType) {
+  auto errors = errors_of(replace(kValid, "type: stdout", "type: carrier_pigeon"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr("test.yaml:7:11: transports[console].type: "));
+  EXPECT_THAT(errors[0], HasSubstr("outbox-transport-carrier_pigeon.so"));
+}
+
+TEST(ConfigLoader, MissingRequiredPluginKeyIsReportedAtTheBlock) {
+  auto errors = errors_of(replace(kValid, "  path: /tmp/outboxd-config-test.db\n", ""));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "test.yaml:3:3: storage.path: missing required key");
+}
+
+TEST(ConfigLoader, RouteToAnUnknownTransportSuggestsOne) {
+  auto errors = errors_of(replace(kValid, "transport: console", "transport: consle"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "test.yaml:9:5: routes[0].transport: no transport named 'consle'; did you mean 'console'?");
+}
+
+TEST(ConfigLoader, UnknownDestinationPlaceholderIsRefused) {
+  auto errors = errors_of(kValid + "    destination: \"orders.{type}\"\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr("routes[0].destination: unknown placeholder '{type}'"));
+}
+
+TEST(ConfigLoader, DuplicateTransportNamesAreRefused) {
+  auto errors = errors_of(replace(kValid, "routes:", "  - name: console\n    type: stdout\nroutes:"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "test.yaml:8:11: transports[console].name: duplicate transport name");
+}
+
+TEST(ConfigLoader, MissingTopLevelSectionIsReported) {
+  auto errors = errors_of(kPlugins + "storage: { type: sqlite, path: /tmp/x.db }\n");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "test.yaml:1:1: routes: missing required key");
+  EXPECT_EQ(errors[1], "test.yaml:1:1: transports: missing required key");
+}
+
+TEST(ConfigLoader, EveryProblemIsReportedInFileOrder) {
+  auto errors = errors_of(kValid + "log: { level: loud }\nrelay: { lease: 5 }\n");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_THAT(errors[0], HasSubstr("test.yaml:10:15: log.level: 'loud' is not one of"));
+  EXPECT_EQ(errors[1], "test.yaml:11:17: relay.lease: '5' is not a duration (a number with a unit: 500ms, 30s, 5m, 1h, 7d)");
+}
+
+TEST(ConfigLoader, UnreadableFileIsAClearError) {
+  try {
+    load_config("/nonexistent/outboxd.yaml");
+    FAIL() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("/nonexistent/outboxd.yaml: cannot read the config file"));
+  }
+}
