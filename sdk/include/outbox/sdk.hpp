@@ -251,6 +251,8 @@ class Completer {
   void operator()(uint64_t tag, outbox_status status, std::string_view error = {}) const noexcept {
     fn_(ctx_, tag, status, view(error));
   }
+  outbox_completion_fn function() const noexcept { return fn_; }
+  void* context() const noexcept { return ctx_; }
 
  private:
   outbox_completion_fn fn_;

@@ -1,0 +1,292 @@
+#include "core/engine/engine.hpp"
+
+#include "core/log.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace outbox::core {
+namespace {
+
+using sdk::sv;
+using Clock = std::chrono::steady_clock;
+
+// A message's tag names its claim and its place in it; batch_size is capped well below 2^20.
+constexpr int kIndexBits = 20;
+constexpr uint64_t tag_of(uint64_t claim, size_t index) { return claim << kIndexBits | index; }
+constexpr uint64_t claim_of(uint64_t tag) { return tag >> kIndexBits; }
+constexpr size_t index_of(uint64_t tag) { return static_cast<size_t>(tag & ((uint64_t{1} << kIndexBits) - 1)); }
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+const char* status_name(outbox_status status) {
+  switch (status) {
+    case OUTBOX_OK: return "OK";
+    case OUTBOX_RETRYABLE: return "RETRYABLE";
+    case OUTBOX_PERMANENT: return "PERMANENT";
+    default: return "INVALID_CONFIG";
+  }
+}
+
+std::vector<std::string> names_of(const std::vector<Engine::TransportSlot>& transports) {
+  std::vector<std::string> names;
+  for (const auto& t : transports) names.push_back(t.name);
+  return names;
+}
+
+}  // namespace
+
+Engine::Engine(const RelayConfig& relay, sdk::Storage& storage, std::vector<TransportSlot> transports,
+               const std::vector<RouteConfig>& routes, uint64_t seed)
+    : relay_(relay),
+      storage_(storage),
+      transports_(std::move(transports)),
+      router_(routes, names_of(transports_)),
+      backoff_(relay.retry, seed),
+      outgoing_(transports_.size()) {}
+
+Engine::~Engine() = default;
+
+void Engine::on_complete(void* ctx, uint64_t tag, outbox_status status, outbox_str error) noexcept {
+  auto* self = static_cast<Engine*>(ctx);
+  try {
+    std::lock_guard lock(self->mutex_);
+    self->completions_.push_back({tag, status, std::string(sv(error))});
+  } catch (...) {  // out of memory: the lease expires and the event is delivered again
+    return;
+  }
+  self->cv_.notify_one();
+}
+
+void Engine::stop() noexcept {
+  stop_ = true;
+  cv_.notify_all();
+  storage_.wake();
+}
+
+Engine::Outcome Engine::run() {
+  log::info("engine", fmt::format("relaying: batch_size {}, max_in_flight {}, lease {}ms", relay_.batch_size,
+                                  relay_.max_in_flight, relay_.lease.count()));
+  while (!stop_ && !halted_) {
+    apply_completions();
+    write_settlements();
+    size_t room = relay_.max_in_flight - std::min<size_t>(in_flight_, relay_.max_in_flight);
+    uint32_t want = static_cast<uint32_t>(std::min<size_t>(relay_.batch_size, room));
+    // Claim only a whole batch while others are in flight; a small claim costs as much as a big one.
+    if (want == 0 || (want < relay_.batch_size && in_flight_ > 0)) {
+      wait_for_completions(relay_.poll_interval);
+      continue;
+    }
+    size_t claimed = 0;
+    try {
+      claimed = claim_and_publish(want);
+      if (storage_failures_ > 0) log::info("engine", "storage is back; claiming again");
+      storage_failures_ = 0;
+    } catch (const std::exception& e) {
+      ++counters_.storage_errors;
+      if (storage_failures_++ == 0) log::warn("engine", std::string("claim failed, will retry: ") + e.what());
+      idle(std::min(relay_.poll_interval, milliseconds(100 << std::min(storage_failures_, 6))));
+      continue;
+    }
+    if (claimed == 0) {
+      if (in_flight_ > 0) wait_for_completions(relay_.poll_interval);
+      else idle(relay_.poll_interval);
+    }
+  }
+  drain();
+  log::info("engine", fmt::format("stopped: claimed {}, published {}, retried {}, dead {}, released {}, stale settles {}",
+                                  counters_.claimed.load(), counters_.published.load(), counters_.retried.load(),
+                                  counters_.dead.load(), counters_.released.load(), counters_.stale_settles.load()));
+  return halted_ ? Outcome::halted : Outcome::stopped;
+}
+
+size_t Engine::claim_and_publish(uint32_t max) {
+  auto claim = std::make_unique<Claim>();
+  EventBatch& batch = claim->events;
+  auto sink = [](void* ctx, const outbox_event* event) { static_cast<EventBatch*>(ctx)->add(*event); };
+  batch.token = storage_.claim(max, relay_.lease, sdk::EventSink(sink, &batch));
+  batch.seal();
+  size_t n = batch.size();
+  if (n == 0) return 0;
+  counters_.claimed += n;
+  in_flight_ += n;
+
+  // Destinations first: the buffer they are rendered into may move while it grows.
+  targets_.assign(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    const outbox_event& e = batch.events()[i];
+    if (auto target = router_.route(sv(e.event_type))) {
+      size_t begin = batch.destination_buffer().size();
+      target->destination->render(e, batch.destination_buffer());
+      batch.close_destination(i, begin);
+      targets_[i] = static_cast<int>(target->transport);
+    }
+  }
+  uint64_t id = next_claim_id_++;
+  for (size_t i = 0; i < n; ++i) {
+    const outbox_event& e = batch.events()[i];
+    if (targets_[i] < 0) {
+      apply(*claim, i, OUTBOX_PERMANENT, "no route matches event type '" + std::string(sv(e.event_type)) + "'");
+      continue;
+    }
+    outgoing_[static_cast<size_t>(targets_[i])].push_back(
+        {sizeof(outbox_message), tag_of(id, i), &e, sdk::view(batch.destination(i)), e.partition_key});
+  }
+  claims_.emplace(id, std::move(claim));
+  for (size_t t = 0; t < transports_.size(); ++t) {
+    if (outgoing_[t].empty()) continue;
+    try {
+      transports_[t].transport->publish(outgoing_[t], sdk::Completer(&Engine::on_complete, this));
+    } catch (const std::exception& e) {  // only an in-process transport can throw: plugins cannot
+      for (const outbox_message& m : outgoing_[t]) on_complete(this, m.tag, OUTBOX_RETRYABLE, sdk::view(e.what()));
+    }
+    outgoing_[t].clear();
+  }
+  return n;
+}
+
+void Engine::apply_completions() {
+  {
+    std::lock_guard lock(mutex_);
+    applying_.swap(completions_);
+  }
+  for (const Completion& c : applying_) {
+    auto it = claims_.find(claim_of(c.tag));
+    size_t index = index_of(c.tag);
+    if (it == claims_.end() || index >= it->second->events.size() || it->second->events.done[index]) {
+      ++counters_.ignored_completions;  // completed twice, or after its lease was released
+      continue;
+    }
+    apply(*it->second, index, c.status, c.error);
+  }
+  applying_.clear();
+}
+
+void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::string& error) {
+  EventBatch& batch = claim.events;
+  batch.done[index] = 1;
+  --batch.outstanding;
+  --in_flight_;
+  const outbox_event& e = batch.events()[index];
+  uint32_t attempts = e.attempts + 1;
+  auto describe = [&] {
+    return fmt::format("event {} ({}) attempt {}: {}: {}", sv(e.id), sv(e.event_type), attempts, status_name(status),
+                       error.empty() ? "no reason given" : error);
+  };
+  if (status == OUTBOX_OK) {
+    claim.settle.complete.push_back(e.handle);
+    ++counters_.published;
+  } else if (status == OUTBOX_RETRYABLE && !backoff_.exhausted(attempts)) {
+    claim.settle.retry.push_back({e.handle, now_ms() + backoff_.delay(attempts).count(), error});
+    ++counters_.retried;
+    if (log::enabled(log::Level::debug)) log::debug("engine", describe());
+  } else if (status != OUTBOX_RETRYABLE && relay_.on_permanent_error == PermanentErrorMode::halt) {
+    claim.settle.release.push_back(e.handle);
+    ++counters_.released;
+    halted_ = true;
+    log::error("engine", describe() + "; halting (on_permanent_error: halt)");
+  } else {
+    std::string reason = status == OUTBOX_RETRYABLE
+                             ? fmt::format("gave up after {} attempts: {}", attempts, error)
+                             : error;
+    claim.settle.bury.push_back({e.handle, 0, reason});
+    ++counters_.dead;
+    log::warn("engine", describe() + "; moved to the dead letters");
+  }
+}
+
+void Engine::write_settlements() {
+  for (auto it = claims_.begin(); it != claims_.end();) {
+    Claim& claim = *it->second;
+    if (!claim.settle.empty()) write_settlement(claim);
+    if (claim.events.outstanding == 0 && claim.settle.empty()) it = claims_.erase(it);
+    else ++it;
+  }
+}
+
+// Writes what was decided for one claim. A storage error keeps the decisions for the next
+// round; if the lease runs out first, the events are claimed again (delivered at least once).
+void Engine::write_settlement(Claim& claim) {
+  Settlement& s = claim.settle;
+  const std::string& token = claim.events.token;
+  auto failures = [](const std::vector<Failure>& items) {
+    std::vector<outbox_failure> out;
+    out.reserve(items.size());
+    for (const Failure& f : items) out.push_back({f.handle, f.not_before_ms, sdk::view(f.error)});
+    return out;
+  };
+  auto count_stale = [&](size_t asked, size_t applied) { counters_.stale_settles += asked - std::min(asked, applied); };
+  try {
+    if (!s.complete.empty()) {
+      count_stale(s.complete.size(), storage_.complete(token, s.complete));
+      s.complete.clear();
+    }
+    if (!s.retry.empty()) {
+      count_stale(s.retry.size(), storage_.retry(token, failures(s.retry)));
+      s.retry.clear();
+    }
+    if (!s.bury.empty()) {
+      count_stale(s.bury.size(), storage_.bury(token, failures(s.bury)));
+      s.bury.clear();
+    }
+    if (!s.release.empty()) {
+      count_stale(s.release.size(), storage_.release(token, s.release));
+      s.release.clear();
+    }
+  } catch (const std::exception& e) {
+    ++counters_.storage_errors;
+    log::warn("engine", std::string("settle failed, will retry: ") + e.what());
+  }
+}
+
+void Engine::wait_for_completions(milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, timeout, [&] { return !completions_.empty() || stop_; });
+}
+
+void Engine::idle(milliseconds timeout) {
+  try {
+    storage_.wait(timeout);
+  } catch (const std::exception& e) {
+    ++counters_.storage_errors;
+    log::debug("engine", std::string("wait failed: ") + e.what());
+    wait_for_completions(timeout);
+  }
+}
+
+void Engine::drain() {
+  auto deadline = Clock::now() + relay_.drain_timeout;
+  auto remaining = [&] {
+    return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+  };
+  while (in_flight_ > 0 && remaining().count() > 0) {
+    wait_for_completions(std::min(remaining(), milliseconds(50)));
+    apply_completions();
+    write_settlements();
+  }
+  if (in_flight_ > 0) {
+    for (auto& t : transports_) t.transport->flush(remaining());
+    apply_completions();
+  }
+  // Whatever is still out is given back at once, so another relay need not wait for the lease.
+  for (auto& [id, claim] : claims_) {
+    EventBatch& batch = claim->events;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch.done[i]) continue;
+      batch.done[i] = 1;
+      --batch.outstanding;
+      --in_flight_;
+      claim->settle.release.push_back(batch.events()[i].handle);
+      ++counters_.released;
+    }
+  }
+  write_settlements();
+  if (!claims_.empty())
+    log::warn("engine", fmt::format("{} claims could not be settled; their leases will expire", claims_.size()));
+}
+
+}  // namespace outbox::core

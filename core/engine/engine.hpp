@@ -1,0 +1,119 @@
+// The relay engine (DESIGN.md §2): claims batches under a lease, routes and publishes them
+// asynchronously with up to relay.max_in_flight messages outstanding, and settles each event
+// from its completion: complete, retry with backoff, or bury in the dead letters.
+//
+// Threads: run() owns the loop and makes every storage call except wake(); completions may
+// arrive on any thread and only enqueue. stop() may be called from any thread.
+// Lifetime: transports complete messages through this object, so close (destroy) them after
+// run() returns and before the engine is destroyed.
+#pragma once
+
+#include "core/config/config.hpp"
+#include "core/engine/backoff.hpp"
+#include "core/engine/event_batch.hpp"
+#include "core/engine/router.hpp"
+
+#include <outbox/sdk.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace outbox::core {
+
+struct EngineCounters {
+  std::atomic<uint64_t> claimed{0};
+  std::atomic<uint64_t> published{0};
+  std::atomic<uint64_t> retried{0};
+  std::atomic<uint64_t> dead{0};
+  std::atomic<uint64_t> released{0};
+  std::atomic<uint64_t> stale_settles{0};         // settles the storage fenced off (lease lost)
+  std::atomic<uint64_t> ignored_completions{0};   // second or late completions of a message
+  std::atomic<uint64_t> storage_errors{0};
+};
+
+class Engine {
+ public:
+  struct TransportSlot {
+    std::string name;
+    sdk::Transport* transport;
+  };
+  enum class Outcome { stopped, halted };
+
+  Engine(const RelayConfig& relay, sdk::Storage& storage, std::vector<TransportSlot> transports,
+         const std::vector<RouteConfig>& routes, uint64_t seed = std::random_device{}());
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  ~Engine();
+
+  // Relays until stop() or, with on_permanent_error: halt, until a PERMANENT failure. Then
+  // stops claiming, lets in-flight messages finish within drain_timeout, settles them and
+  // releases the leases of the rest.
+  Outcome run();
+  void stop() noexcept;
+
+  const EngineCounters& counters() const noexcept { return counters_; }
+  size_t in_flight() const noexcept { return in_flight_; }
+
+ private:
+  struct Failure {
+    uint64_t handle;
+    int64_t not_before_ms;
+    std::string error;
+  };
+  // What has been decided for a claim's events and not yet written to storage.
+  struct Settlement {
+    std::vector<uint64_t> complete, release;
+    std::vector<Failure> retry, bury;
+    bool empty() const noexcept { return complete.empty() && release.empty() && retry.empty() && bury.empty(); }
+  };
+  struct Claim {
+    EventBatch events;
+    Settlement settle;
+  };
+  struct Completion {
+    uint64_t tag;
+    outbox_status status;
+    std::string error;
+  };
+
+  static void on_complete(void* ctx, uint64_t tag, outbox_status status, outbox_str error) noexcept;
+
+  size_t claim_and_publish(uint32_t max);
+  void apply_completions();
+  void apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
+  void write_settlements();
+  void write_settlement(Claim& claim);
+  void wait_for_completions(milliseconds timeout);
+  void idle(milliseconds timeout);
+  void drain();
+
+  RelayConfig relay_;
+  sdk::Storage& storage_;
+  std::vector<TransportSlot> transports_;
+  Router router_;
+  Backoff backoff_;
+
+  std::unordered_map<uint64_t, std::unique_ptr<Claim>> claims_;
+  uint64_t next_claim_id_ = 1;
+  size_t in_flight_ = 0;
+  bool halted_ = false;
+  int storage_failures_ = 0;  // consecutive; drives the pause after a storage error
+
+  std::mutex mutex_;  // guards completions_ and wakes the loop
+  std::condition_variable cv_;
+  std::vector<Completion> completions_;
+  std::vector<Completion> applying_;  // swapped with completions_ to apply outside the lock
+  std::atomic<bool> stop_{false};
+
+  std::vector<std::vector<outbox_message>> outgoing_;  // per transport, reused between batches
+  std::vector<int> targets_;                           // per event of a batch: transport or -1
+
+  EngineCounters counters_;
+};
+
+}  // namespace outbox::core

@@ -1,0 +1,151 @@
+#include "core/engine/plugin_objects.hpp"
+
+#include "core/config/abi_config.hpp"
+#include "core/plugin/host_api.hpp"
+#include "core/plugin/plugin_library.hpp"
+
+namespace outbox::core {
+namespace {
+
+using sdk::sv;
+
+// Runs one vtable call with a fresh error sink; a non-OK status becomes sdk::Error.
+template <class F>
+void call(std::string_view what, F&& f) {
+  outbox_error err;
+  outbox_status status = f(&err);
+  if (status != OUTBOX_OK)
+    throw sdk::Error(status, err.message.empty() ? std::string(what) + " failed" : err.message, err.key);
+}
+
+class PluginStorage final : public sdk::Storage {
+ public:
+  PluginStorage(std::shared_ptr<const PluginLibrary> plugin, outbox_storage* self)
+      : plugin_(std::move(plugin)), vt_(*plugin_->storage()), self_(self) {}
+  ~PluginStorage() override { vt_.close(self_); }
+  PluginStorage(const PluginStorage&) = delete;
+  PluginStorage& operator=(const PluginStorage&) = delete;
+
+  void migrate() override {
+    call("migrate", [&](outbox_error* e) { return vt_.migrate(self_, e); });
+  }
+  std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override {
+    outbox_str token{};
+    auto forward = [](void* ctx, const outbox_event* event) { static_cast<const sdk::EventSink*>(ctx)->add(*event); };
+    call("claim", [&](outbox_error* e) {
+      return vt_.claim(self_, max, lease.count(), forward, const_cast<sdk::EventSink*>(&sink), &token, e);
+    });
+    return std::string(sv(token));
+  }
+  size_t complete(std::string_view token, std::span<const uint64_t> handles) override {
+    size_t applied = 0;
+    call("complete", [&](outbox_error* e) {
+      return vt_.complete(self_, sdk::view(token), handles.data(), handles.size(), &applied, e);
+    });
+    return applied;
+  }
+  size_t retry(std::string_view token, std::span<const outbox_failure> items) override {
+    size_t applied = 0;
+    call("retry",
+         [&](outbox_error* e) { return vt_.retry(self_, sdk::view(token), items.data(), items.size(), &applied, e); });
+    return applied;
+  }
+  size_t bury(std::string_view token, std::span<const outbox_failure> items) override {
+    size_t applied = 0;
+    call("bury",
+         [&](outbox_error* e) { return vt_.bury(self_, sdk::view(token), items.data(), items.size(), &applied, e); });
+    return applied;
+  }
+  size_t release(std::string_view token, std::span<const uint64_t> handles) override {
+    size_t applied = 0;
+    call("release", [&](outbox_error* e) {
+      return vt_.release(self_, sdk::view(token), handles.data(), handles.size(), &applied, e);
+    });
+    return applied;
+  }
+  void wait(std::chrono::milliseconds timeout) override {
+    call("wait", [&](outbox_error* e) { return vt_.wait(self_, timeout.count(), e); });
+  }
+  void wake() override { vt_.wake(self_); }
+  outbox_storage_stats stats() override {
+    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0};
+    call("stats", [&](outbox_error* e) { return vt_.stats(self_, &out, e); });
+    return out;
+  }
+  uint64_t purge(int64_t before_ms) override {
+    uint64_t count = 0;
+    call("purge", [&](outbox_error* e) { return vt_.purge(self_, before_ms, &count, e); });
+    return count;
+  }
+  void dead_list(uint32_t limit, uint64_t offset,
+                 const std::function<void(const outbox_dead_letter&)>& sink) override {
+    using Sink = std::function<void(const outbox_dead_letter&)>;
+    auto forward = [](void* ctx, const outbox_dead_letter* d) { (*static_cast<const Sink*>(ctx))(*d); };
+    call("dead list", [&](outbox_error* e) {
+      return vt_.dead_list(self_, limit, offset, forward, const_cast<Sink*>(&sink), e);
+    });
+  }
+  uint64_t dead_requeue(std::span<const outbox_str> ids) override {
+    uint64_t count = 0;
+    call("dead requeue", [&](outbox_error* e) { return vt_.dead_requeue(self_, ids.data(), ids.size(), &count, e); });
+    return count;
+  }
+  uint64_t dead_purge(std::span<const outbox_str> ids) override {
+    uint64_t count = 0;
+    call("dead purge", [&](outbox_error* e) { return vt_.dead_purge(self_, ids.data(), ids.size(), &count, e); });
+    return count;
+  }
+  void enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) override {
+    call("enqueue",
+         [&](outbox_error* e) { return vt_.enqueue(self_, events.data(), events.size(), statuses.data(), e); });
+  }
+
+ private:
+  std::shared_ptr<const PluginLibrary> plugin_;  // first member: outlives the object below
+  const outbox_storage_vtable& vt_;
+  outbox_storage* self_;
+};
+
+class PluginTransport final : public sdk::Transport {
+ public:
+  PluginTransport(std::shared_ptr<const PluginLibrary> plugin, outbox_transport* self)
+      : plugin_(std::move(plugin)), vt_(*plugin_->transport()), self_(self) {}
+  ~PluginTransport() override { vt_.close(self_); }
+  PluginTransport(const PluginTransport&) = delete;
+  PluginTransport& operator=(const PluginTransport&) = delete;
+
+  void publish(std::span<const outbox_message> messages, sdk::Completer done) override {
+    vt_.publish(self_, messages.data(), messages.size(), done.function(), done.context());
+  }
+  bool flush(std::chrono::milliseconds timeout) override {
+    outbox_error err;
+    return vt_.flush(self_, timeout.count(), &err) == OUTBOX_OK;
+  }
+  void health() override {
+    call("health", [&](outbox_error* e) { return vt_.health(self_, e); });
+  }
+
+ private:
+  std::shared_ptr<const PluginLibrary> plugin_;
+  const outbox_transport_vtable& vt_;
+  outbox_transport* self_;
+};
+
+}  // namespace
+
+std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> plugin, const PluginBlock& block) {
+  AbiConfig config(block, *plugin);
+  outbox_storage* self = nullptr;
+  call("open", [&](outbox_error* e) { return plugin->storage()->open(config.get(), &self, e); });
+  return std::make_unique<PluginStorage>(std::move(plugin), self);
+}
+
+std::unique_ptr<sdk::Transport> open_transport(std::shared_ptr<const PluginLibrary> plugin,
+                                               const PluginBlock& block) {
+  AbiConfig config(block, *plugin);
+  outbox_transport* self = nullptr;
+  call("open", [&](outbox_error* e) { return plugin->transport()->open(config.get(), &self, e); });
+  return std::make_unique<PluginTransport>(std::move(plugin), self);
+}
+
+}  // namespace outbox::core

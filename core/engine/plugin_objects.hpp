@@ -1,0 +1,22 @@
+// Opens storage and transport objects from loaded plugins and presents them as the SDK's
+// C++ interfaces, so the engine and the CLI work against sdk::Storage / sdk::Transport whether
+// the object lives in a plugin (through its C vtable) or is an in-process test double.
+#pragma once
+
+#include "core/config/config.hpp"
+
+#include <outbox/sdk.hpp>
+
+#include <memory>
+
+namespace outbox::core {
+
+class PluginLibrary;
+
+// Calls the plugin's open(); a failure throws sdk::Error with the plugin's status and reason.
+// The returned object keeps the library loaded and closes the plugin object when destroyed.
+std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> plugin, const PluginBlock& block);
+std::unique_ptr<sdk::Transport> open_transport(std::shared_ptr<const PluginLibrary> plugin,
+                                               const PluginBlock& block);
+
+}  // namespace outbox::core
