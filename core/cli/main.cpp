@@ -1,6 +1,7 @@
 // outboxd: the command line. Each subcommand lives in its own file; this one only parses.
 #include "core/cli/exit_codes.hpp"
 #include "core/cli/inspect_commands.hpp"
+#include "core/cli/run_command.hpp"
 
 #include <outbox/plugin_abi.h>
 
@@ -20,6 +21,9 @@ int main(int argc, char** argv) {
   std::filesystem::path config_file;
   std::vector<std::filesystem::path> plugin_dirs;
 
+  auto* run = app.add_subcommand("run", "Relay events until SIGTERM or SIGINT");
+  run->add_option("-c,--config", config_file, "Config file")->required();
+
   auto* check = app.add_subcommand("check", "Validate a config file offline (exit 78 when invalid)");
   check->add_option("-c,--config", config_file, "Config file")->required();
 
@@ -36,6 +40,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   try {
+    if (*run) return run_relay(config_file);
     if (*check) return run_check(config_file);
     if (*plugins) return run_plugins(plugin_dirs);
     if (*schema) return run_schema(plugin_dirs);

@@ -1,0 +1,98 @@
+#include "core/cli/run_command.hpp"
+
+#include "core/cli/exit_codes.hpp"
+#include "core/config/config_loader.hpp"
+#include "core/engine/engine.hpp"
+#include "core/engine/plugin_objects.hpp"
+#include "core/log.hpp"
+
+#include <fmt/core.h>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace outbox::core {
+namespace {
+
+// Turns SIGTERM and SIGINT into engine.stop() on a thread of its own. The signals are blocked
+// in every thread (they inherit the mask from here, so this must run before any plugin starts
+// a thread) and taken synchronously, so no work happens in a signal handler.
+class SignalStop {
+ public:
+  SignalStop() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  ~SignalStop() { stop_forwarding(); }
+  SignalStop(const SignalStop&) = delete;
+  SignalStop& operator=(const SignalStop&) = delete;
+
+  void stop_forwarding() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void forward_to(Engine& engine) {
+    thread_ = std::thread([this, &engine] {
+      timespec poll{0, 200'000'000};
+      while (!done_) {
+        int sig = sigtimedwait(&set_, nullptr, &poll);
+        if (sig > 0) {
+          log::info("outboxd", fmt::format("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+          engine.stop();
+        }
+      }
+    });
+  }
+
+ private:
+  sigset_t set_{};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+int run_relay(const std::filesystem::path& config_file) {
+  SignalStop signals;
+  LoadedConfig loaded;
+  try {
+    loaded = load_config(config_file);
+  } catch (const ConfigError& e) {
+    for (const auto& line : e.lines()) std::cerr << line << "\n";
+    return kExitConfig;
+  }
+  const Config& config = loaded.config;
+  log::setup(log::parse_level(config.log.level), config.log.format == "json");
+
+  std::unique_ptr<sdk::Storage> storage;
+  std::vector<std::unique_ptr<sdk::Transport>> transports;
+  std::vector<Engine::TransportSlot> slots;
+  try {
+    storage = open_storage(loaded.plugins->load(OUTBOX_KIND_STORAGE, config.storage.type), config.storage);
+    if (config.migrate) storage->migrate();
+    for (const PluginBlock& t : config.transports) {
+      transports.push_back(open_transport(loaded.plugins->load(OUTBOX_KIND_TRANSPORT, t.type), t));
+      slots.push_back({t.instance, transports.back().get()});
+    }
+  } catch (const sdk::Error& e) {
+    log::error("outboxd", fmt::format("cannot start: {}", e.what()));
+    return kExitUnavailable;
+  }
+
+  Engine::Outcome outcome;
+  {
+    Engine engine(config.relay, *storage, std::move(slots), config.routes);
+    signals.forward_to(engine);
+    outcome = engine.run();
+    signals.stop_forwarding();
+    // Transports complete their last messages into the engine when closed: close them first.
+    transports.clear();
+  }
+  return outcome == Engine::Outcome::halted ? kExitFailure : kExitOk;
+}
+
+}  // namespace outbox::core
