@@ -4,6 +4,7 @@
 #include <outbox/plugin_abi.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -21,7 +22,11 @@ class PluginError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// "storage", "transport", or "unknown".
 std::string_view kind_name(outbox_plugin_kind kind) noexcept;
+
+// [a-z0-9_]+: what a plugin may be called, and so safe to put into a file name.
+bool is_valid_plugin_name(std::string_view name) noexcept;
 
 // A loaded plugin library whose manifest passed the handshake and whose init succeeded.
 // Objects created from its vtables must be destroyed before the library: hold the shared_ptr
@@ -29,11 +34,17 @@ std::string_view kind_name(outbox_plugin_kind kind) noexcept;
 // Thread-safety: immutable after load(); the host API it hands out is thread-safe.
 class PluginLibrary {
  public:
+  // A caller's own handshake rule (e.g. the registry's "the name is not taken"), run on a manifest
+  // that passed the built-in checks and before outbox_plugin_init. Throws PluginError to refuse.
+  using ManifestCheck = std::function<void(const outbox_manifest&)>;
+
   // Loads `file` for a slot of `expected` kind: dlopen (RTLD_NOW | RTLD_LOCAL), the handshake
-  // (manifest symbol, struct size, ABI major and minor, kind, name), then outbox_plugin_init.
-  // Throws PluginError.
-  static std::shared_ptr<PluginLibrary> load(const std::filesystem::path& file,
-                                             outbox_plugin_kind expected);
+  // (manifest symbol, struct size, ABI major and minor, kind, name, then `accept`), then
+  // outbox_plugin_init, then the vtable (size, required functions). Throws PluginError.
+  // Load a file once per process (PluginRegistry does): a second load shares the first one's
+  // dlopen handle and would run the plugin's init again.
+  static std::shared_ptr<PluginLibrary> load(const std::filesystem::path& file, outbox_plugin_kind expected,
+                                             const ManifestCheck& accept = {});
   ~PluginLibrary();
   PluginLibrary(const PluginLibrary&) = delete;
   PluginLibrary& operator=(const PluginLibrary&) = delete;
@@ -53,11 +64,13 @@ class PluginLibrary {
  private:
   PluginLibrary() = default;
   std::filesystem::path path_;
-  std::unique_ptr<boost::dll::shared_library> lib_;
+  std::string log_component_;  // "plugin:<name>"; host_.ctx points here
+  outbox_host_api host_{};
   const outbox_manifest* manifest_ = nullptr;
   const void* vtable_ = nullptr;
-  std::unique_ptr<outbox_host_api> host_;
-  std::string log_prefix_;
+  // Declared last, so destroyed first: the plugin's static destructors run at unload and may
+  // still log through host_ and log_component_.
+  std::unique_ptr<boost::dll::shared_library> lib_;
 };
 
 }  // namespace outbox::core

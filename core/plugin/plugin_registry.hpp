@@ -33,8 +33,10 @@ class PluginRegistry {
   // another file. Throws PluginError.
   std::shared_ptr<PluginLibrary> load_file(const std::filesystem::path& file, outbox_plugin_kind kind);
 
-  // Loads every outbox-storage-*.so and outbox-transport-*.so in the directories; a file that
-  // cannot be loaded is reported in `errors` and skipped.
+  // Loads every outbox-storage-*.so and outbox-transport-*.so in the directories, in order and
+  // sorted by file name, as load() would; a file shadowed by one of the same name in an earlier
+  // directory is skipped. A file that cannot be loaded, or a directory that cannot be listed, is
+  // reported in `errors` (one line each) and skipped.
   std::vector<std::shared_ptr<PluginLibrary>> discover(std::vector<std::string>& errors);
 
   const std::vector<std::filesystem::path>& dirs() const noexcept { return dirs_; }
