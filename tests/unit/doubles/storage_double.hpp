@@ -1,0 +1,182 @@
+// An in-memory storage for engine unit tests: the storage contract (leases, fencing, retry,
+// bury, release) kept in a map, with hooks to inject failures. A test double, not a storage.
+#pragma once
+
+#include <outbox/sdk.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace outbox::testing {
+
+class StorageDouble final : public sdk::Storage {
+ public:
+  struct Row {
+    std::string id, event_type, partition_key, payload;
+    std::vector<std::pair<std::string, std::string>> headers;
+    uint32_t attempts = 0;
+    std::string last_error;
+    int64_t not_before_ms = 0;
+    std::chrono::steady_clock::time_point locked_until{};
+    std::string token;
+    bool dead = false;
+  };
+
+  // Adds a pending event; returns its handle.
+  uint64_t add(std::string id, std::string event_type, std::string partition_key = {},
+               std::vector<std::pair<std::string, std::string>> headers = {}) {
+    std::lock_guard lock(mutex_);
+    Row& row = rows_[next_];
+    row.id = std::move(id);
+    row.event_type = std::move(event_type);
+    row.partition_key = std::move(partition_key);
+    row.payload = "{}";
+    row.headers = std::move(headers);
+    return next_++;
+  }
+
+  // Failure injection: the next `n` claims throw a RETRYABLE error.
+  void fail_claims(int n) {
+    std::lock_guard lock(mutex_);
+    failing_claims_ = n;
+  }
+  // Simulates another relay taking every claimed row over (its lease expired): their tokens change.
+  void steal_leases() {
+    std::lock_guard lock(mutex_);
+    for (auto& [h, r] : rows_)
+      if (!r.token.empty()) r.token = "stolen";
+  }
+
+  std::optional<Row> row(uint64_t handle) {
+    std::lock_guard lock(mutex_);
+    auto it = rows_.find(handle);
+    return it == rows_.end() ? std::nullopt : std::optional(it->second);
+  }
+  size_t live_rows() {
+    std::lock_guard lock(mutex_);
+    size_t n = 0;
+    for (auto& [h, r] : rows_) n += r.dead ? 0 : 1;
+    return n;
+  }
+  size_t dead_rows() {
+    std::lock_guard lock(mutex_);
+    size_t n = 0;
+    for (auto& [h, r] : rows_) n += r.dead ? 1 : 0;
+    return n;
+  }
+  int completed_calls() {
+    std::lock_guard lock(mutex_);
+    return completed_calls_;
+  }
+
+  void migrate() override {}
+
+  std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override {
+    std::lock_guard lock(mutex_);
+    if (failing_claims_ > 0) {
+      --failing_claims_;
+      throw sdk::Error(OUTBOX_RETRYABLE, "database is restarting (injected)");
+    }
+    auto now = std::chrono::steady_clock::now();
+    std::string token = "t" + std::to_string(++claims_);
+    uint32_t n = 0;
+    for (auto& [handle, r] : rows_) {
+      if (n == max) break;
+      if (r.dead || r.locked_until > now || r.not_before_ms > now_ms()) continue;
+      r.locked_until = now + lease;
+      r.token = token;
+      std::vector<outbox_header> headers;
+      for (auto& [k, v] : r.headers) headers.push_back({sdk::view(k), sdk::view(v)});
+      outbox_event e{sizeof(outbox_event), handle, sdk::view(r.id), sdk::view(r.event_type),
+                     sdk::view(r.partition_key), {}, sdk::view(r.payload), headers.data(), headers.size(), {}, 0,
+                     r.attempts, sdk::view(r.last_error)};
+      sink.add(e);
+      ++n;
+    }
+    return token;
+  }
+
+  size_t complete(std::string_view token, std::span<const uint64_t> handles) override {
+    std::lock_guard lock(mutex_);
+    ++completed_calls_;
+    size_t applied = 0;
+    for (uint64_t h : handles)
+      if (owned(h, token)) rows_.erase(h), ++applied;
+    return applied;
+  }
+  size_t retry(std::string_view token, std::span<const outbox_failure> items) override {
+    std::lock_guard lock(mutex_);
+    size_t applied = 0;
+    for (const auto& f : items)
+      if (owned(f.handle, token)) {
+        Row& r = rows_[f.handle];
+        ++r.attempts;
+        r.last_error = sdk::sv(f.error);
+        r.not_before_ms = f.not_before_ms;
+        unlock(r);
+        ++applied;
+      }
+    return applied;
+  }
+  size_t bury(std::string_view token, std::span<const outbox_failure> items) override {
+    std::lock_guard lock(mutex_);
+    size_t applied = 0;
+    for (const auto& f : items)
+      if (owned(f.handle, token)) {
+        Row& r = rows_[f.handle];
+        ++r.attempts;
+        r.last_error = sdk::sv(f.error);
+        r.dead = true;
+        unlock(r);
+        ++applied;
+      }
+    return applied;
+  }
+  size_t release(std::string_view token, std::span<const uint64_t> handles) override {
+    std::lock_guard lock(mutex_);
+    size_t applied = 0;
+    for (uint64_t h : handles)
+      if (owned(h, token)) unlock(rows_[h]), ++applied;
+    return applied;
+  }
+  void wait(std::chrono::milliseconds timeout) override {
+    std::this_thread::sleep_for(std::min(timeout, std::chrono::milliseconds(5)));
+  }
+  void wake() override {}
+  outbox_storage_stats stats() override { return {sizeof(outbox_storage_stats), live_rows(), 0, dead_rows(), 0}; }
+  uint64_t purge(int64_t) override { return 0; }
+  void dead_list(uint32_t, uint64_t, const std::function<void(const outbox_dead_letter&)>&) override {}
+  uint64_t dead_requeue(std::span<const outbox_str>) override { return 0; }
+  uint64_t dead_purge(std::span<const outbox_str>) override { return 0; }
+  void enqueue(std::span<const outbox_event>, std::span<outbox_status>) override {}
+
+  static int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+ private:
+  bool owned(uint64_t handle, std::string_view token) {
+    auto it = rows_.find(handle);
+    return it != rows_.end() && !it->second.dead && it->second.token == token;
+  }
+  static void unlock(Row& r) {
+    r.token.clear();
+    r.locked_until = {};
+  }
+
+  std::mutex mutex_;
+  std::map<uint64_t, Row> rows_;
+  uint64_t next_ = 1;
+  int claims_ = 0;
+  int failing_claims_ = 0;
+  int completed_calls_ = 0;
+};
+
+}  // namespace outbox::testing

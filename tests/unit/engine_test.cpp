@@ -1,0 +1,260 @@
+// The engine's state machine against in-process doubles: delivery, retry schedule, dead
+// letters, halting, fencing, the in-flight bound, drain on shutdown and routing.
+#include "core/engine/engine.hpp"
+
+#include "doubles/storage_double.hpp"
+#include "doubles/transport_double.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+using namespace outbox::core;
+using outbox::testing::StorageDouble;
+using outbox::testing::TransportDouble;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+namespace {
+
+RelayConfig fast_relay() {
+  RelayConfig r;
+  r.batch_size = 50;
+  r.max_in_flight = 1000;
+  r.lease = 30s;
+  r.poll_interval = 10ms;
+  r.drain_timeout = 2s;
+  r.retry = {.max_attempts = 3, .initial_backoff = 1ms, .max_backoff = 5ms, .jitter = 0};
+  return r;
+}
+
+std::vector<RouteConfig> everything_to(const std::string& transport) { return {{"*", transport, "{event_type}", {}}}; }
+
+// Runs an engine on a thread until `done` holds (or 10 s pass), then stops it.
+class Running {
+ public:
+  Running(const RelayConfig& relay, StorageDouble& storage, std::vector<Engine::TransportSlot> transports,
+          const std::vector<RouteConfig>& routes)
+      : engine_(relay, storage, std::move(transports), routes, 42),
+        thread_([this] { outcome_ = engine_.run(); }) {}
+  ~Running() { finish(); }
+
+  template <class Pred>
+  bool wait_until(Pred done, std::chrono::milliseconds limit = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(2ms);
+    }
+    return true;
+  }
+  Engine::Outcome finish() {
+    if (thread_.joinable()) {
+      engine_.stop();
+      thread_.join();
+    }
+    return outcome_;
+  }
+  Engine& engine() { return engine_; }
+
+ private:
+  Engine engine_;
+  Engine::Outcome outcome_ = Engine::Outcome::stopped;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST(Engine, DeliversEveryEventOnceAndCompletesIt) {
+  StorageDouble storage;
+  for (int i = 0; i < 500; ++i) storage.add("id-" + std::to_string(i), "order.created");
+  TransportDouble transport;
+  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  run.finish();
+  auto sent = transport.sent();
+  ASSERT_EQ(sent.size(), 500u);
+  std::set<std::string> ids;
+  for (const auto& s : sent) ids.insert(s.id);
+  EXPECT_EQ(ids.size(), 500u);
+  EXPECT_EQ(run.engine().counters().published, 500u);
+  EXPECT_EQ(sent.front().id, "id-0");  // claimed in storage order
+}
+
+TEST(Engine, RetriesWithBackoffThenBuriesAfterMaxAttempts) {
+  StorageDouble storage;
+  uint64_t h = storage.add("e1", "order.created");
+  TransportDouble transport;
+  transport.set_rule([](const outbox_message&) { return std::pair{OUTBOX_RETRYABLE, std::string("broker timeout")}; });
+  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return storage.dead_rows() == 1; }));
+  run.finish();
+  auto row = storage.row(h);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->attempts, 3u);
+  EXPECT_EQ(row->last_error, "gave up after 3 attempts: broker timeout");
+  auto sent = transport.sent();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].attempts, 0u);
+  EXPECT_EQ(sent[2].attempts, 2u);
+}
+
+TEST(Engine, RetryIsScheduledAfterTheBackoff) {
+  StorageDouble storage;
+  uint64_t h = storage.add("e1", "order.created");
+  TransportDouble transport;
+  transport.set_rule([](const outbox_message&) { return std::pair{OUTBOX_RETRYABLE, std::string("busy")}; });
+  RelayConfig relay = fast_relay();
+  relay.retry.initial_backoff = 60s;  // long enough that the test sees the first retry only
+  relay.retry.max_backoff = 60s;
+  Running run(relay, storage, {{"t", &transport}}, everything_to("t"));
+  int64_t before = StorageDouble::now_ms();
+  ASSERT_TRUE(run.wait_until([&] { return storage.row(h)->attempts == 1; }));
+  run.finish();
+  auto row = storage.row(h);
+  EXPECT_EQ(row->last_error, "busy");
+  EXPECT_GE(row->not_before_ms, before + 60000);
+  EXPECT_LE(row->not_before_ms, StorageDouble::now_ms() + 60000);
+  EXPECT_EQ(transport.sent().size(), 1u);
+}
+
+TEST(Engine, PermanentErrorBuriesAtOnceWithTheBrokersReason) {
+  StorageDouble storage;
+  uint64_t h = storage.add("e1", "order.created");
+  TransportDouble transport;
+  transport.set_rule(
+      [](const outbox_message&) { return std::pair{OUTBOX_PERMANENT, std::string("MSG_SIZE_TOO_LARGE")}; });
+  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return storage.dead_rows() == 1; }));
+  EXPECT_EQ(storage.row(h)->last_error, "MSG_SIZE_TOO_LARGE");
+  EXPECT_EQ(storage.row(h)->attempts, 1u);
+  EXPECT_EQ(run.finish(), Engine::Outcome::stopped);
+}
+
+TEST(Engine, PermanentErrorHaltsAndReleasesInHaltMode) {
+  StorageDouble storage;
+  uint64_t h = storage.add("e1", "order.created");
+  TransportDouble transport;
+  transport.set_rule([](const outbox_message&) { return std::pair{OUTBOX_PERMANENT, std::string("denied")}; });
+  RelayConfig relay = fast_relay();
+  relay.on_permanent_error = PermanentErrorMode::halt;
+  Engine engine(relay, storage, {{"t", &transport}}, everything_to("t"));
+  EXPECT_EQ(engine.run(), Engine::Outcome::halted);
+  auto row = storage.row(h);
+  ASSERT_TRUE(row);
+  EXPECT_FALSE(row->dead);
+  EXPECT_EQ(row->attempts, 0u);
+  EXPECT_TRUE(row->token.empty());  // released: claimable again at once
+}
+
+TEST(Engine, StaleSettleChangesNothingAndIsCounted) {
+  StorageDouble storage;
+  uint64_t h = storage.add("e1", "order.created");
+  TransportDouble transport;
+  transport.hold(true);
+  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 1; }));
+  storage.steal_leases();
+  transport.complete_held();
+  ASSERT_TRUE(run.wait_until([&] { return run.engine().counters().stale_settles == 1; }));
+  run.finish();
+  EXPECT_TRUE(storage.row(h).has_value());  // still there for the relay that holds it now
+}
+
+TEST(Engine, NeverExceedsMaxInFlight) {
+  StorageDouble storage;
+  for (int i = 0; i < 300; ++i) storage.add("id-" + std::to_string(i), "t");
+  TransportDouble transport;
+  transport.hold(true);
+  RelayConfig relay = fast_relay();
+  relay.batch_size = 10;
+  relay.max_in_flight = 40;
+  Running run(relay, storage, {{"t", &transport}}, everything_to("t"));
+  for (int round = 0; round < 30 && storage.live_rows() > 0; ++round) {
+    ASSERT_TRUE(run.wait_until([&] { return transport.held() > 0; }));
+    std::this_thread::sleep_for(5ms);  // give the engine the chance to overshoot, if it would
+    EXPECT_LE(transport.held(), 40u);
+    transport.complete_held();
+    run.wait_until([&] { return transport.held() > 0 || storage.live_rows() == 0; });
+  }
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  EXPECT_EQ(transport.max_held(), 40u);
+}
+
+TEST(Engine, ShutdownDrainsCompletedMessagesAndReleasesTheRest) {
+  StorageDouble storage;
+  for (int i = 0; i < 20; ++i) storage.add("id-" + std::to_string(i), "t");
+  TransportDouble transport;
+  transport.hold(true);
+  RelayConfig relay = fast_relay();
+  relay.drain_timeout = 300ms;
+  Running run(relay, storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 20; }));
+  std::thread finisher([&] {
+    std::this_thread::sleep_for(50ms);
+    transport.complete_held(OUTBOX_OK, 5);  // these finish within the drain timeout
+  });
+  run.finish();
+  finisher.join();
+  EXPECT_EQ(storage.live_rows(), 15u);
+  for (uint64_t h = 1; h <= 20; ++h)
+    if (auto row = storage.row(h)) {
+      EXPECT_TRUE(row->token.empty()) << "row " << h << " still leased";
+      EXPECT_EQ(row->attempts, 0u);
+    }
+  EXPECT_EQ(run.engine().counters().released, 15u);
+}
+
+TEST(Engine, RoutesByFirstMatchingGlobAndRendersTheDestination) {
+  StorageDouble storage;
+  storage.add("d1", "device.heartbeat", "dev-7");
+  storage.add("o1", "order.created", "", {{"tenant", "acme"}});
+  TransportDouble events, devices;
+  std::vector<RouteConfig> routes{{"device.*", "devices", "devices/{partition_key}/{event_type}", {}},
+                                  {"*", "events", "{event_type}.{header.tenant}", {}}};
+  Running run(fast_relay(), storage, {{"events", &events}, {"devices", &devices}}, routes);
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  run.finish();
+  ASSERT_EQ(devices.sent().size(), 1u);
+  EXPECT_EQ(devices.sent()[0].destination, "devices/dev-7/device.heartbeat");
+  EXPECT_EQ(devices.sent()[0].key, "dev-7");
+  ASSERT_EQ(events.sent().size(), 1u);
+  EXPECT_EQ(events.sent()[0].destination, "order.created.acme");
+}
+
+TEST(Engine, EventNoRouteMatchesBecomesADeadLetterWithTheReason) {
+  StorageDouble storage;
+  uint64_t h = storage.add("x1", "audit.login");
+  TransportDouble transport;
+  Running run(fast_relay(), storage, {{"t", &transport}}, {{"order.*", "t", "{event_type}", {}}});
+  ASSERT_TRUE(run.wait_until([&] { return storage.dead_rows() == 1; }));
+  run.finish();
+  EXPECT_EQ(storage.row(h)->last_error, "no route matches event type 'audit.login'");
+  EXPECT_TRUE(transport.sent().empty());
+}
+
+TEST(Engine, SecondCompletionOfAMessageIsIgnored) {
+  StorageDouble storage;
+  for (int i = 0; i < 10; ++i) storage.add("id-" + std::to_string(i), "t");
+  TransportDouble transport;
+  transport.complete_twice(true);
+  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  run.finish();
+  EXPECT_EQ(run.engine().counters().published, 10u);
+  EXPECT_EQ(run.engine().counters().ignored_completions, 10u);
+}
+
+TEST(Engine, ClaimFailuresAreRetriedUntilTheStorageIsBack) {
+  StorageDouble storage;
+  storage.add("e1", "t");
+  storage.fail_claims(3);
+  TransportDouble transport;
+  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  run.finish();
+  EXPECT_EQ(run.engine().counters().storage_errors, 3u);
+  EXPECT_EQ(transport.sent().size(), 1u);
+}
