@@ -1,0 +1,54 @@
+#include "queries.hpp"
+
+#include "stored_event.hpp"
+
+namespace outbox::plugins::sqlite {
+
+// A row is claimable when its lease (if any) has run out and its retry backoff has passed.
+#define CLAIMABLE "locked_until_ms <= ?1 AND not_before_ms <= ?1"
+#define COPIED_COLUMNS \
+  "seq, id, event_type, partition_key, content_type, payload, headers, idempotency_token, created_at_ms"
+
+Queries::Queries(const Database& db)
+    : insert(db,
+             "INSERT OR IGNORE INTO outbox (id, event_type, partition_key, content_type, payload, headers, "
+             "idempotency_token, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+      select_claimable(
+          db, "SELECT " OUTBOX_SQLITE_EVENT_COLUMNS " FROM outbox WHERE " CLAIMABLE " ORDER BY seq LIMIT ?2"),
+      // Inside the claim's write transaction, the claimable rows between the first and the last
+      // selected are exactly the selected ones: one statement leases them all.
+      lease_range(db,
+                  "UPDATE outbox SET locked_until_ms = ?2, claim_token = ?3 WHERE seq BETWEEN ?4 AND ?5 "
+                  "AND " CLAIMABLE),
+      delete_claimed(db, "DELETE FROM outbox WHERE seq = ?1 AND claim_token = ?2"),
+      archive_claimed(db, "INSERT INTO outbox_sent (" COPIED_COLUMNS
+                          ", attempts, sent_at_ms) SELECT " COPIED_COLUMNS
+                          ", attempts, ?3 FROM outbox WHERE seq = ?1 AND claim_token = ?2"),
+      retry_claimed(db,
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, not_before_ms = ?4, "
+                    "locked_until_ms = 0, claim_token = NULL WHERE seq = ?1 AND claim_token = ?2"),
+      bury_claimed(db, "INSERT INTO outbox_dead (" COPIED_COLUMNS
+                       ", attempts, last_error, died_at_ms) SELECT " COPIED_COLUMNS
+                       ", attempts + 1, ?3, ?4 FROM outbox WHERE seq = ?1 AND claim_token = ?2"),
+      release_claimed(
+          db,
+          "UPDATE outbox SET locked_until_ms = 0, claim_token = NULL WHERE seq = ?1 AND claim_token = ?2"),
+      delete_row(db, "DELETE FROM outbox WHERE seq = ?1"),
+      stats(db,
+            "SELECT count(*) FILTER (WHERE locked_until_ms <= ?1), count(*) FILTER (WHERE locked_until_ms > "
+            "?1), "
+            "min(created_at_ms) FILTER (WHERE locked_until_ms <= ?1), (SELECT count(*) FROM outbox_dead) "
+            "FROM outbox"),
+      purge_sent(db, "DELETE FROM outbox_sent WHERE created_at_ms < ?1"),
+      dead_list(db, "SELECT " OUTBOX_SQLITE_EVENT_COLUMNS
+                    ", died_at_ms FROM outbox_dead ORDER BY died_at_ms, seq LIMIT ?1 OFFSET ?2"),
+      dead_seqs_all(db, "SELECT seq FROM outbox_dead ORDER BY seq"),
+      dead_seqs_by_id(db, "SELECT seq FROM outbox_dead WHERE id = ?1"),
+      // Keeps seq, so a requeued event takes its old place in the delivery order.
+      dead_requeue(db, "INSERT OR IGNORE INTO outbox (" COPIED_COLUMNS ", last_error) SELECT " COPIED_COLUMNS
+                       ", last_error FROM outbox_dead WHERE seq = ?1"),
+      dead_delete_row(db, "DELETE FROM outbox_dead WHERE seq = ?1"),
+      dead_delete_all(db, "DELETE FROM outbox_dead"),
+      dead_delete_by_id(db, "DELETE FROM outbox_dead WHERE id = ?1") {}
+
+}  // namespace outbox::plugins::sqlite

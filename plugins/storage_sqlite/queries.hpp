@@ -1,0 +1,44 @@
+// Every statement the storage runs, prepared once (after migrate: they need the tables).
+// Parameters are numbered; each statement's comment lists them.
+#pragma once
+
+#include "database.hpp"
+
+namespace outbox::plugins::sqlite {
+
+struct Queries {
+  explicit Queries(const Database& db);
+
+  // ?1 id, ?2 event_type, ?3 partition_key, ?4 content_type, ?5 payload, ?6 headers,
+  // ?7 idempotency_token, ?8 created_at_ms. Changes 0 rows on a duplicate id or token.
+  Statement insert;
+  // ?1 now, ?2 max. Event columns, in delivery order.
+  Statement select_claimable;
+  // ?1 now, ?2 locked_until, ?3 token, ?4 first seq, ?5 last seq: leases the rows just selected.
+  Statement lease_range;
+  // Settles fenced by the claim token. ?1 seq, ?2 token.
+  Statement delete_claimed;
+  Statement archive_claimed;  // ?3 sent_at_ms
+  Statement retry_claimed;    // ?3 error, ?4 not_before_ms
+  Statement bury_claimed;     // ?3 error, ?4 died_at_ms
+  Statement release_claimed;
+  // ?1 seq: the second half of a move to another table.
+  Statement delete_row;
+
+  // ?1 now: pending, in flight, oldest pending created_at_ms (NULL when none), dead.
+  Statement stats;
+  // ?1 before_ms
+  Statement purge_sent;
+
+  // ?1 limit, ?2 offset. Event columns and died_at_ms, oldest death first.
+  Statement dead_list;
+  Statement dead_seqs_all;
+  Statement dead_seqs_by_id;  // ?1 id
+  // ?1 seq. Changes 0 rows when the id or token is taken by a live event again.
+  Statement dead_requeue;
+  Statement dead_delete_row;  // ?1 seq
+  Statement dead_delete_all;
+  Statement dead_delete_by_id;  // ?1 id
+};
+
+}  // namespace outbox::plugins::sqlite

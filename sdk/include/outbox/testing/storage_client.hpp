@@ -1,0 +1,170 @@
+// outbox/testing/storage_client.hpp — one opened storage object of a loaded plugin, driven
+// through its C vtable with C++ types, for tests.
+//
+// Errors: every call that does not return OUTBOX_OK throws CallError (status, key, message).
+// Thread-safety: that of the plugin: one call at a time, except wait() and wake().
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <outbox/testing/owned_event.hpp>
+#include <outbox/testing/plugin_harness.hpp>
+#include <string>
+#include <vector>
+
+namespace outbox::testing {
+
+struct Claim {
+  std::string token;
+  std::vector<Event> events;
+
+  std::vector<uint64_t> handles() const {
+    std::vector<uint64_t> out;
+    for (const Event& e : events) out.push_back(e.handle);
+    return out;
+  }
+};
+
+// A retry or bury of one claimed event.
+struct Failure {
+  uint64_t handle = 0;
+  int64_t not_before_ms = 0;  // ignored by bury
+  std::string error;
+};
+
+struct DeadLetter {
+  Event event;
+  int64_t died_at_ms = 0;
+};
+
+class StorageObject {
+ public:
+  // Validates a config offline (vtable check).
+  static void check(const LoadedPlugin& plugin, ConfigBuilder& config) {
+    ErrorBox error;
+    require_ok("check", plugin.storage().check(&config.view(), error.get()), error);
+  }
+
+  StorageObject(std::shared_ptr<const LoadedPlugin> plugin, ConfigBuilder& config)
+      : plugin_(std::move(plugin)), vt_(plugin_->storage()) {
+    ErrorBox error;
+    require_ok("open", vt_.open(&config.view(), &self_, error.get()), error);
+  }
+  ~StorageObject() { vt_.close(self_); }
+  StorageObject(const StorageObject&) = delete;
+  StorageObject& operator=(const StorageObject&) = delete;
+
+  outbox_storage* get() const noexcept { return self_; }
+  const outbox_storage_vtable& vtable() const noexcept { return vt_; }
+
+  void migrate() {
+    ErrorBox error;
+    require_ok("migrate", vt_.migrate(self_, error.get()), error);
+  }
+
+  Claim claim(uint32_t max, std::chrono::milliseconds lease) {
+    Claim out;
+    ErrorBox error;
+    outbox_str token{};
+    auto sink = [](void* ctx, const outbox_event* e) {
+      static_cast<Claim*>(ctx)->events.push_back(Event::copy_of(*e));
+    };
+    require_ok("claim", vt_.claim(self_, max, lease.count(), sink, &out, &token, error.get()), error);
+    out.token.assign(token.ptr ? token.ptr : "", token.len);
+    return out;
+  }
+
+  size_t complete(const std::string& token, const std::vector<uint64_t>& handles) {
+    return settle("complete", vt_.complete, token, handles);
+  }
+  size_t release(const std::string& token, const std::vector<uint64_t>& handles) {
+    return settle("release", vt_.release, token, handles);
+  }
+  size_t retry(const std::string& token, const std::vector<Failure>& items) {
+    return settle("retry", vt_.retry, token, failures(items));
+  }
+  size_t bury(const std::string& token, const std::vector<Failure>& items) {
+    return settle("bury", vt_.bury, token, failures(items));
+  }
+
+  void wait(std::chrono::milliseconds timeout) {
+    ErrorBox error;
+    require_ok("wait", vt_.wait(self_, timeout.count(), error.get()), error);
+  }
+  void wake() { vt_.wake(self_); }
+
+  outbox_storage_stats stats() {
+    outbox_storage_stats out{};
+    ErrorBox error;
+    require_ok("stats", vt_.stats(self_, &out, error.get()), error);
+    return out;
+  }
+
+  uint64_t purge(int64_t before_ms) {
+    uint64_t count = 0;
+    ErrorBox error;
+    require_ok("purge", vt_.purge(self_, before_ms, &count, error.get()), error);
+    return count;
+  }
+
+  std::vector<DeadLetter> dead_list(uint32_t limit, uint64_t offset = 0) {
+    std::vector<DeadLetter> out;
+    ErrorBox error;
+    auto sink = [](void* ctx, const outbox_dead_letter* d) {
+      static_cast<std::vector<DeadLetter>*>(ctx)->push_back({Event::copy_of(*d->event), d->died_at_ms});
+    };
+    require_ok("dead_list", vt_.dead_list(self_, limit, offset, sink, &out, error.get()), error);
+    return out;
+  }
+  // No ids: every dead letter.
+  uint64_t dead_requeue(const std::vector<std::string>& ids = {}) {
+    return by_ids("dead_requeue", vt_.dead_requeue, ids);
+  }
+  uint64_t dead_purge(const std::vector<std::string>& ids = {}) {
+    return by_ids("dead_purge", vt_.dead_purge, ids);
+  }
+
+  // One status per event: OK, or PERMANENT for an event that was refused (e.g. a duplicate).
+  std::vector<outbox_status> enqueue(const std::vector<Event>& events) {
+    EventBatch batch(events);
+    std::vector<outbox_status> statuses(events.size(), -1);
+    ErrorBox error;
+    require_ok("enqueue", vt_.enqueue(self_, batch.data(), batch.size(), statuses.data(), error.get()),
+               error);
+    return statuses;
+  }
+
+ private:
+  static std::vector<outbox_failure> failures(const std::vector<Failure>& items) {
+    std::vector<outbox_failure> out;
+    for (const Failure& f : items)
+      out.push_back({f.handle, f.not_before_ms, {f.error.data(), f.error.size()}});
+    return out;
+  }
+
+  template <class Fn, class Item>
+  size_t settle(const char* call, Fn fn, const std::string& token, const std::vector<Item>& items) {
+    size_t applied = 0;
+    ErrorBox error;
+    require_ok(call,
+               fn(self_, {token.data(), token.size()}, items.data(), items.size(), &applied, error.get()),
+               error);
+    return applied;
+  }
+
+  template <class Fn>
+  uint64_t by_ids(const char* call, Fn fn, const std::vector<std::string>& ids) {
+    std::vector<outbox_str> views;
+    for (const std::string& id : ids) views.push_back({id.data(), id.size()});
+    uint64_t count = 0;
+    ErrorBox error;
+    require_ok(call, fn(self_, views.data(), views.size(), &count, error.get()), error);
+    return count;
+  }
+
+  std::shared_ptr<const LoadedPlugin> plugin_;  // keeps the library loaded until after close
+  const outbox_storage_vtable& vt_;
+  outbox_storage* self_ = nullptr;
+};
+
+}  // namespace outbox::testing

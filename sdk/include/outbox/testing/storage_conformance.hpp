@@ -1,0 +1,565 @@
+// outbox/testing/storage_conformance.hpp — the storage contract (DESIGN.md §2 and §4) as a
+// value-parameterised GoogleTest suite that any storage plugin, in tree or not, runs on itself.
+//
+// Include it in exactly one .cpp of a test binary (it defines the tests), then:
+//
+//   using outbox::testing::StorageConformance;   // the macro needs the bare suite name
+//   INSTANTIATE_TEST_SUITE_P(Sqlite, StorageConformance,
+//       ::testing::Values(outbox::testing::StorageConformanceParam{
+//           "sqlite", "/path/to/outbox-storage-sqlite.so",
+//           [] { return outbox::testing::StorageUnderTest{config_for_a_new_empty_store(), cleanup}; }}),
+//       outbox::testing::StorageConformanceName());
+//
+// Every test opens a fresh store, fills the manifest's defaults into its config as the host does,
+// and migrates. Times are compared with the store's clock where the contract says "database
+// clock", so a store on another host passes while its clock is within kClockSkew of this one.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <outbox/testing/storage_client.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace outbox::testing {
+
+// A fresh, empty store for one test.
+struct StorageUnderTest {
+  ConfigBuilder config;           // opens the store; the manifest's defaults are added
+  std::function<void()> dispose;  // optional: deletes the store after the test
+};
+
+struct StorageConformanceParam {
+  std::string name;  // the instantiation's name in test names: letters, digits, _
+  std::string plugin_path;
+  std::function<StorageUnderTest()> fresh_store;  // called once per test
+};
+
+inline void PrintTo(const StorageConformanceParam& p, std::ostream* os) { *os << p.name; }
+
+// Names each instantiation by StorageConformanceParam::name.
+struct StorageConformanceName {
+  std::string operator()(const ::testing::TestParamInfo<StorageConformanceParam>& info) const {
+    return info.param.name;
+  }
+};
+
+class StorageConformance : public ::testing::TestWithParam<StorageConformanceParam> {
+ protected:
+  static constexpr std::chrono::milliseconds kLongLease{60'000};
+  static constexpr std::chrono::milliseconds kShortLease{200};
+  static constexpr std::chrono::milliseconds kPastShortLease{600};
+  static constexpr int64_t kClockSkewMs = 5'000;
+  // Long enough that a healthy store answers well within it on a loaded CI machine.
+  static constexpr std::chrono::milliseconds kPromptly{5'000};
+
+  void SetUp() override {
+    plugin_ = LoadedPlugin::load(GetParam().plugin_path);
+    store_ = GetParam().fresh_store();
+    store_.config.defaults_from(plugin_->manifest());
+    storage_ = open_another();
+    storage_->migrate();
+  }
+
+  void TearDown() override {
+    storage_.reset();
+    if (store_.dispose) store_.dispose();
+  }
+
+  StorageObject& storage() { return *storage_; }
+  // A second object on the same store, as a second relay instance would open it.
+  std::unique_ptr<StorageObject> open_another() {
+    return std::make_unique<StorageObject>(plugin_, store_.config);
+  }
+
+  static int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  }
+
+  // A full event whose payload names it: "payload-<n>". The id is left to the store.
+  static Event sample(int n) {
+    Event e;
+    e.event_type = "conformance.created";
+    e.partition_key = "key-" + std::to_string(n % 7);
+    e.content_type = "application/octet-stream";
+    e.payload = "payload-" + std::to_string(n);
+    e.headers = {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+                 {"n", std::to_string(n)}};
+    return e;
+  }
+
+  // Enqueues sample(first) .. sample(first + count - 1) in batches of 100; each must be accepted.
+  void enqueue_samples(int count, int first = 0) {
+    for (int start = first; start < first + count; start += 100) {
+      std::vector<Event> batch;
+      for (int n = start; n < std::min(first + count, start + 100); ++n) batch.push_back(sample(n));
+      for (outbox_status s : storage().enqueue(batch)) ASSERT_EQ(s, OUTBOX_OK) << status_name(s);
+    }
+  }
+
+  static std::vector<std::string> payloads(const std::vector<Event>& events) {
+    std::vector<std::string> out;
+    for (const Event& e : events) out.push_back(e.payload);
+    return out;
+  }
+  static std::vector<std::string> ids(const std::vector<Event>& events) {
+    std::vector<std::string> out;
+    for (const Event& e : events) out.push_back(e.id);
+    return out;
+  }
+  static std::vector<std::string> sample_payloads(int first, int count) {
+    std::vector<std::string> out;
+    for (int n = first; n < first + count; ++n) out.push_back(sample(n).payload);
+    return out;
+  }
+
+  static bool is_uuid_text(const std::string& id) {
+    if (id.size() != 36) return false;
+    for (size_t i = 0; i < id.size(); ++i) {
+      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      if (dash != (id[i] == '-') || (!dash && !std::isxdigit(static_cast<unsigned char>(id[i]))))
+        return false;
+    }
+    return true;
+  }
+
+  static std::vector<std::pair<std::string, std::string>> sorted(
+      std::vector<std::pair<std::string, std::string>> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  }
+
+  // Runs `body` on another thread while `meanwhile` runs on this one; returns how long `body`
+  // took, and rethrows what either threw.
+  static std::chrono::milliseconds timed_on_thread(const std::function<void()>& body,
+                                                   const std::function<void()>& meanwhile) {
+    std::exception_ptr failure;
+    const auto start = std::chrono::steady_clock::now();
+    std::atomic<int64_t> took_ms{-1};
+    std::thread thread([&] {
+      try {
+        body();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      took_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+              .count();
+    });
+    std::exception_ptr meanwhile_failure;
+    try {
+      meanwhile();
+    } catch (...) {  // join first: a joinable std::thread would terminate the test binary
+      meanwhile_failure = std::current_exception();
+    }
+    thread.join();
+    if (meanwhile_failure) std::rethrow_exception(meanwhile_failure);
+    if (failure) std::rethrow_exception(failure);
+    return std::chrono::milliseconds(took_ms.load());
+  }
+
+  std::shared_ptr<const LoadedPlugin> plugin_;
+  StorageUnderTest store_;
+  std::unique_ptr<StorageObject> storage_;
+};
+
+TEST_P(StorageConformance, VtableHasEveryFunction) {
+  const outbox_storage_vtable& vt = storage().vtable();
+  EXPECT_TRUE(vt.check && vt.open && vt.close && vt.migrate && vt.claim && vt.complete && vt.retry &&
+              vt.bury && vt.release && vt.wait && vt.wake && vt.stats && vt.purge && vt.dead_list &&
+              vt.dead_requeue && vt.dead_purge && vt.enqueue);
+  EXPECT_EQ(plugin_->manifest().kind, OUTBOX_KIND_STORAGE);
+}
+
+TEST_P(StorageConformance, MigrateIsIdempotentAndKeepsEvents) {
+  enqueue_samples(2);
+  storage().migrate();
+  storage().migrate();
+  open_another()->migrate();
+
+  EXPECT_EQ(storage().stats().pending, 2u);
+  EXPECT_EQ(payloads(storage().claim(10, kLongLease).events), sample_payloads(0, 2));
+}
+
+TEST_P(StorageConformance, ClaimReturnsEventsInInsertionOrderWithEveryFieldIntact) {
+  Event full = sample(0);
+  full.id = "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b";
+  full.idempotency_token = "order-42-created";
+  full.payload.clear();
+  for (int byte = 0; byte < 256; ++byte) full.payload += static_cast<char>(byte);  // NUL, not UTF-8
+  Event bare;
+  bare.event_type = "conformance.bare";
+  bare.payload = "{}";
+  const Event later = sample(2);
+
+  const int64_t before = now_ms();
+  ASSERT_EQ(storage().enqueue({full, bare}), (std::vector<outbox_status>{OUTBOX_OK, OUTBOX_OK}));
+  ASSERT_EQ(storage().enqueue({later}), std::vector<outbox_status>{OUTBOX_OK});
+  const int64_t after = now_ms();
+
+  const Claim claim = storage().claim(10, kLongLease);
+  EXPECT_FALSE(claim.token.empty());
+  ASSERT_EQ(claim.events.size(), 3u);
+  const Event& got = claim.events[0];
+  EXPECT_EQ(got.id, full.id);
+  EXPECT_EQ(got.event_type, full.event_type);
+  EXPECT_EQ(got.partition_key, full.partition_key);
+  EXPECT_EQ(got.content_type, full.content_type);
+  EXPECT_EQ(got.payload, full.payload);
+  EXPECT_EQ(sorted(got.headers), sorted(full.headers));
+  EXPECT_EQ(got.idempotency_token, full.idempotency_token);
+  EXPECT_GE(got.created_at_ms, before - kClockSkewMs);
+  EXPECT_LE(got.created_at_ms, after + kClockSkewMs);
+  EXPECT_EQ(got.attempts, 0u);
+  EXPECT_EQ(got.last_error, "");
+
+  const Event& got_bare = claim.events[1];
+  EXPECT_EQ(got_bare.event_type, bare.event_type);
+  EXPECT_TRUE(is_uuid_text(got_bare.id)) << "a generated id must be UUID text: " << got_bare.id;
+  EXPECT_TRUE(got_bare.partition_key.empty());
+  EXPECT_TRUE(got_bare.idempotency_token.empty());
+  EXPECT_TRUE(got_bare.headers.empty());
+  EXPECT_TRUE(got_bare.content_type.empty() || got_bare.content_type == "application/json")
+      << got_bare.content_type;
+
+  EXPECT_EQ(claim.events[2].payload, later.payload);
+  EXPECT_TRUE(is_uuid_text(claim.events[2].id));
+  EXPECT_NE(claim.events[2].id, got_bare.id);
+  EXPECT_EQ(
+      std::set<uint64_t>({claim.events[0].handle, claim.events[1].handle, claim.events[2].handle}).size(), 3u)
+      << "handles must tell the events apart";
+}
+
+TEST_P(StorageConformance, ClaimRespectsMax) {
+  enqueue_samples(5);
+  EXPECT_TRUE(storage().claim(0, kLongLease).events.empty());
+  EXPECT_EQ(payloads(storage().claim(2, kLongLease).events), sample_payloads(0, 2));
+  EXPECT_EQ(payloads(storage().claim(2, kLongLease).events), sample_payloads(2, 2));
+  EXPECT_EQ(payloads(storage().claim(10, kLongLease).events), sample_payloads(4, 1));
+  EXPECT_TRUE(storage().claim(10, kLongLease).events.empty());
+}
+
+TEST_P(StorageConformance, ClaimedEventsAreNotClaimedAgainWithinTheLease) {
+  enqueue_samples(3);
+  ASSERT_EQ(storage().claim(10, kLongLease).events.size(), 3u);
+  EXPECT_TRUE(storage().claim(10, kLongLease).events.empty());
+  EXPECT_TRUE(open_another()->claim(10, kLongLease).events.empty());
+  const outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.pending, 0u);
+  EXPECT_EQ(stats.in_flight, 3u);
+}
+
+TEST_P(StorageConformance, ClaimedEventsAreClaimedAgainAfterTheLeaseExpires) {
+  enqueue_samples(3);
+  const Claim first = storage().claim(10, kShortLease);
+  ASSERT_EQ(first.events.size(), 3u);
+  std::this_thread::sleep_for(kPastShortLease);
+
+  const Claim second = open_another()->claim(10, kLongLease);
+  EXPECT_EQ(ids(second.events), ids(first.events));
+  EXPECT_NE(second.token, first.token);
+}
+
+TEST_P(StorageConformance, CompleteRemovesEvents) {
+  enqueue_samples(3);
+  const Claim claim = storage().claim(10, kShortLease);
+  ASSERT_EQ(claim.events.size(), 3u);
+  EXPECT_EQ(storage().complete(claim.token, claim.handles()), 3u);
+
+  const outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.pending, 0u);
+  EXPECT_EQ(stats.in_flight, 0u);
+  EXPECT_EQ(stats.dead, 0u);
+  std::this_thread::sleep_for(kPastShortLease);  // a kept lease would have run out by now
+  EXPECT_TRUE(storage().claim(10, kLongLease).events.empty());
+}
+
+TEST_P(StorageConformance, SettlesWithAStaleTokenChangeNothing) {
+  enqueue_samples(2);
+  const Claim lost = storage().claim(10, kShortLease);
+  ASSERT_EQ(lost.events.size(), 2u);
+  std::this_thread::sleep_for(kPastShortLease);
+  auto other = open_another();
+  const Claim owner = other->claim(10, kLongLease);
+  ASSERT_EQ(ids(owner.events), ids(lost.events));
+
+  const std::vector<Failure> failures{{lost.events[0].handle, 0, "stale"},
+                                      {lost.events[1].handle, 0, "stale"}};
+  EXPECT_EQ(storage().complete(lost.token, lost.handles()), 0u);
+  EXPECT_EQ(storage().retry(lost.token, failures), 0u);
+  EXPECT_EQ(storage().bury(lost.token, failures), 0u);
+  EXPECT_EQ(storage().release(lost.token, lost.handles()), 0u);
+  EXPECT_EQ(storage().complete("not-a-token", lost.handles()), 0u);
+  outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.in_flight, 2u);
+  EXPECT_EQ(stats.dead, 0u);
+
+  EXPECT_EQ(other->complete(owner.token, owner.handles()), 2u);
+  stats = storage().stats();
+  EXPECT_EQ(stats.pending + stats.in_flight + stats.dead, 0u);
+}
+
+TEST_P(StorageConformance, RetryCountsTheAttemptKeepsTheErrorAndWaitsForNotBefore) {
+  enqueue_samples(1);
+  const Claim claim = storage().claim(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 1u);
+  const int64_t not_before = now_ms() + 1'000;
+  EXPECT_EQ(storage().retry(claim.token, {{claim.events[0].handle, not_before, "broker unavailable"}}), 1u);
+
+  const outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.pending, 1u);
+  EXPECT_EQ(stats.in_flight, 0u);
+  EXPECT_TRUE(storage().claim(10, kLongLease).events.empty()) << "claimed before not_before";
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(not_before - now_ms() + 300));
+  const Claim again = storage().claim(10, kLongLease);
+  ASSERT_EQ(again.events.size(), 1u);
+  EXPECT_EQ(again.events[0].id, claim.events[0].id);
+  EXPECT_EQ(again.events[0].attempts, 1u);
+  EXPECT_EQ(again.events[0].last_error, "broker unavailable");
+
+  EXPECT_EQ(storage().retry(again.token, {{again.events[0].handle, 0, "still unavailable"}}), 1u);
+  const Claim third = storage().claim(10, kLongLease);
+  ASSERT_EQ(third.events.size(), 1u);
+  EXPECT_EQ(third.events[0].attempts, 2u);
+  EXPECT_EQ(third.events[0].last_error, "still unavailable");
+}
+
+TEST_P(StorageConformance, BuryMovesTheEventToTheDeadLetters) {
+  enqueue_samples(2);
+  const Claim claim = storage().claim(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 2u);
+  const int64_t before = now_ms();
+  EXPECT_EQ(storage().bury(claim.token, {{claim.events[0].handle, 0, "schema mismatch"}}), 1u);
+  EXPECT_EQ(storage().complete(claim.token, {claim.events[1].handle}), 1u);
+  const int64_t after = now_ms();
+
+  const outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.dead, 1u);
+  EXPECT_EQ(stats.pending, 0u);
+  EXPECT_EQ(stats.in_flight, 0u);
+  EXPECT_TRUE(storage().claim(10, kLongLease).events.empty());
+
+  const std::vector<DeadLetter> dead = storage().dead_list(10);
+  ASSERT_EQ(dead.size(), 1u);
+  const Event& letter = dead[0].event;
+  EXPECT_EQ(letter.id, claim.events[0].id);
+  EXPECT_EQ(letter.event_type, claim.events[0].event_type);
+  EXPECT_EQ(letter.payload, claim.events[0].payload);
+  EXPECT_EQ(sorted(letter.headers), sorted(claim.events[0].headers));
+  EXPECT_EQ(letter.attempts, 1u);
+  EXPECT_EQ(letter.last_error, "schema mismatch");
+  EXPECT_GE(dead[0].died_at_ms, before - kClockSkewMs);
+  EXPECT_LE(dead[0].died_at_ms, after + kClockSkewMs);
+}
+
+TEST_P(StorageConformance, DeadListPagesOldestFirst) {
+  enqueue_samples(3);
+  const Claim claim = storage().claim(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 3u);
+  for (const Event& e : claim.events) {  // one death at a time, so that their order is defined
+    ASSERT_EQ(storage().bury(claim.token, {{e.handle, 0, "poison"}}), 1u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::vector<Event> page;
+  for (const DeadLetter& d : storage().dead_list(2, 1)) page.push_back(d.event);
+  EXPECT_EQ(ids(page), (std::vector<std::string>{claim.events[1].id, claim.events[2].id}));
+  const std::vector<DeadLetter> first = storage().dead_list(1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].event.id, claim.events[0].id);
+  EXPECT_TRUE(storage().dead_list(10, 3).empty());
+}
+
+TEST_P(StorageConformance, DeadRequeueMakesTheEventClaimableWithAttemptsReset) {
+  enqueue_samples(1);
+  Claim claim = storage().claim(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 1u);
+  const std::string id = claim.events[0].id;
+  ASSERT_EQ(storage().retry(claim.token, {{claim.events[0].handle, 0, "first"}}), 1u);
+  claim = storage().claim(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 1u);
+  ASSERT_EQ(storage().bury(claim.token, {{claim.events[0].handle, 0, "second"}}), 1u);
+  ASSERT_EQ(storage().dead_list(10).at(0).event.attempts, 2u);
+
+  EXPECT_EQ(storage().dead_requeue({id}), 1u);
+  outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.dead, 0u);
+  EXPECT_EQ(stats.pending, 1u);
+  EXPECT_TRUE(storage().dead_list(10).empty());
+  claim = storage().claim(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 1u);
+  EXPECT_EQ(claim.events[0].id, id);
+  EXPECT_EQ(claim.events[0].attempts, 0u);
+
+  ASSERT_EQ(storage().bury(claim.token, {{claim.events[0].handle, 0, "third"}}), 1u);
+  EXPECT_EQ(storage().dead_requeue(), 1u) << "no ids means every dead letter";
+  EXPECT_EQ(storage().claim(10, kLongLease).events.size(), 1u);
+}
+
+TEST_P(StorageConformance, DeadPurgeDeletesTheGivenDeadLettersOrAll) {
+  enqueue_samples(3);
+  const Claim claim = storage().claim(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 3u);
+  std::vector<Failure> all;
+  for (const Event& e : claim.events) all.push_back({e.handle, 0, "poison"});
+  ASSERT_EQ(storage().bury(claim.token, all), 3u);
+
+  EXPECT_EQ(storage().dead_purge({claim.events[0].id}), 1u);
+  std::set<std::string> left;
+  for (const DeadLetter& d : storage().dead_list(10)) left.insert(d.event.id);
+  EXPECT_EQ(left, (std::set<std::string>{claim.events[1].id, claim.events[2].id}));
+
+  EXPECT_EQ(storage().dead_purge(), 2u);
+  const outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.dead + stats.pending + stats.in_flight, 0u);
+  EXPECT_TRUE(storage().claim(10, kLongLease).events.empty());
+}
+
+TEST_P(StorageConformance, ReleaseMakesEventsClaimableAtOnceWithAttemptsUnchanged) {
+  enqueue_samples(2);
+  const Claim claim = storage().claim(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 2u);
+  ASSERT_EQ(storage().retry(claim.token, {{claim.events[0].handle, 0, "flaky"}}), 1u);
+  const Claim retried = storage().claim(10, kLongLease);
+  ASSERT_EQ(retried.events.size(), 1u);
+
+  EXPECT_EQ(storage().release(retried.token, retried.handles()), 1u);
+  EXPECT_EQ(storage().release(claim.token, {claim.events[1].handle}), 1u);
+  EXPECT_EQ(storage().stats().in_flight, 0u);
+
+  const Claim again = storage().claim(10, kLongLease);
+  ASSERT_EQ(again.events.size(), 2u);
+  EXPECT_EQ(ids(again.events), ids(claim.events));
+  EXPECT_EQ(again.events[0].attempts, 1u);
+  EXPECT_EQ(again.events[1].attempts, 0u);
+}
+
+TEST_P(StorageConformance, StatsCountPendingInFlightDeadAndTheOldestPendingAge) {
+  outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.pending + stats.in_flight + stats.dead, 0u);
+  EXPECT_EQ(stats.oldest_pending_age_ms, 0);
+
+  enqueue_samples(4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stats = storage().stats();
+  EXPECT_EQ(stats.pending, 4u);
+  EXPECT_EQ(stats.in_flight, 0u);
+  EXPECT_GE(stats.oldest_pending_age_ms, 250);  // both ends read the store's clock
+  EXPECT_LT(stats.oldest_pending_age_ms, 60'000);
+
+  const Claim claim = storage().claim(2, kLongLease);
+  ASSERT_EQ(claim.events.size(), 2u);
+  stats = storage().stats();
+  EXPECT_EQ(stats.pending, 2u);
+  EXPECT_EQ(stats.in_flight, 2u);
+
+  ASSERT_EQ(storage().bury(claim.token, {{claim.events[0].handle, 0, "poison"}}), 1u);
+  ASSERT_EQ(storage().complete(claim.token, {claim.events[1].handle}), 1u);
+  stats = storage().stats();
+  EXPECT_EQ(stats.pending, 2u);
+  EXPECT_EQ(stats.in_flight, 0u);
+  EXPECT_EQ(stats.dead, 1u);
+
+  const Claim rest = storage().claim(10, kLongLease);
+  ASSERT_EQ(storage().complete(rest.token, rest.handles()), 2u);
+  stats = storage().stats();
+  EXPECT_EQ(stats.pending, 0u);
+  EXPECT_EQ(stats.oldest_pending_age_ms, 0);
+}
+
+TEST_P(StorageConformance, DuplicateIdempotencyTokenOrIdIsRefusedForThatEventOnly) {
+  std::vector<Event> batch{sample(0), sample(1), sample(2), sample(3), sample(4)};
+  batch[0].idempotency_token = "token-x";
+  batch[1].idempotency_token = "token-y";
+  batch[2].idempotency_token = "token-x";  // duplicate within the batch
+  EXPECT_EQ(storage().enqueue(batch),
+            (std::vector<outbox_status>{OUTBOX_OK, OUTBOX_OK, OUTBOX_PERMANENT, OUTBOX_OK, OUTBOX_OK}));
+
+  Event again = sample(5);
+  again.idempotency_token = "token-y";  // duplicate of an earlier batch
+  Event fresh = sample(6);
+  EXPECT_EQ(storage().enqueue({again, fresh}), (std::vector<outbox_status>{OUTBOX_PERMANENT, OUTBOX_OK}));
+
+  const Claim claim = storage().claim(10, kLongLease);
+  EXPECT_EQ(payloads(claim.events),
+            (std::vector<std::string>{"payload-0", "payload-1", "payload-3", "payload-4", "payload-6"}));
+  ASSERT_FALSE(claim.events.empty());
+  Event same_id = sample(7);
+  same_id.id = claim.events[0].id;
+  EXPECT_EQ(storage().enqueue({same_id}), std::vector<outbox_status>{OUTBOX_PERMANENT});
+}
+
+TEST_P(StorageConformance, WaitReturnsSoonAfterWakeFromAnotherThread) {
+  const auto took = timed_on_thread([&] { storage().wait(std::chrono::seconds(30)); },
+                                    [&] {
+                                      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                                      storage().wake();
+                                    });
+  EXPECT_LT(took, kPromptly);
+}
+
+TEST_P(StorageConformance, WaitReturnsByItsTimeout) {
+  const auto took = timed_on_thread([&] { storage().wait(std::chrono::milliseconds(300)); }, [] {});
+  EXPECT_LT(took, std::chrono::milliseconds(300) + kPromptly);
+}
+
+TEST_P(StorageConformance, WaitReturnsSoonWhenAnotherObjectEnqueues) {
+  auto producer = open_another();
+  const auto took = timed_on_thread([&] { storage().wait(std::chrono::seconds(30)); },
+                                    [&] {
+                                      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                                      producer->enqueue({sample(0)});
+                                    });
+  EXPECT_LT(took, kPromptly);
+}
+
+TEST_P(StorageConformance, TwoObjectsNeverClaimTheSameEventWithinALease) {
+  constexpr int kEvents = 400;
+  enqueue_samples(kEvents);
+  auto other = open_another();
+  std::vector<std::string> mine, theirs;
+  std::atomic<bool> go{false};
+  auto drain = [&](StorageObject& s, std::vector<std::string>& got) {
+    while (!go) std::this_thread::yield();
+    for (Claim c = s.claim(20, kLongLease); !c.events.empty(); c = s.claim(20, kLongLease))
+      for (const Event& e : c.events) got.push_back(e.id);
+  };
+  timed_on_thread([&] { drain(*other, theirs); },
+                  [&] {
+                    go = true;
+                    drain(storage(), mine);
+                  });
+
+  EXPECT_EQ(mine.size() + theirs.size(), static_cast<size_t>(kEvents));
+  std::set<std::string> all(mine.begin(), mine.end());
+  for (const std::string& id : theirs) EXPECT_TRUE(all.insert(id).second) << id << " was claimed twice";
+  EXPECT_EQ(all.size(), static_cast<size_t>(kEvents));
+}
+
+TEST_P(StorageConformance, AThousandEventsAreDeliveredExactlyOnce) {
+  constexpr int kEvents = 1000;
+  enqueue_samples(kEvents);
+  std::map<std::string, int> deliveries;  // payload -> times
+  for (Claim c = storage().claim(100, kLongLease); !c.events.empty(); c = storage().claim(100, kLongLease)) {
+    for (const Event& e : c.events) ++deliveries[e.payload];
+    ASSERT_EQ(storage().complete(c.token, c.handles()), c.events.size());
+  }
+  EXPECT_EQ(deliveries.size(), static_cast<size_t>(kEvents));
+  for (const auto& [payload, times] : deliveries) EXPECT_EQ(times, 1) << payload;
+  const outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.pending + stats.in_flight + stats.dead, 0u);
+}
+
+}  // namespace outbox::testing
