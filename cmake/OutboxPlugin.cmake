@@ -1,8 +1,10 @@
 # outbox_add_plugin(NAME <name> KIND <storage|transport> SOURCES <files...> [LIBRARIES <libs...>])
 #
 # Builds outbox-<kind>-<name>.so: a MODULE library that sees only the SDK, hides every symbol but
-# the two ABI entry points, and keeps the symbols of the static libraries it links private
+# the two ABI entry points (a version script), and keeps the symbols of the static libraries it links private
 # (-Wl,--exclude-libs,ALL), so two plugins never collide inside one process.
+set(_outbox_plugin_cmake_dir "${CMAKE_CURRENT_LIST_DIR}")
+
 function(outbox_add_plugin)
   cmake_parse_arguments(P "" "NAME;KIND;OUTPUT_DIR" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT P_NAME OR NOT P_KIND OR NOT P_SOURCES)
@@ -24,7 +26,9 @@ function(outbox_add_plugin)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY "${P_OUTPUT_DIR}")
-  target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL -Wl,--no-undefined)
+  set(exports "${_outbox_plugin_cmake_dir}/outbox_plugin_exports.map")
+  target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL -Wl,--no-undefined "-Wl,--version-script=${exports}")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${exports}")
   if(COMMAND outbox_set_warnings)
     outbox_set_warnings(${target})
   endif()

@@ -59,8 +59,7 @@ TEST(ConfigLoader, LoadsAValidConfigWithDefaults) {
 TEST(ConfigLoader, YamlSyntaxErrorNamesFileLineAndColumn) {
   auto errors = errors_of(kPlugins + "storage:\n  type: [sqlite\n");
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_THAT(errors[0], HasSubstr("test.yaml:3:"));
-  EXPECT_THAT(errors[0], HasSubstr("YAML syntax error"));
+  EXPECT_EQ(errors[0], "test.yaml:4:1: YAML syntax error: end of sequence flow not found");
 }
 
 TEST(ConfigLoader, TypoInANestedPluginKeySuggestsTheRightOne) {
@@ -76,9 +75,15 @@ TEST(ConfigLoader, PluginFieldValuesAreValidatedAgainstTheManifest) {
 }
 
 TEST(ConfigLoader, PluginOfflineCheckIsReportedAtTheKeyItBlames) {
+  auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mode: file\n    path: \"\"\n"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "test.yaml:9:11: transports[console].path: mode: file needs a path");
+}
+
+TEST(ConfigLoader, PluginOfflineCheckBlamingAnAbsentKeyIsReportedAtTheBlock) {
   auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mode: file\n"));
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], "test.yaml:8:11: transports[console].path: mode: file needs a path");
+  EXPECT_EQ(errors[0], "test.yaml:6:5: transports[console].path: mode: file needs a path");
 }
 
 TEST(ConfigLoader, UnknownPluginTypeIsReportedAtTheType) {
@@ -115,15 +120,15 @@ TEST(ConfigLoader, DuplicateTransportNamesAreRefused) {
 TEST(ConfigLoader, MissingTopLevelSectionIsReported) {
   auto errors = errors_of(kPlugins + "storage: { type: sqlite, path: /tmp/x.db }\n");
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0], "test.yaml:1:1: routes: missing required key");
-  EXPECT_EQ(errors[1], "test.yaml:1:1: transports: missing required key");
+  EXPECT_EQ(errors[0], "test.yaml:1:1: transports: missing required key");
+  EXPECT_EQ(errors[1], "test.yaml:1:1: routes: missing required key");
 }
 
 TEST(ConfigLoader, EveryProblemIsReportedInFileOrder) {
   auto errors = errors_of(kValid + "log: { level: loud }\nrelay: { lease: 5 }\n");
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_THAT(errors[0], HasSubstr("test.yaml:10:15: log.level: 'loud' is not one of"));
-  EXPECT_EQ(errors[1], "test.yaml:11:17: relay.lease: '5' is not a duration (a number with a unit: 500ms, 30s, 5m, 1h, 7d)");
+  EXPECT_THAT(errors[0], HasSubstr("test.yaml:11:15: log.level: 'loud' is not one of"));
+  EXPECT_EQ(errors[1], "test.yaml:12:17: relay.lease: '5' is not a duration (a number with a unit: 500ms, 30s, 5m, 1h, 7d)");
 }
 
 TEST(ConfigLoader, UnreadableFileIsAClearError) {
