@@ -92,10 +92,10 @@ class Loader {
           plugin_block(doc["transports"][i], t, OUTBOX_KIND_TRANSPORT, path, transport_core_fields()));
       out.config.transports.back().instance = name;
     }
-    stop_if_issues();
-
     fill_typed(root, out.config);
     check_routes(out.config, names);
+    stop_if_issues();
+    // Plugins check only blocks that passed their field validation.
     check_plugins(out.config);
     stop_if_issues();
     return out;

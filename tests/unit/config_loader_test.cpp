@@ -139,3 +139,11 @@ TEST(ConfigLoader, UnreadableFileIsAClearError) {
     EXPECT_THAT(e.what(), HasSubstr("/nonexistent/outboxd.yaml: cannot read the config file"));
   }
 }
+
+TEST(ConfigLoader, PluginKeyAndRouteProblemsAreReportedTogether) {
+  auto errors = errors_of(
+      replace(replace(kValid, "    type: stdout\n", "    type: stdout\n    mdoe: file\n"), "transport: console", "transport: consle"));
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "test.yaml:8:5: transports[console].mdoe: unknown key; did you mean 'mode'?");
+  EXPECT_EQ(errors[1], "test.yaml:10:5: routes[0].transport: no transport named 'consle'; did you mean 'console'?");
+}
