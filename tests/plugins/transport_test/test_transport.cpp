@@ -1,0 +1,223 @@
+// The test transport: "delivers" a message by appending a line to a record file, and can be told
+// to fail, hang, reorder or delay messages, so that the process-level tests can drive outboxd
+// through every outcome of a publish. See README.md for the config keys.
+//
+// Every message lives in exactly one place until it completes — the batch being delivered, a
+// queued job of the worker, or the hung list — and is taken out of it under the lock before its
+// completion is called: that is what makes each completion happen exactly once.
+#include <outbox/sdk.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace outbox::tests::transport_test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// A copy of what the transport needs from a message after publish() has returned.
+struct Message {
+  uint64_t tag;
+  std::string id, event_type, destination;
+};
+
+// Messages that complete together, through the completer of the publish() that brought them.
+struct Job {
+  Clock::time_point due;
+  std::vector<Message> messages;
+  sdk::Completer done;
+};
+
+std::set<std::string> set_of(const std::vector<std::string>& items) { return {items.begin(), items.end()}; }
+
+int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+class TestTransport final : public sdk::Transport {
+ public:
+  static constexpr sdk::PluginInfo kInfo{"test", "0.1.0",
+                                         "Test transport: records deliveries to a file; fails, hangs, "
+                                         "reorders or delays on request"};
+  static constexpr std::array kFields{
+      sdk::string_field("record", "File to which each delivered message appends '<id> <destination> <pid> <unix_ms>'")
+          .required(),
+      sdk::integer_field("fail_first", "Each event id fails RETRYABLE this many times before it succeeds", "0")
+          .at_least(0),
+      sdk::list_field("permanent_types", "Event types that fail PERMANENT"),
+      sdk::list_field("hang_types", "Event types that never complete until the transport is closed"),
+      sdk::bool_field("out_of_order", "Complete each batch in reverse order, from a thread of its own", "false"),
+      sdk::duration_field("delay", "Complete each message this long after publish, from a thread of its own", "0s")
+          .at_least(0),
+      sdk::duration_field("delivery_timeout", "The delivery timeout reported to `outboxd check`", "0s").at_least(0),
+  };
+
+  static outbox_transport_info check(const sdk::Config& config) {
+    if (config.string("record").empty())
+      throw sdk::Error(OUTBOX_INVALID_CONFIG, "record must name a file", "record");
+    return {sizeof(outbox_transport_info), config.duration("delivery_timeout").count()};
+  }
+
+  explicit TestTransport(const sdk::Config& config)
+      : fail_first_(config.integer("fail_first")),
+        permanent_types_(set_of(config.list("permanent_types"))),
+        hang_types_(set_of(config.list("hang_types"))),
+        out_of_order_(config.boolean("out_of_order")),
+        delay_(config.duration("delay")) {
+    check(config);
+    const std::string path = config.string("record");
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw sdk::Error(OUTBOX_INVALID_CONFIG, "cannot open " + path + ": " + std::strerror(errno), "record");
+    if (asynchronous()) worker_ = std::thread([this] { work(); });
+  }
+
+  ~TestTransport() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    if (worker_.joinable()) worker_.join();
+    // The worker is gone: whatever it did not take, and every hung message, is ours alone now.
+    for (Job& job : jobs_)
+      for (const Message& m : job.messages) job.done(m.tag, OUTBOX_RETRYABLE, "test transport closed before delivery");
+    for (Job& job : hung_)
+      for (const Message& m : job.messages) job.done(m.tag, OUTBOX_RETRYABLE, "hang_types: released when closed");
+    ::close(fd_);
+  }
+  TestTransport(const TestTransport&) = delete;
+  TestTransport& operator=(const TestTransport&) = delete;
+
+  void publish(std::span<const outbox_message> messages, sdk::Completer done) override {
+    Job job{Clock::now() + delay_, {}, done};
+    Job hung{{}, {}, done};
+    for (const outbox_message& m : messages) {
+      Message copy{m.tag, std::string(sdk::sv(m.event->id)), std::string(sdk::sv(m.event->event_type)),
+                   std::string(sdk::sv(m.destination))};
+      (hang_types_.count(copy.event_type) ? hung : job).messages.push_back(std::move(copy));
+    }
+    const bool async = asynchronous();
+    {
+      std::lock_guard lock(mutex_);
+      if (!hung.messages.empty()) hung_.push_back(std::move(hung));
+      if (async && !job.messages.empty()) jobs_.push_back(std::move(job));  // due times only grow: a FIFO
+    }
+    if (async)
+      changed_.notify_all();
+    else
+      deliver(job);
+  }
+
+  // True once nothing is queued or being delivered; hung messages count as in flight.
+  bool flush(milliseconds timeout) override {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return jobs_.empty() && delivering_ == 0 && hung_.empty(); });
+  }
+
+ private:
+  bool asynchronous() const { return out_of_order_ || delay_.count() > 0; }
+
+  // The worker: takes each job when it is due and delivers it, until the transport closes.
+  void work() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (jobs_.empty()) {
+        changed_.wait(lock);
+        continue;
+      }
+      if (Clock::time_point due = jobs_.front().due; Clock::now() < due) {
+        changed_.wait_until(lock, due);
+        continue;
+      }
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      ++delivering_;
+      lock.unlock();
+      deliver(job);
+      lock.lock();
+      --delivering_;
+      changed_.notify_all();
+    }
+  }
+
+  // Decides each message's outcome, records the deliveries, then completes every message.
+  void deliver(Job& job) {
+    if (out_of_order_) std::reverse(job.messages.begin(), job.messages.end());
+    std::vector<outbox_status> status(job.messages.size(), OUTBOX_OK);
+    std::vector<std::string> reason(job.messages.size());
+    std::string lines;
+    const std::string suffix = " " + std::to_string(::getpid()) + " " + std::to_string(unix_ms()) + "\n";
+    for (size_t i = 0; i < job.messages.size(); ++i) {
+      const Message& m = job.messages[i];
+      if (permanent_types_.count(m.event_type)) {
+        status[i] = OUTBOX_PERMANENT;
+        reason[i] = "event " + m.id + " of type '" + m.event_type + "' is in permanent_types";
+      } else if (int64_t failures = count_failure(m.id); failures > 0) {
+        status[i] = OUTBOX_RETRYABLE;
+        reason[i] = "event " + m.id + ": fail_first failure " + std::to_string(failures) + " of " +
+                    std::to_string(fail_first_);
+      } else {
+        lines += m.id + " " + m.destination + suffix;
+      }
+    }
+    if (std::string error = append(lines); !error.empty())
+      for (size_t i = 0; i < status.size(); ++i)
+        if (status[i] == OUTBOX_OK) {
+          status[i] = OUTBOX_RETRYABLE;
+          reason[i] = error;
+        }
+    for (size_t i = 0; i < job.messages.size(); ++i) job.done(job.messages[i].tag, status[i], reason[i]);
+  }
+
+  // Counts one more attempt of `id`: the number of this failure, or 0 once it may succeed.
+  int64_t count_failure(const std::string& id) {
+    if (fail_first_ == 0) return 0;
+    std::lock_guard lock(mutex_);
+    int64_t& failed = failures_[id];
+    return failed < fail_first_ ? ++failed : 0;
+  }
+
+  // One write(): with O_APPEND it lands whole even while another process appends to the file.
+  std::string append(const std::string& lines) {
+    if (lines.empty()) return {};
+    ssize_t written = ::write(fd_, lines.data(), lines.size());
+    if (written == static_cast<ssize_t>(lines.size())) return {};
+    if (written < 0) return std::string("cannot append to the record file: ") + std::strerror(errno);
+    return "short write to the record file";
+  }
+
+  const int64_t fail_first_;
+  const std::set<std::string> permanent_types_;
+  const std::set<std::string> hang_types_;
+  const bool out_of_order_;
+  const milliseconds delay_;
+  int fd_ = -1;
+
+  std::mutex mutex_;  // guards everything below
+  std::condition_variable changed_;
+  std::deque<Job> jobs_;
+  std::vector<Job> hung_;
+  size_t delivering_ = 0;
+  bool stopping_ = false;
+  std::unordered_map<std::string, int64_t> failures_;
+  std::thread worker_;  // last: started once the members above exist
+};
+
+}  // namespace
+}  // namespace outbox::tests::transport_test
+
+OUTBOX_TRANSPORT_PLUGIN(outbox::tests::transport_test::TestTransport)
