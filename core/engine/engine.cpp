@@ -93,6 +93,7 @@ Engine::Outcome Engine::run() {
       continue;
     }
     if (claimed == 0) {
+      if (stop_when_idle_ && in_flight_ == 0) break;
       if (in_flight_ > 0) wait_for_completions(relay_.poll_interval);
       else idle(relay_.poll_interval);
     }

@@ -55,6 +55,9 @@ class Engine {
   // releases the leases of the rest.
   Outcome run();
   void stop() noexcept;
+  // Makes run() return by itself once a claim finds nothing and nothing is in flight (for
+  // batch jobs and benchmarks; events waiting out a retry backoff stay pending).
+  void stop_when_idle(bool on) noexcept { stop_when_idle_ = on; }
 
   const EngineCounters& counters() const noexcept { return counters_; }
   size_t in_flight() const noexcept { return in_flight_; }
@@ -102,6 +105,7 @@ class Engine {
   uint64_t next_claim_id_ = 1;
   size_t in_flight_ = 0;
   bool halted_ = false;
+  bool stop_when_idle_ = false;
   int storage_failures_ = 0;  // consecutive; drives the pause after a storage error
 
   std::mutex mutex_;  // guards completions_ and wakes the loop

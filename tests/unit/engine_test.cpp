@@ -258,3 +258,14 @@ TEST(Engine, ClaimFailuresAreRetriedUntilTheStorageIsBack) {
   EXPECT_EQ(run.engine().counters().storage_errors, 3u);
   EXPECT_EQ(transport.sent().size(), 1u);
 }
+
+TEST(Engine, StopsByItselfWhenIdleIfAsked) {
+  StorageDouble storage;
+  for (int i = 0; i < 120; ++i) storage.add("id-" + std::to_string(i), "t");
+  TransportDouble transport;
+  Engine engine(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  engine.stop_when_idle(true);
+  EXPECT_EQ(engine.run(), Engine::Outcome::stopped);
+  EXPECT_EQ(storage.live_rows(), 0u);
+  EXPECT_EQ(transport.sent().size(), 120u);
+}
