@@ -7,6 +7,8 @@ namespace outbox::core {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 64;
+inline constexpr int kExitDataError = 65;  // an input file's content is invalid
+inline constexpr int kExitNoInput = 66;    // an input file cannot be read
 inline constexpr int kExitUnavailable = 69;
 inline constexpr int kExitConfig = 78;
 

@@ -1,7 +1,10 @@
 // outboxd: the command line. Each subcommand lives in its own file; this one only parses.
+#include "core/cli/dead_command.hpp"
+#include "core/cli/enqueue_command.hpp"
 #include "core/cli/exit_codes.hpp"
 #include "core/cli/inspect_commands.hpp"
 #include "core/cli/run_command.hpp"
+#include "core/cli/status_command.hpp"
 
 #include <outbox/plugin_abi.h>
 
@@ -33,6 +36,46 @@ int main(int argc, char** argv) {
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the config file");
   schema->add_option("--plugin-dir", plugin_dirs, "Plugin directory (repeatable; default: the installed one)");
 
+  EnqueueOptions event;
+  std::filesystem::path events_file;
+  auto* enqueue = app.add_subcommand("enqueue", "Write one event (prints its id) or a file of events");
+  enqueue->add_option("-c,--config", config_file, "Config file")->required();
+  auto* event_type = enqueue->add_option("--type", event.event_type, "Event type (one event)");
+  auto* from_file =
+      enqueue->add_option("--file", events_file, "JSON-lines file, one event a line")->excludes(event_type);
+  for (CLI::Option* single :
+       {enqueue->add_option("--payload", event.payload, "Payload, stored as-is (default: {})"),
+        enqueue->add_option("--key", event.partition_key, "Partition key"),
+        enqueue->add_option("--header", event.headers, "NAME=VALUE (repeatable)"),
+        enqueue->add_option("--token", event.idempotency_token, "Idempotency token"),
+        enqueue->add_option("--content-type", event.content_type, "Default: application/json"),
+        enqueue->add_option("--id", event.id, "Event id (default: a new UUID v7)")})
+    single->excludes(from_file);
+
+  bool json_output = false;
+  auto* status = app.add_subcommand("status", "Pending, in flight and dead events; the oldest pending age");
+  status->add_option("-c,--config", config_file, "Config file")->required();
+  status->add_flag("--json", json_output, "One JSON object");
+
+  uint32_t dead_limit = 50;
+  uint64_t dead_offset = 0;
+  bool dead_all = false;
+  std::vector<std::string> dead_ids;
+  auto* dead = app.add_subcommand("dead", "Dead letters: list, requeue, purge");
+  dead->require_subcommand(1);
+  auto* dead_list = dead->add_subcommand("list", "List dead letters, oldest first");
+  dead_list->add_option("-c,--config", config_file, "Config file")->required();
+  dead_list->add_option("--limit", dead_limit, "At most this many (default 50)");
+  dead_list->add_option("--offset", dead_offset, "Skip this many first");
+  dead_list->add_flag("--json", json_output, "One JSON object a line, payload included");
+  auto* dead_requeue = dead->add_subcommand("requeue", "Move dead letters back to pending");
+  auto* dead_purge = dead->add_subcommand("purge", "Delete dead letters");
+  for (CLI::App* change : {dead_requeue, dead_purge}) {
+    change->add_option("-c,--config", config_file, "Config file")->required();
+    change->add_flag("--all", dead_all, "Every dead letter");
+    change->add_option("ids", dead_ids, "Event ids");
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -44,6 +87,16 @@ int main(int argc, char** argv) {
     if (*check) return run_check(config_file);
     if (*plugins) return run_plugins(plugin_dirs);
     if (*schema) return run_schema(plugin_dirs);
+    if (*enqueue && *from_file) return run_enqueue_file(config_file, events_file);
+    if (*enqueue && *event_type) return run_enqueue(config_file, event);
+    if (*enqueue) {
+      std::cerr << "outboxd enqueue: give --type (one event) or --file (a JSON-lines file)\n";
+      return kExitUsage;
+    }
+    if (*status) return run_status(config_file, json_output);
+    if (*dead_list) return run_dead_list(config_file, dead_limit, dead_offset, json_output);
+    if (*dead_requeue) return run_dead_requeue(config_file, dead_all, dead_ids);
+    if (*dead_purge) return run_dead_purge(config_file, dead_all, dead_ids);
   } catch (const std::exception& e) {
     std::cerr << "outboxd: " << e.what() << "\n";
     return kExitFailure;

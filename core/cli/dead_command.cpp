@@ -1,0 +1,167 @@
+#include "core/cli/dead_command.hpp"
+
+#include "core/cli/exit_codes.hpp"
+#include "core/cli/storage_session.hpp"
+#include "core/engine/uuid.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <string_view>
+
+namespace outbox::core {
+namespace {
+
+// Ordered, so that a line reads id first, as in the table.
+using json = nlohmann::ordered_json;
+using sdk::sv;
+
+// 1700000000123 → "2023-11-14T22:13:20.123Z".
+std::string rfc3339_utc(int64_t unix_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> time{milliseconds{unix_ms}};
+  const sys_days day = floor<days>(time);
+  const year_month_day date{day};
+  const hh_mm_ss clock{time - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
+                     clock.subseconds().count());
+}
+
+// Empty means application/json (plugin_abi.h); parameters such as "; charset=utf-8" do not count.
+bool is_json_content_type(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  return type.empty() || type == "application/json" || type.ends_with("+json");
+}
+
+// Asks the serializer itself, so that a payload shown as text can never fail to serialize.
+bool is_utf8(std::string_view text) {
+  try {
+    (void)json(text).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t group = 0;
+    for (size_t k = 0; k < 3; ++k)
+      group = group << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+    for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(group >> (18 - 6 * k)) & 0x3F] : '=';
+  }
+  return out;
+}
+
+// The payload as JSON when it is JSON, else as text, else (binary) as base64: never lossy.
+void put_payload(json& out, const outbox_event& e) {
+  const std::string_view payload = sv(e.payload);
+  if (is_json_content_type(sv(e.content_type))) {
+    json parsed = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_discarded()) {
+      out["payload"] = std::move(parsed);
+      return;
+    }
+  }
+  if (is_utf8(payload))
+    out["payload_text"] = payload;
+  else
+    out["payload_base64"] = base64(payload);
+}
+
+json optional_text(outbox_str s) { return s.len ? json(sv(s)) : json(nullptr); }
+
+void print_json_line(const outbox_dead_letter& letter) {
+  const outbox_event& e = *letter.event;
+  json headers = json::object();
+  for (size_t i = 0; i < e.header_count; ++i)
+    headers[std::string(sv(e.headers[i].name))] = sv(e.headers[i].value);
+  json out{{"id", sv(e.id)},
+           {"event_type", sv(e.event_type)},
+           {"partition_key", optional_text(e.partition_key)},
+           {"content_type", optional_text(e.content_type)},
+           {"headers", std::move(headers)}};
+  put_payload(out, e);
+  out["idempotency_token"] = optional_text(e.idempotency_token);
+  out["created_at"] = rfc3339_utc(e.created_at_ms);
+  out["attempts"] = e.attempts;
+  out["last_error"] = optional_text(e.last_error);
+  out["died_at"] = rfc3339_utc(letter.died_at_ms);
+  // Names and errors come from anywhere; a stray invalid byte must not stop the listing.
+  fmt::print("{}\n", out.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// A table row stays one row: the error text's line breaks become spaces.
+std::string one_line(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+
+constexpr std::string_view kTableRow = "{:<36}  {:<24}  {:>8}  {:<24}  {}\n";
+
+void print_table_row(const outbox_dead_letter& letter) {
+  const outbox_event& e = *letter.event;
+  fmt::print(kTableRow, sv(e.id), sv(e.event_type), e.attempts, rfc3339_utc(letter.died_at_ms),
+             one_line(sv(e.last_error)));
+}
+
+using DeadLetterChange = uint64_t (sdk::Storage::*)(std::span<const outbox_str>);
+
+// requeue and purge: the same arguments, checks and report; only the storage call differs.
+int run_dead_change(const std::filesystem::path& config_file, bool all, const std::vector<std::string>& ids,
+                    std::string_view command, std::string_view done, DeadLetterChange change) {
+  if (all == !ids.empty()) {
+    std::cerr << "outboxd dead " << command << ": give either --all or one or more event ids\n";
+    return kExitUsage;
+  }
+  std::vector<outbox_str> id_views;
+  for (const std::string& id : ids) {
+    if (!is_uuid_text(id)) {
+      std::cerr << "outboxd dead " << command << ": '" << id << "' is not an event id (a UUID)\n";
+      return kExitUsage;
+    }
+    id_views.push_back(sdk::view(id));
+  }
+  return run_storage_command([&] {
+    StorageSession session(config_file);
+    // An empty span means every dead letter, which is what --all asks for.
+    const uint64_t count = (session.storage(Migration::never).*change)(id_views);
+    fmt::print("{} {} dead letter{}\n", done, count, count == 1 ? "" : "s");
+    return kExitOk;
+  });
+}
+
+}  // namespace
+
+int run_dead_list(const std::filesystem::path& config_file, uint32_t limit, uint64_t offset,
+                  bool json_lines) {
+  return run_storage_command([&] {
+    StorageSession session(config_file);
+    sdk::Storage& storage = session.storage(Migration::never);
+    if (!json_lines) fmt::print(kTableRow, "ID", "EVENT TYPE", "ATTEMPTS", "DIED AT", "LAST ERROR");
+    storage.dead_list(limit, offset, json_lines ? print_json_line : print_table_row);
+    return kExitOk;
+  });
+}
+
+int run_dead_requeue(const std::filesystem::path& config_file, bool all,
+                     const std::vector<std::string>& ids) {
+  return run_dead_change(config_file, all, ids, "requeue", "requeued", &sdk::Storage::dead_requeue);
+}
+
+int run_dead_purge(const std::filesystem::path& config_file, bool all, const std::vector<std::string>& ids) {
+  return run_dead_change(config_file, all, ids, "purge", "purged", &sdk::Storage::dead_purge);
+}
+
+}  // namespace outbox::core

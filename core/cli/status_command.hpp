@@ -1,0 +1,12 @@
+// `outboxd status`: how much work the configured storage holds (DESIGN.md §7). Never migrates.
+#pragma once
+
+#include <filesystem>
+
+namespace outbox::core {
+
+// Prints pending, in flight, dead and the oldest pending age; with `json`, one JSON object
+// (oldest_pending_age_ms is 0 when nothing is pending). Exit codes: see run_storage_command.
+int run_status(const std::filesystem::path& config_file, bool json);
+
+}  // namespace outbox::core
