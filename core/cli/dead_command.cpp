@@ -136,7 +136,7 @@ int run_dead_change(const std::filesystem::path& config_file, bool all, const st
   return run_storage_command([&] {
     StorageSession session(config_file);
     // An empty span means every dead letter, which is what --all asks for.
-    const uint64_t count = (session.storage(Migration::never).*change)(id_views);
+    const uint64_t count = (session.storage().*change)(id_views);
     fmt::print("{} {} dead letter{}\n", done, count, count == 1 ? "" : "s");
     return kExitOk;
   });
@@ -148,7 +148,7 @@ int run_dead_list(const std::filesystem::path& config_file, uint32_t limit, uint
                   bool json_lines) {
   return run_storage_command([&] {
     StorageSession session(config_file);
-    sdk::Storage& storage = session.storage(Migration::never);
+    sdk::Storage& storage = session.storage();
     if (!json_lines) fmt::print(kTableRow, "ID", "EVENT TYPE", "ATTEMPTS", "DIED AT", "LAST ERROR");
     storage.dead_list(limit, offset, json_lines ? print_json_line : print_table_row);
     return kExitOk;

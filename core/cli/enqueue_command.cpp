@@ -256,7 +256,7 @@ int run_enqueue(const std::filesystem::path& config_file, const EnqueueOptions& 
     StorageSession session(config_file);
     const outbox_event event = to_abi(fields);
     outbox_status status = OUTBOX_OK;
-    session.storage(Migration::as_configured).enqueue({&event, 1}, {&status, 1});
+    session.storage().enqueue({&event, 1}, {&status, 1});
     if (status != OUTBOX_OK) {
       report_refused("", event.id);
       return kExitFailure;
@@ -286,7 +286,7 @@ int run_enqueue_file(const std::filesystem::path& config_file, const std::filesy
       return kExitDataError;
     }
     const size_t total = parsed.line_of.size();
-    const size_t written = write_events(session.storage(Migration::as_configured), parsed, name);
+    const size_t written = write_events(session.storage(), parsed, name);
     if (written == total) {
       fmt::print("enqueued {}\n", plural_events(total));
       return kExitOk;

@@ -24,8 +24,10 @@ int main(int argc, char** argv) {
   std::filesystem::path config_file;
   std::vector<std::filesystem::path> plugin_dirs;
 
+  bool until_idle = false;
   auto* run = app.add_subcommand("run", "Relay events until SIGTERM or SIGINT");
   run->add_option("-c,--config", config_file, "Config file")->required();
+  run->add_flag("--until-idle", until_idle, "Exit once nothing is claimable and nothing is in flight");
 
   auto* check = app.add_subcommand("check", "Validate a config file offline (exit 78 when invalid)");
   check->add_option("-c,--config", config_file, "Config file")->required();
@@ -83,7 +85,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   try {
-    if (*run) return run_relay(config_file);
+    if (*run) return run_relay(config_file, until_idle);
     if (*check) return run_check(config_file);
     if (*plugins) return run_plugins(plugin_dirs);
     if (*schema) return run_schema(plugin_dirs);

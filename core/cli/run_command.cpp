@@ -56,7 +56,7 @@ class SignalStop {
 
 }  // namespace
 
-int run_relay(const std::filesystem::path& config_file) {
+int run_relay(const std::filesystem::path& config_file, bool until_idle) {
   SignalStop signals;
   LoadedConfig loaded;
   try {
@@ -86,6 +86,7 @@ int run_relay(const std::filesystem::path& config_file) {
   Engine::Outcome outcome;
   {
     Engine engine(config.relay, *storage, std::move(slots), config.routes);
+    engine.stop_when_idle(until_idle);
     signals.forward_to(engine);
     outcome = engine.run();
     signals.stop_forwarding();

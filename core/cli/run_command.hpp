@@ -8,7 +8,8 @@ namespace outbox::core {
 // Loads and validates the config, opens the storage (migrating it when storage.migrate is
 // auto) and the transports, and relays until SIGTERM or SIGINT. Returns 0 after a clean stop,
 // 78 for an invalid config, 69 when the storage or a transport cannot be opened, 1 when the
-// engine halted on a PERMANENT failure (on_permanent_error: halt).
-int run_relay(const std::filesystem::path& config_file);
+// engine halted on a PERMANENT failure (on_permanent_error: halt). With `until_idle` it also
+// stops by itself once nothing is claimable and nothing is in flight.
+int run_relay(const std::filesystem::path& config_file, bool until_idle = false);
 
 }  // namespace outbox::core

@@ -26,7 +26,7 @@ std::string human_age(int64_t ms) {
 int run_status(const std::filesystem::path& config_file, bool json) {
   return run_storage_command([&] {
     StorageSession session(config_file);
-    const outbox_storage_stats stats = session.storage(Migration::never).stats();
+    const outbox_storage_stats stats = session.storage().stats();
     if (json) {
       const nlohmann::ordered_json out{{"pending", stats.pending},
                                        {"in_flight", stats.in_flight},

@@ -10,13 +10,13 @@ namespace outbox::core {
 StorageSession::StorageSession(const std::filesystem::path& config_file)
     : loaded_(load_config(config_file)) {}
 
-sdk::Storage& StorageSession::storage(Migration migration) {
+sdk::Storage& StorageSession::storage() {
   if (storage_) return *storage_;
   const PluginBlock& block = loaded_.config.storage;
   try {
     // load_config has loaded and handshaken the plugin already: this returns that library.
     auto storage = open_storage(loaded_.plugins->load(OUTBOX_KIND_STORAGE, block.type), block);
-    if (migration == Migration::as_configured && loaded_.config.migrate) storage->migrate();
+    if (loaded_.config.migrate) storage->migrate();
     storage_ = std::move(storage);
   } catch (const sdk::Error& e) {
     throw StorageUnavailable(e.what());

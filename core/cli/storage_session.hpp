@@ -14,11 +14,6 @@
 
 namespace outbox::core {
 
-enum class Migration {
-  never,          // the schema must exist already
-  as_configured,  // run migrate() first when the config says storage.migrate: auto
-};
-
 // The loaded config and, once asked for, its opened storage. The storage is closed before the
 // plugin registry that holds its library.
 class StorageSession {
@@ -26,9 +21,10 @@ class StorageSession {
   // Throws ConfigError.
   explicit StorageSession(const std::filesystem::path& config_file);
 
-  // Opens the storage on first use (then returns the same one). Throws StorageUnavailable when
-  // the storage cannot be opened or migrated.
-  sdk::Storage& storage(Migration migration);
+  // Opens the storage on first use (then returns the same one), migrating it first when the
+  // config says storage.migrate: auto, so every command works on a fresh database. Throws
+  // StorageUnavailable when the storage cannot be opened or migrated.
+  sdk::Storage& storage();
 
  private:
   LoadedConfig loaded_;
