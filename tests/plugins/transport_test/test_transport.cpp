@@ -5,8 +5,6 @@
 // Every message lives in exactly one place until it completes — the batch being delivered, a
 // queued job of the worker, or the hung list — and is taken out of it under the lock before its
 // completion is called: that is what makes each completion happen exactly once.
-#include <outbox/sdk.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <outbox/sdk.hpp>
 #include <set>
 #include <string>
 #include <thread>
@@ -54,16 +53,21 @@ class TestTransport final : public sdk::Transport {
                                          "Test transport: records deliveries to a file; fails, hangs, "
                                          "reorders or delays on request"};
   static constexpr std::array kFields{
-      sdk::string_field("record", "File to which each delivered message appends '<id> <destination> <pid> <unix_ms>'")
+      sdk::string_field("record",
+                        "File to which each delivered message appends '<id> <destination> <pid> <unix_ms>'")
           .required(),
-      sdk::integer_field("fail_first", "Each event id fails RETRYABLE this many times before it succeeds", "0")
+      sdk::integer_field("fail_first", "Each event id fails RETRYABLE this many times before it succeeds",
+                         "0")
           .at_least(0),
       sdk::list_field("permanent_types", "Event types that fail PERMANENT"),
       sdk::list_field("hang_types", "Event types that never complete until the transport is closed"),
-      sdk::bool_field("out_of_order", "Complete each batch in reverse order, from a thread of its own", "false"),
-      sdk::duration_field("delay", "Complete each message this long after publish, from a thread of its own", "0s")
+      sdk::bool_field("out_of_order", "Complete each batch in reverse order, from a thread of its own",
+                      "false"),
+      sdk::duration_field("delay", "Complete each message this long after publish, from a thread of its own",
+                          "0s")
           .at_least(0),
-      sdk::duration_field("delivery_timeout", "The delivery timeout reported to `outboxd check`", "0s").at_least(0),
+      sdk::duration_field("delivery_timeout", "The delivery timeout reported to `outboxd check`", "0s")
+          .at_least(0),
   };
 
   static outbox_transport_info check(const sdk::Config& config) {
@@ -81,7 +85,8 @@ class TestTransport final : public sdk::Transport {
     check(config);
     const std::string path = config.string("record");
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw sdk::Error(OUTBOX_INVALID_CONFIG, "cannot open " + path + ": " + std::strerror(errno), "record");
+    if (fd_ < 0)
+      throw sdk::Error(OUTBOX_INVALID_CONFIG, "cannot open " + path + ": " + std::strerror(errno), "record");
     if (asynchronous()) worker_ = std::thread([this] { work(); });
   }
 
@@ -94,9 +99,11 @@ class TestTransport final : public sdk::Transport {
     if (worker_.joinable()) worker_.join();
     // The worker is gone: whatever it did not take, and every hung message, is ours alone now.
     for (Job& job : jobs_)
-      for (const Message& m : job.messages) job.done(m.tag, OUTBOX_RETRYABLE, "test transport closed before delivery");
+      for (const Message& m : job.messages)
+        job.done(m.tag, OUTBOX_RETRYABLE, "test transport closed before delivery");
     for (Job& job : hung_)
-      for (const Message& m : job.messages) job.done(m.tag, OUTBOX_RETRYABLE, "hang_types: released when closed");
+      for (const Message& m : job.messages)
+        job.done(m.tag, OUTBOX_RETRYABLE, "hang_types: released when closed");
     ::close(fd_);
   }
   TestTransport(const TestTransport&) = delete;
@@ -125,7 +132,8 @@ class TestTransport final : public sdk::Transport {
   // True once nothing is queued or being delivered; hung messages count as in flight.
   bool flush(milliseconds timeout) override {
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return jobs_.empty() && delivering_ == 0 && hung_.empty(); });
+    return changed_.wait_for(lock, timeout,
+                             [&] { return jobs_.empty() && delivering_ == 0 && hung_.empty(); });
   }
 
  private:

@@ -1,0 +1,192 @@
+// outboxd as a process, end to end: events enqueued with `outboxd enqueue --file` into a SQLite
+// outbox, relayed by `outboxd run` to the test transport (or the stdout transport), settled as
+// `outboxd status` and `outboxd dead list` report them. Each test has a fresh directory.
+#include <gmock/gmock.h>
+
+#include <set>
+
+#include "relay_sandbox.hpp"
+
+namespace outbox::fault {
+namespace {
+
+using ::testing::HasSubstr;
+
+using RelayDelivery = RelaySandbox;
+
+// Every id of `expected` recorded exactly once, and nothing else recorded.
+void expect_each_recorded_once(const std::map<std::string, std::vector<Record>>& recorded,
+                               const std::vector<std::string>& expected) {
+  EXPECT_EQ(recorded.size(), expected.size());
+  size_t missing = 0, repeated = 0;
+  for (const std::string& id : expected) {
+    auto it = recorded.find(id);
+    if (it == recorded.end())
+      ++missing;
+    else if (it->second.size() != 1)
+      ++repeated;
+  }
+  EXPECT_EQ(missing, 0u) << "ids never recorded";
+  EXPECT_EQ(repeated, 0u) << "ids recorded more than once";
+}
+
+TEST_F(RelayDelivery, CleanRunDeliversEveryEventOnceAndExitsZeroOnSigterm) {
+  auto config = write_config(parts());
+  auto batch = events("order.created", 2000);
+  ASSERT_TRUE(enqueue(config, batch));
+
+  ChildProcess& relay = start_relay(config);
+  ASSERT_TRUE(wait_recorded(ids_of(batch))) << records().size() << " of 2000 recorded";
+  ASSERT_TRUE(wait_settled(config));
+  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+
+  auto recorded = records_by_id();
+  expect_each_recorded_once(recorded, ids_of(batch));
+  for (const auto& [id, lines] : recorded) {
+    EXPECT_EQ(lines.front().destination, "topic.order.created") << id;
+    EXPECT_EQ(lines.front().pid, relay.pid()) << id;
+  }
+}
+
+TEST_F(RelayDelivery, RetryableFailuresAreRetriedUntilDeliveredAndRecordedOnlyOnSuccess) {
+  ConfigParts p = parts();
+  p.transport["fail_first"] = "2";
+  p.relay["retry"] = "{ initial_backoff: 10ms, max_backoff: 50ms }";
+  auto config = write_config(p);
+  auto batch = events("order.created", 300);
+  ASSERT_TRUE(enqueue(config, batch));
+
+  ChildProcess& relay = start_relay(config);
+  ASSERT_TRUE(wait_recorded(ids_of(batch))) << records().size() << " of 300 recorded";
+  ASSERT_TRUE(wait_settled(config));
+  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+  expect_each_recorded_once(records_by_id(), ids_of(batch));
+}
+
+TEST_F(RelayDelivery, OutOfOrderAndDelayedCompletionsSettleEveryEventOnce) {
+  ConfigParts p = parts();
+  p.transport["out_of_order"] = "true";
+  p.transport["delay"] = "5ms";
+  auto config = write_config(p);
+  auto batch = events("order.created", 1000);
+  ASSERT_TRUE(enqueue(config, batch));
+
+  ChildProcess& relay = start_relay(config);
+  ASSERT_TRUE(wait_recorded(ids_of(batch))) << records().size() << " of 1000 recorded";
+  ASSERT_TRUE(wait_settled(config));
+  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+  expect_each_recorded_once(records_by_id(), ids_of(batch));
+}
+
+TEST_F(RelayDelivery, PermanentFailuresBecomeDeadLettersWithTheTransportsReason) {
+  ConfigParts p = parts();
+  p.transport["permanent_types"] = "[payment.rejected, audit.broken]";
+  auto config = write_config(p);
+  std::vector<nlohmann::json> all, good, bad;
+  for (int i = 0; i < 100; ++i) {
+    const char* type = i % 20 == 3 ? "payment.rejected" : i % 20 == 11 ? "audit.broken" : "order.created";
+    all.push_back(event(type));
+    (all.back()["event_type"] == "order.created" ? good : bad).push_back(all.back());
+  }
+  ASSERT_EQ(bad.size(), 10u);
+  ASSERT_TRUE(enqueue(config, all));
+
+  ChildProcess& relay = start_relay(config);
+  ASSERT_TRUE(wait_recorded(ids_of(good)));
+  ASSERT_TRUE(wait_settled(config, bad.size()));
+  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+  expect_each_recorded_once(records_by_id(), ids_of(good));
+
+  std::set<std::string> expected_dead;
+  for (const auto& e : bad) expected_dead.insert(e["id"].get<std::string>());
+  std::set<std::string> listed;
+  for (const auto& letter : dead_letters(config)) {
+    const std::string id = letter.at("id").get<std::string>();
+    listed.insert(id);
+    EXPECT_THAT(letter.at("last_error").get<std::string>(), HasSubstr("event " + id + " of type '"));
+    EXPECT_THAT(letter.at("last_error").get<std::string>(), HasSubstr("permanent_types"));
+    EXPECT_EQ(letter.at("attempts"), 1) << id;  // PERMANENT: no retries
+  }
+  EXPECT_EQ(listed, expected_dead);
+}
+
+TEST_F(RelayDelivery, EventNoRouteMatchesIsADeadLetterNamingItsType) {
+  ConfigParts p = parts();
+  p.routes = R"([ { match: "order.*", transport: events, destination: "orders" } ])";
+  auto config = write_config(p);
+  auto orders = events("order.created", 10);
+  auto unrouted = event("invoice.paid");
+  auto all = orders;
+  all.insert(all.begin() + 5, unrouted);
+  ASSERT_TRUE(enqueue(config, all));
+
+  ChildProcess& relay = start_relay(config);
+  ASSERT_TRUE(wait_recorded(ids_of(orders)));
+  ASSERT_TRUE(wait_settled(config, 1));
+  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+  expect_each_recorded_once(records_by_id(), ids_of(orders));
+
+  auto dead = dead_letters(config);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].at("id"), unrouted["id"]);
+  EXPECT_EQ(dead[0].at("last_error"), "no route matches event type 'invoice.paid'");
+}
+
+TEST_F(RelayDelivery, PayloadThatIsNotJsonUnderAJsonContentTypeIsADeadLetter) {
+  ConfigParts p = parts();
+  const auto out = path("stdout-transport.jsonl");
+  p.transports = "[ { name: events, type: stdout, mode: file, path: \"" + out.string() + "\" } ]";
+  auto config = write_config(p);
+  auto broken = event("order.created");
+  broken.erase("payload");
+  broken["payload_text"] = "not json";
+  broken["content_type"] = "application/json";
+  auto fine = event("order.created");
+  ASSERT_TRUE(enqueue(config, {broken, fine}));
+
+  ChildProcess& relay = start_relay(config);
+  ASSERT_TRUE(wait_settled(config, 1));
+  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+
+  auto dead = dead_letters(config);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].at("id"), broken["id"]);
+  EXPECT_THAT(dead[0].at("last_error").get<std::string>(), HasSubstr("payload is not valid JSON"));
+  const std::string written = read_file(out);
+  EXPECT_THAT(written, HasSubstr(fine["id"].get<std::string>()));
+  EXPECT_THAT(written, ::testing::Not(HasSubstr(broken["id"].get<std::string>())));
+}
+
+TEST_F(RelayDelivery, HaltOnPermanentErrorExitsOneAndLeavesTheEventPending) {
+  ConfigParts p = parts();
+  p.relay["on_permanent_error"] = "halt";
+  p.transport["permanent_types"] = "[payment.rejected]";
+  auto halting = write_config(p, "halting.yaml");
+  auto rejected = event("payment.rejected");
+  auto all = events("order.created", 5);
+  all.push_back(rejected);
+  for (auto& e : events("order.created", 5)) all.push_back(e);
+  ASSERT_TRUE(enqueue(halting, all));
+
+  ChildProcess& relay = start_relay(halting);
+  EXPECT_EQ(relay.wait_for_exit(milliseconds(60'000)), 1) << "no SIGTERM was sent\n" << relay.stderr_text();
+  EXPECT_THAT(relay.stderr_text(), HasSubstr(rejected["id"].get<std::string>()));
+  auto after = status(halting);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->dead, 0u);
+  EXPECT_EQ(after->in_flight, 0u) << "the halted relay must release what it holds";
+  EXPECT_GE(after->pending, 1u);
+  EXPECT_EQ(records_by_id().count(rejected["id"].get<std::string>()), 0u);
+
+  // Still pending, not dead: a relay that accepts the event delivers it.
+  p.transport.erase("permanent_types");
+  auto accepting = write_config(p, "accepting.yaml");
+  ChildProcess& second = start_relay(accepting);
+  ASSERT_TRUE(wait_recorded(ids_of(all)));
+  ASSERT_TRUE(wait_settled(accepting));
+  EXPECT_EQ(stop_relay(second), 0) << second.stderr_text();
+  EXPECT_EQ(records_by_id()[rejected["id"].get<std::string>()].size(), 1u);
+}
+
+}  // namespace
+}  // namespace outbox::fault
