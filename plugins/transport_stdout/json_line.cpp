@@ -1,19 +1,27 @@
 #include "json_line.hpp"
 
+#include "json_check.hpp"
+
 #include <outbox/sdk.hpp>
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
 
 namespace outbox::plugins::stdout_transport {
 namespace {
 
 using sdk::sv;
 
+bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
 void append_escaped(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  size_t run = 0;  // start of the pending run of characters that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (!needs_escape(c)) continue;
+    out.append(s, run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -21,28 +29,13 @@ void append_escaped(std::string_view s, std::string& out) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;
-        }
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
     }
   }
+  out.append(s, run, s.size() - run);
   out += '"';
-}
-
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 4;
-    if (extra > 3 || s.size() - i <= extra) return false;
-    for (size_t k = 1; k <= extra; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += extra + 1;
-  }
-  return true;
 }
 
 void append_base64(std::string_view s, std::string& out) {
@@ -84,7 +77,7 @@ bool append_json_line(const outbox_message& m, std::string& out, std::string& er
   const outbox_event& e = *m.event;
   std::string_view payload = sv(e.payload);
   bool json = is_json_content_type(sv(e.content_type));
-  if (json && !nlohmann::json::accept(payload)) {
+  if (json && !is_valid_json(payload)) {
     error = "payload is not valid JSON, but its content type is " +
             (e.content_type.len ? std::string(sv(e.content_type)) : std::string("application/json (the default)"));
     return false;
@@ -105,10 +98,13 @@ bool append_json_line(const outbox_message& m, std::string& out, std::string& er
   if (json) {
     out += ",\"payload\":";
     // In valid JSON a raw line break can only be white space, so this keeps one line per message.
-    for (char c : payload) out += (c == '\n' || c == '\r') ? ' ' : c;
+    size_t begin = out.size();
+    out += payload;
+    std::replace_if(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end(),
+                    [](char c) { return c == '\n' || c == '\r'; }, ' ');
   } else {
     append_field("content_type", sv(e.content_type), out);
-    if (valid_utf8(payload)) {
+    if (is_valid_utf8(payload)) {
       append_field("payload", payload, out);
     } else {
       out += ",\"payload_base64\":";
