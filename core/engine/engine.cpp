@@ -74,6 +74,7 @@ Engine::Outcome Engine::run() {
   while (!stop_ && !halted_) {
     apply_completions();
     write_settlements();
+    if (halted_) break;  // a completion just applied decided to halt: claim and publish nothing more
     size_t room = relay_.max_in_flight - std::min<size_t>(in_flight_, relay_.max_in_flight);
     uint32_t want = static_cast<uint32_t>(std::min<size_t>(relay_.batch_size, room));
     // Claim only a whole batch while others are in flight; a small claim costs as much as a big one.

@@ -160,12 +160,16 @@ TEST_F(RelayDelivery, PayloadThatIsNotJsonUnderAJsonContentTypeIsADeadLetter) {
 TEST_F(RelayDelivery, HaltOnPermanentErrorExitsOneAndLeavesTheEventPending) {
   ConfigParts p = parts();
   p.relay["on_permanent_error"] = "halt";
+  // Two events a claim: the first claim holds one good event and the rejected one, so nothing
+  // after them may be published once the relay has decided to halt.
+  p.relay["batch_size"] = "2";
   p.transport["permanent_types"] = "[payment.rejected]";
   auto halting = write_config(p, "halting.yaml");
+  auto first = event("order.created");
   auto rejected = event("payment.rejected");
-  auto all = events("order.created", 5);
-  all.push_back(rejected);
-  for (auto& e : events("order.created", 5)) all.push_back(e);
+  auto later = events("order.created", 8);
+  std::vector<nlohmann::json> all{first, rejected};
+  all.insert(all.end(), later.begin(), later.end());
   ASSERT_TRUE(enqueue(halting, all));
 
   ChildProcess& relay = start_relay(halting);
@@ -175,8 +179,10 @@ TEST_F(RelayDelivery, HaltOnPermanentErrorExitsOneAndLeavesTheEventPending) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->dead, 0u);
   EXPECT_EQ(after->in_flight, 0u) << "the halted relay must release what it holds";
-  EXPECT_GE(after->pending, 1u);
-  EXPECT_EQ(records_by_id().count(rejected["id"].get<std::string>()), 0u);
+  EXPECT_EQ(after->pending, 1 + later.size()) << "the rejected event and every later one";
+  auto recorded = records_by_id();
+  EXPECT_EQ(recorded.size(), 1u) << "only the event claimed with the rejected one may be delivered";
+  EXPECT_EQ(recorded.count(first["id"].get<std::string>()), 1u);
 
   // Still pending, not dead: a relay that accepts the event delivers it.
   p.transport.erase("permanent_types");
@@ -185,7 +191,9 @@ TEST_F(RelayDelivery, HaltOnPermanentErrorExitsOneAndLeavesTheEventPending) {
   ASSERT_TRUE(wait_recorded(ids_of(all)));
   ASSERT_TRUE(wait_settled(accepting));
   EXPECT_EQ(stop_relay(second), 0) << second.stderr_text();
-  EXPECT_EQ(records_by_id()[rejected["id"].get<std::string>()].size(), 1u);
+  recorded = records_by_id();
+  ASSERT_EQ(recorded[rejected["id"].get<std::string>()].size(), 1u);
+  EXPECT_EQ(recorded[rejected["id"].get<std::string>()][0].pid, second.pid());
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ RelaySandbox::RelaySandbox() : dir_(make_temp_dir()), db_(dir_ / "outbox.db"), r
 
 RelaySandbox::~RelaySandbox() {
   relays_.clear();  // kills whatever is still running before its directory goes
-  if (!HasFailure()) {
+  if (!HasFailure() && !std::getenv("OUTBOXD_KEEP_TEST_DIRS")) {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
