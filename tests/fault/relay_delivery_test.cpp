@@ -3,6 +3,7 @@
 // `outboxd status` and `outboxd dead list` report them. Each test has a fresh directory.
 #include <gmock/gmock.h>
 
+#include <csignal>
 #include <set>
 
 #include "relay_sandbox.hpp"
@@ -63,6 +64,27 @@ TEST_F(RelayDelivery, RetryableFailuresAreRetriedUntilDeliveredAndRecordedOnlyOn
   expect_each_recorded_once(records_by_id(), ids_of(batch));
 }
 
+TEST_F(RelayDelivery, RetryableFailuresBeyondMaxAttemptsBecomeDeadLetters) {
+  ConfigParts p = parts();
+  p.transport["fail_first"] = "5";
+  p.relay["retry"] = "{ max_attempts: 3, initial_backoff: 10ms, max_backoff: 50ms }";
+  auto config = write_config(p);
+  auto batch = events("order.created", 20);
+  ASSERT_TRUE(enqueue(config, batch));
+
+  ChildProcess& relay = start_relay(config);
+  ASSERT_TRUE(wait_settled(config, batch.size()));
+  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+  EXPECT_TRUE(records().empty());
+  auto dead = dead_letters(config);
+  ASSERT_EQ(dead.size(), batch.size());
+  for (const auto& letter : dead) {
+    EXPECT_EQ(letter.at("attempts"), 3) << letter.dump();
+    EXPECT_THAT(letter.at("last_error").get<std::string>(), HasSubstr("gave up after 3 attempts"));
+    EXPECT_THAT(letter.at("last_error").get<std::string>(), HasSubstr("fail_first failure 3 of 5"));
+  }
+}
+
 TEST_F(RelayDelivery, OutOfOrderAndDelayedCompletionsSettleEveryEventOnce) {
   ConfigParts p = parts();
   p.transport["out_of_order"] = "true";
@@ -74,7 +96,8 @@ TEST_F(RelayDelivery, OutOfOrderAndDelayedCompletionsSettleEveryEventOnce) {
   ChildProcess& relay = start_relay(config);
   ASSERT_TRUE(wait_recorded(ids_of(batch))) << records().size() << " of 1000 recorded";
   ASSERT_TRUE(wait_settled(config));
-  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+  relay.signal(SIGINT);  // drains and exits like SIGTERM
+  EXPECT_EQ(relay.wait_for_exit(milliseconds(30'000)), 0) << relay.stderr_text();
   expect_each_recorded_once(records_by_id(), ids_of(batch));
 }
 
