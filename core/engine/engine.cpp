@@ -74,7 +74,7 @@ Engine::Outcome Engine::run() {
   while (!stop_ && !halted_) {
     apply_completions();
     write_settlements();
-    if (halted_) break;  // a completion just applied decided to halt: claim and publish nothing more
+    if (halted_ || stop_) break;  // a completion decided to halt, or a stop came: claim nothing more
     size_t room = relay_.max_in_flight - std::min<size_t>(in_flight_, relay_.max_in_flight);
     uint32_t want = static_cast<uint32_t>(std::min<size_t>(relay_.batch_size, room));
     // Claim only a whole batch while others are in flight; a small claim costs as much as a big one.
@@ -137,6 +137,11 @@ size_t Engine::claim_and_publish(uint32_t max) {
     }
     outgoing_[static_cast<size_t>(targets_[i])].push_back(
         {sizeof(outbox_message), tag_of(id, i), &e, sdk::view(batch.destination(i)), e.partition_key});
+  }
+  if (halted_) {
+    // An unroutable event decided to halt: publish nothing of this claim, give it all back.
+    for (auto& queued : outgoing_) queued.clear();
+    release_outstanding(*claim);
   }
   claims_.emplace(id, std::move(claim));
   for (size_t t = 0; t < transports_.size(); ++t) {
@@ -245,6 +250,18 @@ void Engine::write_settlement(Claim& claim) {
   }
 }
 
+void Engine::release_outstanding(Claim& claim) {
+  EventBatch& batch = claim.events;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch.done[i]) continue;
+    batch.done[i] = 1;
+    --batch.outstanding;
+    --in_flight_;
+    claim.settle.release.push_back(batch.events()[i].handle);
+    ++counters_.released;
+  }
+}
+
 void Engine::wait_for_completions(milliseconds timeout) {
   std::unique_lock lock(mutex_);
   cv_.wait_for(lock, timeout, [&] { return !completions_.empty() || stop_; });
@@ -275,17 +292,7 @@ void Engine::drain() {
     apply_completions();
   }
   // Whatever is still out is given back at once, so another relay need not wait for the lease.
-  for (auto& [id, claim] : claims_) {
-    EventBatch& batch = claim->events;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (batch.done[i]) continue;
-      batch.done[i] = 1;
-      --batch.outstanding;
-      --in_flight_;
-      claim->settle.release.push_back(batch.events()[i].handle);
-      ++counters_.released;
-    }
-  }
+  for (auto& [id, claim] : claims_) release_outstanding(*claim);
   write_settlements();
   if (!claims_.empty())
     log::warn("engine", fmt::format("{} claims could not be settled; their leases will expire", claims_.size()));

@@ -91,6 +91,8 @@ class Engine {
   void apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
   void write_settlements();
   void write_settlement(Claim& claim);
+  // Marks every event of the claim not completed yet as released (handed back, attempts unchanged).
+  void release_outstanding(Claim& claim);
   void wait_for_completions(milliseconds timeout);
   void idle(milliseconds timeout);
   void drain();

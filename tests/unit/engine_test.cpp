@@ -269,3 +269,19 @@ TEST(Engine, StopsByItselfWhenIdleIfAsked) {
   EXPECT_EQ(storage.live_rows(), 0u);
   EXPECT_EQ(transport.sent().size(), 120u);
 }
+
+TEST(Engine, UnroutableEventHaltsWithoutPublishingTheRestOfItsClaimInHaltMode) {
+  StorageDouble storage;
+  storage.add("a", "order.created");
+  uint64_t lost = storage.add("b", "audit.login");
+  storage.add("c", "order.paid");
+  TransportDouble transport;
+  RelayConfig relay = fast_relay();
+  relay.on_permanent_error = PermanentErrorMode::halt;
+  Engine engine(relay, storage, {{"t", &transport}}, {{"order.*", "t", "{event_type}", {}}});
+  EXPECT_EQ(engine.run(), Engine::Outcome::halted);
+  EXPECT_TRUE(transport.sent().empty());
+  EXPECT_EQ(storage.live_rows(), 3u);
+  EXPECT_EQ(storage.row(lost)->attempts, 0u);
+  EXPECT_EQ(engine.counters().released, 3u);
+}
