@@ -109,8 +109,8 @@ TEST(Engine, RetryIsScheduledAfterTheBackoff) {
   RelayConfig relay = fast_relay();
   relay.retry.initial_backoff = 60s;  // long enough that the test sees the first retry only
   relay.retry.max_backoff = 60s;
-  Running run(relay, storage, {{"t", &transport}}, everything_to("t"));
   int64_t before = StorageDouble::now_ms();
+  Running run(relay, storage, {{"t", &transport}}, everything_to("t"));
   ASSERT_TRUE(run.wait_until([&] { return storage.row(h)->attempts == 1; }));
   run.finish();
   auto row = storage.row(h);
