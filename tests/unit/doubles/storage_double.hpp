@@ -70,10 +70,6 @@ class StorageDouble final : public sdk::Storage {
     for (auto& [h, r] : rows_) n += r.dead ? 1 : 0;
     return n;
   }
-  int completed_calls() {
-    std::lock_guard lock(mutex_);
-    return completed_calls_;
-  }
 
   void migrate() override {}
 
@@ -104,39 +100,16 @@ class StorageDouble final : public sdk::Storage {
 
   size_t complete(std::string_view token, std::span<const uint64_t> handles) override {
     std::lock_guard lock(mutex_);
-    ++completed_calls_;
     size_t applied = 0;
     for (uint64_t h : handles)
       if (owned(h, token)) rows_.erase(h), ++applied;
     return applied;
   }
   size_t retry(std::string_view token, std::span<const outbox_failure> items) override {
-    std::lock_guard lock(mutex_);
-    size_t applied = 0;
-    for (const auto& f : items)
-      if (owned(f.handle, token)) {
-        Row& r = rows_[f.handle];
-        ++r.attempts;
-        r.last_error = sdk::sv(f.error);
-        r.not_before_ms = f.not_before_ms;
-        unlock(r);
-        ++applied;
-      }
-    return applied;
+    return record_failures(token, items, [](Row& r, const outbox_failure& f) { r.not_before_ms = f.not_before_ms; });
   }
   size_t bury(std::string_view token, std::span<const outbox_failure> items) override {
-    std::lock_guard lock(mutex_);
-    size_t applied = 0;
-    for (const auto& f : items)
-      if (owned(f.handle, token)) {
-        Row& r = rows_[f.handle];
-        ++r.attempts;
-        r.last_error = sdk::sv(f.error);
-        r.dead = true;
-        unlock(r);
-        ++applied;
-      }
-    return applied;
+    return record_failures(token, items, [](Row& r, const outbox_failure&) { r.dead = true; });
   }
   size_t release(std::string_view token, std::span<const uint64_t> handles) override {
     std::lock_guard lock(mutex_);
@@ -162,6 +135,23 @@ class StorageDouble final : public sdk::Storage {
   }
 
  private:
+  // Both failure settles: attempts+1 and the error, then `then` (reschedule or bury), unlocked.
+  template <class Then>
+  size_t record_failures(std::string_view token, std::span<const outbox_failure> items, Then then) {
+    std::lock_guard lock(mutex_);
+    size_t applied = 0;
+    for (const auto& f : items) {
+      if (!owned(f.handle, token)) continue;
+      Row& r = rows_[f.handle];
+      ++r.attempts;
+      r.last_error = sdk::sv(f.error);
+      then(r, f);
+      unlock(r);
+      ++applied;
+    }
+    return applied;
+  }
+
   bool owned(uint64_t handle, std::string_view token) {
     auto it = rows_.find(handle);
     return it != rows_.end() && !it->second.dead && it->second.token == token;
@@ -176,7 +166,6 @@ class StorageDouble final : public sdk::Storage {
   uint64_t next_ = 1;
   int claims_ = 0;
   int failing_claims_ = 0;
-  int completed_calls_ = 0;
 };
 
 }  // namespace outbox::testing
