@@ -18,7 +18,9 @@
  *    elements of a newer, larger layout.
  *
  * Strings and byte buffers cross as borrowed (ptr, len) views: valid for the duration of the call
- * that passes them, unless a comment says otherwise; whoever allocates frees. No exception and no
+ * that passes them, unless a comment says otherwise; whoever allocates frees. Every pointer
+ * carries an OWNERSHIP note; array and out-parameters of a function are the caller's, valid for
+ * that call. No exception and no
  * longjmp may cross this boundary.
  *
  * Depends on <stdint.h> and <stddef.h> only.
@@ -108,10 +110,10 @@ typedef struct outbox_config_field {
   uint32_t struct_size;
   outbox_field_type type;
   uint32_t flags;                  /* OUTBOX_FIELD_* bits */
-  const char *name;                /* NUL-terminated key, e.g. "path" */
-  const char *description;         /* NUL-terminated, one sentence; may be NULL */
-  const char *default_value;       /* NUL-terminated YAML scalar text, or NULL for none */
-  const char *const *enum_values;  /* NULL-terminated array for OUTBOX_FIELD_ENUM, else NULL */
+  const char *name;                /* OWNERSHIP: plugin static. NUL-terminated key, e.g. "path" */
+  const char *description;         /* OWNERSHIP: plugin static. One sentence; may be NULL */
+  const char *default_value;       /* OWNERSHIP: plugin static. YAML scalar text, or NULL */
+  const char *const *enum_values;  /* OWNERSHIP: plugin static. NULL-terminated, for ENUM */
   double min;                      /* with HAS_MIN; durations in ms, byte sizes in bytes */
   double max;                      /* with HAS_MAX; same units as min */
 } outbox_config_field;
@@ -123,10 +125,11 @@ typedef struct outbox_manifest {
   uint32_t abi_major;
   uint32_t abi_minor;
   outbox_plugin_kind kind;
-  const char *name;         /* NUL-terminated; `type: NAME` in the config; [a-z0-9_]+ */
-  const char *version;      /* NUL-terminated plugin version, e.g. "1.2.0" */
-  const char *description;  /* NUL-terminated, one line */
-  const outbox_config_field *fields; /* array of field_count elements, field_size bytes apart */
+  const char *name;         /* OWNERSHIP: plugin static. `type: NAME` in the config; [a-z0-9_]+ */
+  const char *version;      /* OWNERSHIP: plugin static. Plugin version, e.g. "1.2.0" */
+  const char *description;  /* OWNERSHIP: plugin static. One line */
+  /* OWNERSHIP: plugin static. field_count elements, field_size bytes apart */
+  const outbox_config_field *fields;
   size_t field_count;
   uint32_t field_size;      /* sizeof(outbox_config_field) as the plugin was built */
 } outbox_manifest;
@@ -144,7 +147,8 @@ typedef struct outbox_config_value {
   outbox_str text;    /* string/enum/secret text; the YAML text of every other scalar */
   int64_t integer;    /* INTEGER; BOOL as 0/1; DURATION in ms; BYTES in bytes */
   double number;      /* NUMBER, and INTEGER as a double */
-  const struct outbox_config_value *items; /* STRING_LIST items / STRING_MAP entries, or NULL */
+  /* OWNERSHIP: host-owned, valid for the call. STRING_LIST items / STRING_MAP entries, or NULL */
+  const struct outbox_config_value *items;
   size_t item_count;
 } outbox_config_value;
 
@@ -207,13 +211,16 @@ typedef struct outbox_event {
  * concurrently with the others.
  * ------------------------------------------------------------------------------------------- */
 
-typedef struct outbox_storage outbox_storage; /* opaque, plugin-owned */
+/* OWNERSHIP: plugin-owned, from open() until close(); every `self` below is one of these. */
+typedef struct outbox_storage outbox_storage;
 
 /* Called once per claimed event, in delivery order, before claim() returns.
- * OWNERSHIP: `event` is plugin-owned, valid for this callback only. */
+ * OWNERSHIP: `event` is plugin-owned, valid for this callback only; `ctx` is the caller's
+ * sink_ctx, passed back untouched. */
 typedef void (*outbox_event_sink)(void *ctx, const outbox_event *event);
 
 /* A settle that records a failure: retry (not_before_ms used) or bury (ignored). */
+/* OWNERSHIP: arrays of these are caller-owned, valid for the settle call. */
 typedef struct outbox_failure {
   uint64_t handle;
   int64_t not_before_ms; /* Unix epoch milliseconds */
@@ -232,9 +239,10 @@ typedef struct outbox_storage_stats {
  * OWNERSHIP: plugin-owned, valid for the callback only. */
 typedef struct outbox_dead_letter {
   uint32_t struct_size;
-  const outbox_event *event;
+  const outbox_event *event; /* OWNERSHIP: plugin-owned, valid for the callback only */
   int64_t died_at_ms;
 } outbox_dead_letter;
+/* OWNERSHIP: `ctx` is the caller's sink_ctx, passed back untouched. */
 typedef void (*outbox_dead_letter_sink)(void *ctx, const outbox_dead_letter *letter);
 
 typedef struct outbox_storage_vtable {
@@ -298,19 +306,21 @@ typedef struct outbox_storage_vtable {
  * others.
  * ------------------------------------------------------------------------------------------- */
 
-typedef struct outbox_transport outbox_transport; /* opaque, plugin-owned */
+/* OWNERSHIP: plugin-owned, from open() until close(); every `self` below is one of these. */
+typedef struct outbox_transport outbox_transport;
 
 /* One message to publish. OWNERSHIP: caller-owned, valid for the publish() call only. */
 typedef struct outbox_message {
   uint32_t struct_size;
   uint64_t tag;              /* the host's correlation id, echoed by the completion */
-  const outbox_event *event;
+  const outbox_event *event; /* OWNERSHIP: caller-owned, valid for the publish() call only */
   outbox_str destination;    /* resolved topic / subject */
   outbox_str key;            /* message key (the partition key), may be empty */
 } outbox_message;
 
 /* Completion of one message: exactly once per message, from any thread, possibly before
- * publish() returns. OWNERSHIP: `error` is plugin-owned, valid for the callback only. */
+ * publish() returns. OWNERSHIP: `error` is plugin-owned, valid for the callback only; `ctx` is
+ * the host's, given to publish() and passed back untouched; it stays valid until close(). */
 typedef void (*outbox_completion_fn)(void *ctx, uint64_t tag, outbox_status status,
                                      outbox_str error);
 
