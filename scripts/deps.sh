@@ -4,9 +4,9 @@
 outbox_build_packages=(
   cmake ninja-build g++ ccache pkg-config
   libboost-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libsqlite3-dev
+  libsqlite3-dev libpqxx-dev
 )
-outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps)
+outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15)
 
 # ensure_packages PKG...: installs those of PKG that are not installed yet.
 ensure_packages() {
