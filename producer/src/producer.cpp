@@ -5,7 +5,6 @@
 #include <pqxx/dbtransaction>
 #include <pqxx/except>
 #include <pqxx/result>
-#include <pqxx/subtransaction>
 #include <pqxx/transaction_base>
 
 #include <array>
@@ -205,25 +204,30 @@ std::vector<std::string> Producer::write_batch(pqxx::transaction_base& tx, std::
     }
   }
 
-  const auto insert = [&](pqxx::transaction_base& into) {
-    into.exec_params0(insert_many_sql_, std::move(id_column).finish(), std::move(type_column).finish(),
-                      std::move(key_column).finish(), std::move(content_type_column).finish(),
-                      std::move(payload_column).finish(), std::move(headers_column).finish(),
-                      std::move(token_column).finish());
-  };
-  auto* outer = dynamic_cast<pqxx::dbtransaction*>(&tx);
+  // A failed statement aborts the whole transaction block; a savepoint confines the failure to the
+  // batch. Written as SQL rather than a pqxx::subtransaction: in libpqxx 6.4 a subtransaction only
+  // sends its SAVEPOINT on its first exec(), not on exec_params(), so the INSERT would run
+  // outside it. A nontransaction (autocommit) needs none: the INSERT is its own transaction.
+  const bool savepoint = !tokens.empty() && dynamic_cast<pqxx::dbtransaction*>(&tx) != nullptr;
   try {
-    if (tokens.empty() || !outer) {
-      insert(tx);
-    } else {
-      // A failed statement aborts the whole transaction; a savepoint confines it to the batch.
-      pqxx::subtransaction savepoint(*outer, "outbox_producer_batch");
-      insert(savepoint);
-      savepoint.commit();
+    if (savepoint) tx.exec0("SAVEPOINT outbox_producer_batch");
+    tx.exec_params0(insert_many_sql_, std::move(id_column).finish(), std::move(type_column).finish(),
+                    std::move(key_column).finish(), std::move(content_type_column).finish(),
+                    std::move(payload_column).finish(), std::move(headers_column).finish(),
+                    std::move(token_column).finish());
+    if (savepoint) tx.exec0("RELEASE SAVEPOINT outbox_producer_batch");
+  } catch (const pqxx::sql_error& e) {
+    if (savepoint) {
+      try {
+        tx.exec0("ROLLBACK TO SAVEPOINT outbox_producer_batch");
+        tx.exec0("RELEASE SAVEPOINT outbox_producer_batch");
+      } catch (const pqxx::failure&) {
+        throw e;  // the connection is gone or the block is beyond repair: report the first error
+      }
     }
-  } catch (const pqxx::unique_violation& e) {
-    if (std::optional<std::string> token = token_in(e.what(), tokens)) throw DuplicateEvent(std::move(*token));
-    throw;  // not the token's index (an id collision would be news)
+    if (dynamic_cast<const pqxx::unique_violation*>(&e))
+      if (std::optional<std::string> token = token_in(e.what(), tokens)) throw DuplicateEvent(std::move(*token));
+    throw;  // not the token's index (an id collision would be news), or not a duplicate at all
   }
   return ids;
 }

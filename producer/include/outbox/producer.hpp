@@ -112,13 +112,15 @@ class Producer {
   // stays usable: the caller may go on, or commit the rest of its work, or roll back.
   std::string write(pqxx::transaction_base& tx, const Event& event) const;
 
-  // Writes many events in one INSERT inside `tx` and returns their ids in the order given.
+  // Writes many events in one INSERT inside `tx` and returns their ids in the order given
+  // (insertion order, too: the relay delivers them in this order).
   // All or nothing: a duplicate token (against the table or within the batch) throws
   // DuplicateEvent naming it and writes none of the batch. When any event of the batch carries a
-  // token and `tx` is a pqxx::dbtransaction, the INSERT runs under a savepoint
-  // (pqxx::subtransaction), so that `tx` stays usable after a DuplicateEvent; on a
-  // pqxx::nontransaction a batch is its own statement and needs none. An empty batch sends
-  // nothing. Parameters grow with the batch; keep a batch to a few thousand events.
+  // token and `tx` is a transaction block (a pqxx::dbtransaction: work, subtransaction, ...), the
+  // INSERT runs under a savepoint, so that `tx` stays usable after a DuplicateEvent — or after
+  // any other failure of the INSERT. On a pqxx::nontransaction the INSERT is its own transaction
+  // and needs none. An empty batch sends nothing. Parameters grow with the batch (one array per
+  // column); a few thousand events per call is a good size.
   std::vector<std::string> write_batch(pqxx::transaction_base& tx, std::span<const Event> events) const;
 
   // The token `event` would be written with under this producer's strategy (nullopt for none;
