@@ -1,0 +1,25 @@
+// Event headers as stored in the `headers` column: JSON text.
+#pragma once
+
+#include <outbox/plugin_abi.h>
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace outbox::plugins::postgres {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Writes [["name","value"],...]: an array of pairs keeps order and repeated names.
+// Throws nlohmann::json::exception when a name or value is not valid UTF-8.
+std::string encode_headers(std::span<const outbox_header> headers);
+
+// Reads what encode_headers writes, and also {"name": "value"} objects, which are easier to write
+// by hand in a producer's SQL. Non-string values are passed on as their JSON text; array items
+// that are not [name, value] pairs are skipped (the column's CHECK allows only arrays and objects).
+Headers decode_headers(std::string_view json);
+
+}  // namespace outbox::plugins::postgres

@@ -1,0 +1,434 @@
+#include "postgres_storage.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "headers_json.hpp"
+#include "queries.hpp"
+#include "schema.hpp"
+
+namespace outbox::plugins::postgres {
+namespace {
+
+// With retain_sent on, complete() deletes expired archived rows at most this often, this many.
+constexpr int64_t kAutoPurgeIntervalMs = 60'000;
+constexpr int64_t kPurgeBatch = 5'000;
+// Expired leases whose rows are all gone are dropped; a claim looks at most this many in a row.
+constexpr int kMaxEmptyTakeovers = 16;
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
+
+std::string owner_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+void invalid(const std::string& key, const std::string& message) {
+  throw sdk::Error(OUTBOX_INVALID_CONFIG, "postgres: " + key + ": " + message, key);
+}
+
+std::string read_password(const sdk::Config& config) {
+  if (const std::string var = config.string("password_env"); !var.empty()) {
+    const char* value = std::getenv(var.c_str());
+    if (!value) invalid("password_env", "environment variable " + var + " is not set");
+    return value;
+  }
+  if (const std::string path = config.string("password_file"); !path.empty()) {
+    std::ifstream in(path);
+    std::string line;
+    if (!in || !std::getline(in, line)) invalid("password_file", "cannot read " + path);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    return line;
+  }
+  return {};
+}
+
+// Valid UTF-8 without NUL: what a PostgreSQL text value can hold.
+bool is_text(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    if (len == 0 || (len == 3 && c >= 0xf0) || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool is_uuid_text(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (id[i] == '-') || (!dash && !std::isxdigit(static_cast<unsigned char>(id[i])))) return false;
+  }
+  return true;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Error text from a transport may be anything: keep what PostgreSQL can store.
+std::string storable(std::string_view s) {
+  if (is_text(s)) return std::string(s);
+  std::string out;
+  for (char c : s) out += (c > 0 && static_cast<unsigned char>(c) < 0x80) ? c : '?';
+  return out;
+}
+
+template <class Handles>
+std::string seq_array(const Handles& handles) {
+  ArrayLiteral a;
+  for (uint64_t h : handles) a.add(static_cast<int64_t>(h));
+  return std::move(a).finish();
+}
+
+// ids for dead_requeue / dead_purge: NULL (all) when none are given. Ids that are not UUID text
+// cannot match a row; they are passed on all the same (compared as text).
+std::optional<std::string> id_array(std::span<const outbox_str> ids) {
+  if (ids.empty()) return std::nullopt;
+  ArrayLiteral a;
+  for (const outbox_str& id : ids) a.add_text(is_text(sdk::sv(id)) ? lower(sdk::sv(id)) : std::string());
+  return std::move(a).finish();
+}
+
+}  // namespace
+
+void PostgresStorage::check(const sdk::Config& config) {
+  if (config.string("dsn").empty()) invalid("dsn", "must name the server (a libpq connection string or URI)");
+  if (auto why = identifier_problem(config.string("schema", "public"), kMaxIdentifier); !why.empty())
+    invalid("schema", "'" + config.string("schema") + "' " + why);
+  if (auto why = identifier_problem(config.string("table", "outbox_events"), kMaxIdentifier - kLongestSuffix);
+      !why.empty())
+    invalid("table", "'" + config.string("table") + "' " + why);
+  if (!config.string("password_env").empty() && !config.string("password_file").empty())
+    invalid("password_file", "give the password through password_env or password_file, not both");
+}
+
+namespace {
+const sdk::Config& checked(const sdk::Config& config) {
+  PostgresStorage::check(config);
+  return config;
+}
+}  // namespace
+
+PostgresStorage::PostgresStorage(const sdk::Config& config)
+    : names_(checked(config).string("schema", "public"), config.string("table", "outbox_events")),
+      retain_sent_(config.duration("retain_sent")),
+      owner_(owner_name()),
+      db_(server_address(config.string("dsn"), read_password(config),
+                         config.duration("connect_timeout", std::chrono::seconds(5))),
+          [this](pqxx::connection& c) {
+            // The relay's own transactions: a lost settle means a resend, never a loss.
+            c.set_variable("synchronous_commit", "off");
+            c.set_variable("bytea_output", "hex");
+            prepare_queries(c, names_, retain_sent_.count() > 0);
+          }),
+      listener_(server_address(config.string("dsn"), read_password(config),
+                               config.duration("connect_timeout", std::chrono::seconds(5))),
+                names_.channel) {
+  db_.connect_now();
+}
+
+void PostgresStorage::migrate() {
+  db_.run("migrating " + names_.t, [&](pqxx::connection& c) {
+    migrate_schema(c, names_);
+    prepare_queries(c, names_, retain_sent_.count() > 0);  // harmless re-registration
+  });
+}
+
+std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) {
+  std::vector<StoredEvent> events;
+  std::string token;
+  if (max > 0) {
+    db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
+      events.clear();
+      pqxx::work txn(c);
+      token = claim_in(txn, max, lease.count(), events);
+      txn.commit();
+    });
+  } else {
+    token = "r" + ids_.claim_token();
+  }
+  // Handed over only once committed: the host never sees an event it does not hold a lease on.
+  for (StoredEvent& event : events) sink.add(event.view());
+  return token;
+}
+
+std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms,
+                                      std::vector<StoredEvent>& events) {
+  // (a) A lease that ran out (its relay crashed or stalled): take it over under a new token, so
+  // that the old owner's settles are fenced out.
+  for (int attempt = 0; attempt < kMaxEmptyTakeovers; ++attempt) {
+    std::string token = "r" + ids_.claim_token();
+    const pqxx::result lease = txn.exec_prepared(q::kTakeover, token, lease_ms, owner_);
+    if (lease.empty()) break;
+    const pqxx::row bounds = lease[0];
+    const pqxx::result rows =
+        txn.exec_prepared(q::kRangeRows, text(bounds[0]), text(bounds[1]), text(bounds[2]), text(bounds[3]));
+    if (rows.empty()) {
+      txn.exec_prepared(q::kLeaseDelete, token);
+      continue;
+    }
+    const size_t take = std::min<size_t>(rows.size(), max);
+    if (take < rows.size()) {
+      // More than this claim may take: the rest becomes an expired lease of its own.
+      txn.exec_prepared(q::kLeaseInsertExpired, "r" + ids_.claim_token(), text(rows[take][11]), text(rows[take][0]),
+                        text(bounds[2]), text(bounds[3]), static_cast<int64_t>(rows.size() - take));
+    }
+    txn.exec_prepared(q::kLeaseResize, token, text(rows[take - 1][11]), text(rows[take - 1][0]),
+                      static_cast<int64_t>(take));
+    for (size_t i = 0; i < take; ++i) events.push_back(StoredEvent::read(rows[i]));
+    return token;
+  }
+
+  // (b) Rows due for a retry (or released), leased row by row.
+  {
+    std::string token = "p" + ids_.claim_token();
+    const pqxx::result rows = txn.exec_prepared(q::kClaimRetries, int64_t{max}, token, lease_ms);
+    if (!rows.empty()) {
+      for (const pqxx::row& row : rows) events.push_back(StoredEvent::read(row));
+      std::sort(events.begin(), events.end(), [](const StoredEvent& a, const StoredEvent& b) {
+        return a.extra() != b.extra() ? a.extra() < b.extra() : a.handle() < b.handle();
+      });
+      return token;
+    }
+  }
+
+  // (c) The next rows after the cursor, as one range lease.
+  std::string token = "r" + ids_.claim_token();
+  const pqxx::result cursor = txn.exec_prepared(q::kCursorLock);
+  if (cursor.empty())
+    throw sdk::Error(OUTBOX_PERMANENT, "postgres: " + names_.cursor + " has no row; was the schema migrated?");
+  const pqxx::result rows = txn.exec_prepared(q::kFreshRows, text(cursor[0][0]), text(cursor[0][1]), int64_t{max});
+  if (rows.empty()) return token;
+  const pqxx::row first = rows[0];
+  const pqxx::row last = rows[rows.size() - 1];
+  txn.exec_prepared(q::kLeaseRange, token, text(first[11]), text(first[0]), text(last[11]), text(last[0]),
+                    static_cast<int64_t>(rows.size()), lease_ms, owner_);
+  events.reserve(rows.size());
+  for (const pqxx::row& row : rows) events.push_back(StoredEvent::read(row));
+  return token;
+}
+
+size_t PostgresStorage::settle(const char* doing, std::string_view token, const char* range_statement,
+                               const char* row_statement, const std::string& seqs, const std::string* not_before,
+                               const std::string* errors) {
+  // Tokens this plugin hands out start with r (a range lease) or p (leased rows); nothing else
+  // can own a row.
+  if (token.empty() || (token[0] != 'r' && token[0] != 'p')) return 0;
+  const char* statement = token[0] == 'r' ? range_statement : row_statement;
+  return db_.run(doing, [&](pqxx::connection& c) {
+    // One statement: atomic on its own, no BEGIN/COMMIT round trips.
+    pqxx::nontransaction txn(c);
+    const pqxx::result r = not_before ? txn.exec_prepared(statement, std::string(token), seqs, *not_before, *errors)
+                                      : txn.exec_prepared(statement, std::string(token), seqs);
+    return static_cast<size_t>(to_int64(r[0][0]));
+  });
+}
+
+size_t PostgresStorage::complete(std::string_view token, std::span<const uint64_t> handles) {
+  if (handles.empty()) return 0;
+  const size_t applied =
+      settle("completing", token, q::kCompleteRange, q::kCompleteRow, seq_array(handles));
+  if (retain_sent_.count() > 0 && now_ms() >= next_auto_purge_ms_) purge_expired_sent();
+  return applied;
+}
+
+size_t PostgresStorage::retry(std::string_view token, std::span<const outbox_failure> items) {
+  if (items.empty()) return 0;
+  ArrayLiteral seqs, not_before, errors;
+  for (const outbox_failure& f : items) {
+    seqs.add(static_cast<int64_t>(f.handle));
+    not_before.add(f.not_before_ms);
+    errors.add_text(storable(sdk::sv(f.error)));
+  }
+  const std::string nb = std::move(not_before).finish(), err = std::move(errors).finish();
+  return settle("retrying", token, q::kRetryRange, q::kRetryRow, std::move(seqs).finish(), &nb, &err);
+}
+
+size_t PostgresStorage::bury(std::string_view token, std::span<const outbox_failure> items) {
+  if (items.empty()) return 0;
+  ArrayLiteral seqs, not_before, errors;
+  for (const outbox_failure& f : items) {
+    seqs.add(static_cast<int64_t>(f.handle));
+    not_before.add(0);
+    errors.add_text(storable(sdk::sv(f.error)));
+  }
+  const std::string nb = std::move(not_before).finish(), err = std::move(errors).finish();
+  return settle("burying", token, q::kBuryRange, q::kBuryRow, std::move(seqs).finish(), &nb, &err);
+}
+
+size_t PostgresStorage::release(std::string_view token, std::span<const uint64_t> handles) {
+  if (handles.empty()) return 0;
+  return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, seq_array(handles));
+}
+
+void PostgresStorage::wait(std::chrono::milliseconds timeout) { listener_.wait(timeout); }
+
+void PostgresStorage::wake() { listener_.wake(); }
+
+outbox_storage_stats PostgresStorage::stats() {
+  return db_.run("reading stats of " + names_.t, [&](pqxx::connection& c) {
+    pqxx::nontransaction txn(c);
+    const pqxx::row row = txn.exec_prepared(q::kStats)[0];
+    const int64_t total = to_int64(row[0]), leased = to_int64(row[1]), locked = to_int64(row[2]);
+    outbox_storage_stats out{};
+    out.in_flight = static_cast<uint64_t>(std::min(total, leased + locked));
+    out.pending = static_cast<uint64_t>(total) - out.in_flight;
+    out.dead = static_cast<uint64_t>(to_int64(row[3]));
+    out.oldest_pending_age_ms = row[4].is_null() || out.pending == 0 ? 0 : std::max<int64_t>(0, to_int64(row[4]));
+    return out;
+  });
+}
+
+void PostgresStorage::purge_expired_sent() {
+  next_auto_purge_ms_ = now_ms() + kAutoPurgeIntervalMs;
+  db_.run("purging " + names_.sent, [&](pqxx::connection& c) {
+    pqxx::nontransaction txn(c);
+    txn.exec_prepared(q::kPurgeSent, now_ms() - retain_sent_.count(), kPurgeBatch);
+  });
+}
+
+uint64_t PostgresStorage::purge(int64_t before_ms) {
+  uint64_t total = 0;
+  // Small batches: short transactions, no long lock on the archive.
+  for (;;) {
+    const auto n = db_.run("purging " + names_.sent, [&](pqxx::connection& c) {
+      pqxx::nontransaction txn(c);
+      return txn.exec_prepared(q::kPurgeSent, before_ms, kPurgeBatch).affected_rows();
+    });
+    total += n;
+    if (n < static_cast<size_t>(kPurgeBatch)) return total;
+  }
+}
+
+void PostgresStorage::dead_list(uint32_t limit, uint64_t offset,
+                                const std::function<void(const outbox_dead_letter&)>& sink) {
+  std::vector<StoredEvent> letters;
+  db_.run("listing " + names_.dead, [&](pqxx::connection& c) {
+    letters.clear();
+    pqxx::nontransaction txn(c);
+    for (const pqxx::row& row : txn.exec_prepared(q::kDeadList, int64_t{limit}, static_cast<int64_t>(offset)))
+      letters.push_back(StoredEvent::read(row));
+  });
+  for (StoredEvent& e : letters) {
+    const outbox_dead_letter letter{sizeof(outbox_dead_letter), &e.view(), static_cast<int64_t>(e.extra())};
+    sink(letter);
+  }
+}
+
+uint64_t PostgresStorage::dead_requeue(std::span<const outbox_str> ids) {
+  const std::optional<std::string> id_list = id_array(ids);
+  return db_.run("requeuing from " + names_.dead, [&](pqxx::connection& c) {
+    pqxx::work txn(c);
+    txn.exec("SET LOCAL synchronous_commit = on");  // an operator's command: durable
+    const auto n = id_list ? txn.exec_prepared(q::kDeadRequeue, *id_list).size()
+                           : txn.exec_prepared(q::kDeadRequeue, nullptr).size();
+    txn.commit();
+    return static_cast<uint64_t>(n);
+  });
+}
+
+uint64_t PostgresStorage::dead_purge(std::span<const outbox_str> ids) {
+  const std::optional<std::string> id_list = id_array(ids);
+  return db_.run("purging " + names_.dead, [&](pqxx::connection& c) {
+    pqxx::work txn(c);
+    txn.exec("SET LOCAL synchronous_commit = on");
+    const auto n = id_list ? txn.exec_prepared(q::kDeadPurge, *id_list).affected_rows()
+                           : txn.exec_prepared(q::kDeadPurge, nullptr).affected_rows();
+    txn.commit();
+    return static_cast<uint64_t>(n);
+  });
+}
+
+void PostgresStorage::enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) {
+  const int64_t now = now_ms();
+  struct Sent {
+    size_t index;
+    std::string id, token;
+  };
+  std::vector<Sent> sent;
+  ArrayLiteral ids, types, keys, content_types, payloads, headers, tokens;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const outbox_event& e = events[i];
+    statuses[i] = OUTBOX_PERMANENT;
+    const std::string id = e.id.len ? lower(sdk::sv(e.id)) : ids_.uuid_v7(now);
+    const std::string_view content_type = e.content_type.len ? sdk::sv(e.content_type) : "application/json";
+    if (!is_uuid_text(id) || !is_text(sdk::sv(e.event_type)) || !is_text(sdk::sv(e.partition_key)) ||
+        !is_text(content_type) || !is_text(sdk::sv(e.idempotency_token)))
+      continue;
+    std::string header_json;
+    bool headers_ok = true;
+    for (size_t h = 0; h < e.header_count; ++h)
+      headers_ok = headers_ok && is_text(sdk::sv(e.headers[h].name)) && is_text(sdk::sv(e.headers[h].value));
+    if (!headers_ok) continue;
+    try {
+      header_json = encode_headers({e.headers, e.header_count});
+    } catch (const nlohmann::json::exception&) {
+      continue;
+    }
+    ids.add_text(id);
+    types.add_text(sdk::sv(e.event_type));
+    if (e.partition_key.len) keys.add_text(sdk::sv(e.partition_key));
+    else keys.add_null();
+    content_types.add_text(content_type);
+    payloads.add_bytea(sdk::sv(e.payload));
+    headers.add_text(header_json);
+    if (e.idempotency_token.len) tokens.add_text(sdk::sv(e.idempotency_token));
+    else tokens.add_null();
+    sent.push_back({i, id, std::string(sdk::sv(e.idempotency_token))});
+  }
+  if (sent.empty()) return;
+  const std::string a1 = std::move(ids).finish(), a2 = std::move(types).finish(), a3 = std::move(keys).finish(),
+                    a4 = std::move(content_types).finish(), a5 = std::move(payloads).finish(),
+                    a6 = std::move(headers).finish(), a7 = std::move(tokens).finish();
+  struct Inserted {
+    int64_t seq;
+    std::string id, token;
+  };
+  std::vector<Inserted> inserted;
+  db_.run("enqueuing into " + names_.t, [&](pqxx::connection& c) {
+    inserted.clear();
+    pqxx::work txn(c);
+    txn.exec("SET LOCAL synchronous_commit = on");  // the CLI's events must survive a crash
+    for (const pqxx::row& row : txn.exec_prepared(q::kEnqueue, a1, a2, a3, a4, a5, a6, a7))
+      inserted.push_back({to_int64(row[0]), text(row[1]), text(row[2])});
+    txn.commit();
+  });
+  // Rows were inserted in input order (seq follows it), and a skipped row is a duplicate id or
+  // token: walk both lists together.
+  std::sort(inserted.begin(), inserted.end(), [](const Inserted& a, const Inserted& b) { return a.seq < b.seq; });
+  size_t next = 0;
+  for (const Sent& s : sent) {
+    if (next < inserted.size() && inserted[next].id == s.id && inserted[next].token == s.token) {
+      statuses[s.index] = OUTBOX_OK;
+      ++next;
+    }
+  }
+}
+
+}  // namespace outbox::plugins::postgres
+
+OUTBOX_STORAGE_PLUGIN(outbox::plugins::postgres::PostgresStorage)

@@ -1,0 +1,73 @@
+// The PostgreSQL storage plugin (README.md: the table, and how claims work).
+//
+// Two connections per storage object: one for every call, reconnecting with backoff after a
+// failure (a failed call throws RETRYABLE; the next one reconnects), and one that LISTENs for
+// wait(). Thread-safety: as the SDK requires; only wait()/wake() touch the second connection.
+#pragma once
+
+#include <array>
+#include <outbox/sdk.hpp>
+
+#include "database.hpp"
+#include "names.hpp"
+#include "random_ids.hpp"
+#include "stored_event.hpp"
+
+namespace outbox::plugins::postgres {
+
+class PostgresStorage final : public sdk::Storage {
+ public:
+  static constexpr sdk::PluginInfo kInfo{"postgres", OUTBOX_POSTGRES_VERSION,
+                                         "Outbox table in PostgreSQL (range leases, LISTEN/NOTIFY wake-ups)"};
+  static constexpr std::array kFields{
+      sdk::string_field("dsn", "libpq connection string or URI (TLS and auth options go here)")
+          .required()
+          .secret(),
+      sdk::string_field("password_env", "Name of an environment variable holding the password"),
+      sdk::string_field("password_file", "File holding the password (its first line)"),
+      sdk::string_field("schema", "Schema of the outbox tables", "public"),
+      sdk::string_field("table", "Outbox table producers insert into", "outbox_events"),
+      sdk::duration_field("retain_sent",
+                          "Keep sent events this long in <table>_sent; 0s deletes them at once", "0s")
+          .at_least(0),
+      sdk::duration_field("connect_timeout", "How long one connection attempt may take", "5s").at_least(1000),
+  };
+
+  // Offline: identifiers, and the password options. Throws sdk::Error(INVALID_CONFIG, ..., key).
+  static void check(const sdk::Config& config);
+  explicit PostgresStorage(const sdk::Config& config);
+
+  void migrate() override;
+  std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override;
+  size_t complete(std::string_view token, std::span<const uint64_t> handles) override;
+  size_t retry(std::string_view token, std::span<const outbox_failure> items) override;
+  size_t bury(std::string_view token, std::span<const outbox_failure> items) override;
+  size_t release(std::string_view token, std::span<const uint64_t> handles) override;
+  void wait(std::chrono::milliseconds timeout) override;
+  void wake() override;
+  outbox_storage_stats stats() override;
+  uint64_t purge(int64_t before_ms) override;
+  void dead_list(uint32_t limit, uint64_t offset,
+                 const std::function<void(const outbox_dead_letter&)>& sink) override;
+  uint64_t dead_requeue(std::span<const outbox_str> ids) override;
+  uint64_t dead_purge(std::span<const outbox_str> ids) override;
+  void enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) override;
+
+ private:
+  // One claim inside `txn`; fills events and returns the token.
+  std::string claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::vector<StoredEvent>& events);
+  size_t settle(const char* doing, std::string_view token, const char* range_statement,
+                const char* row_statement, const std::string& seqs, const std::string* not_before = nullptr,
+                const std::string* errors = nullptr);
+  void purge_expired_sent();
+
+  const Names names_;
+  const std::chrono::milliseconds retain_sent_;
+  const std::string owner_;
+  Database db_;
+  Listener listener_;
+  RandomIds ids_;
+  int64_t next_auto_purge_ms_ = 0;
+};
+
+}  // namespace outbox::plugins::postgres

@@ -1,0 +1,132 @@
+#include "queries.hpp"
+
+#include <string>
+
+#include "schema.hpp"
+
+namespace outbox::plugins::postgres {
+namespace {
+
+#define EVENT_COLUMNS                                                                                     \
+  "h.seq, h.id::text, h.event_type, coalesce(h.partition_key, ''), h.content_type, h.payload, "          \
+  "h.headers::text, coalesce(h.idempotency_token, ''), (extract(epoch FROM h.created_at) * 1000)::int8, " \
+  "h.attempts, coalesce(h.last_error, '')"
+
+// The lease named by $1, locked so that a takeover waits for this settle (and then sees it).
+#define RANGE_LEASE \
+  "WITH l AS (SELECT token, lo_xid, lo_seq, hi_xid, hi_seq, remaining FROM {leases} WHERE token = $1 FOR UPDATE), "
+// The rows a range lease owns: inside its bounds, and not handed to the retry path since.
+#define IN_RANGE \
+  "(h.xid, h.seq) >= (l.lo_xid, l.lo_seq) AND (h.xid, h.seq) <= (l.hi_xid, l.hi_seq) AND h.retry_at IS NULL"
+// Counts what `d` changed, and drops the lease once nothing of its range is left.
+#define RANGE_TAIL                                                                                     \
+  ", n AS (SELECT count(*)::int4 AS c FROM d), "                                                     \
+  "u AS (UPDATE {leases} x SET remaining = l.remaining - n.c FROM l, n "                             \
+  "      WHERE x.token = l.token AND n.c > 0 AND l.remaining - n.c > 0), "                          \
+  "z AS (DELETE FROM {leases} x USING l, n WHERE x.token = l.token AND l.remaining - n.c <= 0) " \
+  "SELECT c FROM n"
+#define ROW_TAIL " SELECT count(*)::int4 FROM d"
+#define FAILURES "f AS (SELECT * FROM unnest($2::int8[], $3::int8[], $4::text[]) AS f(seq, nb, err)), "
+#define COPIED "seq, id, event_type, partition_key, content_type, payload, headers, idempotency_token, created_at"
+#define ARCHIVE ", a AS (INSERT INTO {sent} (" COPIED ", attempts) SELECT " COPIED ", attempts FROM d)"
+#define RETRY_SET                                                                                       \
+  "SET attempts = h.attempts + 1, last_error = f.err, retry_at = to_timestamp(f.nb / 1000.0), " \
+  "locked_until = NULL, claim_token = NULL"
+#define BURY_INSERT \
+  ", a AS (INSERT INTO {dead} (" COPIED ", attempts, last_error) SELECT " COPIED ", attempts + 1, err FROM d)"
+
+}  // namespace
+
+void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sent) {
+  auto prepare = [&](const char* name, const std::string& sql) { conn.prepare(name, fill(sql, names)); };
+  const std::string archive = retain_sent ? ARCHIVE : "";
+
+  prepare(q::kTakeover,
+          "UPDATE {leases} SET token = $1, expires_at = now() + $2::int8 * interval '1 millisecond', owner = $3, "
+          "claimed_at = now() WHERE token = (SELECT token FROM {leases} WHERE expires_at <= now() "
+          "ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+          "RETURNING lo_xid::text, lo_seq, hi_xid::text, hi_seq");
+  prepare(q::kRangeRows, "SELECT " EVENT_COLUMNS ", h.xid::text FROM {t} h "
+                         "WHERE (h.xid, h.seq) >= ($1::xid8, $2::int8) AND (h.xid, h.seq) <= ($3::xid8, $4::int8) "
+                         "AND h.retry_at IS NULL ORDER BY h.xid, h.seq");
+  prepare(q::kLeaseResize,
+          "UPDATE {leases} SET hi_xid = $2::xid8, hi_seq = $3::int8, remaining = $4::int4 WHERE token = $1");
+  prepare(q::kLeaseDelete, "DELETE FROM {leases} WHERE token = $1");
+  prepare(q::kLeaseInsertExpired,
+          "INSERT INTO {leases} (token, lo_xid, lo_seq, hi_xid, hi_seq, remaining, expires_at, owner) "
+          "VALUES ($1, $2::xid8, $3::int8, $4::xid8, $5::int8, $6::int4, '-infinity', '')");
+  prepare(q::kClaimRetries,
+          "WITH due AS (SELECT xid, seq FROM {t} WHERE retry_at IS NOT NULL AND retry_at <= now() "
+          "AND (locked_until IS NULL OR locked_until <= now()) ORDER BY xid, seq LIMIT $1::int8 "
+          "FOR UPDATE SKIP LOCKED) "
+          "UPDATE {t} h SET claim_token = $2, locked_until = now() + $3::int8 * interval '1 millisecond' "
+          "FROM due WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid::text");
+  prepare(q::kCursorLock, "SELECT xid::text, seq FROM {cursor} FOR UPDATE");
+  // The xid rule: every transaction below the snapshot's xmin has finished, so no row can still
+  // appear behind the cursor. (SELECT ...) makes it an init plan, evaluated once.
+  prepare(q::kFreshRows, "SELECT " EVENT_COLUMNS ", h.xid::text FROM {t} h "
+                         "WHERE (h.xid, h.seq) > ($1::xid8, $2::int8) "
+                         "AND h.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
+                         "ORDER BY h.xid, h.seq LIMIT $3::int8");
+  prepare(q::kLeaseRange,
+          "WITH l AS (INSERT INTO {leases} (token, lo_xid, lo_seq, hi_xid, hi_seq, remaining, expires_at, owner) "
+          "VALUES ($1, $2::xid8, $3::int8, $4::xid8, $5::int8, $6::int4, "
+          "now() + $7::int8 * interval '1 millisecond', $8)) "
+          "UPDATE {cursor} SET xid = $4::xid8, seq = $5::int8");
+
+  prepare(q::kCompleteRange, RANGE_LEASE "d AS (DELETE FROM {t} h USING l WHERE " IN_RANGE
+                                         " AND h.seq = ANY($2::int8[]) RETURNING h.*)" +
+                                 archive + RANGE_TAIL);
+  prepare(q::kCompleteRow,
+          "WITH d AS (DELETE FROM {t} h WHERE h.claim_token = $1 AND h.seq = ANY($2::int8[]) RETURNING h.*)" +
+              archive + ROW_TAIL);
+  prepare(q::kRetryRange, RANGE_LEASE FAILURES "d AS (UPDATE {t} h " RETRY_SET " FROM l, f WHERE " IN_RANGE
+                                               " AND h.seq = f.seq RETURNING h.seq)" RANGE_TAIL);
+  prepare(q::kRetryRow, "WITH " FAILURES "d AS (UPDATE {t} h " RETRY_SET
+                        " FROM f WHERE h.claim_token = $1 AND h.seq = f.seq RETURNING h.seq)" ROW_TAIL);
+  prepare(q::kBuryRange, RANGE_LEASE FAILURES "d AS (DELETE FROM {t} h USING l, f WHERE " IN_RANGE
+                                              " AND h.seq = f.seq RETURNING h.*, f.err)" BURY_INSERT RANGE_TAIL);
+  prepare(q::kBuryRow, "WITH " FAILURES "d AS (DELETE FROM {t} h USING f WHERE h.claim_token = $1 "
+                       "AND h.seq = f.seq RETURNING h.*, f.err)" BURY_INSERT ROW_TAIL);
+  // Released rows go to the retry path, due at once, attempts unchanged: precise (the rest of the
+  // range stays leased) and claimable by any relay.
+  prepare(q::kReleaseRange, RANGE_LEASE "d AS (UPDATE {t} h SET retry_at = now() FROM l WHERE " IN_RANGE
+                                        " AND h.seq = ANY($2::int8[]) RETURNING h.seq)" RANGE_TAIL);
+  prepare(q::kReleaseRow, "WITH d AS (UPDATE {t} h SET locked_until = NULL, claim_token = NULL "
+                          "WHERE h.claim_token = $1 AND h.seq = ANY($2::int8[]) RETURNING h.seq)" ROW_TAIL);
+
+  prepare(q::kStats,
+          "SELECT (SELECT count(*) FROM {t}), "
+          "(SELECT coalesce(sum(remaining), 0) FROM {leases} WHERE expires_at > now()), "
+          "(SELECT count(*) FROM {t} WHERE claim_token IS NOT NULL AND locked_until > now()), "
+          "(SELECT count(*) FROM {dead}), "
+          "(extract(epoch FROM now() - least("
+          "  (SELECT h.created_at FROM {t} h WHERE (h.xid, h.seq) > (SELECT xid, seq FROM {cursor}) "
+          "   ORDER BY h.xid, h.seq LIMIT 1), "
+          "  (SELECT min(created_at) FROM {t} WHERE retry_at IS NOT NULL "
+          "   AND (locked_until IS NULL OR locked_until <= now())), "
+          "  (SELECT min(h.created_at) FROM {leases} l JOIN {t} h ON " IN_RANGE " WHERE l.expires_at <= now())"
+          ")) * 1000)::int8");
+  prepare(q::kPurgeSent,
+          "DELETE FROM {sent} WHERE ctid IN (SELECT ctid FROM {sent} "
+          "WHERE created_at < to_timestamp($1::int8 / 1000.0) LIMIT $2::int8)");
+  prepare(q::kDeadList, "SELECT " EVENT_COLUMNS ", (extract(epoch FROM h.died_at) * 1000)::int8 FROM {dead} h "
+                        "ORDER BY h.died_at, h.seq LIMIT $1::int8 OFFSET $2::int8");
+  // Copy first, delete what was copied: a letter whose id or token is live again stays dead.
+  // The copy keeps seq (its handle) and gets the requeuing transaction's xid: after the cursor.
+  prepare(q::kDeadRequeue,
+          "WITH m AS (INSERT INTO {t} (" COPIED ", attempts, last_error) "
+          "SELECT " COPIED ", 0, last_error FROM {dead} "
+          "WHERE $1::text[] IS NULL OR id::text = ANY($1::text[]) ORDER BY died_at, seq "
+          "ON CONFLICT DO NOTHING RETURNING seq) "
+          "DELETE FROM {dead} d USING m WHERE d.seq = m.seq RETURNING d.seq");
+  prepare(q::kDeadPurge, "DELETE FROM {dead} WHERE $1::text[] IS NULL OR id::text = ANY($1::text[])");
+  prepare(q::kEnqueue,
+          "INSERT INTO {t} (id, event_type, partition_key, content_type, payload, headers, idempotency_token) "
+          "SELECT u.id, u.event_type, u.partition_key, u.content_type, u.payload, u.headers::jsonb, u.token "
+          "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[]) "
+          "WITH ORDINALITY AS u(id, event_type, partition_key, content_type, payload, headers, token, n) "
+          "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING seq, id::text, coalesce(idempotency_token, '')");
+}
+
+}  // namespace outbox::plugins::postgres

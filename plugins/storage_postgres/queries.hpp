@@ -1,0 +1,63 @@
+// Every statement the storage runs, prepared on each new connection. The names below are the
+// prepared statements' names; each comment lists the parameters and what comes back.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include "names.hpp"
+
+namespace outbox::plugins::postgres {
+
+// The event columns every claim and dead_list returns, in StoredEvent::read's order (0..10);
+// column 11 is the row's xid (claims) or died_at in ms (dead_list).
+namespace q {
+// $1 new token, $2 lease ms, $3 owner: takes over one expired lease -> lo_xid, lo_seq, hi_xid, hi_seq.
+inline constexpr const char* kTakeover = "outbox_takeover";
+// $1 lo_xid, $2 lo_seq, $3 hi_xid, $4 hi_seq: the unsettled rows of a range, in order -> events.
+inline constexpr const char* kRangeRows = "outbox_range_rows";
+// $1 token, $2 hi_xid, $3 hi_seq, $4 remaining: shrinks or recounts a lease.
+inline constexpr const char* kLeaseResize = "outbox_lease_resize";
+// $1 token
+inline constexpr const char* kLeaseDelete = "outbox_lease_delete";
+// $1 token, $2 lo_xid, $3 lo_seq, $4 hi_xid, $5 hi_seq, $6 remaining: an already expired lease
+// (the part of a taken-over range beyond `max`, for the next claim).
+inline constexpr const char* kLeaseInsertExpired = "outbox_lease_insert_expired";
+// $1 max, $2 token, $3 lease ms: rows due for a retry, leased row by row -> events (any order).
+inline constexpr const char* kClaimRetries = "outbox_claim_retries";
+// -> xid, seq; locks the cursor row until commit (claims are serialised).
+inline constexpr const char* kCursorLock = "outbox_cursor_lock";
+// $1 xid, $2 seq, $3 max: the next rows after the cursor whose transactions have all finished.
+inline constexpr const char* kFreshRows = "outbox_fresh_rows";
+// $1 token, $2 lo_xid, $3 lo_seq, $4 hi_xid, $5 hi_seq, $6 remaining, $7 lease ms, $8 owner:
+// records the lease of a new range and moves the cursor to its end.
+inline constexpr const char* kLeaseRange = "outbox_lease_range";
+// Settles. Range leases ("r" tokens) and row leases ("p" tokens, retried rows) each have their
+// own statement. $1 token, $2 seq[] (complete, release) or $2 seq[], $3 not_before ms[],
+// $4 error[] (retry, bury) -> one row: how many rows changed.
+inline constexpr const char* kCompleteRange = "outbox_complete_range";
+inline constexpr const char* kCompleteRow = "outbox_complete_row";
+inline constexpr const char* kRetryRange = "outbox_retry_range";
+inline constexpr const char* kRetryRow = "outbox_retry_row";
+inline constexpr const char* kBuryRange = "outbox_bury_range";
+inline constexpr const char* kBuryRow = "outbox_bury_row";
+inline constexpr const char* kReleaseRange = "outbox_release_range";
+inline constexpr const char* kReleaseRow = "outbox_release_row";
+// -> total, leased, locked, dead, oldest pending age in ms (NULL when none)
+inline constexpr const char* kStats = "outbox_stats";
+// $1 before ms, $2 limit
+inline constexpr const char* kPurgeSent = "outbox_purge_sent";
+// $1 limit, $2 offset -> dead letters, oldest death first
+inline constexpr const char* kDeadList = "outbox_dead_list";
+// $1 id text[] or NULL for all -> one row per requeued letter
+inline constexpr const char* kDeadRequeue = "outbox_dead_requeue";
+// $1 id text[] or NULL for all
+inline constexpr const char* kDeadPurge = "outbox_dead_purge";
+// $1 id uuid[], $2 event_type[], $3 partition_key[], $4 content_type[], $5 payload bytea[],
+// $6 headers text[], $7 idempotency_token[] -> seq, id, token of each row inserted
+inline constexpr const char* kEnqueue = "outbox_enqueue";
+}  // namespace q
+
+// Registers every statement above on conn (libpqxx prepares each at its first use).
+void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sent);
+
+}  // namespace outbox::plugins::postgres
