@@ -1,13 +1,11 @@
+#include <array>
 #include <outbox/producer.hpp>
 #include <outbox/uuid_v7.hpp>
-
 #include <pqxx/binarystring>
 #include <pqxx/dbtransaction>
 #include <pqxx/except>
 #include <pqxx/result>
 #include <pqxx/transaction_base>
-
-#include <array>
 #include <unordered_set>
 
 #include "sha256.hpp"
@@ -78,7 +76,8 @@ std::string headers_json(const Event& event) {
 std::optional<std::string> token_in(const std::string& message, const std::vector<std::string>& candidates) {
   for (const std::string& token : candidates)
     if (message.find("(idempotency_token)=(" + token + ")") != std::string::npos) return token;
-  if (candidates.size() == 1 && message.find("idempotency_token") != std::string::npos) return candidates.front();
+  if (candidates.size() == 1 && message.find("idempotency_token") != std::string::npos)
+    return candidates.front();
   return std::nullopt;
 }
 
@@ -122,7 +121,8 @@ Producer::Producer(Options options) : options_(std::move(options)) {
   if (options_.idempotency == Idempotency::custom && !options_.custom_token)
     throw std::invalid_argument("outbox producer: idempotency 'custom' needs Options::custom_token");
 
-  qualified_table_ = detail::quote_identifier(options_.schema) + "." + detail::quote_identifier(options_.table);
+  qualified_table_ =
+      detail::quote_identifier(options_.schema) + "." + detail::quote_identifier(options_.table);
   const std::string insert = "INSERT INTO " + qualified_table_ + " (" + std::string(kColumns) + ") ";
   // A conflict on the token's unique index is resolved by the index itself: no row, no error, so
   // the caller's transaction is not aborted and no savepoint is needed (see write()). No
@@ -136,12 +136,15 @@ Producer::Producer(Options options) : options_(std::move(options)) {
                      "$6::jsonb[], $7::text[])";
 }
 
-std::optional<std::string> Producer::token_for(const Event& event) const { return token_of(event, std::nullopt); }
+std::optional<std::string> Producer::token_for(const Event& event) const {
+  return token_of(event, std::nullopt);
+}
 
 std::optional<std::string> Producer::token_of(const Event& event, const std::optional<size_t>& index) const {
   const bool given = event.idempotency_token.has_value();
   if (given && options_.idempotency != Idempotency::provided)
-    throw InvalidEvent("outbox producer: " + where(index) + "idempotency_token is set, but the strategy is '" +
+    throw InvalidEvent("outbox producer: " + where(index) +
+                       "idempotency_token is set, but the strategy is '" +
                        std::string(to_string(options_.idempotency)) + "' (use 'provided')");
   std::optional<std::string> token;
   switch (options_.idempotency) {
@@ -160,7 +163,8 @@ std::optional<std::string> Producer::token_of(const Event& event, const std::opt
     case Idempotency::custom:
       token = options_.custom_token(event);
       if (token->empty())
-        throw InvalidEvent("outbox producer: " + where(index) + "the custom idempotency function returned ''");
+        throw InvalidEvent("outbox producer: " + where(index) +
+                           "the custom idempotency function returned ''");
       break;
   }
   require_text(*token, "idempotency_token", index);
@@ -179,7 +183,8 @@ std::string Producer::write(pqxx::transaction_base& tx, const Event& event) cons
   return id;
 }
 
-std::vector<std::string> Producer::write_batch(pqxx::transaction_base& tx, std::span<const Event> events) const {
+std::vector<std::string> Producer::write_batch(pqxx::transaction_base& tx,
+                                               std::span<const Event> events) const {
   std::vector<std::string> ids;
   if (events.empty()) return ids;
   ids.reserve(events.size());
@@ -235,7 +240,8 @@ std::vector<std::string> Producer::write_batch(pqxx::transaction_base& tx, std::
       }
     }
     if (dynamic_cast<const pqxx::unique_violation*>(&e))
-      if (std::optional<std::string> token = token_in(e.what(), tokens)) throw DuplicateEvent(std::move(*token));
+      if (std::optional<std::string> token = token_in(e.what(), tokens))
+        throw DuplicateEvent(std::move(*token));
     throw;  // not the token's index (an id collision would be news), or not a duplicate at all
   }
   return ids;

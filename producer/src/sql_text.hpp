@@ -25,10 +25,10 @@ void append_json_string(std::string& out, std::string_view text);
 class ArrayLiteral {
  public:
   ArrayLiteral() : text_("{") {}
-  void add_text(std::string_view element);   // quoted and escaped
+  void add_text(std::string_view element);  // quoted and escaped
   void add_null();
-  void add_bytea(std::string_view bytes);    // as the bytea hex input form, \x0a1b...
-  std::string finish() &&;                   // the closing brace; the builder is spent
+  void add_bytea(std::string_view bytes);  // as the bytea hex input form, \x0a1b...
+  std::string finish() &&;                 // the closing brace; the builder is spent
 
  private:
   void separate();

@@ -44,8 +44,10 @@ std::string shown_dsn() {
 
 // A schema name of this test's own: producer_<test name>, lowercased, at most 63 bytes.
 std::string schema_for_this_test() {
-  std::string name = std::string("producer_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+  std::string name =
+      std::string("producer_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  for (char& c : name)
+    c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
   return name.substr(0, 63);
 }
 
@@ -73,7 +75,10 @@ class ProducerTest : public ::testing::Test {
     // The table exactly as the relay's storage plugin makes it: its own migrate, through the SDK.
     plugin_ = outbox::testing::LoadedPlugin::load(OUTBOX_POSTGRES_PLUGIN);
     outbox::testing::ConfigBuilder config;
-    config.string("dsn", test_dsn()).string("schema", schema_).string("table", kTable).defaults_from(plugin_->manifest());
+    config.string("dsn", test_dsn())
+        .string("schema", schema_)
+        .string("table", kTable)
+        .defaults_from(plugin_->manifest());
     storage_ = std::make_unique<outbox::testing::StorageObject>(plugin_, config);
     storage_->migrate();
     table_ = "\"" + schema_ + "\".\"" + kTable + "\"";
@@ -88,7 +93,8 @@ class ProducerTest : public ::testing::Test {
 
   Producer producer(Idempotency strategy = Idempotency::none,
                     std::function<std::string(const Event&)> custom = {}) const {
-    return Producer({.schema = schema_, .table = kTable, .idempotency = strategy, .custom_token = std::move(custom)});
+    return Producer(
+        {.schema = schema_, .table = kTable, .idempotency = strategy, .custom_token = std::move(custom)});
   }
 
   long count(const std::string& where = "true") {
@@ -97,13 +103,15 @@ class ProducerTest : public ::testing::Test {
   }
   long count_token(const std::string& token) {
     pqxx::nontransaction read(*conn_);
-    return read.exec_params1("SELECT count(*) FROM " + table_ + " WHERE idempotency_token = $1", token)[0].as<long>();
+    return read.exec_params1("SELECT count(*) FROM " + table_ + " WHERE idempotency_token = $1", token)[0]
+        .as<long>();
   }
 
   std::optional<StoredRow> row(const std::string& id) {
     pqxx::nontransaction read(*conn_);
     const pqxx::result r = read.exec_params(
-        "SELECT id::text, event_type, content_type, payload, xid::text, partition_key, idempotency_token, seq FROM " +
+        "SELECT id::text, event_type, content_type, payload, xid::text, partition_key, idempotency_token, "
+        "seq FROM " +
             table_ + " WHERE id = $1::uuid",
         id);
     if (r.empty()) return std::nullopt;
@@ -122,7 +130,9 @@ class ProducerTest : public ::testing::Test {
 
   bool headers_equal(const std::string& id, const std::string& json) {
     pqxx::nontransaction read(*conn_);
-    return read.exec_params1("SELECT headers = $2::jsonb FROM " + table_ + " WHERE id = $1::uuid", id, json)[0].as<bool>();
+    return read
+        .exec_params1("SELECT headers = $2::jsonb FROM " + table_ + " WHERE id = $1::uuid", id, json)[0]
+        .as<bool>();
   }
 
   std::string schema_;
@@ -144,14 +154,15 @@ TEST_F(ProducerTest, WritesEveryFieldInsideACommittedTransaction) {
   {
     pqxx::work tx(*conn_);
     id = producer(Idempotency::provided)
-             .write(tx, {.event_type = "order.paid",
-                         .payload = binary_payload,
-                         .partition_key = "order-42",
-                         .headers = {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
-                                     {"x-quote", "a \"b\" \\ c"},
-                                     {"x-quote", "repeated, é"}},
-                         .content_type = "application/octet-stream",
-                         .idempotency_token = "order-42-paid"});
+             .write(tx,
+                    {.event_type = "order.paid",
+                     .payload = binary_payload,
+                     .partition_key = "order-42",
+                     .headers = {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+                                 {"x-quote", "a \"b\" \\ c"},
+                                 {"x-quote", "repeated, é"}},
+                     .content_type = "application/octet-stream",
+                     .idempotency_token = "order-42-paid"});
     tx.commit();
   }
   EXPECT_TRUE(outbox::is_uuid_text(id)) << id;
@@ -166,8 +177,9 @@ TEST_F(ProducerTest, WritesEveryFieldInsideACommittedTransaction) {
   EXPECT_EQ(stored->content_type, "application/octet-stream");
   EXPECT_EQ(stored->idempotency_token, "order-42-paid");
   EXPECT_FALSE(stored->xid.empty());
-  EXPECT_TRUE(headers_equal(id, R"([["traceparent","00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],)"
-                                R"(["x-quote","a \"b\" \\ c"],["x-quote","repeated, é"]])"));
+  EXPECT_TRUE(headers_equal(id,
+                            R"([["traceparent","00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],)"
+                            R"(["x-quote","a \"b\" \\ c"],["x-quote","repeated, é"]])"));
 }
 
 TEST_F(ProducerTest, LeavesOptionalColumnsToTheirDefaults) {
@@ -375,8 +387,8 @@ TEST_F(ProducerTest, StrategyPayloadHashRefusesTheSameTypeAndPayloadTwice) {
 }
 
 TEST_F(ProducerTest, StrategyCustomWritesTheFunctionsToken) {
-  const Producer writer =
-      producer(Idempotency::custom, [](const Event& e) { return e.event_type + "/" + e.partition_key.value_or("-"); });
+  const Producer writer = producer(
+      Idempotency::custom, [](const Event& e) { return e.event_type + "/" + e.partition_key.value_or("-"); });
   pqxx::work tx(*conn_);
   Event event = sample();
   event.partition_key = "order-42";
@@ -415,7 +427,8 @@ TEST_F(ProducerTest, ABatchIsOneInsertAndReturnsTheIdsInOrder) {
     ASSERT_TRUE(stored) << "event #" << i;
     EXPECT_EQ(stored->payload, events[i].payload) << "event #" << i;
     EXPECT_EQ(stored->partition_key, events[i].partition_key) << "event #" << i;
-    EXPECT_EQ(stored->idempotency_token, payload_hash_token("batch.item", events[i].payload)) << "event #" << i;
+    EXPECT_EQ(stored->idempotency_token, payload_hash_token("batch.item", events[i].payload))
+        << "event #" << i;
     EXPECT_GT(stored->seq, previous_seq) << "event #" << i << " is out of insertion order";
     previous_seq = stored->seq;
   }
@@ -504,12 +517,14 @@ TEST_F(ProducerTest, AnInvalidEventInABatchIsNamedAndNothingIsSent) {
 TEST_F(ProducerTest, HostileTableNamesAreRefusedBeforeAnySql) {
   for (const std::string& hostile :
        {kTable + "\"; DROP SCHEMA " + schema_ + " CASCADE; --", std::string("outbox_events WHERE false"),
-        schema_ + "." + kTable, std::string("\"outbox_events\""), std::string("outbox events"), std::string()}) {
+        schema_ + "." + kTable, std::string("\"outbox_events\""), std::string("outbox events"),
+        std::string()}) {
     EXPECT_THROW(Producer({.schema = schema_, .table = hostile}), std::invalid_argument) << hostile;
     EXPECT_THROW(Producer({.schema = hostile, .table = kTable}), std::invalid_argument) << hostile;
   }
   EXPECT_EQ(count(), 0);  // the schema and its table are still there
   // A well-formed name is quoted, so case is kept: "OUTBOX_EVENTS" is not outbox_events.
   pqxx::work tx(*conn_);
-  EXPECT_THROW(Producer({.schema = schema_, .table = "OUTBOX_EVENTS"}).write(tx, sample()), pqxx::undefined_table);
+  EXPECT_THROW(Producer({.schema = schema_, .table = "OUTBOX_EVENTS"}).write(tx, sample()),
+               pqxx::undefined_table);
 }

@@ -49,9 +49,10 @@ TEST(PayloadHash, IsTheDigestOfTypeNulPayload) {
 }
 
 TEST(Identifiers, AcceptPlainNamesOnly) {
-  for (const char* ok : {"outbox", "outbox_events", "_x", "Outbox2", "a"}) EXPECT_TRUE(detail::is_plain_identifier(ok)) << ok;
-  for (const char* bad : {"", "1outbox", "out box", "out\"box", "outbox;drop table x", "public.outbox", "out-box",
-                          "éxito"})
+  for (const char* ok : {"outbox", "outbox_events", "_x", "Outbox2", "a"})
+    EXPECT_TRUE(detail::is_plain_identifier(ok)) << ok;
+  for (const char* bad :
+       {"", "1outbox", "out box", "out\"box", "outbox;drop table x", "public.outbox", "out-box", "éxito"})
     EXPECT_FALSE(detail::is_plain_identifier(bad)) << bad;
   EXPECT_FALSE(detail::is_plain_identifier(std::string("out\0box", 7)));
   EXPECT_TRUE(detail::is_plain_identifier(std::string(63, 'a')));
@@ -79,8 +80,8 @@ TEST(JsonString, EscapesQuotesBackslashesAndControls) {
 }
 
 TEST(Idempotency, NamesRoundTrip) {
-  for (const Idempotency s : {Idempotency::none, Idempotency::provided, Idempotency::uuid, Idempotency::payload_hash,
-                              Idempotency::custom})
+  for (const Idempotency s : {Idempotency::none, Idempotency::provided, Idempotency::uuid,
+                              Idempotency::payload_hash, Idempotency::custom})
     EXPECT_EQ(parse_idempotency(to_string(s)), s);
   EXPECT_EQ(parse_idempotency("payload-hash"), Idempotency::payload_hash);
   EXPECT_THROW(parse_idempotency("payload_hash"), std::invalid_argument);
@@ -100,7 +101,8 @@ TEST(Producer, RefusesHostileNamesAndAMissingCustomFunction) {
 TEST(Producer, ChoosesTokensByStrategy) {
   const Event event{.event_type = "t", .payload = "p"};
   EXPECT_EQ(Producer({.idempotency = Idempotency::none}).token_for(event), std::nullopt);
-  EXPECT_EQ(Producer({.idempotency = Idempotency::payload_hash}).token_for(event), payload_hash_token("t", "p"));
+  EXPECT_EQ(Producer({.idempotency = Idempotency::payload_hash}).token_for(event),
+            payload_hash_token("t", "p"));
   const auto uuid = Producer({.idempotency = Idempotency::uuid}).token_for(event);
   ASSERT_TRUE(uuid);
   EXPECT_TRUE(outbox::is_uuid_text(*uuid));
@@ -115,7 +117,8 @@ TEST(Producer, ChoosesTokensByStrategy) {
   EXPECT_EQ(provided.token_for(with_token), "tok-1");
   // A token under another strategy is ambiguous: refused rather than silently ignored.
   EXPECT_THROW(Producer({.idempotency = Idempotency::none}).token_for(with_token), InvalidEvent);
-  Producer empty_custom({.idempotency = Idempotency::custom, .custom_token = [](const Event&) { return std::string(); }});
+  Producer empty_custom(
+      {.idempotency = Idempotency::custom, .custom_token = [](const Event&) { return std::string(); }});
   EXPECT_THROW(empty_custom.token_for(event), InvalidEvent);
 }
 

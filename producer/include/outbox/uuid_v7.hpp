@@ -51,7 +51,7 @@ inline UuidV7 uuid_v7(int64_t unix_ms) {
   std::mt19937_64& random = uuid_detail::thread_generator();
   const uint64_t rand_a = random();
   const uint64_t rand_b = random();
-  bytes[6] = static_cast<uint8_t>(0x70 | ((rand_a >> 8) & 0x0F));   // version 7
+  bytes[6] = static_cast<uint8_t>(0x70 | ((rand_a >> 8) & 0x0F));  // version 7
   bytes[7] = static_cast<uint8_t>(rand_a);
   bytes[8] = static_cast<uint8_t>(0x80 | ((rand_b >> 56) & 0x3F));  // variant 10xx (RFC 4122)
   for (std::size_t i = 9; i < 16; ++i) bytes[i] = static_cast<uint8_t>(rand_b >> (8 * (15 - i)));
