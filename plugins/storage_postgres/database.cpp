@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <outbox/sdk.hpp>
@@ -124,11 +125,20 @@ pqxx::connection& Database::connection() {
     backoff_ = std::chrono::milliseconds{0};
     next_attempt_ = {};
     return *conn_;
+  } catch (const sdk::Error&) {
+    throw;
   } catch (const std::exception& e) {
     backoff_ = std::min(kMaxBackoff, backoff_.count() ? backoff_ * 2 : kFirstBackoff);
     next_attempt_ = Clock::now() + backoff_;
     last_connect_error_ = one_line(e.what());
-    throw;
+    // A refused login is the configuration's fault; anything else (refused, timed out, the
+    // server starting up) may pass.
+    const bool refused_login = last_connect_error_.find("authentication failed") != std::string::npos ||
+                               last_connect_error_.find("no password supplied") != std::string::npos ||
+                               last_connect_error_.find("does not exist") != std::string::npos;
+    throw sdk::Error(refused_login ? OUTBOX_INVALID_CONFIG : OUTBOX_RETRYABLE,
+                     "postgres: " + address_.redacted + ": cannot connect: " + last_connect_error_,
+                     refused_login ? "dsn" : "");
   }
 }
 

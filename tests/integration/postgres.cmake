@@ -11,3 +11,10 @@ outbox_add_test(NAME storage_postgres_conformance_test LABEL integration
 target_compile_definitions(storage_postgres_conformance_test PRIVATE
   OUTBOX_POSTGRES_PLUGIN="$<TARGET_FILE:outbox-storage-postgres>")
 add_dependencies(storage_postgres_conformance_test outbox-storage-postgres)
+
+outbox_add_test(NAME storage_postgres_test LABEL integration
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/storage_postgres_test.cpp
+  LIBRARIES outbox::sdk PkgConfig::TEST_PQXX Threads::Threads ${CMAKE_DL_LIBS})
+target_compile_definitions(storage_postgres_test PRIVATE
+  OUTBOX_POSTGRES_PLUGIN="$<TARGET_FILE:outbox-storage-postgres>")
+add_dependencies(storage_postgres_test outbox-storage-postgres)

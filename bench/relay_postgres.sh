@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmark: drain a backlog of N events from the PostgreSQL storage through the null transport
+# (bench/transport_null: completes every message at once), with `outboxd run --until-idle`:
+#   (a) the backlog alone (storage-only drain);
+#   (b) the same backlog while 2 producer connections insert 100-row transactions with
+#       synchronous_commit = on (pgbench, for PRODUCE_SECONDS) into the same table.
+# Prints events/s (wall clock), outboxd's CPU per event (user + system), and the settings.
+# The backlog is filled server-side (INSERT ... SELECT generate_series), ~300-byte JSON payloads,
+# a partition key and one traceparent header per event, UUID v7-like ids; then CHECKPOINT.
+#
+# usage: bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
+# needs: the release build (cmake --preset release && cmake --build --preset release) and the
+# server of tests/services/postgres.sh (started here when it is not running).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events=${1:-1000000}
+batch=${2:-500}
+produce_seconds=${3:-5}
+bin=build/release/bin/outboxd
+[ -x "$bin" ] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
+[ -f build/release/lib/outboxd/plugins/outbox-transport-null.so ] ||
+  { echo "build the null transport: cmake --build --preset release --target outbox-transport-null" >&2; exit 1; }
+tests/services/postgres.sh start 2>/dev/null
+dsn=${OUTBOXD_BENCH_PG_DSN:-postgresql://outboxd:outboxd@127.0.0.1:55432/outboxd_test}
+schema=outboxd_bench
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+psql_() { psql -X -q -v ON_ERROR_STOP=1 "$dsn" "$@"; }
+
+cat >"$work/bench.yaml" <<YAML
+storage: { type: postgres, dsn: "$dsn", schema: $schema, table: outbox_events }
+relay: { batch_size: $batch, max_in_flight: 20000, lease: 30s, poll_interval: 100ms }
+transports: [ { name: sink, type: "null" } ]
+routes: [ { match: "*", transport: sink, destination: "bench.{event_type}" } ]
+log: { level: warn }
+YAML
+
+# One producer transaction: 100 rows, ids with a millisecond-timestamp prefix (as UUID v7 has).
+rows_sql() {  # $1: the row count expression
+  cat <<SQL
+INSERT INTO $schema.outbox_events (id, event_type, partition_key, payload, headers)
+SELECT encode(overlay(uuid_send(gen_random_uuid()) PLACING
+                      substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::int8) FROM 3)
+                      FROM 1 FOR 6), 'hex')::uuid,
+       'order.created', 'order-' || (i % 1000),
+       convert_to(format('{"order":%s,"note":"%s"}', i, repeat('x', 275)), 'UTF8'),
+       '[["traceparent","00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]]'
+FROM generate_series(1, $1) AS i;
+SQL
+}
+
+fill_backlog() {
+  psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
+  "$bin" status -c "$work/bench.yaml" >/dev/null  # migrates (storage.migrate: auto)
+  psql_ -c "$(rows_sql "$events")"
+  psql_ -c "VACUUM ANALYZE $schema.outbox_events" -c "CHECKPOINT"
+}
+
+run_relay() {  # $1: label; runs outboxd until idle, prints the numbers
+  local label=$1 produced=${2:-0}
+  TIMEFORMAT='%R %U %S'
+  { time "$bin" run -c "$work/bench.yaml" --until-idle 2>"$work/run.log"; } 2>"$work/time"
+  read -r wall user sys <"$work/time"
+  local left
+  left=$(psql_ -tAc "SELECT count(*) FROM $schema.outbox_events")
+  local relayed=$((events + produced - left))
+  awk -v label="$label" -v n="$relayed" -v wall="$wall" -v user="$user" -v sys="$sys" -v left="$left" 'BEGIN {
+    printf "  %s: %d events in %.2f s = %.0f events/s; outboxd CPU %.2f s (user %.2f + sys %.2f) = %.2f us/event; left %d\n",
+      label, n, wall, n / wall, user + sys, user, sys, (user + sys) * 1e6 / n, left
+  }'
+  if [ -s "$work/run.log" ]; then echo "  outboxd stderr:"; sed 's/^/    /' "$work/run.log" | tail -5; fi
+}
+
+echo "relay_postgres: $events-event backlog, ~300-byte JSON payloads + 1 header, batch_size $batch," \
+     "max_in_flight 20000, lease 30s, transport null, PostgreSQL $(psql_ -tAc 'SHOW server_version')" \
+     "(synchronous_commit $(psql_ -tAc 'SHOW synchronous_commit') for producers, off for the relay," \
+     "fsync $(psql_ -tAc 'SHOW fsync'), shared_buffers $(psql_ -tAc 'SHOW shared_buffers')), $(nproc) cores"
+
+fill_backlog
+run_relay "(a) storage-only drain"
+
+fill_backlog
+rows_sql 100 >"$work/producer.sql"
+PGPASSWORD=$(sed -E 's|^postgresql://[^:]*:([^@]*)@.*|\1|' <<<"$dsn") \
+  pgbench -n -c 2 -j 2 -T "$produce_seconds" -f "$work/producer.sql" \
+  "$(sed -E 's|^(postgresql://[^:]*):[^@]*@|\1@|' <<<"$dsn")" >"$work/pgbench.log" 2>&1 &
+producer=$!
+run_relay "(b) drain while producing" 0 >"$work/b.txt"
+wait "$producer" || { echo "pgbench failed:"; cat "$work/pgbench.log"; exit 1; }
+txns=$(awk '/number of transactions actually processed/ { split($NF, a, "/"); print $(NF) ~ /\// ? a[1] : $NF }' "$work/pgbench.log")
+tps=$(awk '/^tps = / { print $3; exit }' "$work/pgbench.log")
+# Recount with the produced rows now known.
+left=$(psql_ -tAc "SELECT count(*) FROM $schema.outbox_events")
+read -r _ _ _ _ _ wall _ <<<"$(sed -E 's/.*: ([0-9]+) events in ([0-9.]+) s.*/x x x x x \2 x/' "$work/b.txt")"
+cpu=$(sed -E 's/.*outboxd CPU ([0-9.]+) s.*/\1/' "$work/b.txt")
+awk -v n="$((events + txns * 100 - left))" -v wall="$wall" -v cpu="$cpu" -v left="$left" -v txns="$txns" \
+    -v tps="$tps" -v secs="$produce_seconds" 'BEGIN {
+  printf "  (b) drain while 2 producers insert 100-row transactions (synchronous_commit on) for %d s: %d events (backlog + %d produced, %.0f rows/s) in %.2f s = %.0f events/s; outboxd CPU %.2f s = %.2f us/event; left %d\n",
+    secs, n, txns * 100, tps * 100, wall, n / wall, cpu, cpu * 1e6 / n, left
+}'
+psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"

@@ -1,0 +1,360 @@
+// What is particular to the PostgreSQL storage, beyond the conformance kit, on a real server
+// (tests/services/postgres.sh): the xid rule for late commits, plain-SQL producers, lease
+// takeover and fencing, precise release, the sent archive, four relays on one table, reconnecting
+// after pg_terminate_backend, passwords kept out of messages, and hostile names refused offline.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <outbox/testing/storage_client.hpp>
+#include <set>
+#include <thread>
+
+#include "postgres_test_store.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using outbox::testing::CallError;
+using outbox::testing::Claim;
+using outbox::testing::ConfigBuilder;
+using outbox::testing::Event;
+using outbox::testing::LoadedPlugin;
+using outbox::testing::StorageObject;
+using outbox::tests::pg_config;
+using outbox::tests::pg_connect;
+using outbox::tests::ScratchSchema;
+
+constexpr auto kLongLease = 60'000ms;
+constexpr auto kShortLease = 300ms;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class StoragePostgres : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    plugin_ = LoadedPlugin::load(outbox::tests::kPostgresPlugin);
+    sql_ = pg_connect();
+    storage_ = open();
+    storage_->migrate();
+  }
+
+  ConfigBuilder config() {
+    ConfigBuilder c = pg_config(schema_.name());
+    c.defaults_from(plugin_->manifest());
+    return c;
+  }
+  std::unique_ptr<StorageObject> open() {
+    ConfigBuilder c = config();
+    return open(c);
+  }
+  std::unique_ptr<StorageObject> open(ConfigBuilder& c) { return std::make_unique<StorageObject>(plugin_, c); }
+  StorageObject& storage() { return *storage_; }
+
+  // A producer's plain INSERT of `n` events named "<prefix>-<i>", in one transaction.
+  void produce(const std::string& prefix, int n, pqxx::connection* conn = nullptr) {
+    pqxx::work txn(conn ? *conn : *sql_);
+    txn.exec_params("INSERT INTO " + schema_.table() +
+                        " (event_type, payload) SELECT 'test.produced', convert_to($1 || '-' || i, 'UTF8') "
+                        "FROM generate_series(0, $2 - 1) AS i",
+                    prefix, n);
+    txn.commit();
+  }
+  int64_t count(const std::string& sql) { return pqxx::nontransaction(*sql_).exec(sql)[0][0].as<int64_t>(); }
+
+  static std::vector<std::string> payloads(const Claim& c) {
+    std::vector<std::string> out;
+    for (const Event& e : c.events) out.push_back(e.payload);
+    return out;
+  }
+
+  std::shared_ptr<const LoadedPlugin> plugin_;
+  ScratchSchema schema_;
+  std::unique_ptr<pqxx::connection> sql_;
+  std::unique_ptr<StorageObject> storage_;
+};
+
+TEST_F(StoragePostgres, MigrateCreatesTheDocumentedTablesAtVersionOne) {
+  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 1);
+  const pqxx::result columns = pqxx::nontransaction(*sql_).exec_params(
+      "SELECT column_name || ' ' || data_type FROM information_schema.columns "
+      "WHERE table_schema = $1 AND table_name = 'outbox_events' ORDER BY ordinal_position",
+      schema_.name());
+  std::vector<std::string> got;
+  for (const auto& row : columns) got.push_back(row[0].c_str());
+  EXPECT_EQ(got, (std::vector<std::string>{"xid xid8", "seq bigint", "id uuid", "event_type text",
+                                           "partition_key text", "content_type text", "payload bytea",
+                                           "headers jsonb", "idempotency_token text",
+                                           "created_at timestamp with time zone", "attempts integer",
+                                           "last_error text", "retry_at timestamp with time zone",
+                                           "locked_until timestamp with time zone", "claim_token text"}));
+  open()->migrate();  // a second relay migrating is a no-op
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_schema_version")), 1);
+}
+
+TEST_F(StoragePostgres, PlainSqlProducerRowsArriveWithTheirDefaultsAndObjectHeaders) {
+  pqxx::nontransaction(*sql_).exec(
+      "INSERT INTO " + schema_.table() +
+      " (event_type, partition_key, payload, headers, idempotency_token) VALUES "
+      "('order.created', 'order-42', convert_to('{\"total\":12}', 'UTF8'), '{\"traceparent\":\"00-ab-01\"}', 'tok')");
+  const Claim c = storage().claim(10, kLongLease);
+  ASSERT_EQ(c.events.size(), 1u);
+  EXPECT_EQ(c.events[0].payload, "{\"total\":12}");
+  EXPECT_EQ(c.events[0].partition_key, "order-42");
+  EXPECT_EQ(c.events[0].content_type, "application/json");
+  EXPECT_EQ(c.events[0].idempotency_token, "tok");
+  EXPECT_EQ(c.events[0].headers, (std::vector<std::pair<std::string, std::string>>{{"traceparent", "00-ab-01"}}));
+  EXPECT_EQ(c.events[0].id.size(), 36u);
+  // The unique index refuses a duplicate token inside the producer's transaction.
+  EXPECT_THROW(pqxx::nontransaction(*sql_).exec("INSERT INTO " + schema_.table() +
+                                                " (event_type, payload, idempotency_token) VALUES ('x', '', 'tok')"),
+               pqxx::unique_violation);
+}
+
+TEST_F(StoragePostgres, ARowOfATransactionThatCommitsLateIsDeliveredNotSkipped) {
+  auto late_conn = pg_connect();
+  pqxx::work late(*late_conn);
+  late.exec("INSERT INTO " + schema_.table() + " (event_type, payload) VALUES ('late', 'late')");
+  produce("early", 2);  // begins after `late` and commits first
+
+  // Rows of transactions younger than a running one wait for it: the cursor never passes it.
+  EXPECT_TRUE(storage().claim(10, kLongLease).events.empty());
+  late.commit();
+  const Claim c = storage().claim(10, kLongLease);
+  EXPECT_EQ(payloads(c), (std::vector<std::string>{"late", "early-0", "early-1"}));
+  EXPECT_EQ(storage().complete(c.token, c.handles()), 3u);
+}
+
+TEST_F(StoragePostgres, ALongerExpiredLeaseIsTakenOverAtMostMaxAtATimeAndTheOldOwnerIsFenced) {
+  produce("e", 10);
+  const Claim lost = storage().claim(10, kShortLease);
+  ASSERT_EQ(lost.events.size(), 10u);
+  // The first owner settles three before it stalls: only the other seven come back.
+  ASSERT_EQ(storage().complete(lost.token, {lost.events[0].handle, lost.events[1].handle, lost.events[2].handle}),
+            3u);
+  std::this_thread::sleep_for(kShortLease + 300ms);
+
+  auto other = open();
+  const Claim a = other->claim(4, kLongLease);
+  const Claim b = other->claim(4, kLongLease);
+  EXPECT_EQ(payloads(a), (std::vector<std::string>{"e-3", "e-4", "e-5", "e-6"}));
+  EXPECT_EQ(payloads(b), (std::vector<std::string>{"e-7", "e-8", "e-9"}));
+  EXPECT_TRUE(other->claim(4, kLongLease).events.empty());
+
+  EXPECT_EQ(storage().complete(lost.token, lost.handles()), 0u) << "the old token is fenced out";
+  EXPECT_EQ(storage().stats().in_flight, 7u);
+  EXPECT_EQ(other->complete(a.token, a.handles()), 4u);
+  EXPECT_EQ(other->complete(b.token, b.handles()), 3u);
+  const outbox_storage_stats s = storage().stats();
+  EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_leases")), 0) << "settled leases are gone";
+}
+
+TEST_F(StoragePostgres, ReleasingSomeRowsOfARangeLeavesTheOthersLeased) {
+  produce("e", 3);
+  const Claim c = storage().claim(10, kLongLease);
+  ASSERT_EQ(c.events.size(), 3u);
+  EXPECT_EQ(storage().release(c.token, {c.events[1].handle}), 1u);
+  EXPECT_EQ(storage().stats().in_flight, 2u);
+  const Claim again = open()->claim(10, kLongLease);
+  EXPECT_EQ(payloads(again), std::vector<std::string>{"e-1"});
+  EXPECT_EQ(storage().complete(c.token, {c.events[0].handle, c.events[2].handle}), 2u);
+}
+
+TEST_F(StoragePostgres, RetainSentArchivesCompletedRowsAndPurgeDeletesThem) {
+  ConfigBuilder c = config();
+  c.duration("retain_sent", 7 * 24h);
+  auto keeping = open(c);
+  produce("e", 3);
+  const Claim claim = keeping->claim(10, kLongLease);
+  ASSERT_EQ(keeping->complete(claim.token, claim.handles()), 3u);
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_sent")), 3);
+  EXPECT_EQ(keeping->purge(now_ms() - 60'000), 0u) << "created within the last minute: kept";
+  EXPECT_EQ(keeping->purge(now_ms() + 60'000), 3u);
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_sent")), 0);
+}
+
+TEST_F(StoragePostgres, WaitReturnsOnAPlainSqlInsertButNotOnTheRelaysOwnSettles) {
+  produce("e", 2);
+  const Claim c = storage().claim(10, kLongLease);
+  auto waiter = open();
+  waiter->wait(1ms);  // listening from here on
+
+  std::thread settler([&] {
+    std::this_thread::sleep_for(100ms);
+    storage().retry(c.token, {{c.events[0].handle, 0, "again"}});
+    storage().complete(c.token, {c.events[1].handle});
+  });
+  auto start = std::chrono::steady_clock::now();
+  waiter->wait(1'500ms);
+  settler.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 1'000ms) << "woken by an UPDATE or DELETE";
+
+  std::thread producer([&] {
+    std::this_thread::sleep_for(100ms);
+    produce("f", 1, pg_connect().get());
+  });
+  start = std::chrono::steady_clock::now();
+  waiter->wait(30s);
+  producer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+// Four relays (four storage objects on four threads, claiming and completing like the engine)
+// drain one table while two producers insert 100-row transactions into it.
+TEST_F(StoragePostgres, FourRelaysDeliverEveryEventOnceWhileProducersInsert) {
+  constexpr int kProducers = 2, kTransactions = 250, kRows = 100;
+  constexpr int kEvents = kProducers * kTransactions * kRows;  // 50k
+  std::atomic<int> producing{kProducers};
+  std::mutex mutex;
+  std::map<std::string, int> delivered;  // payload -> times
+  std::atomic<bool> failed{false};
+
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kProducers; ++p)
+    threads.emplace_back([&, p] {
+      auto conn = pg_connect();
+      for (int t = 0; t < kTransactions; ++t) produce("p" + std::to_string(p) + "-" + std::to_string(t), kRows, conn.get());
+      --producing;
+    });
+  for (int r = 0; r < 4; ++r)
+    threads.emplace_back([&] {
+      try {
+        auto relay = open();
+        int idle_rounds = 0;
+        while (idle_rounds < 3) {
+          const Claim c = relay->claim(500, kLongLease);
+          if (c.events.empty()) {
+            if (producing == 0) ++idle_rounds;
+            relay->wait(20ms);
+            continue;
+          }
+          idle_rounds = 0;
+          {
+            std::lock_guard lock(mutex);
+            for (const Event& e : c.events) ++delivered[e.payload];
+          }
+          if (relay->complete(c.token, c.handles()) != c.events.size()) failed = true;
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        failed = true;
+      }
+    });
+  for (auto& t : threads) t.join();
+
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(delivered.size(), static_cast<size_t>(kEvents));
+  int twice = 0;
+  for (const auto& [payload, times] : delivered) twice += times > 1;
+  EXPECT_EQ(twice, 0);
+  const outbox_storage_stats s = storage().stats();
+  EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
+}
+
+TEST_F(StoragePostgres, ReconnectsAfterItsConnectionsAreTerminated) {
+  // An application_name of its own, so that only this test's connections are terminated.
+  const std::string app = "outboxd_kill_" + std::to_string(getpid());
+  ConfigBuilder c = config();
+  const std::string base = outbox::tests::pg_dsn();
+  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  auto relay = open(c);
+  produce("e", 2);
+  relay->wait(1ms);  // the LISTEN connection exists
+  ASSERT_EQ(relay->claim(1, kLongLease).events.size(), 1u);
+
+  const auto killed = pqxx::nontransaction(*sql_).exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  ASSERT_EQ(killed.size(), 2u) << "the storage's connection and its LISTEN connection";
+
+  Claim c2;
+  int failures = 0;
+  for (int attempt = 0; attempt < 20 && c2.events.empty(); ++attempt) {
+    try {
+      c2 = relay->claim(10, kLongLease);
+    } catch (const CallError& e) {
+      EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+      ++failures;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  EXPECT_LE(failures, 1) << "one call fails, the next reconnects";
+  ASSERT_EQ(payloads(c2), std::vector<std::string>{"e-1"});
+  EXPECT_EQ(relay->complete(c2.token, c2.handles()), 1u);
+
+  std::thread producer([&] {
+    std::this_thread::sleep_for(200ms);
+    produce("f", 1, pg_connect().get());
+  });
+  const auto start = std::chrono::steady_clock::now();
+  relay->wait(30s);  // may return early once (it reconnects); then a new event wakes it
+  relay->wait(30s);
+  producer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+TEST_F(StoragePostgres, PasswordFromEnvOrFileIsUsedAndNeverShown) {
+  const std::string no_password = "postgresql://outboxd@127.0.0.1:55432/outboxd_test";
+  if (outbox::tests::pg_dsn() != outbox::tests::kDefaultPgDsn) GTEST_SKIP() << "needs the default test server";
+
+  ConfigBuilder by_env = config();
+  by_env.string("dsn", no_password);
+  by_env.string("password_env", "OUTBOXD_TEST_PG_PASSWORD");
+  setenv("OUTBOXD_TEST_PG_PASSWORD", "outboxd", 1);
+  EXPECT_NO_THROW(open(by_env)->stats());
+
+  const auto file = std::filesystem::temp_directory_path() / ("outboxd-pw-" + std::to_string(getpid()));
+  std::ofstream(file) << "outboxd\n";
+  ConfigBuilder by_file = config();
+  by_file.string("dsn", no_password);
+  by_file.string("password_file", file.string());
+  EXPECT_NO_THROW(open(by_file)->stats());
+  std::filesystem::remove(file);
+
+  for (const std::string dsn : {"postgresql://outboxd:s3cret-Wrong@127.0.0.1:55432/outboxd_test",
+                                "host=127.0.0.1 port=55432 dbname=outboxd_test user=outboxd password=s3cret-Wrong"}) {
+    ConfigBuilder wrong = config();
+    wrong.string("dsn", dsn);
+    try {
+      open(wrong);
+      ADD_FAILURE() << "a wrong password was accepted";
+    } catch (const CallError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(e.status(), OUTBOX_INVALID_CONFIG) << what;
+      EXPECT_EQ(what.find("s3cret"), std::string::npos) << what;
+      EXPECT_NE(what.find("***"), std::string::npos) << what;
+    }
+  }
+}
+
+TEST_F(StoragePostgres, CheckRefusesNamesThatAreNotPlainIdentifiers) {
+  const std::vector<std::pair<std::string, std::string>> hostile{
+      {"table", "x; DROP TABLE y"}, {"table", "\"a\""}, {"table", "1abc"},
+      {"table", std::string(49, 't')}, {"schema", "public.x"}, {"schema", ""}};
+  for (const auto& [key, value] : hostile) {
+    ConfigBuilder c = config();
+    c.string(key, value);
+    try {
+      StorageObject::check(*plugin_, c);
+      ADD_FAILURE() << key << " '" << value << "' was accepted";
+    } catch (const CallError& e) {
+      EXPECT_EQ(e.status(), OUTBOX_INVALID_CONFIG) << e.what();
+      EXPECT_EQ(e.error().key, key) << e.what();
+    }
+  }
+  ConfigBuilder fine = config();
+  fine.string("table", std::string(48, 't'));
+  EXPECT_NO_THROW(StorageObject::check(*plugin_, fine));
+}
+
+}  // namespace
