@@ -1,4 +1,5 @@
 #include <array>
+#include <exception>
 #include <outbox/producer.hpp>
 #include <outbox/uuid_v7.hpp>
 #include <pqxx/binarystring>
@@ -232,11 +233,13 @@ std::vector<std::string> Producer::write_batch(pqxx::transaction_base& tx,
     if (savepoint) tx.exec0("RELEASE SAVEPOINT outbox_producer_batch");
   } catch (const pqxx::sql_error& e) {
     if (savepoint) {
+      const std::exception_ptr first = std::current_exception();
       try {
         tx.exec0("ROLLBACK TO SAVEPOINT outbox_producer_batch");
         tx.exec0("RELEASE SAVEPOINT outbox_producer_batch");
       } catch (const pqxx::failure&) {
-        throw e;  // the connection is gone or the block is beyond repair: report the first error
+        // The connection is gone or the block is beyond repair: report the first error, as it was.
+        std::rethrow_exception(first);
       }
     }
     if (dynamic_cast<const pqxx::unique_violation*>(&e))

@@ -528,3 +528,14 @@ TEST_F(ProducerTest, HostileTableNamesAreRefusedBeforeAnySql) {
   EXPECT_THROW(Producer({.schema = schema_, .table = "OUTBOX_EVENTS"}).write(tx, sample()),
                pqxx::undefined_table);
 }
+
+TEST_F(ProducerTest, ABatchTheServerRefusesLeavesTheTransactionUsable) {
+  const Producer writer = producer(Idempotency::payload_hash);
+  std::vector<Event> events{sample(), sample("not.utf8.\xff")};
+  pqxx::work tx(*conn_);
+  EXPECT_THROW(writer.write_batch(tx, events), pqxx::data_exception);  // the server's error, as it is
+  events.pop_back();
+  EXPECT_EQ(writer.write_batch(tx, events).size(), 1u);
+  tx.commit();
+  EXPECT_EQ(count(), 1);
+}

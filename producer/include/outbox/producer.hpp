@@ -121,6 +121,9 @@ class Producer {
   // any other failure of the INSERT. On a pqxx::nontransaction the INSERT is its own transaction
   // and needs none. An empty batch sends nothing. Parameters grow with the batch (one array per
   // column); a few thousand events per call is a good size.
+  // The token already in the table is named from the index's error, whose key PostgreSQL shows
+  // only to a role that may read the column: for a batch of several tokens written by a role
+  // without SELECT (idempotency_token), the pqxx::unique_violation comes through as it is.
   std::vector<std::string> write_batch(pqxx::transaction_base& tx, std::span<const Event> events) const;
 
   // The token `event` would be written with under this producer's strategy (nullopt for none;
