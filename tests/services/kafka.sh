@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# A single-node Apache Kafka 4.x broker for the tests: KRaft, combined broker + controller,
+# PLAINTEXT on 127.0.0.1:9092 (controller on 127.0.0.1:9093), small heap.
+#
+#   tests/services/kafka.sh start    idempotent: a broker that already answers is left alone
+#   tests/services/kafka.sh stop     stops the broker this script started; keeps its data
+#   tests/services/kafka.sh status   exit 0 when the broker answers metadata requests
+#   tests/services/kafka.sh reset    stop, then delete the data (the next start formats anew)
+#
+# The jars come from Maven Central through kafka/pom.xml (`mvn dependency:copy-dependencies`), once,
+# into $OUTBOXD_SERVICES_DIR/kafka/libs; the broker runs on the machine's Java 17. Everything lives
+# in $OUTBOXD_SERVICES_DIR/kafka (default /tmp/outboxd-services/kafka): libs/, data/, logs/
+# (server.log, stdout.log: kept for failures), server.properties, kafka.pid.
+# Needs java (17+), mvn (first start only) and kcat (readiness check).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+base="${OUTBOXD_SERVICES_DIR:-/tmp/outboxd-services}/kafka"
+libs="$base/libs"
+data="$base/data"
+logs="$base/logs"
+props="$base/server.properties"
+log4j="$base/log4j2.properties"
+pidfile="$base/kafka.pid"
+host=127.0.0.1
+port=9092
+controller_port=9093
+ready_timeout="${KAFKA_READY_TIMEOUT:-120}"
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+
+say() { echo "kafka.sh: $*" >&2; }
+
+# answers: the broker returns metadata within a few seconds.
+answers() {
+  timeout 10 kcat -L -b "$host:$port" -m 3 >/dev/null 2>&1
+}
+
+running_pid() {
+  [ -f "$pidfile" ] || return 1
+  local pid
+  pid="$(cat "$pidfile")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q 'kafka.Kafka' "/proc/$pid/cmdline" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+fetch_jars() {
+  local stamp="$libs/.pom.sha256" want
+  want="$(sha256sum "$here/kafka/pom.xml" | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  say "fetching the Kafka jars from Maven Central into $libs"
+  rm -rf "$libs"
+  mkdir -p "$libs"
+  if ! mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \
+       -DincludeScope=runtime -DoutputDirectory="$libs" >"$logs/mvn.log" 2>&1; then
+    say "mvn dependency:copy-dependencies failed; its output:"
+    cat "$logs/mvn.log" >&2
+    exit 1
+  fi
+  echo "$want" >"$stamp"
+}
+
+write_config() {
+  cat >"$props" <<EOF
+# Written by tests/services/kafka.sh; edits are overwritten on the next start.
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=$host:$controller_port
+listeners=PLAINTEXT://$host:$port,CONTROLLER://$host:$controller_port
+advertised.listeners=PLAINTEXT://$host:$port,CONTROLLER://$host:$controller_port
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$data
+num.partitions=3
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+log.retention.hours=4
+log.segment.bytes=268435456
+EOF
+  cat >"$log4j" <<EOF
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = $logs/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+logger.kafka.name = kafka
+logger.kafka.level = info
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.state.name = state.change.logger
+logger.state.level = warn
+EOF
+}
+
+format_storage() {
+  [ -f "$data/meta.properties" ] && return 0
+  local cluster_id
+  cluster_id="$("$java" -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>>"$logs/format.log")"
+  say "formatting $data (cluster id $cluster_id, standalone controller)"
+  mkdir -p "$data"
+  if ! "$java" -Dlog4j2.configurationFile="$log4j" -cp "$libs/*" kafka.tools.StorageTool format \
+       -t "$cluster_id" -c "$props" --standalone >>"$logs/format.log" 2>&1; then
+    say "kafka-storage format failed; its output:"
+    cat "$logs/format.log" >&2
+    exit 1
+  fi
+}
+
+start() {
+  if pid="$(running_pid)" && answers; then
+    say "already running (pid $pid) on $host:$port"
+    return 0
+  fi
+  if answers; then
+    say "a broker already answers on $host:$port (not started by this script); using it"
+    return 0
+  fi
+  if pid="$(running_pid)"; then
+    say "pid $pid is running but does not answer yet; waiting for it"
+  else
+    command -v kcat >/dev/null || { say "kcat is missing (apt-get install kcat)"; exit 1; }
+    command -v "$java" >/dev/null || { say "java is missing (apt-get install openjdk-17-jre-headless)"; exit 1; }
+    mkdir -p "$base" "$logs"
+    fetch_jars
+    write_config
+    format_storage
+    : >"$logs/stdout.log"
+    # setsid: the broker outlives this script and the test that called it, in its own group.
+    KAFKA_HEAP_OPTS= setsid "$java" -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+      -Djava.awt.headless=true -Dlog4j2.configurationFile="$log4j" \
+      -Dkafka.logs.dir="$logs" -cp "$libs/*" kafka.Kafka "$props" \
+      >>"$logs/stdout.log" 2>&1 </dev/null 9>&- &
+    pid=$!
+    echo "$pid" >"$pidfile"
+    say "started pid $pid; waiting up to ${ready_timeout}s for $host:$port"
+  fi
+  local deadline=$((SECONDS + ready_timeout))
+  until answers; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      say "the broker exited during start-up; the end of $logs/stdout.log and server.log:"
+      tail -n 40 "$logs/stdout.log" >&2 || true
+      tail -n 60 "$logs/server.log" >&2 || true
+      rm -f "$pidfile"
+      exit 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      say "not ready after ${ready_timeout}s; the end of $logs/server.log:"
+      tail -n 60 "$logs/server.log" >&2 || true
+      exit 1
+    fi
+    sleep 0.5
+  done
+  say "ready on $host:$port (pid $pid, logs in $logs)"
+}
+
+stop() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "$pidfile"
+    say "not running"
+    return 0
+  fi
+  kill -TERM "$pid"
+  local deadline=$((SECONDS + 60))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      say "pid $pid did not stop within 60s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$pidfile"
+  say "stopped (pid $pid)"
+}
+
+mkdir -p "$base"
+# One start/stop at a time: tests that restart the broker may run next to scripts/test.
+exec 9>"$base/.lock"
+flock 9
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) if answers; then say "up on $host:$port"; else say "down"; exit 1; fi ;;
+  reset) stop; rm -rf "$data"; say "data removed" ;;
+  *) echo "usage: $0 start|stop|status|reset" >&2; exit 2 ;;
+esac
