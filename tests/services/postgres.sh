@@ -6,6 +6,8 @@
 #                                       first use, starts, waits until ready, creates the test role
 #                                       and database; a server that already answers is left alone
 #   tests/services/postgres.sh stop     fast shutdown; keeps the data
+#   tests/services/postgres.sh crash    immediate shutdown (pg_ctl stop -m immediate), as a crash:
+#                                       the next start runs crash recovery (fault tests)
 #   tests/services/postgres.sh status   exit 0 when the server accepts connections
 #   tests/services/postgres.sh env      prints OUTBOXD_TEST_PG_DSN=... (eval it in a shell)
 #   tests/services/postgres.sh reset    stop, then delete the data (the next start runs initdb)
@@ -118,11 +120,17 @@ stop() {
   fi
 }
 
+crash() {
+  as_postgres "$bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null
+  say "stopped immediately"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  crash) crash ;;
   status) ready ;;
   env) echo "OUTBOXD_TEST_PG_DSN=$dsn" ;;
   reset) stop; rm -rf "$data" "$log" ;;
-  *) echo "usage: $0 start|stop|status|env|reset" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|crash|status|env|reset" >&2; exit 2 ;;
 esac
