@@ -26,6 +26,16 @@ std::vector<FieldSpec> with_plugin_fields(const std::vector<FieldSpec>& core, co
   return fields;
 }
 
+// The value a plugin's error names: a key of its block, or a dotted path into it; a map key may
+// itself hold dots ("properties.linger.ms" is the key "linger.ms" of the map "properties").
+const Value* find_path(const Value& object, std::string_view path) {
+  if (const Value* v = object.get(path)) return v;
+  for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.', dot + 1))
+    if (const Value* parent = object.get(path.substr(0, dot)))
+      if (const Value* v = find_path(*parent, path.substr(dot + 1))) return v;
+  return nullptr;
+}
+
 const std::string& text_of(const Value& object, std::string_view key) {
   static const std::string kEmpty;
   const Value* v = object.get(key);
@@ -150,7 +160,7 @@ class Loader {
   // Asks each plugin to check its block offline; reports at the key the plugin blames.
   void check_plugins(const Config& c) {
     auto report = [&](const PluginBlock& b, const outbox_error& err) {
-      const Value* at = err.key.empty() ? nullptr : b.block.get(err.key);
+      const Value* at = err.key.empty() ? nullptr : find_path(b.block, err.key);
       validator_.report(at ? at->mark : b.block.mark, b.path + (err.key.empty() ? "" : "." + err.key), err.message);
     };
     {
