@@ -3,7 +3,8 @@
 // milliseconds), which keeps inserts into an id index local.
 //
 // Installed with the producer library (it is how the producer makes event ids and `uuid`
-// idempotency tokens); depends on the standard library only.
+// idempotency tokens); depends on the standard library only. The one implementation in the
+// project: outboxd's own ids (core/engine/uuid.cpp, for the CLI's enqueue) come from it too.
 // Thread-safety: every function may be called from any thread (each thread has its own random
 // generator, seeded once from std::random_device). Nothing here throws, except
 // std::random_device on a machine without an entropy source (first call on a thread only).
