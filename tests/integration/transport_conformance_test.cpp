@@ -1,0 +1,181 @@
+// The transport conformance kit, run on the stdout transport (mode: file) and on the test
+// transport (synchronous, and asynchronous out of order), each writing to a new scratch file per
+// test; plus what is particular to the stdout transport: the format of its lines.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <outbox/testing/transport_conformance.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using outbox::testing::ConfigBuilder;
+using outbox::testing::TransportConformanceParam;
+using outbox::testing::TransportUnderTest;
+
+constexpr const char* kStdoutPlugin = OUTBOX_STDOUT_PLUGIN;
+constexpr const char* kTestPlugin = OUTBOX_TEST_TRANSPORT_PLUGIN;
+
+// A new empty file in the temp directory; the caller removes it.
+std::string scratch_file(const std::string& stem) {
+  std::string path = (std::filesystem::temp_directory_path() / (stem + "-XXXXXX")).string();
+  const int fd = mkstemp(path.data());
+  if (fd < 0) throw std::runtime_error("mkstemp failed for " + path);
+  ::close(fd);
+  return path;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A transport that writes to a new scratch file, which `name_file` puts into its config.
+TransportUnderTest writing_to_scratch_file(
+    const std::string& stem, const std::function<void(ConfigBuilder&, const std::string&)>& name_file) {
+  const std::string path = scratch_file(stem);
+  ConfigBuilder config("conformance");
+  name_file(config, path);
+  return {std::move(config), [path] { return read_file(path); }, [path] { std::filesystem::remove(path); }};
+}
+
+TransportUnderTest stdout_to_file() {
+  return writing_to_scratch_file("outbox-stdout", [](ConfigBuilder& config, const std::string& path) {
+    config.enumeration("mode", "file").string("path", path);
+  });
+}
+
+using Configure = std::function<void(ConfigBuilder&)>;
+
+// The test transport under every behaviour the kit asks for, each on top of `mode`.
+TransportConformanceParam test_transport(std::string name, const Configure& mode) {
+  auto behaving = [mode](Configure behaviour) {
+    return [mode, behaviour] {
+      return writing_to_scratch_file("outbox-test-record",
+                                     [&](ConfigBuilder& config, const std::string& path) {
+                                       config.string("record", path);
+                                       mode(config);
+                                       behaviour(config);
+                                     });
+    };
+  };
+  return {
+      std::move(name),
+      kTestPlugin,
+      behaving([](ConfigBuilder&) {}),
+      behaving([](ConfigBuilder& c) { c.integer("fail_first", 1); }),  // the kit sends each event once
+      behaving([](ConfigBuilder& c) { c.list("permanent_types", {outbox::testing::kConformanceEventType}); }),
+      behaving([](ConfigBuilder& c) { c.list("hang_types", {outbox::testing::kConformanceEventType}); })};
+}
+
+}  // namespace
+
+using outbox::testing::TransportConformance;
+INSTANTIATE_TEST_SUITE_P(
+    InTree, TransportConformance,
+    ::testing::Values(
+        TransportConformanceParam{"stdout_file", kStdoutPlugin, stdout_to_file, {}, {}, {}},
+        test_transport("test", [](ConfigBuilder&) {}),
+        // Completions from the transport's worker thread, each batch in reverse.
+        test_transport("test_async",
+                       [](ConfigBuilder& c) {
+                         c.duration("delay", std::chrono::milliseconds(5)).boolean("out_of_order", true);
+                       })),
+    outbox::testing::TransportConformanceName());
+
+namespace {
+
+using nlohmann::json;
+using outbox::testing::LoadedPlugin;
+using outbox::testing::Message;
+using outbox::testing::TransportObject;
+
+class StdoutTransportConformance : public ::testing::Test {
+ protected:
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  ConfigBuilder file_config(const std::string& path) {
+    ConfigBuilder config("stdout");
+    config.enumeration("mode", "file").string("path", path).defaults_from(plugin_->manifest());
+    return config;
+  }
+
+  std::shared_ptr<const LoadedPlugin> plugin_ = LoadedPlugin::load(kStdoutPlugin);
+  std::string path_ = scratch_file("outbox-stdout-lines");
+};
+
+TEST_F(StdoutTransportConformance, WritesEachMessageAsOneJsonLineWithThePayloadEmbeddedAsJson) {
+  std::vector<Message> sent(2);
+  sent[0].tag = 7;
+  sent[0].event.id = "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b";
+  sent[0].event.event_type = "order.created";
+  sent[0].event.partition_key = "customer-9";
+  sent[0].event.payload = "{\"order\": {\"id\": 42, \"lines\": [1, 2.5]},\n \"note\": \"say \\\"hi\\\"\\n\"}";
+  sent[0].event.headers = {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+                           {"quote\"and\\slash", "tab\there \xc3\xa9"}};
+  sent[0].destination = "orders.order.created";
+  sent[0].key = sent[0].event.partition_key;
+  sent[1].tag = 8;
+  sent[1].event.id = "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6c";
+  sent[1].event.event_type = "order.cancelled";
+  sent[1].event.content_type = "application/cloudevents+json";
+  sent[1].event.payload = "[true, null, \"x\"]";
+  sent[1].destination = "orders.order.cancelled";
+
+  ConfigBuilder config = file_config(path_);
+  {
+    TransportObject transport(plugin_, config);
+    transport.publish(sent);
+    ASSERT_TRUE(transport.completions().wait_for_all(std::chrono::seconds(5)));
+    for (const auto& [tag, c] : transport.completions().by_tag())
+      EXPECT_EQ(c.status, OUTBOX_OK) << tag << ": " << c.error;
+  }
+
+  const std::string text = read_file(path_);
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  std::istringstream lines(text);
+  std::string line;
+  for (const Message& m : sent) {
+    ASSERT_TRUE(std::getline(lines, line)) << "no line for " << m.event.id;
+    const json got = json::parse(line);  // throws, failing the test, unless the line is one JSON value
+    ASSERT_TRUE(got.is_object()) << line;
+    EXPECT_EQ(got.at("id"), m.event.id);
+    EXPECT_EQ(got.at("event_type"), m.event.event_type);
+    EXPECT_EQ(got.at("destination"), m.destination);
+    EXPECT_EQ(got.contains("partition_key"), !m.event.partition_key.empty());
+    json headers = json::object();
+    for (const auto& [name, value] : m.event.headers) headers[name] = value;
+    EXPECT_EQ(got.at("headers"), headers);
+    EXPECT_EQ(got.at("payload"), json::parse(m.event.payload)) << "the payload must be embedded as JSON";
+  }
+  EXPECT_FALSE(std::getline(lines, line)) << "an extra line: " << line;
+}
+
+TEST_F(StdoutTransportConformance, CheckOpensNoFile) {
+  const std::string never = path_ + ".never";
+  ConfigBuilder config = file_config(never);
+  const auto checked = TransportObject::check(*plugin_, config);
+  EXPECT_EQ(checked.status, OUTBOX_OK) << checked.describe("check");
+  EXPECT_FALSE(std::filesystem::exists(never)) << "check() must stay offline";
+}
+
+TEST_F(StdoutTransportConformance, CheckRefusesFileModeWithoutAPath) {
+  ConfigBuilder config = file_config(path_);
+  config.erase("path");
+  const auto checked = TransportObject::check(*plugin_, config);
+  EXPECT_EQ(checked.status, OUTBOX_INVALID_CONFIG);
+  EXPECT_EQ(checked.error.key, "path");
+}
+
+}  // namespace
