@@ -302,8 +302,8 @@ typedef struct outbox_storage_vtable {
 
 /* ---------------------------------------------------------------------------------------------
  * Transport plugins (kind OUTBOX_KIND_TRANSPORT): outbox_plugin_init returns an
- * outbox_transport_vtable. publish() may be called from one thread while completions arrive on
- * others.
+ * outbox_transport_vtable. publish() must be thread-safe: it may be called from several threads at
+ * once, while completions arrive on others (the conformance kit checks both).
  * ------------------------------------------------------------------------------------------- */
 
 /* OWNERSHIP: plugin-owned, from open() until close(); every `self` below is one of these. */
