@@ -85,6 +85,11 @@ std::string broker_problem(const std::string& bootstrap, std::chrono::millisecon
   }
 }
 
+namespace {
+std::vector<Record> consume(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* assignment, size_t expected,
+                            std::chrono::milliseconds idle);
+}  // namespace
+
 std::vector<Record> read_all(const std::string& bootstrap, const std::vector<std::string>& topics, size_t expected,
                              std::chrono::milliseconds idle) {
   ClientPtr rk = make_client(RD_KAFKA_CONSUMER, bootstrap);
@@ -98,14 +103,48 @@ std::vector<Record> read_all(const std::string& bootstrap, const std::vector<std
     for (int p = 0; p < n; ++p)
       rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
   }
-  const rd_kafka_resp_err_t assigned = rd_kafka_assign(rk.get(), assignment);
+  return consume(rk.get(), assignment, expected, idle);
+}
+
+Offsets end_offsets(const std::string& bootstrap, const std::string& topic) {
+  ClientPtr rk = make_client(RD_KAFKA_CONSUMER, bootstrap);
+  const int n = partition_count(rk.get(), topic, std::chrono::seconds(10));
+  if (n < 0) throw std::runtime_error("no metadata for topic " + topic + " from " + bootstrap);
+  Offsets out;
+  for (int p = 0; p < n; ++p) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, 10000))
+      throw std::runtime_error("watermarks of " + topic + ": " + rd_kafka_err2str(err));
+    out[p] = high;
+  }
+  return out;
+}
+
+std::vector<Record> read_from(const std::string& bootstrap, const std::string& topic, const Offsets& from,
+                              size_t expected, std::chrono::milliseconds idle) {
+  ClientPtr rk = make_client(RD_KAFKA_CONSUMER, bootstrap);
+  const int n = partition_count(rk.get(), topic, std::chrono::seconds(10));
+  if (n < 0) throw std::runtime_error("no metadata for topic " + topic + " from " + bootstrap);
+  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(n);
+  for (int p = 0; p < n; ++p) {
+    const auto it = from.find(p);
+    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset =
+        it == from.end() ? RD_KAFKA_OFFSET_BEGINNING : it->second;
+  }
+  return consume(rk.get(), assignment, expected, idle);
+}
+
+namespace {
+std::vector<Record> consume(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* assignment, size_t expected,
+                            std::chrono::milliseconds idle) {
+  const rd_kafka_resp_err_t assigned = rd_kafka_assign(rk, assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
   if (assigned) throw std::runtime_error(std::string("assign: ") + rd_kafka_err2str(assigned));
 
   std::vector<Record> out;
   auto last_arrival = std::chrono::steady_clock::now();
   while (out.size() < expected && std::chrono::steady_clock::now() - last_arrival < idle) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 100);
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
     if (!m) continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       Record r;
@@ -127,8 +166,9 @@ std::vector<Record> read_all(const std::string& bootstrap, const std::vector<std
     }
     rd_kafka_message_destroy(m);
   }
-  rd_kafka_consumer_close(rk.get());
+  rd_kafka_consumer_close(rk);
   return out;
 }
+}  // namespace
 
 }  // namespace outbox::kafka_test

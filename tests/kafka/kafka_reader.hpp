@@ -30,6 +30,16 @@ struct Record {
 std::vector<Record> read_all(const std::string& bootstrap, const std::vector<std::string>& topics,
                              size_t expected, std::chrono::milliseconds idle = std::chrono::seconds(10));
 
+// Partition -> the offset the next record written to it will get (empty when `topic` does not
+// exist yet), to read only what a test wrote to a topic others write to too.
+using Offsets = std::map<int32_t, int64_t>;
+Offsets end_offsets(const std::string& bootstrap, const std::string& topic);
+
+// The records of `topic` from `from` on (a partition not in `from`: from its beginning), read as
+// read_all does.
+std::vector<Record> read_from(const std::string& bootstrap, const std::string& topic, const Offsets& from,
+                              size_t expected, std::chrono::milliseconds idle = std::chrono::seconds(10));
+
 // The partition count of `topic`, or 0 when it does not exist; nullopt when the brokers do not
 // answer within `timeout`.
 std::optional<int> partitions_of(const std::string& bootstrap, const std::string& topic,
