@@ -179,3 +179,38 @@ TEST_F(KafkaMock, CloseCompletesWhatTheBrokerNeverAcknowledgedRetryable) {
 
 }  // namespace
 }  // namespace outbox::kafka_test
+
+namespace outbox::kafka_test {
+namespace {
+
+TEST_F(KafkaMock, AFatalIdempotenceErrorReplacesTheProducerAndRetriesWhatItHeld) {
+  outbox::testing::HostLog::instance().clear();
+  ConfigBuilder c = config();
+  TransportObject transport(plugin_, c);
+  transport.publish(messages(0, 10));
+  ASSERT_TRUE(transport.completions().wait_for_all(seconds(15)));
+  // The broker says it lost track of the producer's sequence: the idempotent producer cannot go on.
+  cluster_.fail_next_produces(1, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+  const std::vector<Message> hit = messages(10, 50);
+  transport.publish(hit);
+  ASSERT_TRUE(transport.completions().wait_for_all(seconds(30)));
+  size_t retryable = 0;
+  for (const Message& m : hit) {
+    const Completion done = transport.completions().by_tag().at(m.tag);
+    EXPECT_TRUE(done.status == OUTBOX_OK || done.status == OUTBOX_RETRYABLE) << done.error;
+    retryable += done.status == OUTBOX_RETRYABLE;
+  }
+  EXPECT_GT(retryable, 0u) << "the fatal error failed nothing";
+  EXPECT_TRUE(outbox::testing::HostLog::instance().contains("fatal producer error OUT_OF_ORDER_SEQUENCE_NUMBER"))
+      << "the error was not the fatal one this test is about";
+
+  const std::vector<Message> after = messages(60, 50);  // on the new producer
+  transport.publish(after);
+  ASSERT_TRUE(transport.completions().wait_for_all(seconds(30)));
+  for (const Message& m : after)
+    EXPECT_EQ(transport.completions().by_tag().at(m.tag).status, OUTBOX_OK)
+        << transport.completions().by_tag().at(m.tag).error;
+}
+
+}  // namespace
+}  // namespace outbox::kafka_test
