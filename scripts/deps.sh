@@ -4,9 +4,11 @@
 outbox_build_packages=(
   cmake ninja-build g++ ccache pkg-config
   libboost-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libsqlite3-dev libpqxx-dev
+  libsqlite3-dev libpqxx-dev librdkafka-dev
 )
-outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15)
+# The Kafka broker of the tests runs on Java 17 with jars fetched by Maven; kcat checks it is ready.
+outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15
+  kcat maven openjdk-17-jre-headless)
 
 # ensure_packages PKG...: installs those of PKG that are not installed yet.
 ensure_packages() {
