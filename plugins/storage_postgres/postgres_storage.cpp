@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -21,6 +22,9 @@ constexpr int64_t kAutoPurgeIntervalMs = 60'000;
 constexpr int64_t kPurgeBatch = 5'000;
 // Expired leases whose rows are all gone are dropped; a claim looks at most this many in a row.
 constexpr int kMaxEmptyTakeovers = 16;
+// Range leases a storage object remembers; the oldest beyond this are forgotten (their settles
+// then count as stale and the rows are delivered again after the lease: at least once).
+constexpr size_t kMaxRangeClaims = 65'536;
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -97,11 +101,24 @@ std::string storable(std::string_view s) {
   return out;
 }
 
-template <class Handles>
-std::string seq_array(const Handles& handles) {
+std::string int_array(const std::vector<int64_t>& values) {
   ArrayLiteral a;
-  for (uint64_t h : handles) a.add(static_cast<int64_t>(h));
+  for (int64_t v : values) a.add(v);
   return std::move(a).finish();
+}
+
+std::vector<int64_t> seqs_of(std::span<const uint64_t> handles) {
+  std::vector<int64_t> out;
+  out.reserve(handles.size());
+  for (uint64_t h : handles) out.push_back(static_cast<int64_t>(h));
+  return out;
+}
+
+std::vector<int64_t> seqs_of(std::span<const outbox_failure> items) {
+  std::vector<int64_t> out;
+  out.reserve(items.size());
+  for (const outbox_failure& f : items) out.push_back(static_cast<int64_t>(f.handle));
+  return out;
 }
 
 // ids for dead_requeue / dead_purge: NULL (all) when none are given. Ids that are not UUID text
@@ -168,6 +185,7 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
       token = claim_in(txn, max, lease.count(), events);
       txn.commit();
     });
+    if (!events.empty() && token[0] == 'r') remember(token, events);
   } else {
     token = "r" + ids_.claim_token();
   }
@@ -185,8 +203,8 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
     const pqxx::result lease = txn.exec_prepared(q::kTakeover, token, lease_ms, owner_);
     if (lease.empty()) break;
     const pqxx::row bounds = lease[0];
-    const pqxx::result rows =
-        txn.exec_prepared(q::kRangeRows, text(bounds[0]), text(bounds[1]), text(bounds[2]), text(bounds[3]));
+    const pqxx::result rows = txn.exec_prepared(q::kRangeRows, text(bounds[0]), text(bounds[1]), text(bounds[2]),
+                                                text(bounds[3]), to_int64(bounds[4]));
     if (rows.empty()) {
       txn.exec_prepared(q::kLeaseDelete, token);
       continue;
@@ -232,57 +250,106 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
   return token;
 }
 
+void PostgresStorage::remember(const std::string& token, const std::vector<StoredEvent>& events) {
+  RangeClaim claim;
+  for (const StoredEvent& e : events) {  // in (xid, seq) order
+    const auto xid = static_cast<int64_t>(e.extra());
+    const auto seq = static_cast<int64_t>(e.handle());
+    if (claim.runs.empty() || claim.runs.back().xid != xid) claim.runs.push_back({xid, seq, seq});
+    claim.runs.back().last_seq = seq;
+    claim.unsettled.push_back(seq);
+  }
+  std::sort(claim.unsettled.begin(), claim.unsettled.end());
+  range_claims_[token] = std::move(claim);
+  range_claim_order_.push_back(token);
+  while (range_claim_order_.size() > kMaxRangeClaims) {
+    range_claims_.erase(range_claim_order_.front());
+    range_claim_order_.pop_front();
+  }
+  // Tokens settled in full left the map already; drop their names from the front.
+  while (!range_claim_order_.empty() && !range_claims_.count(range_claim_order_.front()))
+    range_claim_order_.pop_front();
+}
+
 size_t PostgresStorage::settle(const char* doing, std::string_view token, const char* range_statement,
-                               const char* row_statement, const std::string& seqs, const std::string* not_before,
+                               const char* row_statement, std::vector<int64_t> seqs, const std::string* not_before,
                                const std::string* errors) {
   // Tokens this plugin hands out start with r (a range lease) or p (leased rows); nothing else
   // can own a row.
   if (token.empty() || (token[0] != 'r' && token[0] != 'p')) return 0;
-  const char* statement = token[0] == 'r' ? range_statement : row_statement;
-  return db_.run(doing, [&](pqxx::connection& c) {
-    // One statement: atomic on its own, no BEGIN/COMMIT round trips.
+  const std::string token_text(token);
+  const std::string seq_list = int_array(seqs);
+  if (token[0] == 'p') {
+    return db_.run(doing, [&](pqxx::connection& c) {
+      pqxx::nontransaction txn(c);  // one statement: atomic on its own, no BEGIN/COMMIT round trips
+      const pqxx::result r = not_before ? txn.exec_prepared(row_statement, token_text, seq_list, *not_before, *errors)
+                                        : txn.exec_prepared(row_statement, token_text, seq_list);
+      return static_cast<size_t>(to_int64(r[0][0]));
+    });
+  }
+  auto found = range_claims_.find(token_text);
+  if (found == range_claims_.end()) return 0;  // not ours, or settled in full already
+  RangeClaim& claim = found->second;
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  const bool all = std::includes(seqs.begin(), seqs.end(), claim.unsettled.begin(), claim.unsettled.end());
+  ArrayLiteral xids, firsts, lasts;
+  for (const XidRun& run : claim.runs) {
+    xids.add(run.xid);
+    firsts.add(run.first_seq);
+    lasts.add(run.last_seq);
+  }
+  const std::string a2 = std::move(xids).finish(), a3 = std::move(firsts).finish(), a4 = std::move(lasts).finish();
+  const size_t applied = db_.run(doing, [&](pqxx::connection& c) {
     pqxx::nontransaction txn(c);
-    const pqxx::result r = not_before ? txn.exec_prepared(statement, std::string(token), seqs, *not_before, *errors)
-                                      : txn.exec_prepared(statement, std::string(token), seqs);
+    const pqxx::result r = not_before ? txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list,
+                                                          *not_before, *errors)
+                                      : txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list);
     return static_cast<size_t>(to_int64(r[0][0]));
   });
+  // Settled (or gone: a stale token changes nothing, and never will).
+  std::vector<int64_t> left;
+  std::set_difference(claim.unsettled.begin(), claim.unsettled.end(), seqs.begin(), seqs.end(),
+                      std::back_inserter(left));
+  const bool named_unsettled = left.size() < claim.unsettled.size();
+  if (left.empty() || (applied == 0 && named_unsettled)) range_claims_.erase(found);
+  else claim.unsettled = std::move(left);
+  return applied;
 }
 
 size_t PostgresStorage::complete(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
   const size_t applied =
-      settle("completing", token, q::kCompleteRange, q::kCompleteRow, seq_array(handles));
+      settle("completing", token, q::kCompleteRange, q::kCompleteRow, seqs_of(handles));
   if (retain_sent_.count() > 0 && now_ms() >= next_auto_purge_ms_) purge_expired_sent();
   return applied;
 }
 
 size_t PostgresStorage::retry(std::string_view token, std::span<const outbox_failure> items) {
   if (items.empty()) return 0;
-  ArrayLiteral seqs, not_before, errors;
+  ArrayLiteral not_before, errors;
   for (const outbox_failure& f : items) {
-    seqs.add(static_cast<int64_t>(f.handle));
     not_before.add(f.not_before_ms);
     errors.add_text(storable(sdk::sv(f.error)));
   }
   const std::string nb = std::move(not_before).finish(), err = std::move(errors).finish();
-  return settle("retrying", token, q::kRetryRange, q::kRetryRow, std::move(seqs).finish(), &nb, &err);
+  return settle("retrying", token, q::kRetryRange, q::kRetryRow, seqs_of(items), &nb, &err);
 }
 
 size_t PostgresStorage::bury(std::string_view token, std::span<const outbox_failure> items) {
   if (items.empty()) return 0;
-  ArrayLiteral seqs, not_before, errors;
+  ArrayLiteral not_before, errors;
   for (const outbox_failure& f : items) {
-    seqs.add(static_cast<int64_t>(f.handle));
     not_before.add(0);
     errors.add_text(storable(sdk::sv(f.error)));
   }
   const std::string nb = std::move(not_before).finish(), err = std::move(errors).finish();
-  return settle("burying", token, q::kBuryRange, q::kBuryRow, std::move(seqs).finish(), &nb, &err);
+  return settle("burying", token, q::kBuryRange, q::kBuryRow, seqs_of(items), &nb, &err);
 }
 
 size_t PostgresStorage::release(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
-  return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, seq_array(handles));
+  return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, seqs_of(handles));
 }
 
 void PostgresStorage::wait(std::chrono::milliseconds timeout) { listener_.wait(timeout); }

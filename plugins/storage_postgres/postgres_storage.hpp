@@ -6,6 +6,9 @@
 #pragma once
 
 #include <array>
+#include <deque>
+#include <unordered_map>
+#include <vector>
 #include <outbox/sdk.hpp>
 
 #include "database.hpp"
@@ -56,8 +59,18 @@ class PostgresStorage final : public sdk::Storage {
  private:
   // One claim inside `txn`; fills events and returns the token.
   std::string claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::vector<StoredEvent>& events);
+  // What the claimer keeps of each range lease it holds: the claimed rows as runs of one xid
+  // (the settles find rows by them), and which seqs are not settled yet.
+  struct XidRun {
+    int64_t xid, first_seq, last_seq;
+  };
+  struct RangeClaim {
+    std::vector<XidRun> runs;
+    std::vector<int64_t> unsettled;  // sorted
+  };
+  void remember(const std::string& token, const std::vector<StoredEvent>& events);
   size_t settle(const char* doing, std::string_view token, const char* range_statement,
-                const char* row_statement, const std::string& seqs, const std::string* not_before = nullptr,
+                const char* row_statement, std::vector<int64_t> seqs, const std::string* not_before = nullptr,
                 const std::string* errors = nullptr);
   void purge_expired_sent();
 
@@ -68,6 +81,8 @@ class PostgresStorage final : public sdk::Storage {
   Listener listener_;
   RandomIds ids_;
   int64_t next_auto_purge_ms_ = 0;
+  std::unordered_map<std::string, RangeClaim> range_claims_;
+  std::deque<std::string> range_claim_order_;  // oldest first, to bound the map
 };
 
 }  // namespace outbox::plugins::postgres

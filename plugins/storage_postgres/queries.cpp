@@ -12,12 +12,20 @@ namespace {
   "h.headers::text, coalesce(h.idempotency_token, ''), (extract(epoch FROM h.created_at) * 1000)::int8, " \
   "h.attempts, coalesce(h.last_error, '')"
 
-// The lease named by $1, locked so that a takeover waits for this settle (and then sees it).
-#define RANGE_LEASE \
-  "WITH l AS (SELECT token, lo_xid, lo_seq, hi_xid, hi_seq, remaining FROM {leases} WHERE token = $1 FOR UPDATE), "
-// The rows a range lease owns: inside its bounds, and not handed to the retry path since.
-#define IN_RANGE \
-  "(h.xid, h.seq) >= (l.lo_xid, l.lo_seq) AND (h.xid, h.seq) <= (l.hi_xid, l.hi_seq) AND h.retry_at IS NULL"
+// The lease named by $1, locked so that a takeover waits for this settle (and then sees it), and
+// the rows of it this settle names, found by ctid: $2 xid[], $3 lo[], $4 hi[] are the claim's own
+// (xid, first seq, last seq) runs, kept by the claimer; $5 true means every unsettled row of the
+// lease, else only those whose seq is in $6. Each run is one index range scan with equality on
+// xid (LATERAL + LIMIT pin that plan: a join would let the planner scan the whole table when
+// statistics say most rows share one xid, and a row comparison `(xid, seq) <= (..)` does not
+// end a btree scan). `seq + 0` keeps the seq test a filter, not a second index condition.
+#define RANGE_LEASE                                                                                        \
+  "WITH l AS (SELECT token, remaining FROM {leases} WHERE token = $1 FOR UPDATE), "                     \
+  "k AS (SELECT x.ctid FROM l, unnest($2::xid8[], $3::int8[], $4::int8[]) AS r(xid, lo, hi), "           \
+  "      LATERAL (SELECT h.ctid, h.seq FROM {t} h WHERE h.xid = r.xid AND h.seq >= r.lo AND h.seq <= r.hi " \
+  "               AND h.retry_at IS NULL ORDER BY h.seq LIMIT r.hi - r.lo + 1) x "                        \
+  "      WHERE $5::bool OR x.seq + 0 = ANY($6::int8[])), "
+#define OWNED "h.ctid = ANY(ARRAY(SELECT ctid FROM k))"
 // Counts what `d` changed, and drops the lease once nothing of its range is left.
 #define RANGE_TAIL                                                                                     \
   ", n AS (SELECT count(*)::int4 AS c FROM d), "                                                     \
@@ -25,8 +33,14 @@ namespace {
   "      WHERE x.token = l.token AND n.c > 0 AND l.remaining - n.c > 0), "                          \
   "z AS (DELETE FROM {leases} x USING l, n WHERE x.token = l.token AND l.remaining - n.c <= 0) " \
   "SELECT c FROM n"
+// The rows of a range lease, for a takeover and for stats: inside its bounds, not handed to the
+// retry path since.
+#define IN_RANGE \
+  "(h.xid, h.seq) >= (l.lo_xid, l.lo_seq) AND (h.xid, h.seq) <= (l.hi_xid, l.hi_seq) AND h.retry_at IS NULL"
 #define ROW_TAIL " SELECT count(*)::int4 FROM d"
-#define FAILURES "f AS (SELECT * FROM unnest($2::int8[], $3::int8[], $4::text[]) AS f(seq, nb, err)), "
+#define FAILURES "f AS (SELECT * FROM unnest($6::int8[], $7::int8[], $8::text[]) AS f(seq, nb, err)), "
+// The row-lease form takes $2 seq[], $3 not_before[], $4 error[].
+#define ROW_FAILURES "f AS (SELECT * FROM unnest($2::int8[], $3::int8[], $4::text[]) AS f(seq, nb, err)), "
 #define COPIED "seq, id, event_type, partition_key, content_type, payload, headers, idempotency_token, created_at"
 #define ARCHIVE ", a AS (INSERT INTO {sent} (" COPIED ", attempts) SELECT " COPIED ", attempts FROM d)"
 #define RETRY_SET                                                                                       \
@@ -45,10 +59,10 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "UPDATE {leases} SET token = $1, expires_at = now() + $2::int8 * interval '1 millisecond', owner = $3, "
           "claimed_at = now() WHERE token = (SELECT token FROM {leases} WHERE expires_at <= now() "
           "ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
-          "RETURNING lo_xid::text, lo_seq, hi_xid::text, hi_seq");
+          "RETURNING lo_xid::text, lo_seq, hi_xid::text, hi_seq, remaining");
   prepare(q::kRangeRows, "SELECT " EVENT_COLUMNS ", h.xid::text FROM {t} h "
                          "WHERE (h.xid, h.seq) >= ($1::xid8, $2::int8) AND (h.xid, h.seq) <= ($3::xid8, $4::int8) "
-                         "AND h.retry_at IS NULL ORDER BY h.xid, h.seq");
+                         "AND h.retry_at IS NULL ORDER BY h.xid, h.seq LIMIT $5::int8");
   prepare(q::kLeaseResize,
           "UPDATE {leases} SET hi_xid = $2::xid8, hi_seq = $3::int8, remaining = $4::int4 WHERE token = $1");
   prepare(q::kLeaseDelete, "DELETE FROM {leases} WHERE token = $1");
@@ -74,26 +88,25 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "now() + $7::int8 * interval '1 millisecond', $8)) "
           "UPDATE {cursor} SET xid = $4::xid8, seq = $5::int8");
 
-  prepare(q::kCompleteRange, RANGE_LEASE "d AS (DELETE FROM {t} h USING l WHERE " IN_RANGE
-                                         " AND h.seq = ANY($2::int8[]) RETURNING h.*)" +
-                                 archive + RANGE_TAIL);
+  prepare(q::kCompleteRange, RANGE_LEASE "d AS (DELETE FROM {t} h WHERE " OWNED " RETURNING h.*)" + archive +
+                                 RANGE_TAIL);
   prepare(q::kCompleteRow,
-          "WITH d AS (DELETE FROM {t} h WHERE h.claim_token = $1 AND h.seq = ANY($2::int8[]) RETURNING h.*)" +
+          "WITH d AS (DELETE FROM {t} h WHERE h.claim_token = $1 AND h.seq + 0 = ANY($2::int8[]) RETURNING h.*)" +
               archive + ROW_TAIL);
-  prepare(q::kRetryRange, RANGE_LEASE FAILURES "d AS (UPDATE {t} h " RETRY_SET " FROM l, f WHERE " IN_RANGE
-                                               " AND h.seq = f.seq RETURNING h.seq)" RANGE_TAIL);
-  prepare(q::kRetryRow, "WITH " FAILURES "d AS (UPDATE {t} h " RETRY_SET
-                        " FROM f WHERE h.claim_token = $1 AND h.seq = f.seq RETURNING h.seq)" ROW_TAIL);
-  prepare(q::kBuryRange, RANGE_LEASE FAILURES "d AS (DELETE FROM {t} h USING l, f WHERE " IN_RANGE
-                                              " AND h.seq = f.seq RETURNING h.*, f.err)" BURY_INSERT RANGE_TAIL);
-  prepare(q::kBuryRow, "WITH " FAILURES "d AS (DELETE FROM {t} h USING f WHERE h.claim_token = $1 "
-                       "AND h.seq = f.seq RETURNING h.*, f.err)" BURY_INSERT ROW_TAIL);
+  prepare(q::kRetryRange, RANGE_LEASE FAILURES "d AS (UPDATE {t} h " RETRY_SET " FROM f WHERE " OWNED
+                                               " AND h.seq + 0 = f.seq RETURNING h.seq)" RANGE_TAIL);
+  prepare(q::kRetryRow, "WITH " ROW_FAILURES "d AS (UPDATE {t} h " RETRY_SET
+                        " FROM f WHERE h.claim_token = $1 AND h.seq + 0 = f.seq RETURNING h.seq)" ROW_TAIL);
+  prepare(q::kBuryRange, RANGE_LEASE FAILURES "d AS (DELETE FROM {t} h USING f WHERE " OWNED
+                                              " AND h.seq + 0 = f.seq RETURNING h.*, f.err)" BURY_INSERT RANGE_TAIL);
+  prepare(q::kBuryRow, "WITH " ROW_FAILURES "d AS (DELETE FROM {t} h USING f WHERE h.claim_token = $1 "
+                       "AND h.seq + 0 = f.seq RETURNING h.*, f.err)" BURY_INSERT ROW_TAIL);
   // Released rows go to the retry path, due at once, attempts unchanged: precise (the rest of the
   // range stays leased) and claimable by any relay.
-  prepare(q::kReleaseRange, RANGE_LEASE "d AS (UPDATE {t} h SET retry_at = now() FROM l WHERE " IN_RANGE
-                                        " AND h.seq = ANY($2::int8[]) RETURNING h.seq)" RANGE_TAIL);
+  prepare(q::kReleaseRange,
+          RANGE_LEASE "d AS (UPDATE {t} h SET retry_at = now() WHERE " OWNED " RETURNING h.seq)" RANGE_TAIL);
   prepare(q::kReleaseRow, "WITH d AS (UPDATE {t} h SET locked_until = NULL, claim_token = NULL "
-                          "WHERE h.claim_token = $1 AND h.seq = ANY($2::int8[]) RETURNING h.seq)" ROW_TAIL);
+                          "WHERE h.claim_token = $1 AND h.seq + 0 = ANY($2::int8[]) RETURNING h.seq)" ROW_TAIL);
 
   prepare(q::kStats,
           "SELECT (SELECT count(*) FROM {t}), "

@@ -11,9 +11,11 @@ namespace outbox::plugins::postgres {
 // The event columns every claim and dead_list returns, in StoredEvent::read's order (0..10);
 // column 11 is the row's xid (claims) or died_at in ms (dead_list).
 namespace q {
-// $1 new token, $2 lease ms, $3 owner: takes over one expired lease -> lo_xid, lo_seq, hi_xid, hi_seq.
+// $1 new token, $2 lease ms, $3 owner: takes over one expired lease -> lo_xid, lo_seq, hi_xid,
+// hi_seq, remaining.
 inline constexpr const char* kTakeover = "outbox_takeover";
-// $1 lo_xid, $2 lo_seq, $3 hi_xid, $4 hi_seq: the unsettled rows of a range, in order -> events.
+// $1 lo_xid, $2 lo_seq, $3 hi_xid, $4 hi_seq, $5 limit (the lease's remaining count; a row
+// comparison does not end a btree scan, a LIMIT does): the unsettled rows of a range -> events.
 inline constexpr const char* kRangeRows = "outbox_range_rows";
 // $1 token, $2 hi_xid, $3 hi_seq, $4 remaining: shrinks or recounts a lease.
 inline constexpr const char* kLeaseResize = "outbox_lease_resize";
@@ -32,8 +34,10 @@ inline constexpr const char* kFreshRows = "outbox_fresh_rows";
 // records the lease of a new range and moves the cursor to its end.
 inline constexpr const char* kLeaseRange = "outbox_lease_range";
 // Settles. Range leases ("r" tokens) and row leases ("p" tokens, retried rows) each have their
-// own statement. $1 token, $2 seq[] (complete, release) or $2 seq[], $3 not_before ms[],
-// $4 error[] (retry, bury) -> one row: how many rows changed.
+// own statement -> one row: how many rows changed.
+//  range: $1 token, $2 xid[], $3 first seq[], $4 last seq[] (the claim's runs), $5 all unsettled,
+//         $6 seq[]; retry and bury add $7 not_before ms[], $8 error[] (one per $6 element).
+//  row:   $1 token, $2 seq[]; retry and bury add $3 not_before ms[], $4 error[].
 inline constexpr const char* kCompleteRange = "outbox_complete_range";
 inline constexpr const char* kCompleteRow = "outbox_complete_row";
 inline constexpr const char* kRetryRange = "outbox_retry_range";
