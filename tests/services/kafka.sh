@@ -151,6 +151,7 @@ start() {
       tail -n 40 "$logs/stdout.log" >&2 || true
       tail -n 60 "$logs/server.log" >&2 || true
       rm -f "$pidfile"
+      say "if its data is damaged (e.g. after a crash), start afresh with: $0 reset && $0 start"
       exit 1
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
