@@ -11,6 +11,7 @@
 #
 # usage: bench/relay_kafka.sh [EVENTS=200000] [BATCH_SIZE=500] [MESSAGES=500000] [PG_EVENTS=1000000]
 #        extra librdkafka properties for every run: KAFKA_PROPERTIES="linger.ms=20 compression.type=lz4"
+#        relay.max_in_flight of the end-to-end runs: MAX_IN_FLIGHT=20000
 # needs: the release build (cmake --preset release && cmake --build --preset release --target
 #        outboxd outbox-storage-sqlite outbox-transport-kafka kafka_publish_bench)
 set -euo pipefail
@@ -20,6 +21,7 @@ batch=${2:-500}
 messages=${3:-500000}
 pg_events=${4:-1000000}
 props=(${KAFKA_PROPERTIES:-})
+max_in_flight=${MAX_IN_FLIGHT:-20000}
 bin=build/release/bin/outboxd
 bench=build/release/bin/kafka_publish_bench
 plugins=build/release/lib/outboxd/plugins
@@ -70,7 +72,7 @@ kafka_transport="[ { name: events, type: kafka, properties: { bootstrap.servers:
 # (b) SQLite -> Kafka
 cat >"$work/sqlite.yaml" <<YAML
 storage: { type: sqlite, path: $work/outbox.db, synchronous: full }
-relay: { batch_size: $batch, max_in_flight: 20000, lease: 30s, poll_interval: 100ms }
+relay: { batch_size: $batch, max_in_flight: $max_in_flight, lease: 30s, poll_interval: 100ms }
 transports: $kafka_transport
 routes: [ { match: "*", transport: events, destination: "$run_id.sqlite.{event_type}" } ]
 log: { level: warn }
@@ -81,7 +83,7 @@ awk -v n="$events" -v pad="$pad" 'BEGIN {
     printf "{\"event_type\":\"order.created\",\"partition_key\":\"order-%d\",\"headers\":{\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"},\"payload\":{\"order\":%d,\"note\":\"%s\"}}\n", i % 1000, i, pad
 }' >"$work/events.jsonl"
 "$bin" enqueue -c "$work/sqlite.yaml" --file "$work/events.jsonl" >/dev/null
-drain "(b) SQLite (synchronous full) -> Kafka, batch_size $batch, max_in_flight 20000" "$work/sqlite.yaml" "$events"
+drain "(b) SQLite (synchronous full) -> Kafka, batch_size $batch, max_in_flight $max_in_flight" "$work/sqlite.yaml" "$events"
 
 # (c) PostgreSQL -> Kafka
 if [ -f "$plugins/outbox-storage-postgres.so" ] && [ -x tests/services/postgres.sh ]; then
@@ -91,7 +93,7 @@ if [ -f "$plugins/outbox-storage-postgres.so" ] && [ -x tests/services/postgres.
   psql_() { psql -X -q -v ON_ERROR_STOP=1 "$dsn" "$@" 2>&1 | grep -v -e "^NOTICE" -e "^DETAIL" -e "^drop cascades" || true; }
   cat >"$work/pg.yaml" <<YAML
 storage: { type: postgres, dsn: "$dsn", schema: $schema, table: outbox_events }
-relay: { batch_size: $batch, max_in_flight: 20000, lease: 30s, poll_interval: 100ms }
+relay: { batch_size: $batch, max_in_flight: $max_in_flight, lease: 30s, poll_interval: 100ms }
 transports: $kafka_transport
 routes: [ { match: "*", transport: events, destination: "$run_id.pg.{event_type}" } ]
 log: { level: warn }
@@ -114,7 +116,7 @@ YAML
     [ "$(psql -X -qtA "$dsn" -c "SELECT pg_snapshot_xmin(pg_current_snapshot()) > '$mark'::xid8")" = t ] && break
     sleep 0.1
   done
-  drain "(c) PostgreSQL $(psql_ -tAc 'SHOW server_version') -> Kafka, batch_size $batch, max_in_flight 20000" \
+  drain "(c) PostgreSQL $(psql_ -tAc 'SHOW server_version') -> Kafka, batch_size $batch, max_in_flight $max_in_flight" \
     "$work/pg.yaml" "$pg_events"
   psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
 else
