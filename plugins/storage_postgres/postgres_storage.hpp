@@ -58,7 +58,10 @@ class PostgresStorage final : public sdk::Storage {
 
  private:
   // One claim inside `txn`; fills events and returns the token.
-  std::string claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::vector<StoredEvent>& events);
+  // One claim inside `txn`; fills events and returns the token. `look`: try expired leases and
+  // due retries first; `recovered` tells whether one of them gave the events.
+  std::string claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms, bool look, bool& recovered,
+                       std::vector<StoredEvent>& events);
   // What the claimer keeps of each range lease it holds: the claimed rows as runs of one xid
   // (the settles find rows by them), and which seqs are not settled yet.
   struct XidRun {
@@ -81,6 +84,8 @@ class PostgresStorage final : public sdk::Storage {
   Listener listener_;
   RandomIds ids_;
   int64_t next_auto_purge_ms_ = 0;
+  bool recovery_due_ = true;
+  std::chrono::steady_clock::time_point next_recovery_check_{};
   std::unordered_map<std::string, RangeClaim> range_claims_;
   std::deque<std::string> range_claim_order_;  // oldest first, to bound the map
 };

@@ -88,11 +88,11 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "now() + $7::int8 * interval '1 millisecond', $8)) "
           "UPDATE {cursor} SET xid = $4::xid8, seq = $5::int8");
 
-  prepare(q::kCompleteRange, RANGE_LEASE "d AS (DELETE FROM {t} h WHERE " OWNED " RETURNING h.*)" + archive +
-                                 RANGE_TAIL);
-  prepare(q::kCompleteRow,
-          "WITH d AS (DELETE FROM {t} h WHERE h.claim_token = $1 AND h.seq + 0 = ANY($2::int8[]) RETURNING h.*)" +
-              archive + ROW_TAIL);
+  // Whole rows come back only when they are archived: a payload copied for nothing costs.
+  const std::string returned = retain_sent ? " RETURNING h.*)" : " RETURNING h.seq)";
+  prepare(q::kCompleteRange, RANGE_LEASE "d AS (DELETE FROM {t} h WHERE " OWNED + returned + archive + RANGE_TAIL);
+  prepare(q::kCompleteRow, "WITH d AS (DELETE FROM {t} h WHERE h.claim_token = $1 AND h.seq + 0 = ANY($2::int8[])" +
+                               returned + archive + ROW_TAIL);
   prepare(q::kRetryRange, RANGE_LEASE FAILURES "d AS (UPDATE {t} h " RETRY_SET " FROM f WHERE " OWNED
                                                " AND h.seq + 0 = f.seq RETURNING h.seq)" RANGE_TAIL);
   prepare(q::kRetryRow, "WITH " ROW_FAILURES "d AS (UPDATE {t} h " RETRY_SET
