@@ -191,9 +191,16 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
     bool recovered = false;
     db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
       events.clear();
-      pqxx::work txn(c);
-      token = claim_in(txn, max, lease.count(), look, recovered, events);
-      txn.commit();
+      recovered = false;
+      if (look) {
+        pqxx::work txn(c);
+        token = claim_in(txn, max, lease.count(), look, recovered, events);
+        txn.commit();
+      } else {
+        // The common case: new rows only, one statement, no BEGIN/COMMIT round trips.
+        pqxx::nontransaction txn(c);
+        token = claim_fresh(txn, max, lease.count(), events);
+      }
     });
     if (look) {
       recovery_due_ = recovered;
@@ -251,16 +258,13 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
   }
 
   // (c) The next rows after the cursor, as one range lease.
+  return claim_fresh(txn, max, lease_ms, events);
+}
+
+std::string PostgresStorage::claim_fresh(pqxx::transaction_base& txn, uint32_t max, int64_t lease_ms,
+                                         std::vector<StoredEvent>& events) {
   std::string token = "r" + ids_.claim_token();
-  const pqxx::result cursor = txn.exec_prepared(q::kCursorLock);
-  if (cursor.empty())
-    throw sdk::Error(OUTBOX_PERMANENT, "postgres: " + names_.cursor + " has no row; was the schema migrated?");
-  const pqxx::result rows = txn.exec_prepared(q::kFreshRows, text(cursor[0][0]), text(cursor[0][1]), int64_t{max});
-  if (rows.empty()) return token;
-  const pqxx::row first = rows[0];
-  const pqxx::row last = rows[rows.size() - 1];
-  txn.exec_prepared(q::kLeaseRange, token, text(first[11]), text(first[0]), text(last[11]), text(last[0]),
-                    static_cast<int64_t>(rows.size()), lease_ms, owner_);
+  const pqxx::result rows = txn.exec_prepared(q::kClaimFresh, int64_t{max}, token, lease_ms, owner_);
   events.reserve(rows.size());
   for (const pqxx::row& row : rows) events.push_back(StoredEvent::read(row));
   return token;

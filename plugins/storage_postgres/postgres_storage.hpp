@@ -62,6 +62,8 @@ class PostgresStorage final : public sdk::Storage {
   // due retries first; `recovered` tells whether one of them gave the events.
   std::string claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms, bool look, bool& recovered,
                        std::vector<StoredEvent>& events);
+  std::string claim_fresh(pqxx::transaction_base& txn, uint32_t max, int64_t lease_ms,
+                          std::vector<StoredEvent>& events);
   // What the claimer keeps of each range lease it holds: the claimed rows as runs of one xid
   // (the settles find rows by them), and which seqs are not settled yet.
   struct XidRun {

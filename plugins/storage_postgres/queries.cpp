@@ -75,18 +75,23 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "FOR UPDATE SKIP LOCKED) "
           "UPDATE {t} h SET claim_token = $2, locked_until = now() + $3::int8 * interval '1 millisecond' "
           "FROM due WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid::text");
-  prepare(q::kCursorLock, "SELECT xid::text, seq FROM {cursor} FOR UPDATE");
-  // The xid rule: every transaction below the snapshot's xmin has finished, so no row can still
-  // appear behind the cursor. (SELECT ...) makes it an init plan, evaluated once.
-  prepare(q::kFreshRows, "SELECT " EVENT_COLUMNS ", h.xid::text FROM {t} h "
-                         "WHERE (h.xid, h.seq) > ($1::xid8, $2::int8) "
-                         "AND h.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
-                         "ORDER BY h.xid, h.seq LIMIT $3::int8");
-  prepare(q::kLeaseRange,
-          "WITH l AS (INSERT INTO {leases} (token, lo_xid, lo_seq, hi_xid, hi_seq, remaining, expires_at, owner) "
-          "VALUES ($1, $2::xid8, $3::int8, $4::xid8, $5::int8, $6::int4, "
-          "now() + $7::int8 * interval '1 millisecond', $8)) "
-          "UPDATE {cursor} SET xid = $4::xid8, seq = $5::int8");
+  // The whole of a claim of new rows as one statement (one round trip, no BEGIN/COMMIT). Its
+  // snapshot is taken before the cursor lock is granted; after the wait, `c` yields the cursor as
+  // the previous claimer left it, and every row above it whose xid is below this snapshot's xmin
+  // was committed before the snapshot: none can be missed, none was claimed by anyone else.
+  prepare(q::kClaimFresh,
+          "WITH c AS (SELECT xid, seq FROM {cursor} FOR UPDATE), "
+          "r AS (SELECT " EVENT_COLUMNS ", h.xid AS rxid, h.seq AS rseq FROM c, "
+          "      LATERAL (SELECT * FROM {t} h WHERE (h.xid, h.seq) > (c.xid, c.seq) "
+          "               AND h.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
+          "               ORDER BY h.xid, h.seq LIMIT $1::int8) h), "
+          "lo AS (SELECT rxid, rseq FROM r ORDER BY rxid, rseq LIMIT 1), "
+          "hi AS (SELECT rxid, rseq FROM r ORDER BY rxid DESC, rseq DESC LIMIT 1), "
+          "l AS (INSERT INTO {leases} (token, lo_xid, lo_seq, hi_xid, hi_seq, remaining, expires_at, owner) "
+          "      SELECT $2, lo.rxid, lo.rseq, hi.rxid, hi.rseq, (SELECT count(*) FROM r), "
+          "             now() + $3::int8 * interval '1 millisecond', $4 FROM lo, hi), "
+          "u AS (UPDATE {cursor} SET xid = hi.rxid, seq = hi.rseq FROM hi) "
+          "SELECT * FROM r ORDER BY rxid, rseq");
 
   // Whole rows come back only when they are archived: a payload copied for nothing costs.
   const std::string returned = retain_sent ? " RETURNING h.*)" : " RETURNING h.seq)";

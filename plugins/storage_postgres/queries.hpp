@@ -26,13 +26,10 @@ inline constexpr const char* kLeaseDelete = "outbox_lease_delete";
 inline constexpr const char* kLeaseInsertExpired = "outbox_lease_insert_expired";
 // $1 max, $2 token, $3 lease ms: rows due for a retry, leased row by row -> events (any order).
 inline constexpr const char* kClaimRetries = "outbox_claim_retries";
-// -> xid, seq; locks the cursor row until commit (claims are serialised).
-inline constexpr const char* kCursorLock = "outbox_cursor_lock";
-// $1 xid, $2 seq, $3 max: the next rows after the cursor whose transactions have all finished.
-inline constexpr const char* kFreshRows = "outbox_fresh_rows";
-// $1 token, $2 lo_xid, $3 lo_seq, $4 hi_xid, $5 hi_seq, $6 remaining, $7 lease ms, $8 owner:
-// records the lease of a new range and moves the cursor to its end.
-inline constexpr const char* kLeaseRange = "outbox_lease_range";
+// $1 max, $2 token, $3 lease ms, $4 owner: locks the cursor, reads the next `max` rows after it
+// whose transactions have all finished (the xid rule), records their range as one lease and
+// moves the cursor to its end, in one statement -> events (columns 0..10), xid (11), seq.
+inline constexpr const char* kClaimFresh = "outbox_claim_fresh";
 // Settles. Range leases ("r" tokens) and row leases ("p" tokens, retried rows) each have their
 // own statement -> one row: how many rows changed.
 //  range: $1 token, $2 xid[], $3 first seq[], $4 last seq[] (the claim's runs), $5 all unsettled,
