@@ -36,7 +36,8 @@ size_t arg(int argc, char** argv, int i, size_t fallback) {
 
 int main(int argc, char** argv) try {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s PLUGIN BOOTSTRAP TOPIC [MESSAGES] [BATCH] [PAYLOAD] [WINDOW] [name=value ...]\n",
+    std::fprintf(stderr,
+                 "usage: %s PLUGIN BOOTSTRAP TOPIC [MESSAGES] [BATCH] [PAYLOAD] [WINDOW] [name=value ...]\n",
                  argv[0]);
     return 2;
   }
@@ -72,7 +73,8 @@ int main(int argc, char** argv) try {
     events[i].event_type = "order.created";
     events[i].partition_key = "order-" + std::to_string(i);
     events[i].payload = "{\"order\":" + std::to_string(i) + ",\"note\":\"";
-    events[i].payload.append(payload_size > events[i].payload.size() + 2 ? payload_size - events[i].payload.size() - 2 : 0, 'x');
+    events[i].payload.append(
+        payload_size > events[i].payload.size() + 2 ? payload_size - events[i].payload.size() - 2 : 0, 'x');
     events[i].payload += "\"}";
     events[i].headers = {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
     events[i].created_at_ms = 1'700'000'000'000;
@@ -83,13 +85,15 @@ int main(int argc, char** argv) try {
   // Warm-up, not timed: the producer's id from the broker, the topic created and its metadata.
   messages[0] = {sizeof(outbox_message), 0, &views[0], {topic.data(), topic.size()}, views[0].partition_key};
   vt.publish(transport, messages.data(), 1, &on_complete, nullptr);
-  while (completed.load(std::memory_order_acquire) < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (completed.load(std::memory_order_acquire) < 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   completed = 0;
 
   const auto start = std::chrono::steady_clock::now();
   size_t sent = 0;
   while (sent < total) {
-    while (sent - completed.load(std::memory_order_acquire) + batch > window) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    while (sent - completed.load(std::memory_order_acquire) + batch > window)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
     const size_t n = std::min(batch, total - sent);
     for (size_t i = 0; i < n; ++i) {
       const outbox_event& e = views[(sent + i) % kDistinct];
@@ -98,16 +102,19 @@ int main(int argc, char** argv) try {
     vt.publish(transport, messages.data(), n, &on_complete, nullptr);
     sent += n;
   }
-  while (completed.load(std::memory_order_acquire) < total) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  while (completed.load(std::memory_order_acquire) < total)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   vt.close(transport);
 
   std::string described;
   for (const auto& [name, value] : properties) described += " " + name + "=" + value;
-  std::printf("kafka transport only: %zu messages, %zu-byte payloads, batches of %zu, window %zu, topic %s,%s\n", total,
-              payload_size, batch, window, topic.c_str(), described.c_str());
-  std::printf("  %.2f s   %.0f messages/s   %.1f MB/s payload   failed %llu\n", seconds, static_cast<double>(total) / seconds,
-              static_cast<double>(total * payload_size) / seconds / 1e6, static_cast<unsigned long long>(failed.load()));
+  std::printf(
+      "kafka transport only: %zu messages, %zu-byte payloads, batches of %zu, window %zu, topic %s,%s\n",
+      total, payload_size, batch, window, topic.c_str(), described.c_str());
+  std::printf("  %.2f s   %.0f messages/s   %.1f MB/s payload   failed %llu\n", seconds,
+              static_cast<double>(total) / seconds, static_cast<double>(total * payload_size) / seconds / 1e6,
+              static_cast<unsigned long long>(failed.load()));
   return failed.load() == 0 ? 0 : 1;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "kafka_publish_bench: %s\n", e.what());

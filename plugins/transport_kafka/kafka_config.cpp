@@ -9,7 +9,8 @@ namespace outbox::plugins::kafka {
 namespace {
 
 [[noreturn]] void refuse(std::string message, const std::string& property) {
-  throw sdk::Error(OUTBOX_INVALID_CONFIG, message, property.empty() ? "properties" : "properties." + property);
+  throw sdk::Error(OUTBOX_INVALID_CONFIG, message,
+                   property.empty() ? "properties" : "properties." + property);
 }
 
 // librdkafka names the property it objects to in backquotes ("`acks` must be set to `all` when
@@ -62,7 +63,8 @@ ConfPtr make_conf(const Settings& settings) {
   ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
   for (const auto& [name, value] : settings.properties) {
-    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) !=
+        RD_KAFKA_CONF_OK) {
       std::string message = error.data();
       // librdkafka may quote the value; a secret's value must not end up in a log or on a terminal.
       if (is_secret_property(name) && !value.empty())
@@ -78,7 +80,8 @@ Settings read_settings(const sdk::Config& config) {
   Settings s;
   s.instance = config.instance();
   for (const auto& [name, value] : kDefaultProperties) s.properties.emplace_back(name, value);
-  s.properties.emplace_back("client.id", "outboxd-" + (s.instance.empty() ? std::string("kafka") : s.instance));
+  s.properties.emplace_back("client.id",
+                            "outboxd-" + (s.instance.empty() ? std::string("kafka") : s.instance));
   bool has_broker = false;
   for (const auto& [name, value] : config.map("properties")) {
     if (name == "delivery.report.only.error" && value != "false")

@@ -3,11 +3,11 @@
 #pragma once
 
 #include <librdkafka/rdkafka.h>
-#include <outbox/sdk.hpp>
 
 #include <array>
 #include <chrono>
 #include <memory>
+#include <outbox/sdk.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,13 +20,14 @@ inline constexpr std::array kFields{
                    "librdkafka producer properties, passed through as given (bootstrap.servers, TLS, "
                    "SASL, linger.ms, ...); see librdkafka's CONFIGURATION.md")
         .required(),
-    sdk::bool_field("topics_auto_created",
-                    "Whether the brokers create a topic on first use (auto.create.topics.enable); when "
-                    "false, a message to a topic that does not exist fails PERMANENT instead of being retried",
-                    "true"),
-    sdk::duration_field("close_timeout",
-                        "How long closing waits for messages in flight before it completes the rest RETRYABLE",
-                        "5s")
+    sdk::bool_field(
+        "topics_auto_created",
+        "Whether the brokers create a topic on first use (auto.create.topics.enable); when "
+        "false, a message to a topic that does not exist fails PERMANENT instead of being retried",
+        "true"),
+    sdk::duration_field(
+        "close_timeout",
+        "How long closing waits for messages in flight before it completes the rest RETRYABLE", "5s")
         .in_range(0, 600'000),
 };
 

@@ -3,10 +3,6 @@
 // of the transport's own serves the delivery reports, which complete the messages. A fatal
 // producer error (idempotence lost) makes the poll thread replace the producer; what the old one
 // still held completes RETRYABLE and is sent again by the host.
-#include "error_mapping.hpp"
-#include "kafka_config.hpp"
-#include "message_headers.hpp"
-
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -23,6 +19,10 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+
+#include "error_mapping.hpp"
+#include "kafka_config.hpp"
+#include "message_headers.hpp"
 
 namespace outbox::plugins::kafka {
 namespace {
@@ -102,7 +102,8 @@ outbox_log_level log_level_of(int syslog_level) noexcept {
 class KafkaTransport final : public sdk::Transport {
  public:
   static constexpr sdk::PluginInfo kInfo{
-      "kafka", "0.1.0", "Publishes to Apache Kafka with librdkafka: an idempotent producer, completions from delivery reports"};
+      "kafka", "0.1.0",
+      "Publishes to Apache Kafka with librdkafka: an idempotent producer, completions from delivery reports"};
   static constexpr auto kFields = kafka::kFields;
 
   static outbox_transport_info check(const sdk::Config& config) {
@@ -113,8 +114,8 @@ class KafkaTransport final : public sdk::Transport {
   explicit KafkaTransport(const sdk::Config& config) : settings_(read_settings(config)) {
     producer_ = make_producer();
     poller_ = std::jthread([this](std::stop_token stop) { poll_loop(stop); });
-    sdk::log(OUTBOX_LOG_INFO, "kafka transport " + settings_.instance + " started with " + rd_kafka_version_str() +
-                                  ": " + describe_properties(settings_));
+    sdk::log(OUTBOX_LOG_INFO, "kafka transport " + settings_.instance + " started with " +
+                                  rd_kafka_version_str() + ": " + describe_properties(settings_));
   }
 
   ~KafkaTransport() override { shut_down(); }
@@ -152,7 +153,8 @@ class KafkaTransport final : public sdk::Transport {
         continue;
       }
       std::string reason = describe(err, sdk::sv(event.id), destination);
-      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) reason += " (the producer queue stayed full; queue.buffering.max.*)";
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        reason += " (the producer queue stayed full; queue.buffering.max.*)";
       done(m.tag, classify(err, settings_.topics_auto_created), reason);
       settled_one();
     }
@@ -216,7 +218,8 @@ class KafkaTransport final : public sdk::Transport {
     rd_kafka_conf_set_log_cb(conf.get(), &KafkaTransport::on_log);
     std::array<char, 512> error{};
     rd_kafka_t* client = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size());
-    if (!client) throw sdk::Error(OUTBOX_INVALID_CONFIG, std::string("kafka producer: ") + error.data(), "properties");
+    if (!client)
+      throw sdk::Error(OUTBOX_INVALID_CONFIG, std::string("kafka producer: ") + error.data(), "properties");
     conf.release();  // rd_kafka_new took it over
     return std::make_unique<Producer>(client);
   }
@@ -253,13 +256,13 @@ class KafkaTransport final : public sdk::Transport {
     if (err == self->last_logged_error_ && now - self->last_error_log_ < std::chrono::seconds(10)) return;
     self->last_logged_error_ = err;
     self->last_error_log_ = now;
-    sdk::log(OUTBOX_LOG_WARN, "kafka transport " + self->settings_.instance + ": " + rd_kafka_err2name(err) + ": " +
-                                  (reason ? reason : ""));
+    sdk::log(OUTBOX_LOG_WARN, "kafka transport " + self->settings_.instance + ": " + rd_kafka_err2name(err) +
+                                  ": " + (reason ? reason : ""));
   }
 
   static void on_log(const rd_kafka_t*, int level, const char* facility, const char* message) {
-    sdk::log(log_level_of(level), std::string("librdkafka ") + (facility ? facility : "") + ": " +
-                                      (message ? message : ""));
+    sdk::log(log_level_of(level),
+             std::string("librdkafka ") + (facility ? facility : "") + ": " + (message ? message : ""));
   }
 
   void settled_one() {
@@ -288,8 +291,9 @@ class KafkaTransport final : public sdk::Transport {
       std::unique_lock lock(producer_mutex_);
       old = std::exchange(producer_, std::move(fresh));
     } catch (const std::exception& e) {
-      sdk::log(OUTBOX_LOG_ERROR, "kafka transport " + settings_.instance + ": cannot create a new producer: " +
-                                     e.what() + "; keeping the failed one, its messages fail RETRYABLE");
+      sdk::log(OUTBOX_LOG_ERROR, "kafka transport " + settings_.instance +
+                                     ": cannot create a new producer: " + e.what() +
+                                     "; keeping the failed one, its messages fail RETRYABLE");
       return;
     }
     drain_purged(*old);
@@ -300,7 +304,8 @@ class KafkaTransport final : public sdk::Transport {
   static void drain_purged(Producer& producer) {
     rd_kafka_purge(producer.client(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     const Clock::time_point give_up = Clock::now() + kPurgeDrain;
-    while (rd_kafka_outq_len(producer.client()) > 0 && Clock::now() < give_up) rd_kafka_poll(producer.client(), 50);
+    while (rd_kafka_outq_len(producer.client()) > 0 && Clock::now() < give_up)
+      rd_kafka_poll(producer.client(), 50);
     rd_kafka_poll(producer.client(), 0);
   }
 

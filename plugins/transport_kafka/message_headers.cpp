@@ -55,7 +55,8 @@ rd_kafka_headers_t* make_headers(const outbox_event& event) {
   const size_t len = format_rfc3339_ms(event.created_at_ms, std::span<char, 32>(created));
   rd_kafka_header_add(headers, "created_at", -1, created.data(), static_cast<ssize_t>(len));
   constexpr std::string_view kDefaultContentType = "application/json";
-  if (event.content_type.len && std::string_view(event.content_type.ptr, event.content_type.len) != kDefaultContentType)
+  if (event.content_type.len &&
+      std::string_view(event.content_type.ptr, event.content_type.len) != kDefaultContentType)
     add(headers, "content_type", event.content_type);
   for (size_t i = 0; i < event.header_count; ++i) {
     const outbox_header& h = event.headers[i];

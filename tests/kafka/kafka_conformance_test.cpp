@@ -26,8 +26,10 @@ constexpr const char* kPlugin = OUTBOX_KAFKA_PLUGIN;
 constexpr const char* kTopic = "conformance.events";  // the kit's destination
 constexpr const char* kBroker = "127.0.0.1:9092";
 
-ConfigBuilder kafka_config(const std::string& bootstrap, std::vector<std::pair<std::string, std::string>> extra = {}) {
-  std::vector<std::pair<std::string, std::string>> properties{{"bootstrap.servers", bootstrap}, {"linger.ms", "1"}};
+ConfigBuilder kafka_config(const std::string& bootstrap,
+                           std::vector<std::pair<std::string, std::string>> extra = {}) {
+  std::vector<std::pair<std::string, std::string>> properties{{"bootstrap.servers", bootstrap},
+                                                              {"linger.ms", "1"}};
   for (auto& p : extra) properties.push_back(std::move(p));
   ConfigBuilder config("conformance");
   config.map("properties", std::move(properties));
@@ -48,7 +50,8 @@ std::function<TransportUnderTest()> on_mock(Shape shape) {
     cluster->create_topic(kTopic, 3);
     TransportUnderTest t{kafka_config(cluster->bootstrap(), shape(*cluster)), {}, {}};
     t.delivered = [cluster] {
-      return ids_text(outbox::kafka_test::read_all(cluster->bootstrap(), {kTopic}, SIZE_MAX, std::chrono::seconds(2)));
+      return ids_text(
+          outbox::kafka_test::read_all(cluster->bootstrap(), {kTopic}, SIZE_MAX, std::chrono::seconds(2)));
     };
     t.dispose = [cluster]() mutable { cluster.reset(); };
     return t;
@@ -60,14 +63,17 @@ TransportUnderTest on_broker() {
     throw std::runtime_error(std::string("no Kafka broker at ") + kBroker + " (" + problem +
                              "): start it with tests/services/kafka.sh start");
   const auto from = outbox::kafka_test::end_offsets(kBroker, kTopic);
-  return {kafka_config(kBroker), [from] {
-            return ids_text(outbox::kafka_test::read_from(kBroker, kTopic, from, SIZE_MAX, std::chrono::seconds(3)));
+  return {kafka_config(kBroker),
+          [from] {
+            return ids_text(
+                outbox::kafka_test::read_from(kBroker, kTopic, from, SIZE_MAX, std::chrono::seconds(3)));
           },
           {}};
 }
 
 TransportConformanceParam mock_param() {
-  return {"kafka_mock", kPlugin,
+  return {"kafka_mock",
+          kPlugin,
           on_mock([](MockCluster&) { return std::vector<std::pair<std::string, std::string>>{}; }),
           on_mock([](MockCluster& c) {
             c.broker_down(1);
@@ -88,5 +94,6 @@ TransportConformanceParam mock_param() {
 using outbox::testing::TransportConformance;
 INSTANTIATE_TEST_SUITE_P(Kafka, TransportConformance,
                          ::testing::Values(mock_param(),
-                                           TransportConformanceParam{"kafka_broker", kPlugin, on_broker, {}, {}, {}}),
+                                           TransportConformanceParam{
+                                               "kafka_broker", kPlugin, on_broker, {}, {}, {}}),
                          outbox::testing::TransportConformanceName());

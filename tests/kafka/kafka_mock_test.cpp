@@ -49,9 +49,8 @@ class KafkaMock : public ::testing::Test {
   void SetUp() override { cluster_.create_topic(kTopic, 3); }
 
   ConfigBuilder config(std::vector<std::pair<std::string, std::string>> extra = {}) {
-    std::vector<std::pair<std::string, std::string>> properties{{"bootstrap.servers", cluster_.bootstrap()},
-                                                                {"message.timeout.ms", "10000"},
-                                                                {"linger.ms", "1"}};
+    std::vector<std::pair<std::string, std::string>> properties{
+        {"bootstrap.servers", cluster_.bootstrap()}, {"message.timeout.ms", "10000"}, {"linger.ms", "1"}};
     for (auto& p : extra) properties.push_back(std::move(p));
     ConfigBuilder c("events");
     c.map("properties", std::move(properties)).defaults_from(plugin_->manifest());
@@ -143,7 +142,8 @@ TEST_F(KafkaMock, ABrokerDownThenUpLosesNothing) {
   const std::vector<Message> during = messages(50, 200);
   transport.publish(during);
   std::this_thread::sleep_for(seconds(3));
-  EXPECT_EQ(transport.completions().outstanding(), during.size()) << "completed while the only broker was down";
+  EXPECT_EQ(transport.completions().outstanding(), during.size())
+      << "completed while the only broker was down";
   const auto health = transport.health();
   EXPECT_EQ(health, OUTBOX_RETRYABLE) << "health() with the broker down";
   cluster_.broker_up(1);
@@ -201,7 +201,8 @@ TEST_F(KafkaMock, AFatalIdempotenceErrorReplacesTheProducerAndRetriesWhatItHeld)
     retryable += done.status == OUTBOX_RETRYABLE;
   }
   EXPECT_GT(retryable, 0u) << "the fatal error failed nothing";
-  EXPECT_TRUE(outbox::testing::HostLog::instance().contains("fatal producer error OUT_OF_ORDER_SEQUENCE_NUMBER"))
+  EXPECT_TRUE(
+      outbox::testing::HostLog::instance().contains("fatal producer error OUT_OF_ORDER_SEQUENCE_NUMBER"))
       << "the error was not the fatal one this test is about";
 
   const std::vector<Message> after = messages(60, 50);  // on the new producer

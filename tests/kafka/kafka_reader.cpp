@@ -76,7 +76,8 @@ std::string broker_problem(const std::string& bootstrap, std::chrono::millisecon
   try {
     ClientPtr rk = make_client(RD_KAFKA_PRODUCER, bootstrap);
     const rd_kafka_metadata_t* md = nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk.get(), 0, nullptr, &md, static_cast<int>(timeout.count()));
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk.get(), 0, nullptr, &md, static_cast<int>(timeout.count()));
     if (err) return rd_kafka_err2str(err);
     rd_kafka_metadata_destroy(md);
     return {};
@@ -90,8 +91,8 @@ std::vector<Record> consume(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* ass
                             std::chrono::milliseconds idle);
 }  // namespace
 
-std::vector<Record> read_all(const std::string& bootstrap, const std::vector<std::string>& topics, size_t expected,
-                             std::chrono::milliseconds idle) {
+std::vector<Record> read_all(const std::string& bootstrap, const std::vector<std::string>& topics,
+                             size_t expected, std::chrono::milliseconds idle) {
   ClientPtr rk = make_client(RD_KAFKA_CONSUMER, bootstrap);
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(8);
   for (const std::string& topic : topics) {
@@ -113,7 +114,8 @@ Offsets end_offsets(const std::string& bootstrap, const std::string& topic) {
   Offsets out;
   for (int p = 0; p < n; ++p) {
     int64_t low = 0, high = 0;
-    if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, 10000))
+    if (rd_kafka_resp_err_t err =
+            rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, 10000))
       throw std::runtime_error("watermarks of " + topic + ": " + rd_kafka_err2str(err));
     out[p] = high;
   }
@@ -158,8 +160,10 @@ std::vector<Record> consume(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* ass
         const char* name = nullptr;
         const void* value = nullptr;
         size_t size = 0;
-        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-          r.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
+        for (size_t i = 0;
+             rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+          r.headers.emplace_back(name,
+                                 value ? std::string(static_cast<const char*>(value), size) : std::string());
       }
       out.push_back(std::move(r));
       last_arrival = std::chrono::steady_clock::now();

@@ -38,7 +38,8 @@ std::string test_name() {
 
 // Topics no other test or run uses.
 std::string unique_prefix() {
-  const auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  const auto ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch());
   return "outboxd-test-" + std::to_string(::getpid()) + "-" + std::to_string(ms.count()) + "-" + test_name();
 }
 
@@ -55,10 +56,11 @@ class KafkaRelay : public fault::RelaySandbox {
   ConfigParts kafka_parts(const std::string& extra_properties = "") const {
     ConfigParts p = parts();
     p.relay = {{"batch_size", "500"}, {"lease", "30s"}, {"poll_interval", "50ms"}, {"drain_timeout", "10s"}};
-    p.transports = R"([ { name: events, type: kafka, properties: { bootstrap.servers: ")" + std::string(kBootstrap) +
-                   R"(", linger.ms: "5")" + extra_properties + " } } ]";
+    p.transports = R"([ { name: events, type: kafka, properties: { bootstrap.servers: ")" +
+                   std::string(kBootstrap) + R"(", linger.ms: "5")" + extra_properties + " } } ]";
     p.routes = R"([ { match: "payment.*", transport: events, destination: ")" + prefix_ +
-               R"(.payments" }, { match: "*", transport: events, destination: ")" + prefix_ + R"(.{event_type}" } ])";
+               R"(.payments" }, { match: "*", transport: events, destination: ")" + prefix_ +
+               R"(.{event_type}" } ])";
     return p;
   }
   std::string topic_of(const std::string& event_type) const {
@@ -138,25 +140,28 @@ TEST_F(KafkaRelay, FiftyThousandEventsArriveEachExactlyOnceWithKeysHeadersOrderA
     check(r.key == key, "key " + r.key.value_or("(none)") + ", expected " + key);
     check(r.value == e.at("payload").dump(), "value " + r.value);
     check(r.header("event_type") == type, "event_type header");
-    check(r.header("traceparent") == e.at("headers").at("traceparent").get<std::string>(), "traceparent header");
+    check(r.header("traceparent") == e.at("headers").at("traceparent").get<std::string>(),
+          "traceparent header");
     check(std::regex_match(r.header("created_at").value_or(""), rfc3339),
           "created_at '" + r.header("created_at").value_or("") + "'");
-    check(r.header("idempotency_token") ==
-              (e.contains("idempotency_token") ? std::optional<std::string>(e.at("idempotency_token"))
-                                               : std::nullopt),
+    check(r.header("idempotency_token") == (e.contains("idempotency_token")
+                                                ? std::optional<std::string>(e.at("idempotency_token"))
+                                                : std::nullopt),
           "idempotency_token header");
     // Records of one partition arrive in offset order; a key's events must rise.
     auto& slots = last_n[key];
     const auto slot = std::make_pair(r.topic, r.partition);
     if (auto prev = slots.find(slot); prev != slots.end())
-      check(prev->second < n, "n " + std::to_string(n) + " after " + std::to_string(prev->second) + " for key " + key);
+      check(prev->second < n,
+            "n " + std::to_string(n) + " after " + std::to_string(prev->second) + " for key " + key);
     slots[slot] = n;
   }
   EXPECT_EQ(wrong, 0u) << "records with something wrong";
   for (const auto& [key, slots] : last_n) {
     std::set<std::string> topics;
-    for (const auto& [slot, n] : slots) EXPECT_TRUE(topics.insert(slot.first).second)
-        << "key " << key << " spread over partitions of " << slot.first;
+    for (const auto& [slot, n] : slots)
+      EXPECT_TRUE(topics.insert(slot.first).second)
+          << "key " << key << " spread over partitions of " << slot.first;
   }
   size_t missing = 0, repeated = 0;
   for (const auto& [id, e] : by_id) {
@@ -187,7 +192,8 @@ TEST_F(KafkaRelay, AMessageLargerThanTheBrokerTakesBecomesADeadLetterWithTheBrok
   EXPECT_NE(reason.find("MSG_SIZE_TOO_LARGE"), std::string::npos) << reason;
 
   std::set<std::string> delivered;
-  for (const Record& r : read_back({"order.created"}, 6, seconds(5))) delivered.insert(r.header("id").value_or(""));
+  for (const Record& r : read_back({"order.created"}, 6, seconds(5)))
+    delivered.insert(r.header("id").value_or(""));
   EXPECT_EQ(delivered.size(), 5u);
   EXPECT_FALSE(delivered.count(big.at("id").get<std::string>()));
 }
@@ -248,12 +254,15 @@ class KafkaCheck : public fault::RelaySandbox {};
 
 TEST_F(KafkaCheck, ABadPropertyIsRefusedAtItsLineAndColumn) {
   ConfigParts p = parts();
-  p.transports = R"([ { name: events, type: kafka, properties: { bootstrap.servers: "127.0.0.1:9092", lingr.ms: "5" } } ])";
+  p.transports =
+      R"([ { name: events, type: kafka, properties: { bootstrap.servers: "127.0.0.1:9092", lingr.ms: "5" } } ])";
   const auto config = write_config(p);
   const CommandResult r = outboxd({"check", "-c", config.string()});
   EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
-  EXPECT_TRUE(std::regex_search(r.err + r.out,
-                                std::regex(R"(outboxd\.yaml:3:\d+: transports\[events\]\.properties\.lingr\.ms: No such configuration property)")))
+  EXPECT_TRUE(std::regex_search(
+      r.err + r.out,
+      std::regex(
+          R"(outboxd\.yaml:3:\d+: transports\[events\]\.properties\.lingr\.ms: No such configuration property)")))
       << r.err << r.out;
 }
 
@@ -266,7 +275,9 @@ TEST_F(KafkaCheck, ADeliveryTimeoutNotShorterThanTheLeaseIsRefused) {
   const CommandResult r = outboxd({"check", "-c", config.string()});
   EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
   EXPECT_TRUE(std::regex_search(
-      r.err + r.out, std::regex(R"(outboxd\.yaml:3:\d+: transports\[events\]: delivery timeout 30s is not shorter than relay\.lease 30s)")))
+      r.err + r.out,
+      std::regex(
+          R"(outboxd\.yaml:3:\d+: transports\[events\]: delivery timeout 30s is not shorter than relay\.lease 30s)")))
       << r.err << r.out;
 
   p.transports = R"([ { name: events, type: kafka, properties: { bootstrap.servers: "127.0.0.1:9092" } } ])";

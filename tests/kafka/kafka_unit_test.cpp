@@ -15,13 +15,13 @@ namespace outbox::plugins::kafka {
 namespace {
 
 TEST(KafkaErrorMapping, TimeoutsAndUnavailableBrokersAreRetryable) {
-  for (rd_kafka_resp_err_t err : {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TIMED_OUT,
-                                  RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
-                                  RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__PURGE_QUEUE,
-                                  RD_KAFKA_RESP_ERR__PURGE_INFLIGHT, RD_KAFKA_RESP_ERR__FATAL,
-                                  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
-                                  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                  RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION, RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR})
+  for (rd_kafka_resp_err_t err :
+       {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
+        RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__PURGE_QUEUE,
+        RD_KAFKA_RESP_ERR__PURGE_INFLIGHT, RD_KAFKA_RESP_ERR__FATAL,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION, RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR})
     EXPECT_EQ(classify(err, true), OUTBOX_RETRYABLE) << rd_kafka_err2name(err);
 }
 
@@ -35,7 +35,8 @@ TEST(KafkaErrorMapping, WhatNoResendCanFixIsPermanent) {
 }
 
 TEST(KafkaErrorMapping, AnUnknownTopicIsRetriedOnlyWhenTheBrokersCreateTopics) {
-  for (rd_kafka_resp_err_t err : {RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC}) {
+  for (rd_kafka_resp_err_t err :
+       {RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC}) {
     EXPECT_EQ(classify(err, true), OUTBOX_RETRYABLE) << rd_kafka_err2name(err);
     EXPECT_EQ(classify(err, false), OUTBOX_PERMANENT) << rd_kafka_err2name(err);
   }
@@ -44,9 +45,10 @@ TEST(KafkaErrorMapping, AnUnknownTopicIsRetriedOnlyWhenTheBrokersCreateTopics) {
 TEST(KafkaErrorMapping, TheReasonNamesTheEventTheErrorAndTheTopic) {
   const std::string reason =
       describe(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b", "orders");
-  EXPECT_EQ(reason,
-            "event 0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b: Broker: Message size too large (MSG_SIZE_TOO_LARGE), "
-            "topic orders");
+  EXPECT_EQ(
+      reason,
+      "event 0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b: Broker: Message size too large (MSG_SIZE_TOO_LARGE), "
+      "topic orders");
 }
 
 std::string format(int64_t ms) {
@@ -79,7 +81,8 @@ TEST(KafkaHeaders, IdTypeTokenCreatedAtThenEveryEventHeaderInOrder) {
   const char* name = nullptr;
   const void* value = nullptr;
   size_t size = 0;
-  for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+  for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++i)
     got.emplace_back(name, std::string(static_cast<const char*>(value), size));
   rd_kafka_headers_destroy(headers);
 
@@ -122,8 +125,8 @@ TEST(KafkaConfig, AUserPropertyWinsOverADefault) {
   EXPECT_EQ(alias.message_timeout_ms, 9000);
 }
 
-void expect_refused(const std::vector<std::pair<std::string, std::string>>& properties, const std::string& key,
-                    const std::string& message_part) {
+void expect_refused(const std::vector<std::pair<std::string, std::string>>& properties,
+                    const std::string& key, const std::string& message_part) {
   try {
     settings_of(properties);
     ADD_FAILURE() << "accepted; expected a refusal at " << key;
@@ -137,9 +140,10 @@ void expect_refused(const std::vector<std::pair<std::string, std::string>>& prop
 TEST(KafkaConfig, LibrdkafkaRefusesUnknownNamesAndBadValuesAtTheProperty) {
   expect_refused({{"bootstrap.servers", "b:9092"}, {"lingr.ms", "5"}}, "properties.lingr.ms",
                  "No such configuration property");
-  expect_refused({{"bootstrap.servers", "b:9092"}, {"linger.ms", "soon"}}, "properties.linger.ms", "Invalid value");
-  expect_refused({{"bootstrap.servers", "b:9092"}, {"compression.codec", "rar"}}, "properties.compression.codec",
+  expect_refused({{"bootstrap.servers", "b:9092"}, {"linger.ms", "soon"}}, "properties.linger.ms",
                  "Invalid value");
+  expect_refused({{"bootstrap.servers", "b:9092"}, {"compression.codec", "rar"}},
+                 "properties.compression.codec", "Invalid value");
 }
 
 TEST(KafkaConfig, CombinationsLibrdkafkaRefusesAreFoundOffline) {
@@ -148,8 +152,8 @@ TEST(KafkaConfig, CombinationsLibrdkafkaRefusesAreFoundOffline) {
 
 TEST(KafkaConfig, NoBrokerAddressOrAnUnboundedTimeoutIsRefused) {
   expect_refused({{"linger.ms", "5"}}, "properties", "bootstrap.servers");
-  expect_refused({{"bootstrap.servers", "b:9092"}, {"message.timeout.ms", "0"}}, "properties.message.timeout.ms",
-                 "no bound");
+  expect_refused({{"bootstrap.servers", "b:9092"}, {"message.timeout.ms", "0"}},
+                 "properties.message.timeout.ms", "no bound");
   expect_refused({{"bootstrap.servers", "b:9092"}, {"delivery.report.only.error", "true"}},
                  "properties.delivery.report.only.error", "false");
 }

@@ -99,7 +99,10 @@ class TransportObject {
     for (size_t i = 0; i < messages.size(); ++i) {
       const Message& m = messages[i];
       events.push_back(m.event.view(headers[i]));
-      views.push_back({sizeof(outbox_message), m.tag, &events[i], {m.destination.data(), m.destination.size()},
+      views.push_back({sizeof(outbox_message),
+                       m.tag,
+                       &events[i],
+                       {m.destination.data(), m.destination.size()},
                        {m.key.data(), m.key.size()}});
     }
     log_.expect(views.size());
