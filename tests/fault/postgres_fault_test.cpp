@@ -1,7 +1,7 @@
-// Process-level tests of outboxd on the PostgreSQL storage (tests/services/postgres.sh): the
-// server stops immediately (a crash) in the middle of a run and comes back, and `outboxd check`
-// refuses hostile schema and table names offline. They restart the shared test server, so CMake
-// runs them serially (RUN_SERIAL).
+// Process-level tests of outboxd on the PostgreSQL storage: the server stops immediately (a crash)
+// in the middle of a run and comes back, and `outboxd check` refuses hostile schema and table
+// names offline. The crash test runs a server of its own (tests/services/postgres.sh with another
+// directory and port), so that it never disturbs the shared test server.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -20,24 +20,33 @@ using namespace std::chrono_literals;
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
-int services(const std::string& command) {
-  const std::string script = std::string(OUTBOXD_SOURCE_DIR) + "/tests/services/postgres.sh " + command;
+// The crash test's own server.
+constexpr const char* kCrashPort = "55433";
+const std::string kCrashDsn = std::string("postgresql://outboxd:outboxd@127.0.0.1:") + kCrashPort + "/outboxd_test";
+
+int crash_server(const std::string& command) {
+  const std::string script = std::string("OUTBOXD_SERVICES_DIR=/tmp/outboxd-services-crash OUTBOXD_PG_PORT=") +
+                             kCrashPort + " " + OUTBOXD_SOURCE_DIR + "/tests/services/postgres.sh " + command;
   return std::system((script + " >/dev/null 2>&1").c_str());
 }
 
 class PostgresRelay : public RelaySandbox {
  protected:
-  ConfigParts postgres_parts() const {
-    ConfigParts p = parts();
-    p.storage = {{"type", "postgres"}, {"dsn", quoted(tests::pg_dsn())}, {"schema", schema_.name()}};
+  static ConfigParts postgres_parts(const ConfigParts& defaults, const std::string& dsn,
+                                    const tests::ScratchSchema& schema) {
+    ConfigParts p = defaults;
+    p.storage = {{"type", "postgres"}, {"dsn", quoted(dsn)}, {"schema", schema.name()}};
     return p;
   }
-  tests::ScratchSchema schema_;
 };
 
 TEST_F(PostgresRelay, NothingIsLostWhenTheServerStopsImmediatelyInTheMiddleOfARun) {
-  if (tests::pg_dsn() != tests::kDefaultPgDsn) GTEST_SKIP() << "restarts the server of tests/services/postgres.sh";
-  ConfigParts p = postgres_parts();
+  ASSERT_EQ(crash_server("start"), 0) << "tests/services/postgres.sh start on port " << kCrashPort;
+  struct StopAtEnd {
+    ~StopAtEnd() { crash_server("stop"); }
+  } stop_at_end;
+  tests::ScratchSchema schema(kCrashDsn);
+  ConfigParts p = postgres_parts(parts(), kCrashDsn, schema);
   p.relay["batch_size"] = "100";
   p.relay["max_in_flight"] = "300";
   p.transport["delay"] = "20ms";  // slow enough that the crash comes mid-run
@@ -47,10 +56,10 @@ TEST_F(PostgresRelay, NothingIsLostWhenTheServerStopsImmediatelyInTheMiddleOfARu
 
   ChildProcess& relay = start_relay(config);
   ASSERT_TRUE(eventually([&] { return records().size() >= 500; }, 60s)) << relay.stderr_text();
-  ASSERT_EQ(services("crash"), 0);
+  ASSERT_EQ(crash_server("crash"), 0);
   std::this_thread::sleep_for(1500ms);  // the relay keeps failing and retrying meanwhile
   ASSERT_TRUE(relay.running()) << "outboxd must ride out a server restart: " << relay.stderr_text();
-  ASSERT_EQ(services("start"), 0);
+  ASSERT_EQ(crash_server("start"), 0);
 
   EXPECT_TRUE(wait_recorded(ids_of(events), 120s)) << relay.stderr_text();
   EXPECT_TRUE(wait_settled(config)) << relay.stderr_text();

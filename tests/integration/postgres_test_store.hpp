@@ -24,11 +24,11 @@ inline std::string pg_dsn() {
 }
 
 // A connection for the test itself (playing a producer, an operator or a fault).
-inline std::unique_ptr<pqxx::connection> pg_connect() {
+inline std::unique_ptr<pqxx::connection> pg_connect(const std::string& dsn = pg_dsn()) {
   try {
-    return std::make_unique<pqxx::connection>(pg_dsn());
+    return std::make_unique<pqxx::connection>(dsn);
   } catch (const std::exception& e) {
-    throw std::runtime_error("cannot reach the test PostgreSQL server at " + pg_dsn() +
+    throw std::runtime_error("cannot reach the test PostgreSQL server at " + dsn +
                              " (start it with tests/services/postgres.sh start): " + e.what());
   }
 }
@@ -36,15 +36,15 @@ inline std::unique_ptr<pqxx::connection> pg_connect() {
 // A schema of its own, dropped with everything in it when the object goes.
 class ScratchSchema {
  public:
-  ScratchSchema() {
+  explicit ScratchSchema(std::string dsn = pg_dsn()) : dsn_(std::move(dsn)) {
     static std::atomic<int> counter{0};
     name_ = "outboxd_t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
-    auto conn = pg_connect();
+    auto conn = pg_connect(dsn_);
     pqxx::nontransaction(*conn).exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
   }
   ~ScratchSchema() {
     try {
-      auto conn = pg_connect();
+      auto conn = pg_connect(dsn_);
       pqxx::nontransaction(*conn).exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
     } catch (...) {  // the server went away: nothing to clean
     }
@@ -56,6 +56,7 @@ class ScratchSchema {
   std::string table(const std::string& suffix = "") const { return name_ + ".outbox_events" + suffix; }
 
  private:
+  std::string dsn_;
   std::string name_;
 };
 
