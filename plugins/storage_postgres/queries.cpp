@@ -80,7 +80,7 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
   // the previous claimer left it, and every row above it whose xid is below this snapshot's xmin
   // was committed before the snapshot: none can be missed, none was claimed by anyone else.
   prepare(q::kClaimFresh,
-          "WITH c AS (SELECT xid, seq FROM {cursor} FOR UPDATE), "
+          "WITH c AS (SELECT xid, seq FROM {cursor} LIMIT 1 FOR UPDATE), "
           "r AS (SELECT " EVENT_COLUMNS ", h.xid AS rxid, h.seq AS rseq FROM c, "
           "      LATERAL (SELECT * FROM {t} h WHERE (h.xid, h.seq) > (c.xid, c.seq) "
           "               AND h.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
