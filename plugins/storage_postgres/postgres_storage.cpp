@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -29,6 +30,11 @@ constexpr size_t kMaxRangeClaims = 65'536;
 // next claims skip it for this long (two statements per claim saved under load). A retry or
 // release through this object, or a look that found work, makes the next claim look again.
 constexpr std::chrono::milliseconds kRecoveryCheckInterval{100};
+// When committed rows are held back only by an older transaction still running (the xid rule),
+// a claim tries again this often, this long, before it returns nothing: short transactions of
+// other clients end within it, so their neighbours' events are not delayed by a poll interval.
+constexpr std::chrono::milliseconds kHeldBackRetry{10};
+constexpr int kHeldBackTries = 20;
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -202,6 +208,12 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
       } else {
         // The common case: new rows only, one statement, no BEGIN/COMMIT round trips.
         pqxx::nontransaction txn(c);
+        token = claim_fresh(txn, max, lease.count(), events);
+      }
+      for (int tries = 0; events.empty() && tries < kHeldBackTries; ++tries) {
+        pqxx::nontransaction txn(c);
+        if (!txn.exec_prepared(q::kHeldBack)[0][0].as<bool>()) break;
+        std::this_thread::sleep_for(kHeldBackRetry);
         token = claim_fresh(txn, max, lease.count(), events);
       }
     });

@@ -93,6 +93,7 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "u AS (UPDATE {cursor} SET xid = hi.rxid, seq = hi.rseq FROM hi) "
           "SELECT * FROM r ORDER BY rxid, rseq");
 
+  prepare(q::kHeldBack, "SELECT EXISTS (SELECT 1 FROM {t} h WHERE (h.xid, h.seq) > (SELECT xid, seq FROM {cursor}))");
   // Whole rows come back only when they are archived: a payload copied for nothing costs.
   const std::string returned = retain_sent ? " RETURNING h.*)" : " RETURNING h.seq)";
   prepare(q::kCompleteRange, RANGE_LEASE "d AS (DELETE FROM {t} h WHERE " OWNED + returned + archive + RANGE_TAIL);

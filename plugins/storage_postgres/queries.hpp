@@ -30,6 +30,8 @@ inline constexpr const char* kClaimRetries = "outbox_claim_retries";
 // whose transactions have all finished (the xid rule), records their range as one lease and
 // moves the cursor to its end, in one statement -> events (columns 0..10), xid (11), seq.
 inline constexpr const char* kClaimFresh = "outbox_claim_fresh";
+// -> true when committed rows wait after the cursor (held back by an older transaction still running).
+inline constexpr const char* kHeldBack = "outbox_held_back";
 // Settles. Range leases ("r" tokens) and row leases ("p" tokens, retried rows) each have their
 // own statement -> one row: how many rows changed.
 //  range: $1 token, $2 xid[], $3 first seq[], $4 last seq[] (the claim's runs), $5 all unsettled,
