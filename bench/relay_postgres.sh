@@ -25,7 +25,10 @@ dsn=${OUTBOXD_BENCH_PG_DSN:-postgresql://outboxd:outboxd@127.0.0.1:55432/outboxd
 schema=outboxd_bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export PGOPTIONS='-c client_min_messages=warning'
 psql_() { psql -X -q -v ON_ERROR_STOP=1 "$dsn" "$@"; }
+# CHECKPOINT needs a superuser: the script's server lets postgres in over loopback.
+checkpoint() { psql -X -q -h 127.0.0.1 -p "${OUTBOXD_PG_PORT:-55432}" -U postgres -d postgres -c CHECKPOINT; }
 
 cat >"$work/bench.yaml" <<YAML
 storage: { type: postgres, dsn: "$dsn", schema: $schema, table: outbox_events }
@@ -53,7 +56,8 @@ fill_backlog() {
   psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
   "$bin" status -c "$work/bench.yaml" >/dev/null  # migrates (storage.migrate: auto)
   psql_ -c "$(rows_sql "$events")"
-  psql_ -c "VACUUM ANALYZE $schema.outbox_events" -c "CHECKPOINT"
+  psql_ -c "VACUUM ANALYZE $schema.outbox_events"
+  checkpoint
 }
 
 run_relay() {  # $1: label; runs outboxd until idle, prints the numbers
