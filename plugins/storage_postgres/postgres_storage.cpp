@@ -356,7 +356,13 @@ size_t PostgresStorage::complete(std::string_view token, std::span<const uint64_
   if (handles.empty()) return 0;
   const size_t applied =
       settle("completing", token, q::kCompleteRange, q::kCompleteRow, seqs_of(handles));
-  if (retain_sent_.count() > 0 && now_ms() >= next_auto_purge_ms_) purge_expired_sent();
+  if (retain_sent_.count() > 0 && now_ms() >= next_auto_purge_ms_) {
+    try {
+      purge_expired_sent();
+    } catch (const sdk::Error& e) {  // the rows were settled: report that, purge next time
+      sdk::log(OUTBOX_LOG_WARN, e.what());
+    }
+  }
   return applied;
 }
 
