@@ -8,7 +8,9 @@
 # The backlog is filled server-side (INSERT ... SELECT generate_series), ~300-byte JSON payloads,
 # a partition key and one traceparent header per event, UUID v7-like ids; then CHECKPOINT.
 #
-# usage: bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
+# usage: [PREFETCH=true] bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
+#   PREFETCH=true sets the storage's `prefetch` option (off by default): the next claim runs on a
+#   second connection while the relay settles the last batch.
 # needs: the release build (cmake --preset release && cmake --build --preset release) and the
 # server of tests/services/postgres.sh (started here when it is not running).
 set -euo pipefail
@@ -16,6 +18,7 @@ cd "$(dirname "$0")/.."
 events=${1:-1000000}
 batch=${2:-500}
 produce_seconds=${3:-5}
+prefetch=${PREFETCH:-false}
 bin=build/release/bin/outboxd
 [ -x "$bin" ] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
 [ -f build/release/lib/outboxd/plugins/outbox-transport-null.so ] ||
@@ -31,7 +34,7 @@ psql_() { psql -X -q -v ON_ERROR_STOP=1 "$dsn" "$@"; }
 checkpoint() { psql -X -q -h 127.0.0.1 -p "${OUTBOXD_PG_PORT:-55432}" -U postgres -d postgres -c CHECKPOINT; }
 
 cat >"$work/bench.yaml" <<YAML
-storage: { type: postgres, dsn: "$dsn", schema: $schema, table: outbox_events }
+storage: { type: postgres, dsn: "$dsn", schema: $schema, table: outbox_events, prefetch: $prefetch }
 relay: { batch_size: $batch, max_in_flight: 20000, lease: 30s, poll_interval: 100ms }
 transports: [ { name: sink, type: "null" } ]
 routes: [ { match: "*", transport: sink, destination: "bench.{event_type}" } ]
@@ -76,7 +79,7 @@ run_relay() {  # $1: label; runs outboxd until idle, prints the numbers
 }
 
 echo "relay_postgres: $events-event backlog, ~300-byte JSON payloads + 1 header, batch_size $batch," \
-     "max_in_flight 20000, lease 30s, transport null, PostgreSQL $(psql_ -tAc 'SHOW server_version')" \
+     "max_in_flight 20000, lease 30s, prefetch $prefetch, transport null, PostgreSQL $(psql_ -tAc 'SHOW server_version')" \
      "(synchronous_commit $(psql_ -tAc 'SHOW synchronous_commit') for producers, off for the relay," \
      "fsync $(psql_ -tAc 'SHOW fsync'), shared_buffers $(psql_ -tAc 'SHOW shared_buffers')), $(nproc) cores"
 

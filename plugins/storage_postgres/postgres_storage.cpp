@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -166,22 +168,127 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       owner_(owner_name()),
       db_(server_address(config.string("dsn"), read_password(config),
                          config.duration("connect_timeout", std::chrono::seconds(5))),
-          [this](pqxx::connection& c) {
-            // The relay's own transactions: a lost settle means a resend, never a loss.
-            c.set_variable("synchronous_commit", "off");
-            c.set_variable("bytea_output", "hex");
-            // Every statement is written to need no per-value plan (LATERAL + LIMIT, ctid, init
-            // plans): planning them at each execution was a visible share of the server's time.
-            c.set_variable("plan_cache_mode", "force_generic_plan");
-            // Short statements over few rows: JIT compilation (triggered by cost estimates of
-            // CTE scans) cost 300 ms per claim and gains nothing.
-            c.set_variable("jit", "off");
-            prepare_queries(c, names_, retain_sent_.count() > 0);
-          }),
+          [this](pqxx::connection& c) { on_connect(c); }),
       listener_(server_address(config.string("dsn"), read_password(config),
                                config.duration("connect_timeout", std::chrono::seconds(5))),
                 names_.channel) {
   db_.connect_now();
+  if (config.boolean("prefetch"))
+    prefetch_ = std::make_unique<Prefetch>(
+        Database(server_address(config.string("dsn"), read_password(config),
+                                config.duration("connect_timeout", std::chrono::seconds(5))),
+                 [this](pqxx::connection& c) { on_connect(c); }),
+        owner_);
+}
+
+void PostgresStorage::on_connect(pqxx::connection& c) {
+  // The relay's own transactions: a lost settle means a resend, never a loss.
+  c.set_variable("synchronous_commit", "off");
+  c.set_variable("bytea_output", "hex");
+  // Every statement is written to need no per-value plan (LATERAL + LIMIT, ctid, init plans):
+  // planning them at each execution was a visible share of the server's time.
+  c.set_variable("plan_cache_mode", "force_generic_plan");
+  // Short statements over few rows: JIT compilation (triggered by cost estimates of CTE scans)
+  // cost 300 ms per claim and gains nothing.
+  c.set_variable("jit", "off");
+  prepare_queries(c, names_, retain_sent_.count() > 0);
+}
+
+// The next claim of new rows (path (c) only), run on a thread and a connection of its own while
+// the host publishes and settles the batch before it. At most one is in flight or waiting.
+class PostgresStorage::Prefetch {
+ public:
+  Prefetch(Database db, std::string owner) : db_(std::move(db)), owner_(std::move(owner)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Prefetch() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // Starts the next claim, unless one is in flight or waiting to be taken.
+  void start(uint32_t max, int64_t lease_ms, std::string token) {
+    std::lock_guard lock(mutex_);
+    if (requested_ || busy_ || ready_) return;
+    max_ = max;
+    lease_ms_ = lease_ms;
+    token_ = std::move(token);
+    requested_ = true;
+    cv_.notify_all();
+  }
+  // Waits for a claim in flight; true with its events when it leased some.
+  bool take(std::string& token, std::vector<StoredEvent>& events) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return !requested_ && !busy_; });
+    if (!ready_) return false;
+    ready_ = false;
+    if (events_.empty()) return false;
+    token = std::move(token_);
+    events = std::move(events_);
+    events_.clear();
+    return true;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || requested_; });
+      if (stop_) return;
+      requested_ = false;
+      busy_ = true;
+      const uint32_t max = max_;
+      const int64_t lease_ms = lease_ms_;
+      const std::string token = token_;
+      lock.unlock();
+      std::vector<StoredEvent> events;
+      try {
+        db_.run("prefetching a claim", [&](pqxx::connection& c) {
+          pqxx::nontransaction txn(c);
+          for (const pqxx::row& row : txn.exec_prepared(q::kClaimFresh, int64_t{max}, token, lease_ms, owner_))
+            events.push_back(StoredEvent::read(row));
+        });
+      } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
+        events.clear();
+      }
+      lock.lock();
+      events_ = std::move(events);
+      ready_ = true;
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  Database db_;
+  const std::string owner_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false, requested_ = false, busy_ = false, ready_ = false;
+  uint32_t max_ = 0;
+  int64_t lease_ms_ = 0;
+  std::string token_;
+  std::vector<StoredEvent> events_;
+  std::thread thread_;
+};
+
+PostgresStorage::~PostgresStorage() {
+  if (!prefetch_) return;
+  std::string token;
+  std::vector<StoredEvent> events;
+  if (prefetch_->take(token, events)) {
+    // Leased but never handed out: give it back at once rather than after the lease.
+    try {
+      remember(token, events);
+      std::vector<uint64_t> handles;
+      for (const StoredEvent& e : events) handles.push_back(e.handle());
+      release(token, handles);
+    } catch (...) {  // the lease expires instead
+    }
+  }
+  prefetch_.reset();
 }
 
 void PostgresStorage::migrate() {
@@ -197,6 +304,18 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   if (max > 0) {
     const auto now = std::chrono::steady_clock::now();
     const bool look = recovery_due_ || now >= next_recovery_check_;
+    if (prefetch_ && !look && prefetch_->take(token, events)) {
+      remember(token, events);
+      if (events.size() > max) {  // asked for fewer than last time: give the rest back
+        std::vector<uint64_t> rest;
+        for (size_t i = max; i < events.size(); ++i) rest.push_back(events[i].handle());
+        events.resize(max);
+        release(token, rest);
+      }
+      if (events.size() == max) prefetch_->start(max, lease.count(), "r" + ids_.claim_token());
+      for (StoredEvent& event : events) sink.add(event.view());
+      return token;
+    }
     bool recovered = false;
     db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
       events.clear();
@@ -222,6 +341,8 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
       if (!recovered) next_recovery_check_ = now + kRecoveryCheckInterval;
     }
     if (!events.empty() && token[0] == 'r') remember(token, events);
+    // A full batch: more is likely waiting. Claim it while the host works on this one.
+    if (prefetch_ && events.size() == max) prefetch_->start(max, lease.count(), "r" + ids_.claim_token());
   } else {
     token = "r" + ids_.claim_token();
   }

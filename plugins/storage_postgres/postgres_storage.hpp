@@ -7,6 +7,7 @@
 
 #include <array>
 #include <deque>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 #include <outbox/sdk.hpp>
@@ -34,11 +35,16 @@ class PostgresStorage final : public sdk::Storage {
                           "Keep sent events this long in <table>_sent; 0s deletes them at once", "0s")
           .at_least(0),
       sdk::duration_field("connect_timeout", "How long one connection attempt may take", "5s").at_least(1000),
+      sdk::bool_field("prefetch",
+                      "After a full batch, claim the next one on a second connection while the relay "
+                      "settles (faster drains of a backlog; one more batch stays leased)",
+                      "false"),
   };
 
   // Offline: identifiers, and the password options. Throws sdk::Error(INVALID_CONFIG, ..., key).
   static void check(const sdk::Config& config);
   explicit PostgresStorage(const sdk::Config& config);
+  ~PostgresStorage() override;
 
   void migrate() override;
   std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override;
@@ -78,6 +84,9 @@ class PostgresStorage final : public sdk::Storage {
                 const char* row_statement, std::vector<int64_t> seqs, const std::string* not_before = nullptr,
                 const std::string* errors = nullptr);
   void purge_expired_sent();
+  void on_connect(pqxx::connection& c);
+
+  class Prefetch;  // opt-in: the next claim of new rows, on a thread and connection of its own
 
   const Names names_;
   const std::chrono::milliseconds retain_sent_;
@@ -90,6 +99,7 @@ class PostgresStorage final : public sdk::Storage {
   std::chrono::steady_clock::time_point next_recovery_check_{};
   std::unordered_map<std::string, RangeClaim> range_claims_;
   std::deque<std::string> range_claim_order_;  // oldest first, to bound the map
+  std::unique_ptr<Prefetch> prefetch_;
 };
 
 }  // namespace outbox::plugins::postgres

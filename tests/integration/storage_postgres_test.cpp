@@ -262,6 +262,34 @@ TEST_F(StoragePostgres, FourRelaysDeliverEveryEventOnceWhileProducersInsert) {
   EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
 }
 
+TEST_F(StoragePostgres, PrefetchHandsOutEveryRowOnceAndGivesBackWhatItHeldOnClose) {
+  produce("e", 2'500);
+  ConfigBuilder c = config();
+  c.boolean("prefetch", true);
+  std::set<std::string> seen;
+  {
+    auto relay = open(c);
+    for (int i = 0; i < 2; ++i) {  // full batches: the third is claimed in the background
+      const Claim claim = relay->claim(500, kLongLease);
+      ASSERT_EQ(claim.events.size(), 500u);
+      for (const Event& e : claim.events) EXPECT_TRUE(seen.insert(e.payload).second) << e.payload;
+      EXPECT_EQ(relay->complete(claim.token, claim.handles()), 500u);
+    }
+    const Claim smaller = relay->claim(100, kLongLease);  // the prefetched 500, cut to 100
+    ASSERT_EQ(smaller.events.size(), 100u);
+    for (const Event& e : smaller.events) EXPECT_TRUE(seen.insert(e.payload).second) << e.payload;
+    EXPECT_EQ(relay->complete(smaller.token, smaller.handles()), 100u);
+  }  // closed with the next batch prefetched: released, not left to its lease
+  auto other = open();
+  for (Claim claim = other->claim(500, kLongLease); !claim.events.empty(); claim = other->claim(500, kLongLease)) {
+    for (const Event& e : claim.events) EXPECT_TRUE(seen.insert(e.payload).second) << e.payload;
+    ASSERT_EQ(other->complete(claim.token, claim.handles()), claim.events.size());
+  }
+  EXPECT_EQ(seen.size(), 2'500u);
+  const outbox_storage_stats s = storage().stats();
+  EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
+}
+
 TEST_F(StoragePostgres, ReconnectsAfterItsConnectionsAreTerminated) {
   // An application_name of its own, so that only this test's connections are terminated.
   const std::string app = "outboxd_kill_" + std::to_string(getpid());
