@@ -1,6 +1,6 @@
 #include "core/engine/uuid.hpp"
 
-// The one implementation lives in the producer library's header-only outbox/uuid_v7.hpp, so that
+// The one implementation lives in the SDK's header-only outbox/uuid_v7.hpp, so that
 // the ids the CLI makes and the ids producers make come from the same code. Header-only: outboxd
 // gains no library by it (it links no driver; tests/linkage checks that).
 #include <outbox/uuid_v7.hpp>

@@ -10,6 +10,8 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <outbox/uuid_v7.hpp>
+
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -312,7 +314,7 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
         events.resize(max);
         release(token, rest);
       }
-      if (events.size() == max) prefetch_->start(max, lease.count(), "r" + ids_.claim_token());
+      if (events.size() == max) prefetch_->start(max, lease.count(), "r" + outbox::random_token());
       for (StoredEvent& event : events) sink.add(event.view());
       return token;
     }
@@ -342,9 +344,9 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
     }
     if (!events.empty() && token[0] == 'r') remember(token, events);
     // A full batch: more is likely waiting. Claim it while the host works on this one.
-    if (prefetch_ && events.size() == max) prefetch_->start(max, lease.count(), "r" + ids_.claim_token());
+    if (prefetch_ && events.size() == max) prefetch_->start(max, lease.count(), "r" + outbox::random_token());
   } else {
-    token = "r" + ids_.claim_token();
+    token = "r" + outbox::random_token();
   }
   // Handed over only once committed: the host never sees an event it does not hold a lease on.
   for (StoredEvent& event : events) sink.add(event.view());
@@ -356,7 +358,7 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
   // (a) A lease that ran out (its relay crashed or stalled): take it over under a new token, so
   // that the old owner's settles are fenced out.
   for (int attempt = 0; look && attempt < kMaxEmptyTakeovers; ++attempt) {
-    std::string token = "r" + ids_.claim_token();
+    std::string token = "r" + outbox::random_token();
     const pqxx::result lease = txn.exec_prepared(q::kTakeover, token, lease_ms, owner_);
     if (lease.empty()) break;
     const pqxx::row bounds = lease[0];
@@ -369,7 +371,7 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
     const size_t take = std::min<size_t>(rows.size(), max);
     if (take < rows.size()) {
       // More than this claim may take: the rest becomes an expired lease of its own.
-      txn.exec_prepared(q::kLeaseInsertExpired, "r" + ids_.claim_token(), text(rows[take][11]), text(rows[take][0]),
+      txn.exec_prepared(q::kLeaseInsertExpired, "r" + outbox::random_token(), text(rows[take][11]), text(rows[take][0]),
                         text(bounds[2]), text(bounds[3]), static_cast<int64_t>(rows.size() - take));
     }
     txn.exec_prepared(q::kLeaseResize, token, text(rows[take - 1][11]), text(rows[take - 1][0]),
@@ -381,7 +383,7 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
 
   // (b) Rows due for a retry (or released), leased row by row.
   if (look) {
-    std::string token = "p" + ids_.claim_token();
+    std::string token = "p" + outbox::random_token();
     const pqxx::result rows = txn.exec_prepared(q::kClaimRetries, int64_t{max}, token, lease_ms);
     if (!rows.empty()) {
       for (const pqxx::row& row : rows) events.push_back(StoredEvent::read(row));
@@ -399,7 +401,7 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
 
 std::string PostgresStorage::claim_fresh(pqxx::transaction_base& txn, uint32_t max, int64_t lease_ms,
                                          std::vector<StoredEvent>& events) {
-  std::string token = "r" + ids_.claim_token();
+  std::string token = "r" + outbox::random_token();
   const pqxx::result rows = txn.exec_prepared(q::kClaimFresh, int64_t{max}, token, lease_ms, owner_);
   events.reserve(rows.size());
   for (const pqxx::row& row : rows) events.push_back(StoredEvent::read(row));
@@ -605,7 +607,7 @@ void PostgresStorage::enqueue(std::span<const outbox_event> events, std::span<ou
   for (size_t i = 0; i < events.size(); ++i) {
     const outbox_event& e = events[i];
     statuses[i] = OUTBOX_PERMANENT;
-    const std::string id = e.id.len ? lower(sdk::sv(e.id)) : ids_.uuid_v7(now);
+    const std::string id = e.id.len ? lower(sdk::sv(e.id)) : outbox::uuid_v7(now).string();
     const std::string_view content_type = e.content_type.len ? sdk::sv(e.content_type) : "application/json";
     if (!is_uuid_text(id) || !is_text(sdk::sv(e.event_type)) || !is_text(sdk::sv(e.partition_key)) ||
         !is_text(content_type) || !is_text(sdk::sv(e.idempotency_token)))

@@ -14,7 +14,6 @@
 
 #include "database.hpp"
 #include "names.hpp"
-#include "random_ids.hpp"
 #include "stored_event.hpp"
 
 namespace outbox::plugins::postgres {
@@ -93,7 +92,6 @@ class PostgresStorage final : public sdk::Storage {
   const std::string owner_;
   Database db_;
   Listener listener_;
-  RandomIds ids_;
   int64_t next_auto_purge_ms_ = 0;
   bool recovery_due_ = true;
   std::chrono::steady_clock::time_point next_recovery_check_{};

@@ -1,6 +1,8 @@
 #include "sqlite_storage.hpp"
 
 #include <algorithm>
+#include <outbox/uuid_v7.hpp>
+
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -72,7 +74,7 @@ std::string SqliteStorage::claim(uint32_t max, std::chrono::milliseconds lease, 
     std::lock_guard lock(db_mutex_);
     Queries& q = queries();
     const int64_t now = now_ms();
-    token = ids_.claim_token();
+    token = outbox::random_token();
     Transaction txn(db_);
     {
       Cursor rows = q.select_claimable.query(now, int64_t{max});
@@ -248,7 +250,7 @@ void SqliteStorage::enqueue(std::span<const outbox_event> events, std::span<outb
       statuses[i] = OUTBOX_PERMANENT;
       continue;
     }
-    const std::string id = e.id.len ? std::string(sdk::sv(e.id)) : ids_.uuid_v7(now);
+    const std::string id = e.id.len ? std::string(sdk::sv(e.id)) : outbox::uuid_v7(now).string();
     const std::string_view content_type = e.content_type.len ? sdk::sv(e.content_type) : "application/json";
     // INSERT OR IGNORE changes nothing on a duplicate id or idempotency token.
     const int64_t inserted =

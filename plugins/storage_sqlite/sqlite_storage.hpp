@@ -14,7 +14,6 @@
 
 #include "database.hpp"
 #include "queries.hpp"
-#include "random_ids.hpp"
 
 namespace outbox::plugins::sqlite {
 
@@ -65,7 +64,6 @@ class SqliteStorage final : public sdk::Storage {
   Statement data_version_;
   int64_t seen_data_version_;
   std::optional<Queries> queries_;
-  RandomIds ids_;
 
   std::mutex wake_mutex_;
   std::condition_variable wake_cv_;

@@ -100,7 +100,7 @@ TEST(PluginLoader, RefusesAFileDlopenRejectsWithItsReason) {
 }
 
 TEST(PluginLoader, RefusesALibraryWithoutAManifest) {
-  const fs::path file = fixture(kTransport, "not_a_plugin");
+  const fs::path file = fs::path(OUTBOX_FIXTURE_DIR) / "not-a-plugin.so";
   EXPECT_EQ(load_refusal(file, kTransport),
             file.string() + ": not an outboxd plugin: it does not export outbox_plugin_manifest");
 }

@@ -1,10 +1,9 @@
 // outbox/uuid_v7.hpp — UUID version 7 (RFC 9562 §5.7), header-only: a 48-bit Unix millisecond
 // timestamp, the version and variant bits, then random bits. Ids made later sort later (across
-// milliseconds), which keeps inserts into an id index local.
+// milliseconds), which keeps inserts into an id index local. Also random claim tokens.
 //
-// Installed with the producer library (it is how the producer makes event ids and `uuid`
-// idempotency tokens); depends on the standard library only. The one implementation in the
-// project: outboxd's own ids (core/engine/uuid.cpp, for the CLI's enqueue) come from it too.
+// Part of the SDK, so that storage plugins, the producer library and outboxd's CLI share one
+// implementation; depends on the standard library only.
 // Thread-safety: every function may be called from any thread (each thread has its own random
 // generator, seeded once from std::random_device). Nothing here throws, except
 // std::random_device on a machine without an entropy source (first call on a thread only).
@@ -71,6 +70,16 @@ inline UuidV7 uuid_v7(int64_t unix_ms) {
 inline UuidV7 uuid_v7() {
   using namespace std::chrono;
   return uuid_v7(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+// 128 random bits as 32 lowercase hex digits: claim tokens, unique across relay instances.
+inline std::string random_token() {
+  std::mt19937_64& random = uuid_detail::thread_generator();
+  std::string out;
+  out.reserve(32);
+  for (uint64_t word : {random(), random()})
+    for (int shift = 60; shift >= 0; shift -= 4) out += uuid_detail::kHex[(word >> shift) & 0x0F];
+  return out;
 }
 
 // True for 36 characters of 8-4-4-4-12 hex digits (either case); any version.
