@@ -1,6 +1,7 @@
 // The Kafka transport plugin, loaded as outboxd loads it, against librdkafka's mock cluster:
 // produce errors injected on demand, a broker taken down and brought back.
 #include <gtest/gtest.h>
+#include <outbox/testing/transport_client.hpp>
 
 #include <chrono>
 #include <set>
@@ -10,13 +11,15 @@
 
 #include "kafka_reader.hpp"
 #include "mock_cluster.hpp"
-#include "transport_driver.hpp"
 
 namespace outbox::kafka_test {
 namespace {
 
 using outbox::testing::ConfigBuilder;
 using outbox::testing::LoadedPlugin;
+using outbox::testing::Completion;
+using outbox::testing::Message;
+using outbox::testing::TransportObject;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -145,14 +148,14 @@ TEST_F(KafkaMock, ABrokerDownThenUpLosesNothing) {
   EXPECT_EQ(transport.completions().outstanding(), during.size())
       << "completed while the only broker was down";
   const auto health = transport.health();
-  EXPECT_EQ(health, OUTBOX_RETRYABLE) << "health() with the broker down";
+  EXPECT_EQ(health.status, OUTBOX_RETRYABLE) << "health() with the broker down";
   cluster_.broker_up(1);
 
   ASSERT_TRUE(transport.completions().wait_for_all(seconds(45)))
       << transport.completions().outstanding() << " never completed after the broker came back";
   for (const auto& [tag, done] : transport.completions().by_tag())
     EXPECT_EQ(done.status, OUTBOX_OK) << tag << ": " << done.error;
-  EXPECT_EQ(transport.health(), OUTBOX_OK);
+  EXPECT_EQ(transport.health().status, OUTBOX_OK);
   transport.close();
   std::vector<Message> all = before;
   all.insert(all.end(), during.begin(), during.end());
@@ -166,7 +169,7 @@ TEST_F(KafkaMock, CloseCompletesWhatTheBrokerNeverAcknowledgedRetryable) {
   cluster_.broker_down(1);
   const std::vector<Message> sent = messages(0, 20);
   transport.publish(sent);
-  EXPECT_EQ(transport.flush(milliseconds(200)), OUTBOX_RETRYABLE);
+  EXPECT_EQ(transport.flush(milliseconds(200)).status, OUTBOX_RETRYABLE);
   const auto started = std::chrono::steady_clock::now();
   transport.close();
   EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(5)) << "close() overran its bound";
