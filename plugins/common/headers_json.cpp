@@ -3,15 +3,16 @@
 #include <nlohmann/json.hpp>
 #include <outbox/sdk.hpp>
 
-namespace outbox::plugins::postgres {
+namespace outbox::plugins {
 namespace {
 
 std::string as_text(const nlohmann::json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
-// The common shapes as PostgreSQL prints jsonb — [["name", "value"], ...] or {"name": "value", ...}
-// with plain strings (no escapes) — without building a JSON tree. False: use the full parser.
+// The common shapes — [["name", "value"], ...] as encode_headers writes it and PostgreSQL prints
+// jsonb, or {"name": "value", ...} — with plain strings (no escapes), without building a JSON
+// tree. False: use the full parser.
 class FastScan {
  public:
   explicit FastScan(std::string_view json) : s_(json) {}
@@ -100,4 +101,4 @@ Headers decode_headers(std::string_view json) {
   return out;
 }
 
-}  // namespace outbox::plugins::postgres
+}  // namespace outbox::plugins

@@ -1,4 +1,5 @@
-// Event headers as stored in the `headers` column: JSON text.
+// Event headers as the storage plugins store them in their `headers` column: JSON text.
+// Shared by the SQLite and PostgreSQL plugins (plugins/common: code only plugins use).
 #pragma once
 
 #include <outbox/plugin_abi.h>
@@ -9,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace outbox::plugins::sqlite {
+namespace outbox::plugins {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -22,4 +23,4 @@ std::string encode_headers(std::span<const outbox_header> headers);
 // that are not [name, value] pairs are skipped (the column's CHECK allows only arrays and objects).
 Headers decode_headers(std::string_view json);
 
-}  // namespace outbox::plugins::sqlite
+}  // namespace outbox::plugins
