@@ -11,6 +11,8 @@
 #include <outbox/sdk.hpp>
 #include <regex>
 
+#include "binary_result.hpp"
+
 namespace outbox::plugins::postgres {
 namespace {
 
@@ -120,8 +122,10 @@ pqxx::connection& Database::connection() {
   }
   try {
     auto conn = std::make_unique<pqxx::connection>(address_.conninfo);
+    pqxx::internal::pq::PGconn* handle = raw_handle(*conn);
     on_connect_(*conn);
     conn_ = std::move(conn);
+    handle_ = handle;
     backoff_ = std::chrono::milliseconds{0};
     next_attempt_ = {};
     return *conn_;
@@ -267,35 +271,6 @@ uint64_t to_uint64(const pqxx::field& f) {
   if (ec != std::errc{} || end != p + f.size())
     throw sdk::Error(OUTBOX_PERMANENT, "postgres: unexpected integer text '" + std::string(p, f.size()) + "'");
   return v;
-}
-
-namespace {
-constexpr int8_t kHexValue[256] = {
-#define X -1
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, X, X, X, X, X, X,
-    X, 10, 11, 12, 13, 14, 15, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, 10, 11, 12, 13, 14, 15, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-#undef X
-};
-}  // namespace
-
-void decode_bytea(const pqxx::field& f, std::string& out) {
-  const char* p = f.c_str();
-  const size_t n = f.size();
-  if (n < 2 || p[0] != '\\' || p[1] != 'x' || n % 2 != 0)
-    throw sdk::Error(OUTBOX_PERMANENT, "postgres: bytea not in hex format (set bytea_output = hex)");
-  out.resize((n - 2) / 2);
-  for (size_t i = 2, o = 0; i < n; i += 2, ++o) {
-    const int hi = kHexValue[static_cast<unsigned char>(p[i])];
-    const int lo = kHexValue[static_cast<unsigned char>(p[i + 1])];
-    if ((hi | lo) < 0) throw sdk::Error(OUTBOX_PERMANENT, "postgres: bad hex digit in bytea");
-    out[o] = static_cast<char>((hi << 4) | lo);
-  }
 }
 
 void ArrayLiteral::separate() {

@@ -49,6 +49,8 @@ class Database {
     }
   }
 
+  // The libpq handle of the connection run() passes, for exec_binary; valid inside run().
+  pqxx::internal::pq::PGconn* handle() const noexcept { return handle_; }
   const std::string& where() const noexcept { return address_.redacted; }
   // Connects now (open() fails fast on a wrong DSN or password). Throws sdk::Error.
   void connect_now() { run("connecting", [](pqxx::connection&) {}); }
@@ -60,6 +62,7 @@ class Database {
   ServerAddress address_;
   std::function<void(pqxx::connection&)> on_connect_;
   std::unique_ptr<pqxx::connection> conn_;
+  pqxx::internal::pq::PGconn* handle_ = nullptr;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   std::string last_connect_error_;
@@ -95,8 +98,6 @@ class Listener {
 // Parses the decimal text of an integer column (int2/4/8, xid8). Throws sdk::Error on junk.
 int64_t to_int64(const pqxx::field& f);
 uint64_t to_uint64(const pqxx::field& f);
-// Decodes bytea in PostgreSQL's hex output format (\x...) into out.
-void decode_bytea(const pqxx::field& f, std::string& out);
 
 // PostgreSQL array literals ({"a","b"}), for batch parameters (= ANY($1), unnest(...)).
 class ArrayLiteral {

@@ -222,7 +222,7 @@ class PostgresStorage::Prefetch {
     cv_.notify_all();
   }
   // Waits for a claim in flight; true with its events when it leased some.
-  bool take(std::string& token, std::vector<StoredEvent>& events) {
+  bool take(std::string& token, EventRows& events) {
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [&] { return !requested_ && !busy_; });
     if (!ready_) return false;
@@ -230,7 +230,7 @@ class PostgresStorage::Prefetch {
     if (events_.empty()) return false;
     token = std::move(token_);
     events = std::move(events_);
-    events_.clear();
+    events_ = EventRows();
     return true;
   }
 
@@ -246,15 +246,15 @@ class PostgresStorage::Prefetch {
       const int64_t lease_ms = lease_ms_;
       const std::string token = token_;
       lock.unlock();
-      std::vector<StoredEvent> events;
+      EventRows events;
       try {
         db_.run("prefetching a claim", [&](pqxx::connection& c) {
-          pqxx::nontransaction txn(c);
-          for (const pqxx::row& row : txn.exec_prepared(q::kClaimFresh, int64_t{max}, token, lease_ms, owner_))
-            events.push_back(StoredEvent::read(row));
+          events = EventRows(exec_binary(c, db_.handle(), q::kClaimFresh,
+                                         {std::to_string(max), token, std::to_string(lease_ms), owner_}),
+                             EventRows::Extra::xid);
         });
       } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
-        events.clear();
+        events = EventRows();
       }
       lock.lock();
       events_ = std::move(events);
@@ -272,20 +272,20 @@ class PostgresStorage::Prefetch {
   uint32_t max_ = 0;
   int64_t lease_ms_ = 0;
   std::string token_;
-  std::vector<StoredEvent> events_;
+  EventRows events_;
   std::thread thread_;
 };
 
 PostgresStorage::~PostgresStorage() {
   if (!prefetch_) return;
   std::string token;
-  std::vector<StoredEvent> events;
+  EventRows events;
   if (prefetch_->take(token, events)) {
     // Leased but never handed out: give it back at once rather than after the lease.
     try {
       remember(token, events);
       std::vector<uint64_t> handles;
-      for (const StoredEvent& e : events) handles.push_back(e.handle());
+      for (size_t i = 0; i < events.size(); ++i) handles.push_back(events.handle(i));
       release(token, handles);
     } catch (...) {  // the lease expires instead
     }
@@ -301,7 +301,7 @@ void PostgresStorage::migrate() {
 }
 
 std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) {
-  std::vector<StoredEvent> events;
+  EventRows events;
   std::string token;
   if (max > 0) {
     const auto now = std::chrono::steady_clock::now();
@@ -310,17 +310,17 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
       remember(token, events);
       if (events.size() > max) {  // asked for fewer than last time: give the rest back
         std::vector<uint64_t> rest;
-        for (size_t i = max; i < events.size(); ++i) rest.push_back(events[i].handle());
-        events.resize(max);
+        for (size_t i = max; i < events.size(); ++i) rest.push_back(events.handle(i));
+        events.keep_first(max);
         release(token, rest);
       }
       if (events.size() == max) prefetch_->start(max, lease.count(), "r" + outbox::random_token());
-      for (StoredEvent& event : events) sink.add(event.view());
+      for (size_t i = 0; i < events.size(); ++i) sink.add(events.event(i));
       return token;
     }
     bool recovered = false;
     db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
-      events.clear();
+      events = EventRows();
       recovered = false;
       if (look) {
         pqxx::work txn(c);
@@ -328,14 +328,13 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
         txn.commit();
       } else {
         // The common case: new rows only, one statement, no BEGIN/COMMIT round trips.
-        pqxx::nontransaction txn(c);
-        token = claim_fresh(txn, max, lease.count(), events);
+        token = claim_fresh(c, max, lease.count(), events);
       }
       for (int tries = 0; events.empty() && tries < kHeldBackTries; ++tries) {
         pqxx::nontransaction txn(c);
         if (!txn.exec_prepared(q::kHeldBack)[0][0].as<bool>()) break;
         std::this_thread::sleep_for(kHeldBackRetry);
-        token = claim_fresh(txn, max, lease.count(), events);
+        token = claim_fresh(c, max, lease.count(), events);
       }
     });
     if (look) {
@@ -349,12 +348,12 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
     token = "r" + outbox::random_token();
   }
   // Handed over only once committed: the host never sees an event it does not hold a lease on.
-  for (StoredEvent& event : events) sink.add(event.view());
+  for (size_t i = 0; i < events.size(); ++i) sink.add(events.event(i));
   return token;
 }
 
 std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms, bool look,
-                                      bool& recovered, std::vector<StoredEvent>& events) {
+                                      bool& recovered, EventRows& events) {
   // (a) A lease that ran out (its relay crashed or stalled): take it over under a new token, so
   // that the old owner's settles are fenced out.
   for (int attempt = 0; look && attempt < kMaxEmptyTakeovers; ++attempt) {
@@ -362,8 +361,9 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
     const pqxx::result lease = txn.exec_prepared(q::kTakeover, token, lease_ms, owner_);
     if (lease.empty()) break;
     const pqxx::row bounds = lease[0];
-    const pqxx::result rows = txn.exec_prepared(q::kRangeRows, text(bounds[0]), text(bounds[1]), text(bounds[2]),
-                                                text(bounds[3]), to_int64(bounds[4]));
+    EventRows rows(exec_binary(txn.conn(), db_.handle(), q::kRangeRows,
+                               {text(bounds[0]), text(bounds[1]), text(bounds[2]), text(bounds[3]), text(bounds[4])}),
+                   EventRows::Extra::xid);
     if (rows.empty()) {
       txn.exec_prepared(q::kLeaseDelete, token);
       continue;
@@ -371,12 +371,14 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
     const size_t take = std::min<size_t>(rows.size(), max);
     if (take < rows.size()) {
       // More than this claim may take: the rest becomes an expired lease of its own.
-      txn.exec_prepared(q::kLeaseInsertExpired, "r" + outbox::random_token(), text(rows[take][11]), text(rows[take][0]),
-                        text(bounds[2]), text(bounds[3]), static_cast<int64_t>(rows.size() - take));
+      txn.exec_prepared(q::kLeaseInsertExpired, "r" + outbox::random_token(), rows.extra(take),
+                        static_cast<int64_t>(rows.handle(take)), text(bounds[2]), text(bounds[3]),
+                        static_cast<int64_t>(rows.size() - take));
     }
-    txn.exec_prepared(q::kLeaseResize, token, text(rows[take - 1][11]), text(rows[take - 1][0]),
+    txn.exec_prepared(q::kLeaseResize, token, rows.extra(take - 1), static_cast<int64_t>(rows.handle(take - 1)),
                       static_cast<int64_t>(take));
-    for (size_t i = 0; i < take; ++i) events.push_back(StoredEvent::read(rows[i]));
+    rows.keep_first(take);
+    events = std::move(rows);
     recovered = true;
     return token;
   }
@@ -384,35 +386,34 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
   // (b) Rows due for a retry (or released), leased row by row.
   if (look) {
     std::string token = "p" + outbox::random_token();
-    const pqxx::result rows = txn.exec_prepared(q::kClaimRetries, int64_t{max}, token, lease_ms);
+    EventRows rows(exec_binary(txn.conn(), db_.handle(), q::kClaimRetries,
+                               {std::to_string(max), token, std::to_string(lease_ms)}),
+                   EventRows::Extra::xid);
     if (!rows.empty()) {
-      for (const pqxx::row& row : rows) events.push_back(StoredEvent::read(row));
-      std::sort(events.begin(), events.end(), [](const StoredEvent& a, const StoredEvent& b) {
-        return a.extra() != b.extra() ? a.extra() < b.extra() : a.handle() < b.handle();
-      });
+      rows.sort_by_xid();
+      events = std::move(rows);
       recovered = true;
       return token;
     }
   }
 
   // (c) The next rows after the cursor, as one range lease.
-  return claim_fresh(txn, max, lease_ms, events);
+  return claim_fresh(txn.conn(), max, lease_ms, events);
 }
 
-std::string PostgresStorage::claim_fresh(pqxx::transaction_base& txn, uint32_t max, int64_t lease_ms,
-                                         std::vector<StoredEvent>& events) {
+std::string PostgresStorage::claim_fresh(pqxx::connection_base& c, uint32_t max, int64_t lease_ms, EventRows& events) {
   std::string token = "r" + outbox::random_token();
-  const pqxx::result rows = txn.exec_prepared(q::kClaimFresh, int64_t{max}, token, lease_ms, owner_);
-  events.reserve(rows.size());
-  for (const pqxx::row& row : rows) events.push_back(StoredEvent::read(row));
+  events = EventRows(
+      exec_binary(c, db_.handle(), q::kClaimFresh, {std::to_string(max), token, std::to_string(lease_ms), owner_}),
+      EventRows::Extra::xid);
   return token;
 }
 
-void PostgresStorage::remember(const std::string& token, const std::vector<StoredEvent>& events) {
+void PostgresStorage::remember(const std::string& token, const EventRows& events) {
   RangeClaim claim;
-  for (const StoredEvent& e : events) {  // in (xid, seq) order
-    const auto xid = static_cast<int64_t>(e.extra());
-    const auto seq = static_cast<int64_t>(e.handle());
+  for (size_t i = 0; i < events.size(); ++i) {  // in (xid, seq) order
+    const int64_t xid = events.extra(i);
+    const auto seq = static_cast<int64_t>(events.handle(i));
     if (claim.runs.empty() || claim.runs.back().xid != xid) claim.runs.push_back({xid, seq, seq});
     claim.runs.back().last_seq = seq;
     claim.unsettled.push_back(seq);
@@ -559,15 +560,13 @@ uint64_t PostgresStorage::purge(int64_t before_ms) {
 
 void PostgresStorage::dead_list(uint32_t limit, uint64_t offset,
                                 const std::function<void(const outbox_dead_letter&)>& sink) {
-  std::vector<StoredEvent> letters;
+  EventRows letters;
   db_.run("listing " + names_.dead, [&](pqxx::connection& c) {
-    letters.clear();
-    pqxx::nontransaction txn(c);
-    for (const pqxx::row& row : txn.exec_prepared(q::kDeadList, int64_t{limit}, static_cast<int64_t>(offset)))
-      letters.push_back(StoredEvent::read(row));
+    letters = EventRows(exec_binary(c, db_.handle(), q::kDeadList, {std::to_string(limit), std::to_string(offset)}),
+                        EventRows::Extra::time_ms);
   });
-  for (StoredEvent& e : letters) {
-    const outbox_dead_letter letter{sizeof(outbox_dead_letter), &e.view(), static_cast<int64_t>(e.extra())};
+  for (size_t i = 0; i < letters.size(); ++i) {
+    const outbox_dead_letter letter{sizeof(outbox_dead_letter), &letters.event(i), letters.extra(i)};
     sink(letter);
   }
 }

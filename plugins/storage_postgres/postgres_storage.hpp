@@ -14,7 +14,7 @@
 
 #include "database.hpp"
 #include "names.hpp"
-#include "stored_event.hpp"
+#include "event_rows.hpp"
 
 namespace outbox::plugins::postgres {
 
@@ -62,13 +62,11 @@ class PostgresStorage final : public sdk::Storage {
   void enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) override;
 
  private:
-  // One claim inside `txn`; fills events and returns the token.
   // One claim inside `txn`; fills events and returns the token. `look`: try expired leases and
   // due retries first; `recovered` tells whether one of them gave the events.
   std::string claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms, bool look, bool& recovered,
-                       std::vector<StoredEvent>& events);
-  std::string claim_fresh(pqxx::transaction_base& txn, uint32_t max, int64_t lease_ms,
-                          std::vector<StoredEvent>& events);
+                       EventRows& events);
+  std::string claim_fresh(pqxx::connection_base& c, uint32_t max, int64_t lease_ms, EventRows& events);
   // What the claimer keeps of each range lease it holds: the claimed rows as runs of one xid
   // (the settles find rows by them), and which seqs are not settled yet.
   struct XidRun {
@@ -78,7 +76,7 @@ class PostgresStorage final : public sdk::Storage {
     std::vector<XidRun> runs;
     std::vector<int64_t> unsettled;  // sorted
   };
-  void remember(const std::string& token, const std::vector<StoredEvent>& events);
+  void remember(const std::string& token, const EventRows& events);
   size_t settle(const char* doing, std::string_view token, const char* range_statement,
                 const char* row_statement, std::vector<int64_t> seqs, const std::string* not_before = nullptr,
                 const std::string* errors = nullptr);

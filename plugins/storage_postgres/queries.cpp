@@ -7,10 +7,10 @@
 namespace outbox::plugins::postgres {
 namespace {
 
-#define EVENT_COLUMNS                                                                                     \
-  "h.seq, h.id::text, h.event_type, coalesce(h.partition_key, ''), h.content_type, h.payload, "          \
-  "h.headers::text, coalesce(h.idempotency_token, ''), (extract(epoch FROM h.created_at) * 1000)::int8, " \
-  "h.attempts, coalesce(h.last_error, '')"
+// Read in binary format (EventRows): native types, NULLs read as empty.
+#define EVENT_COLUMNS                                                                                 \
+  "h.seq, h.id, h.event_type, h.partition_key, h.content_type, h.payload, h.headers, h.idempotency_token, " \
+  "h.created_at, h.attempts, h.last_error"
 
 // The lease named by $1, locked so that a takeover waits for this settle (and then sees it), and
 // the rows of it this settle names, found by ctid: $2 xid[], $3 lo[], $4 hi[] are the claim's own
@@ -60,7 +60,7 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "claimed_at = now() WHERE token = (SELECT token FROM {leases} WHERE expires_at <= now() "
           "ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
           "RETURNING lo_xid::text, lo_seq, hi_xid::text, hi_seq, remaining");
-  prepare(q::kRangeRows, "SELECT " EVENT_COLUMNS ", h.xid::text FROM {t} h "
+  prepare(q::kRangeRows, "SELECT " EVENT_COLUMNS ", h.xid FROM {t} h "
                          "WHERE (h.xid, h.seq) >= ($1::xid8, $2::int8) AND (h.xid, h.seq) <= ($3::xid8, $4::int8) "
                          "AND h.retry_at IS NULL ORDER BY h.xid, h.seq LIMIT $5::int8");
   prepare(q::kLeaseResize,
@@ -74,7 +74,7 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "AND (locked_until IS NULL OR locked_until <= now()) ORDER BY xid, seq LIMIT $1::int8 "
           "FOR UPDATE SKIP LOCKED) "
           "UPDATE {t} h SET claim_token = $2, locked_until = now() + $3::int8 * interval '1 millisecond' "
-          "FROM due WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid::text");
+          "FROM due WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid");
   // The whole of a claim of new rows as one statement (one round trip, no BEGIN/COMMIT). Its
   // snapshot is taken before the cursor lock is granted; after the wait, `c` yields the cursor as
   // the previous claimer left it, and every row above it whose xid is below this snapshot's xmin
@@ -129,7 +129,7 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
   prepare(q::kPurgeSent,
           "DELETE FROM {sent} WHERE ctid IN (SELECT ctid FROM {sent} "
           "WHERE created_at < to_timestamp($1::int8 / 1000.0) LIMIT $2::int8)");
-  prepare(q::kDeadList, "SELECT " EVENT_COLUMNS ", (extract(epoch FROM h.died_at) * 1000)::int8 FROM {dead} h "
+  prepare(q::kDeadList, "SELECT " EVENT_COLUMNS ", h.died_at FROM {dead} h "
                         "ORDER BY h.died_at, h.seq LIMIT $1::int8 OFFSET $2::int8");
   // Copy first, delete what was copied: a letter whose id or token is live again stays dead.
   // The copy keeps seq (its handle) and gets the requeuing transaction's xid: after the cursor.

@@ -8,8 +8,8 @@
 
 namespace outbox::plugins::postgres {
 
-// The event columns every claim and dead_list returns, in StoredEvent::read's order (0..10);
-// column 11 is the row's xid (claims) or died_at in ms (dead_list).
+// The event columns every claim and dead_list returns, in EventRows's order (0..10), read in
+// binary format; column 11 is the row's xid (claims) or died_at (dead_list).
 namespace q {
 // $1 new token, $2 lease ms, $3 owner: takes over one expired lease -> lo_xid, lo_seq, hi_xid,
 // hi_seq, remaining.

@@ -1,0 +1,69 @@
+#include "event_rows.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace outbox::plugins::postgres {
+namespace {
+outbox_str str(std::string_view s) { return {s.data(), s.size()}; }
+}  // namespace
+
+EventRows::EventRows(BinaryResult result, Extra extra) : result_(std::move(result)) {
+  const BinaryRows rows(result_.get());
+  const size_t n = rows.size();
+  events_.resize(n);
+  extra_.resize(n);
+  ids_.resize(n);
+  headers_.resize(n);
+  size_t header_count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    headers_[i] = decode_headers(rows.jsonb(i, 6));
+    header_count += headers_[i].size();
+  }
+  header_views_.reserve(header_count);  // no reallocation below: events point into it
+  for (size_t i = 0; i < n; ++i) {
+    rows.uuid(i, 1, ids_[i].data());
+    outbox_event& e = events_[i];
+    e.struct_size = sizeof(outbox_event);
+    e.handle = static_cast<uint64_t>(rows.int64(i, 0));
+    e.id = {ids_[i].data(), ids_[i].size()};
+    e.event_type = str(rows.bytes(i, 2));
+    e.partition_key = str(rows.bytes(i, 3));  // NULL reads as empty
+    e.content_type = str(rows.bytes(i, 4));
+    e.payload = str(rows.bytes(i, 5));
+    e.headers = header_views_.data() + header_views_.size();
+    e.header_count = headers_[i].size();
+    for (const auto& [name, value] : headers_[i]) header_views_.push_back({str(name), str(value)});
+    e.idempotency_token = str(rows.bytes(i, 7));
+    e.created_at_ms = rows.time_ms(i, 8);
+    e.attempts = static_cast<uint32_t>(rows.int32(i, 9));
+    e.last_error = str(rows.bytes(i, 10));
+    extra_[i] = extra == Extra::xid ? rows.int64(i, 11) : rows.time_ms(i, 11);
+  }
+}
+
+void EventRows::keep_first(size_t n) {
+  if (n >= events_.size()) return;
+  events_.resize(n);
+  extra_.resize(n);
+}
+
+void EventRows::sort_by_xid() {
+  std::vector<size_t> order(events_.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return extra_[a] != extra_[b] ? extra_[a] < extra_[b] : events_[a].handle < events_[b].handle;
+  });
+  std::vector<outbox_event> events;
+  std::vector<int64_t> extra;
+  events.reserve(order.size());
+  extra.reserve(order.size());
+  for (size_t i : order) {
+    events.push_back(events_[i]);
+    extra.push_back(extra_[i]);
+  }
+  events_ = std::move(events);
+  extra_ = std::move(extra);
+}
+
+}  // namespace outbox::plugins::postgres

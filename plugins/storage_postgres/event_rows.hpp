@@ -1,0 +1,48 @@
+// The events of one claim (or dead-letter listing), read from a binary result and lent to the
+// host straight out of it: payloads and texts stay in libpq's result; only ids (uuid -> text)
+// and headers (JSON -> pairs) are made here.
+// Thread-safety: a plain value; moving it keeps every view valid.
+#pragma once
+
+#include <outbox/plugin_abi.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "binary_result.hpp"
+#include "headers_json.hpp"
+
+namespace outbox::plugins::postgres {
+
+class EventRows {
+ public:
+  // What column 11 of the statement holds (queries.hpp): the row's xid, or a time.
+  enum class Extra { xid, time_ms };
+
+  EventRows() = default;
+  // Reads the event columns 0..10 of queries.hpp and column 11. Throws sdk::Error(PERMANENT)
+  // on a column that is not of the expected type.
+  EventRows(BinaryResult result, Extra extra);
+
+  size_t size() const noexcept { return events_.size(); }
+  bool empty() const noexcept { return events_.empty(); }
+  uint64_t handle(size_t i) const noexcept { return events_[i].handle; }
+  int64_t extra(size_t i) const noexcept { return extra_[i]; }
+  // OWNERSHIP: points into this object; valid while it lives.
+  const outbox_event& event(size_t i) const noexcept { return events_[i]; }
+
+  void keep_first(size_t n);
+  // Into (xid, seq) order, for statements that give rows in no particular order.
+  void sort_by_xid();
+
+ private:
+  BinaryResult result_;
+  std::vector<outbox_event> events_;
+  std::vector<int64_t> extra_;
+  std::vector<std::array<char, 36>> ids_;
+  std::vector<Headers> headers_;
+  std::vector<outbox_header> header_views_;
+};
+
+}  // namespace outbox::plugins::postgres
