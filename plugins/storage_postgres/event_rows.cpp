@@ -49,11 +49,15 @@ void EventRows::keep_first(size_t n) {
 }
 
 void EventRows::sort_by_xid() {
+  auto before = [&](size_t a, size_t b) {
+    return extra_[a] != extra_[b] ? extra_[a] < extra_[b] : events_[a].handle < events_[b].handle;
+  };
+  bool sorted = true;
+  for (size_t i = 1; i < events_.size() && sorted; ++i) sorted = !before(i, i - 1);
+  if (sorted) return;
   std::vector<size_t> order(events_.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return extra_[a] != extra_[b] ? extra_[a] < extra_[b] : events_[a].handle < events_[b].handle;
-  });
+  std::sort(order.begin(), order.end(), before);
   std::vector<outbox_event> events;
   std::vector<int64_t> extra;
   events.reserve(order.size());

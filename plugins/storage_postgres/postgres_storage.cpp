@@ -252,6 +252,7 @@ class PostgresStorage::Prefetch {
           events = EventRows(exec_binary(c, db_.handle(), q::kClaimFresh,
                                          {std::to_string(max), token, std::to_string(lease_ms), owner_}),
                              EventRows::Extra::xid);
+          events.sort_by_xid();
         });
       } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
         events = EventRows();
@@ -406,6 +407,7 @@ std::string PostgresStorage::claim_fresh(pqxx::connection_base& c, uint32_t max,
   events = EventRows(
       exec_binary(c, db_.handle(), q::kClaimFresh, {std::to_string(max), token, std::to_string(lease_ms), owner_}),
       EventRows::Extra::xid);
+  events.sort_by_xid();
   return token;
 }
 

@@ -75,14 +75,16 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "FOR UPDATE SKIP LOCKED) "
           "UPDATE {t} h SET claim_token = $2, locked_until = now() + $3::int8 * interval '1 millisecond' "
           "FROM due WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid");
-  // The whole of a claim of new rows as one statement (one round trip, no BEGIN/COMMIT). Its
+  // The whole of a claim of new rows as one statement (one round trip, no BEGIN/COMMIT). `r`
+  // holds only the rows' keys; the rows are read at the end by ctid, in no particular order
+  // (the caller sorts them): materializing and sorting whole rows cost more than reading them. Its
   // snapshot is taken before the cursor lock is granted; after the wait, `c` yields the cursor as
   // the previous claimer left it, and every row above it whose xid is below this snapshot's xmin
   // was committed before the snapshot: none can be missed, none was claimed by anyone else.
   prepare(q::kClaimFresh,
           "WITH c AS (SELECT xid, seq FROM {cursor} LIMIT 1 FOR UPDATE), "
-          "r AS (SELECT " EVENT_COLUMNS ", h.xid AS rxid, h.seq AS rseq FROM c, "
-          "      LATERAL (SELECT * FROM {t} h WHERE (h.xid, h.seq) > (c.xid, c.seq) "
+          "r AS (SELECT h.ctid, h.xid AS rxid, h.seq AS rseq FROM c, "
+          "      LATERAL (SELECT ctid, xid, seq FROM {t} h WHERE (h.xid, h.seq) > (c.xid, c.seq) "
           "               AND h.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
           "               ORDER BY h.xid, h.seq LIMIT $1::int8) h), "
           "lo AS (SELECT rxid, rseq FROM r ORDER BY rxid, rseq LIMIT 1), "
@@ -91,7 +93,7 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "      SELECT $2, lo.rxid, lo.rseq, hi.rxid, hi.rseq, (SELECT count(*) FROM r), "
           "             now() + $3::int8 * interval '1 millisecond', $4 FROM lo, hi), "
           "u AS (UPDATE {cursor} SET xid = hi.rxid, seq = hi.rseq FROM hi) "
-          "SELECT * FROM r ORDER BY rxid, rseq");
+          "SELECT " EVENT_COLUMNS ", h.xid FROM {t} h WHERE h.ctid = ANY(ARRAY(SELECT ctid FROM r))");
 
   prepare(q::kHeldBack, "SELECT EXISTS (SELECT 1 FROM {t} h WHERE (h.xid, h.seq) > (SELECT xid, seq FROM {cursor}))");
   // Whole rows come back only when they are archived: a payload copied for nothing costs.

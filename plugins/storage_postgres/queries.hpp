@@ -28,7 +28,7 @@ inline constexpr const char* kLeaseInsertExpired = "outbox_lease_insert_expired"
 inline constexpr const char* kClaimRetries = "outbox_claim_retries";
 // $1 max, $2 token, $3 lease ms, $4 owner: locks the cursor, reads the next `max` rows after it
 // whose transactions have all finished (the xid rule), records their range as one lease and
-// moves the cursor to its end, in one statement -> events (columns 0..10), xid (11), seq.
+// moves the cursor to its end, in one statement -> events (columns 0..10) and xid (11), in no order.
 inline constexpr const char* kClaimFresh = "outbox_claim_fresh";
 // -> true when committed rows wait after the cursor (held back by an older transaction still running).
 inline constexpr const char* kHeldBack = "outbox_held_back";
