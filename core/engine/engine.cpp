@@ -19,6 +19,12 @@ constexpr uint64_t tag_of(uint64_t claim, size_t index) { return claim << kIndex
 constexpr uint64_t claim_of(uint64_t tag) { return tag >> kIndexBits; }
 constexpr size_t index_of(uint64_t tag) { return static_cast<size_t>(tag & ((uint64_t{1} << kIndexBits) - 1)); }
 
+// A claim's decisions are written in one settle once all its events are decided: one statement
+// instead of one per completion burst (a Kafka batch completes a claim in several). Decisions
+// wait at most this long for the rest of their claim, so that a hung message does not hold back
+// the settle of the others much beyond it.
+constexpr std::chrono::milliseconds kPartialSettleAfter{500};
+
 int64_t now_ms() {
   return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -175,6 +181,7 @@ void Engine::apply_completions() {
 
 void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::string& error) {
   EventBatch& batch = claim.events;
+  if (claim.settle.empty()) claim.settle.since = Clock::now();
   batch.done[index] = 1;
   --batch.outstanding;
   --in_flight_;
@@ -206,10 +213,12 @@ void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::
   }
 }
 
-void Engine::write_settlements() {
+void Engine::write_settlements(bool all) {
+  const auto partial_before = Clock::now() - kPartialSettleAfter;
   for (auto it = claims_.begin(); it != claims_.end();) {
     Claim& claim = *it->second;
-    if (!claim.settle.empty()) write_settlement(claim);
+    if (!claim.settle.empty() && (all || claim.events.outstanding == 0 || claim.settle.since <= partial_before))
+      write_settlement(claim);
     if (claim.events.outstanding == 0 && claim.settle.empty()) it = claims_.erase(it);
     else ++it;
   }
@@ -252,6 +261,7 @@ void Engine::write_settlement(Claim& claim) {
 
 void Engine::release_outstanding(Claim& claim) {
   EventBatch& batch = claim.events;
+  if (claim.settle.empty()) claim.settle.since = Clock::now();
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch.done[i]) continue;
     batch.done[i] = 1;

@@ -16,6 +16,7 @@
 #include <outbox/sdk.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,7 @@ class Engine {
   struct Settlement {
     std::vector<uint64_t> complete, release;
     std::vector<Failure> retry, bury;
+    std::chrono::steady_clock::time_point since;  // of the oldest decision here
     bool empty() const noexcept { return complete.empty() && release.empty() && retry.empty() && bury.empty(); }
   };
   struct Claim {
@@ -89,7 +91,9 @@ class Engine {
   size_t claim_and_publish(uint32_t max);
   void apply_completions();
   void apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
-  void write_settlements();
+  // Writes the decisions of every claim that has all its events decided, or decisions older
+  // than kPartialSettleAfter; with `all`, of every claim.
+  void write_settlements(bool all = false);
   void write_settlement(Claim& claim);
   // Marks every event of the claim not completed yet as released (handed back, attempts unchanged).
   void release_outstanding(Claim& claim);

@@ -183,6 +183,34 @@ TEST(Engine, NeverExceedsMaxInFlight) {
   EXPECT_EQ(transport.max_held(), 40u);
 }
 
+TEST(Engine, WritesAClaimsCompletionsInOneSettleOnceAllAreDecided) {
+  StorageDouble storage;
+  for (int i = 0; i < 20; ++i) storage.add("id-" + std::to_string(i), "t");
+  TransportDouble transport;
+  transport.hold(true);
+  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 20; }));
+  transport.complete_held(OUTBOX_OK, 5);
+  std::this_thread::sleep_for(100ms);  // well inside the time decisions wait for the rest
+  EXPECT_EQ(storage.complete_calls(), 0);
+  EXPECT_EQ(storage.live_rows(), 20u);
+  transport.complete_held();
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  EXPECT_EQ(storage.complete_calls(), 1);
+}
+
+TEST(Engine, WritesPartOfAClaimWhenTheRestHangs) {
+  StorageDouble storage;
+  for (int i = 0; i < 20; ++i) storage.add("id-" + std::to_string(i), "t");
+  TransportDouble transport;
+  transport.hold(true);
+  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 20; }));
+  transport.complete_held(OUTBOX_OK, 5);
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 15; }, 5s));
+  EXPECT_EQ(storage.complete_calls(), 1);
+}
+
 TEST(Engine, ShutdownDrainsCompletedMessagesAndReleasesTheRest) {
   StorageDouble storage;
   for (int i = 0; i < 20; ++i) storage.add("id-" + std::to_string(i), "t");

@@ -58,6 +58,10 @@ class StorageDouble final : public sdk::Storage {
     auto it = rows_.find(handle);
     return it == rows_.end() ? std::nullopt : std::optional(it->second);
   }
+  int complete_calls() {
+    std::lock_guard lock(mutex_);
+    return complete_calls_;
+  }
   size_t live_rows() {
     std::lock_guard lock(mutex_);
     size_t n = 0;
@@ -100,6 +104,7 @@ class StorageDouble final : public sdk::Storage {
 
   size_t complete(std::string_view token, std::span<const uint64_t> handles) override {
     std::lock_guard lock(mutex_);
+    ++complete_calls_;
     size_t applied = 0;
     for (uint64_t h : handles)
       if (owned(h, token)) rows_.erase(h), ++applied;
@@ -165,6 +170,7 @@ class StorageDouble final : public sdk::Storage {
   std::map<uint64_t, Row> rows_;
   uint64_t next_ = 1;
   int claims_ = 0;
+  int complete_calls_ = 0;
   int failing_claims_ = 0;
 };
 
