@@ -7,14 +7,14 @@
 #     message.timestamp.type=LogAppendTime (so a consumed message carries the broker's append time,
 #     which with acks=all is when the write was acknowledged);
 #   - starts `outboxd run` on a PostgreSQL -> Kafka config routing everything to that topic;
-#   - bench/kafka/kafka_latency_bench.cpp: CONNECTIONS producer connections insert single-event
-#     transactions (BEGIN; INSERT; COMMIT) at RATE events/s on an absolute schedule for SECONDS,
+#   - bench/kafka/kafka_latency_bench.cpp: CONNECTIONS producer connections insert transactions of
+#     PER_TX events (BEGIN; INSERT x PER_TX; COMMIT) at RATE events/s on an absolute schedule for SECONDS,
 #     noting each event's commit time (CLOCK_REALTIME right after COMMIT returned) by its id; a
 #     librdkafka consumer reads the topic; latency = LogAppendTime - commit time (same host clock);
 #     the first WARMUP seconds of events are dropped.
 # Prints count, p50/p90/p99/p99.9/max in ms, offered and achieved rates, and the settings.
 #
-# usage: bench/latency_kafka.sh [RATE=5000] [SECONDS=60] [WARMUP=5] [CONNECTIONS=8]
+# usage: bench/latency_kafka.sh [RATE=5000] [SECONDS=60] [WARMUP=5] [CONNECTIONS=8] [PER_TX=1]
 #        relay settings (unset: outboxd's defaults): POLL_INTERVAL=10ms BATCH_SIZE=500
 #        extra librdkafka properties of the transport: KAFKA_PROPERTIES="linger.ms=1"
 #        OUTBOXD_BENCH_PG_DSN overrides the DSN of tests/services/postgres.sh
@@ -24,6 +24,7 @@ rate=${1:-5000}
 seconds=${2:-60}
 warmup=${3:-5}
 connections=${4:-8}
+per_tx=${5:-1}
 props=(${KAFKA_PROPERTIES:-})
 dsn=${OUTBOXD_BENCH_PG_DSN:-postgresql://outboxd:outboxd@127.0.0.1:55432/outboxd_test}
 bootstrap=127.0.0.1:9092
@@ -67,7 +68,7 @@ psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
 "$bench" create-topic "$bootstrap" "$topic" "$partitions"
 
 echo "latency_kafka: PostgreSQL $(psql -X -qtA "$dsn" -c 'SHOW server_version')" \
-     "(fsync $(psql -X -qtA "$dsn" -c 'SHOW fsync'), producers synchronous_commit=on, single-event transactions)" \
+     "(fsync $(psql -X -qtA "$dsn" -c 'SHOW fsync'), producers synchronous_commit=on, $per_tx event(s) per transaction)" \
      "-> outboxd -> Apache Kafka $(ls /tmp/outboxd-services/kafka/libs | sed -n 's/^kafka_2.13-\(.*\)\.jar$/\1/p')" \
      "on $bootstrap (one node, same machine, $(nproc) cores), librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null)"
 echo "settings: relay { $relay } (unset keys: outboxd defaults batch_size 500, max_in_flight 20000," \
@@ -83,7 +84,7 @@ kill -0 "$outboxd_pid" || { echo "outboxd run exited:"; cat "$work/run.log"; exi
 cpu0=$(awk '{print $14 + $15}' /proc/$outboxd_pid/stat)
 rc=0
 "$bench" run "$dsn" "$schema.outbox_events" "$bootstrap" "$topic" "$partitions" "$rate" "$seconds" "$warmup" \
-  "$connections" || rc=$?
+  "$connections" "$per_tx" || rc=$?
 cpu1=$(awk '{print $14 + $15}' /proc/$outboxd_pid/stat)
 awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v s="$seconds" \
   'BEGIN { printf "outboxd CPU during the run: %.1f s (%.0f %% of one core)\n", t / hz, 100 * t / hz / s }'

@@ -3,11 +3,13 @@
 //   kafka_latency_bench create-topic BOOTSTRAP TOPIC PARTITIONS
 //       creates TOPIC with message.timestamp.type=LogAppendTime (librdkafka admin API), so every
 //       message carries the broker's append time: with acks=all, when the write was acknowledged.
-//   kafka_latency_bench run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS
-//       producers: CONNECTIONS connections insert single-event transactions (BEGIN; INSERT; COMMIT,
-//       synchronous_commit = on) into TABLE ("schema"."table") on an absolute schedule, event k due
-//       at t0 + k / RATE, event k on connection k % CONNECTIONS; the commit time of event k is
-//       CLOCK_REALTIME right after COMMIT returned. A consumer reads TOPIC from its beginning and
+//   kafka_latency_bench run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]
+//       producers: CONNECTIONS connections insert transactions of PER_TX events (default 1; BEGIN;
+//       INSERT x PER_TX; COMMIT, synchronous_commit = on) into TABLE ("schema"."table") on an
+//       absolute schedule: event k is due at t0 + k / RATE, its transaction (events j*PER_TX ..
+//       j*PER_TX + PER_TX - 1) starts when its first event is due, transaction j runs on connection
+//       j % CONNECTIONS; the commit time of each event is CLOCK_REALTIME right after its COMMIT
+//       returned. A consumer reads TOPIC from its beginning and
 //       takes, per message, the broker's LogAppendTime and the `id` header (which names k).
 //       latency = append time - commit time (one host, one clock), over the events due after WARMUP
 //       seconds. Append times have millisecond resolution (truncated): latencies are ~0.5 ms low.
@@ -135,6 +137,7 @@ struct Run {
   double seconds = 60;
   double warmup = 5;
   unsigned connections = 2;
+  unsigned per_tx = 1;
 };
 
 int run(const Run& r) {
@@ -221,15 +224,19 @@ int run(const Run& r) {
         pqxx::connection conn(r.dsn);
         pqxx::nontransaction(conn).exec("SET synchronous_commit = on");
         conn.prepare("ins", insert);
-        for (uint64_t k = c; k < total; k += r.connections) {
-          const auto due = t0 + std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(k));
+        for (uint64_t first = uint64_t{c} * r.per_tx; first < total; first += uint64_t{r.connections} * r.per_tx) {
+          const uint64_t end = std::min<uint64_t>(total, first + r.per_tx);
+          const auto due = t0 + std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(first));
           std::this_thread::sleep_until(due);
-          scheduled_ns[k] = t0_real + static_cast<int64_t>(1e9 * static_cast<double>(k) / r.rate);
           pqxx::work tx(conn);
-          tx.exec_prepared("ins", id_of(tag, k), "order-" + std::to_string(k % 1000),
-                           "{\"order\":" + std::to_string(k) + ",\"note\":\"" + pad + "\"}");
+          for (uint64_t k = first; k < end; ++k) {
+            scheduled_ns[k] = t0_real + static_cast<int64_t>(1e9 * static_cast<double>(k) / r.rate);
+            tx.exec_prepared("ins", id_of(tag, k), "order-" + std::to_string(k % 1000),
+                             "{\"order\":" + std::to_string(k) + ",\"note\":\"" + pad + "\"}");
+          }
           tx.commit();
-          commit_ns[k] = realtime_ns();
+          const int64_t committed = realtime_ns();
+          for (uint64_t k = first; k < end; ++k) commit_ns[k] = committed;
         }
       } catch (const std::exception& e) {
         std::fprintf(stderr, "producer %u: %s\n", c, e.what());
@@ -290,7 +297,7 @@ int run(const Run& r) {
 int main(int argc, char** argv) try {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "create-topic" && argc == 5) return create_topic(argv[2], argv[3], std::atoi(argv[4]));
-  if (mode == "run" && argc == 11) {
+  if (mode == "run" && (argc == 11 || argc == 12)) {
     Run r;
     r.dsn = argv[2];
     r.table = argv[3];
@@ -301,11 +308,12 @@ int main(int argc, char** argv) try {
     r.seconds = std::atof(argv[8]);
     r.warmup = std::atof(argv[9]);
     r.connections = static_cast<unsigned>(std::atoi(argv[10]));
+    if (argc == 12) r.per_tx = static_cast<unsigned>(std::max(1, std::atoi(argv[11])));
     return run(r);
   }
   std::fprintf(stderr,
                "usage: %s create-topic BOOTSTRAP TOPIC PARTITIONS\n"
-               "       %s run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS\n",
+               "       %s run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]\n",
                argv[0], argv[0]);
   return 2;
 } catch (const std::exception& e) {
