@@ -67,6 +67,7 @@ void Engine::on_complete(void* ctx, uint64_t tag, outbox_status status, outbox_s
     return;
   }
   self->cv_.notify_one();
+  if (self->idle_.load(std::memory_order_acquire)) self->storage_.wake();
 }
 
 void Engine::stop() noexcept {
@@ -102,8 +103,7 @@ Engine::Outcome Engine::run() {
     }
     if (claimed == 0) {
       if (stop_when_idle_ && in_flight_ == 0) break;
-      if (in_flight_ > 0) wait_for_completions(relay_.poll_interval);
-      else idle(relay_.poll_interval);
+      idle(relay_.poll_interval);
     }
   }
   drain();
@@ -305,6 +305,19 @@ void Engine::wait_for_completions(milliseconds timeout) {
 }
 
 void Engine::idle(milliseconds timeout) {
+  idle_.store(true, std::memory_order_release);
+  {
+    // A completion queued before the flag was up did not wake the storage: do not wait for it.
+    std::lock_guard lock(mutex_);
+    if (!completions_.empty() || stop_) {
+      idle_.store(false, std::memory_order_relaxed);
+      return;
+    }
+  }
+  struct Awake {
+    std::atomic<bool>& flag;
+    ~Awake() { flag.store(false, std::memory_order_relaxed); }
+  } awake{idle_};
   try {
     storage_.wait(timeout);
   } catch (const std::exception& e) {

@@ -98,6 +98,7 @@ class Engine {
   // Marks every event of the claim not completed yet as released (handed back, attempts unchanged).
   void release_outstanding(Claim& claim);
   void wait_for_completions(milliseconds timeout);
+  // Waits for new rows (the storage's wait) or a completion, whichever comes first.
   void idle(milliseconds timeout);
   void drain();
 
@@ -124,6 +125,7 @@ class Engine {
   std::vector<Completion> completions_;
   std::vector<Completion> applying_;  // swapped with completions_ to apply outside the lock
   std::atomic<bool> stop_{false};
+  std::atomic<bool> idle_{false};  // the loop is in storage_.wait(): a completion wakes it
 
   std::vector<std::vector<outbox_message>> outgoing_;  // per transport, reused between batches
   std::vector<int> targets_;                           // per event of a batch: transport or -1

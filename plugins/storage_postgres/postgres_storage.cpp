@@ -37,8 +37,8 @@ constexpr std::chrono::milliseconds kRecoveryCheckInterval{100};
 // When committed rows are held back only by an older transaction still running (the xid rule),
 // a claim tries again this often, this long, before it returns nothing: short transactions of
 // other clients end within it, so their neighbours' events are not delayed by a poll interval.
-constexpr std::chrono::milliseconds kHeldBackRetry{10};
-constexpr int kHeldBackTries = 20;
+constexpr std::chrono::milliseconds kHeldBackRetry{2};
+constexpr int kHeldBackTries = 100;
 
 int64_t now_ms() {
   using namespace std::chrono;

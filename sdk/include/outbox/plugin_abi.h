@@ -278,7 +278,8 @@ typedef struct outbox_storage_vtable {
   /* Blocks up to timeout_ms or until new work may exist. A hint only: returning early without
    * new work is allowed. May run concurrently with the other calls. */
   outbox_status (*wait)(outbox_storage *self, int64_t timeout_ms, outbox_error *err);
-  /* Interrupts a wait() in progress from another thread (shutdown). */
+  /* Interrupts a wait() in progress from another thread (shutdown, or a message completed). A
+   * wake() with no wait() in progress makes the next wait() return at once: none is lost. */
   void (*wake)(outbox_storage *self);
   outbox_status (*stats)(outbox_storage *self, outbox_storage_stats *out, outbox_error *err);
   /* Deletes retained sent rows created before before_ms; *count receives how many. */

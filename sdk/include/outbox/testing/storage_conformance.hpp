@@ -510,6 +510,12 @@ TEST_P(StorageConformance, WaitReturnsSoonAfterWakeFromAnotherThread) {
   EXPECT_LT(took, kPromptly);
 }
 
+TEST_P(StorageConformance, AWakeBeforeAWaitMakesThatWaitReturnAtOnce) {
+  storage().wake();  // the host wakes as work arrives, and may do so just before it waits
+  const auto took = timed_on_thread([&] { storage().wait(std::chrono::seconds(30)); }, [] {});
+  EXPECT_LT(took, kPromptly);
+}
+
 TEST_P(StorageConformance, WaitReturnsByItsTimeout) {
   const auto took = timed_on_thread([&] { storage().wait(std::chrono::milliseconds(300)); }, [] {});
   EXPECT_LT(took, std::chrono::milliseconds(300) + kPromptly);
