@@ -24,7 +24,6 @@ constexpr size_t index_of(uint64_t tag) { return static_cast<size_t>(tag & ((uin
 // wait at most this long for the rest of their claim, so that a hung message does not hold back
 // the settle of the others much beyond it.
 constexpr std::chrono::milliseconds kPartialSettleAfter{500};
-constexpr size_t kSpareClaims = 4;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -113,36 +112,14 @@ Engine::Outcome Engine::run() {
   return halted_ ? Outcome::halted : Outcome::stopped;
 }
 
-std::unique_ptr<Engine::Claim> Engine::reuse_or_new_claim() {
-  if (spare_claims_.empty()) return std::make_unique<Claim>();
-  auto claim = std::move(spare_claims_.back());
-  spare_claims_.pop_back();
-  return claim;
-}
-
-void Engine::recycle(std::unique_ptr<Claim> claim) {
-  if (spare_claims_.size() >= kSpareClaims) return;
-  claim->events.reset();
-  claim->settle = {};
-  spare_claims_.push_back(std::move(claim));
-}
-
 size_t Engine::claim_and_publish(uint32_t max) {
-  auto claim = reuse_or_new_claim();
+  auto claim = std::make_unique<Claim>();
   EventBatch& batch = claim->events;
   auto sink = [](void* ctx, const outbox_event* event) { static_cast<EventBatch*>(ctx)->add(*event); };
-  try {
-    batch.token = storage_.claim(max, relay_.lease, sdk::EventSink(sink, &batch));
-  } catch (...) {
-    recycle(std::move(claim));
-    throw;
-  }
+  batch.token = storage_.claim(max, relay_.lease, sdk::EventSink(sink, &batch));
   batch.seal();
   size_t n = batch.size();
-  if (n == 0) {
-    recycle(std::move(claim));
-    return 0;
-  }
+  if (n == 0) return 0;
   counters_.claimed += n;
   in_flight_ += n;
 
@@ -242,12 +219,8 @@ void Engine::write_settlements(bool all) {
     Claim& claim = *it->second;
     if (!claim.settle.empty() && (all || claim.events.outstanding == 0 || claim.settle.since <= partial_before))
       write_settlement(claim);
-    if (claim.events.outstanding == 0 && claim.settle.empty()) {
-      recycle(std::move(it->second));
-      it = claims_.erase(it);
-    } else {
-      ++it;
-    }
+    if (claim.events.outstanding == 0 && claim.settle.empty()) it = claims_.erase(it);
+    else ++it;
   }
 }
 

@@ -108,12 +108,7 @@ class Engine {
   Router router_;
   Backoff backoff_;
 
-  // A settled claim's memory, kept for the next claims (a few: enough for a steady backlog).
-  std::unique_ptr<Claim> reuse_or_new_claim();
-  void recycle(std::unique_ptr<Claim> claim);
-
   std::unordered_map<uint64_t, std::unique_ptr<Claim>> claims_;
-  std::vector<std::unique_ptr<Claim>> spare_claims_;
   uint64_t next_claim_id_ = 1;
   size_t in_flight_ = 0;
   bool halted_ = false;

@@ -8,19 +8,6 @@ EventBatch::Slot EventBatch::store(outbox_str s) {
   return slot;
 }
 
-void EventBatch::reset() noexcept {
-  bytes_.clear();
-  records_.clear();
-  header_slots_.clear();
-  headers_.clear();
-  events_.clear();
-  destinations_.clear();
-  destination_slots_.clear();
-  token.clear();
-  outstanding = 0;
-  done.clear();
-}
-
 void EventBatch::add(const outbox_event& e) {
   Record r{e.handle,
            store(e.id),

@@ -19,8 +19,6 @@ class EventBatch {
   EventBatch(const EventBatch&) = delete;
   EventBatch& operator=(const EventBatch&) = delete;
 
-  // Empties the batch for reuse, keeping its memory: a claim then allocates nothing.
-  void reset() noexcept;
   // Copies one event (during the claim's sink callback). Only before seal().
   void add(const outbox_event& event);
   // Builds the outbox_event views into the arena; no add() after this.
