@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -183,56 +184,60 @@ TEST(Engine, NeverExceedsMaxInFlight) {
   EXPECT_EQ(transport.max_held(), 40u);
 }
 
-TEST(Engine, WritesAClaimsCompletionsInOneSettleOnceAllAreDecided) {
+// Twenty events, claimed in one batch and published; the transport holds their completions.
+class TwentyHeld {
+ public:
+  explicit TwentyHeld(const RelayConfig& relay = fast_relay()) {
+    for (int i = 0; i < 20; ++i) storage.add("id-" + std::to_string(i), "t");
+    transport.hold(true);
+    run.emplace(relay, storage, std::vector<Engine::TransportSlot>{{"t", &transport}}, everything_to("t"));
+  }
+  bool published() { return run->wait_until([&] { return transport.held() == 20; }); }
+
   StorageDouble storage;
-  for (int i = 0; i < 20; ++i) storage.add("id-" + std::to_string(i), "t");
   TransportDouble transport;
-  transport.hold(true);
-  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
-  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 20; }));
-  transport.complete_held(OUTBOX_OK, 5);
+  std::optional<Running> run;  // last: stopped before the doubles go
+};
+
+TEST(Engine, WritesAClaimsCompletionsInOneSettleOnceAllAreDecided) {
+  TwentyHeld t;
+  ASSERT_TRUE(t.published());
+  t.transport.complete_held(OUTBOX_OK, 5);
   std::this_thread::sleep_for(100ms);  // well inside the time decisions wait for the rest
-  EXPECT_EQ(storage.complete_calls(), 0);
-  EXPECT_EQ(storage.live_rows(), 20u);
-  transport.complete_held();
-  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
-  EXPECT_EQ(storage.complete_calls(), 1);
+  EXPECT_EQ(t.storage.complete_calls(), 0);
+  EXPECT_EQ(t.storage.live_rows(), 20u);
+  t.transport.complete_held();
+  ASSERT_TRUE(t.run->wait_until([&] { return t.storage.live_rows() == 0; }));
+  EXPECT_EQ(t.storage.complete_calls(), 1);
 }
 
 TEST(Engine, WritesPartOfAClaimWhenTheRestHangs) {
-  StorageDouble storage;
-  for (int i = 0; i < 20; ++i) storage.add("id-" + std::to_string(i), "t");
-  TransportDouble transport;
-  transport.hold(true);
-  Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
-  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 20; }));
-  transport.complete_held(OUTBOX_OK, 5);
-  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 15; }, 5s));
-  EXPECT_EQ(storage.complete_calls(), 1);
+  TwentyHeld t;
+  ASSERT_TRUE(t.published());
+  t.transport.complete_held(OUTBOX_OK, 5);
+  ASSERT_TRUE(t.run->wait_until([&] { return t.storage.live_rows() == 15; }, 5s));
+  EXPECT_EQ(t.storage.complete_calls(), 1);
 }
 
 TEST(Engine, ShutdownDrainsCompletedMessagesAndReleasesTheRest) {
-  StorageDouble storage;
-  for (int i = 0; i < 20; ++i) storage.add("id-" + std::to_string(i), "t");
-  TransportDouble transport;
-  transport.hold(true);
   RelayConfig relay = fast_relay();
   relay.drain_timeout = 300ms;
-  Running run(relay, storage, {{"t", &transport}}, everything_to("t"));
-  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 20; }));
+  TwentyHeld t(relay);
+  ASSERT_TRUE(t.published());
   std::thread finisher([&] {
     std::this_thread::sleep_for(50ms);
-    transport.complete_held(OUTBOX_OK, 5);  // these finish within the drain timeout
+    t.transport.complete_held(OUTBOX_OK, 5);  // these finish within the drain timeout
   });
-  run.finish();
+  t.run->finish();
   finisher.join();
+  auto& storage = t.storage;
   EXPECT_EQ(storage.live_rows(), 15u);
   for (uint64_t h = 1; h <= 20; ++h)
     if (auto row = storage.row(h)) {
       EXPECT_TRUE(row->token.empty()) << "row " << h << " still leased";
       EXPECT_EQ(row->attempts, 0u);
     }
-  EXPECT_EQ(run.engine().counters().released, 15u);
+  EXPECT_EQ(t.run->engine().counters().released, 15u);
 }
 
 TEST(Engine, RoutesByFirstMatchingGlobAndRendersTheDestination) {
