@@ -53,15 +53,7 @@ Engine::Engine(const RelayConfig& relay, sdk::Storage& storage, std::vector<Tran
       transports_(std::move(transports)),
       router_(routes, names_of(transports_)),
       backoff_(relay.retry, seed),
-      outgoing_(transports_.size()),
-      settler_(storage, storage_mutex_, [this](Settler::Result result) {
-        {
-          std::lock_guard lock(mutex_);
-          settled_.push_back(std::move(result));
-        }
-        cv_.notify_one();
-        if (idle_.load(std::memory_order_acquire)) storage_.wake();
-      }) {}
+      outgoing_(transports_.size()) {}
 
 Engine::~Engine() = default;
 
@@ -124,10 +116,7 @@ size_t Engine::claim_and_publish(uint32_t max) {
   auto claim = std::make_unique<Claim>();
   EventBatch& batch = claim->events;
   auto sink = [](void* ctx, const outbox_event* event) { static_cast<EventBatch*>(ctx)->add(*event); };
-  {
-    std::lock_guard lock(storage_mutex_);
-    batch.token = storage_.claim(max, relay_.lease, sdk::EventSink(sink, &batch));
-  }
+  batch.token = storage_.claim(max, relay_.lease, sdk::EventSink(sink, &batch));
   batch.seal();
   size_t n = batch.size();
   if (n == 0) return 0;
@@ -177,10 +166,7 @@ void Engine::apply_completions() {
   {
     std::lock_guard lock(mutex_);
     applying_.swap(completions_);
-    applying_settled_.swap(settled_);
   }
-  for (Settler::Result& result : applying_settled_) apply_settled(result);
-  applying_settled_.clear();
   for (const Completion& c : applying_) {
     auto it = claims_.find(claim_of(c.tag));
     size_t index = index_of(c.tag);
@@ -227,31 +213,49 @@ void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::
   }
 }
 
-void Engine::apply_settled(Settler::Result& result) {
-  --settling_;
-  counters_.stale_settles += result.stale;
-  auto it = claims_.find(result.claim);
-  if (it == claims_.end()) return;
-  Claim& claim = *it->second;
-  claim.settling = false;
-  if (result.error.empty()) return;
-  ++counters_.storage_errors;
-  log::warn("engine", "settle failed, will retry: " + result.error);
-  claim.settle.merge(std::move(result.unwritten));
-}
-
 void Engine::write_settlements(bool all) {
   const auto partial_before = Clock::now() - kPartialSettleAfter;
   for (auto it = claims_.begin(); it != claims_.end();) {
     Claim& claim = *it->second;
-    if (!claim.settling && !claim.settle.empty() &&
-        (all || claim.events.outstanding == 0 || claim.settle.since <= partial_before)) {
-      claim.settling = true;
-      ++settling_;
-      settler_.submit(it->first, claim.events.token, std::exchange(claim.settle, {}));
-    }
-    if (claim.events.outstanding == 0 && claim.settle.empty() && !claim.settling) it = claims_.erase(it);
+    if (!claim.settle.empty() && (all || claim.events.outstanding == 0 || claim.settle.since <= partial_before))
+      write_settlement(claim);
+    if (claim.events.outstanding == 0 && claim.settle.empty()) it = claims_.erase(it);
     else ++it;
+  }
+}
+
+// Writes what was decided for one claim. A storage error keeps the decisions for the next
+// round; if the lease runs out first, the events are claimed again (delivered at least once).
+void Engine::write_settlement(Claim& claim) {
+  Settlement& s = claim.settle;
+  const std::string& token = claim.events.token;
+  auto failures = [](const std::vector<Failure>& items) {
+    std::vector<outbox_failure> out;
+    out.reserve(items.size());
+    for (const Failure& f : items) out.push_back({f.handle, f.not_before_ms, sdk::view(f.error)});
+    return out;
+  };
+  auto count_stale = [&](size_t asked, size_t applied) { counters_.stale_settles += asked - std::min(asked, applied); };
+  try {
+    if (!s.complete.empty()) {
+      count_stale(s.complete.size(), storage_.complete(token, s.complete));
+      s.complete.clear();
+    }
+    if (!s.retry.empty()) {
+      count_stale(s.retry.size(), storage_.retry(token, failures(s.retry)));
+      s.retry.clear();
+    }
+    if (!s.bury.empty()) {
+      count_stale(s.bury.size(), storage_.bury(token, failures(s.bury)));
+      s.bury.clear();
+    }
+    if (!s.release.empty()) {
+      count_stale(s.release.size(), storage_.release(token, s.release));
+      s.release.clear();
+    }
+  } catch (const std::exception& e) {
+    ++counters_.storage_errors;
+    log::warn("engine", std::string("settle failed, will retry: ") + e.what());
   }
 }
 
@@ -270,8 +274,7 @@ void Engine::release_outstanding(Claim& claim) {
 
 void Engine::wait_for_completions(milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  cv_.wait_for(lock, timeout,
-               [&] { return !completions_.empty() || !settled_.empty() || (stop_ && !draining_); });
+  cv_.wait_for(lock, timeout, [&] { return !completions_.empty() || stop_; });
 }
 
 void Engine::idle(milliseconds timeout) {
@@ -279,7 +282,7 @@ void Engine::idle(milliseconds timeout) {
   {
     // A completion queued before the flag was up did not wake the storage: do not wait for it.
     std::lock_guard lock(mutex_);
-    if (!completions_.empty() || !settled_.empty() || stop_) {
+    if (!completions_.empty() || stop_) {
       idle_.store(false, std::memory_order_relaxed);
       return;
     }
@@ -298,7 +301,6 @@ void Engine::idle(milliseconds timeout) {
 }
 
 void Engine::drain() {
-  draining_ = true;
   auto deadline = Clock::now() + relay_.drain_timeout;
   auto remaining = [&] {
     return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
@@ -314,18 +316,9 @@ void Engine::drain() {
   }
   // Whatever is still out is given back at once, so another relay need not wait for the lease.
   for (auto& [id, claim] : claims_) release_outstanding(*claim);
-  // Every decision is written before run() returns; what a storage error left gets two more tries.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    write_settlements(true);
-    if (settling_ == 0) break;
-    while (settling_ > 0) {
-      wait_for_completions(milliseconds(50));
-      apply_completions();
-    }
-  }
-  const auto unsettled = std::count_if(claims_.begin(), claims_.end(), [](const auto& c) { return !c.second->settle.empty(); });
-  if (unsettled > 0)
-    log::warn("engine", fmt::format("{} claims could not be settled; their leases will expire", unsettled));
+  write_settlements();
+  if (!claims_.empty())
+    log::warn("engine", fmt::format("{} claims could not be settled; their leases will expire", claims_.size()));
 }
 
 }  // namespace outbox::core

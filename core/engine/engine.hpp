@@ -2,9 +2,8 @@
 // asynchronously with up to relay.max_in_flight messages outstanding, and settles each event
 // from its completion: complete, retry with backoff, or bury in the dead letters.
 //
-// Threads: run() owns the loop and makes the storage's claims; a Settler thread writes the
-// settles (one storage call at a time, under storage_mutex_); completions may arrive on any
-// thread and only enqueue. stop() may be called from any thread.
+// Threads: run() owns the loop and makes every storage call except wake(); completions may
+// arrive on any thread and only enqueue. stop() may be called from any thread.
 // Lifetime: transports complete messages through this object, so close (destroy) them after
 // run() returns and before the engine is destroyed.
 #pragma once
@@ -13,8 +12,6 @@
 #include "core/engine/backoff.hpp"
 #include "core/engine/event_batch.hpp"
 #include "core/engine/router.hpp"
-#include "core/engine/settlement.hpp"
-#include "core/engine/settler.hpp"
 
 #include <outbox/sdk.hpp>
 
@@ -67,10 +64,21 @@ class Engine {
   size_t in_flight() const noexcept { return in_flight_; }
 
  private:
+  struct Failure {
+    uint64_t handle;
+    int64_t not_before_ms;
+    std::string error;
+  };
+  // What has been decided for a claim's events and not yet written to storage.
+  struct Settlement {
+    std::vector<uint64_t> complete, release;
+    std::vector<Failure> retry, bury;
+    std::chrono::steady_clock::time_point since;  // of the oldest decision here
+    bool empty() const noexcept { return complete.empty() && release.empty() && retry.empty() && bury.empty(); }
+  };
   struct Claim {
     EventBatch events;
-    Settlement settle;     // decided, not handed to the settler yet
-    bool settling = false;  // a settle of it is with the settler
+    Settlement settle;
   };
   struct Completion {
     uint64_t tag;
@@ -81,13 +89,12 @@ class Engine {
   static void on_complete(void* ctx, uint64_t tag, outbox_status status, outbox_str error) noexcept;
 
   size_t claim_and_publish(uint32_t max);
-  // Applies queued completions and the settler's results.
   void apply_completions();
-  void apply_settled(Settler::Result& result);
   void apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
-  // Hands the settler the decisions of every claim that has all its events decided, or
-  // decisions older than kPartialSettleAfter; with `all`, of every claim. Drops settled claims.
+  // Writes the decisions of every claim that has all its events decided, or decisions older
+  // than kPartialSettleAfter; with `all`, of every claim.
   void write_settlements(bool all = false);
+  void write_settlement(Claim& claim);
   // Marks every event of the claim not completed yet as released (handed back, attempts unchanged).
   void release_outstanding(Claim& claim);
   void wait_for_completions(milliseconds timeout);
@@ -106,16 +113,12 @@ class Engine {
   size_t in_flight_ = 0;
   bool halted_ = false;
   bool stop_when_idle_ = false;
-  bool draining_ = false;  // stop_ no longer ends waits: drain() waits for completions and settles
   int storage_failures_ = 0;  // consecutive; drives the pause after a storage error
 
   std::mutex mutex_;  // guards completions_ and wakes the loop
   std::condition_variable cv_;
   std::vector<Completion> completions_;
   std::vector<Completion> applying_;  // swapped with completions_ to apply outside the lock
-  std::vector<Settler::Result> settled_, applying_settled_;
-  size_t settling_ = 0;   // settles with the settler (loop thread only)
-  std::mutex storage_mutex_;  // one storage call at a time: claims here, settles in settler_
   std::atomic<bool> stop_{false};
   std::atomic<bool> idle_{false};  // the loop is in storage_.wait(): a completion wakes it
 
@@ -123,7 +126,6 @@ class Engine {
   std::vector<int> targets_;                           // per event of a batch: transport or -1
 
   EngineCounters counters_;
-  Settler settler_;  // last: its thread reports into the members above
 };
 
 }  // namespace outbox::core
