@@ -16,6 +16,7 @@
 #        outboxd outbox-storage-sqlite outbox-transport-kafka kafka_publish_bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/sample_events.sh
 events=${1:-200000}
 batch=${2:-500}
 messages=${3:-500000}
@@ -77,11 +78,7 @@ transports: $kafka_transport
 routes: [ { match: "*", transport: events, destination: "$run_id.sqlite.{event_type}" } ]
 log: { level: warn }
 YAML
-pad=$(printf 'x%.0s' $(seq 1 275))
-awk -v n="$events" -v pad="$pad" 'BEGIN {
-  for (i = 0; i < n; i++)
-    printf "{\"event_type\":\"order.created\",\"partition_key\":\"order-%d\",\"headers\":{\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"},\"payload\":{\"order\":%d,\"note\":\"%s\"}}\n", i % 1000, i, pad
-}' >"$work/events.jsonl"
+sample_events_jsonl "$events" >"$work/events.jsonl"
 "$bin" enqueue -c "$work/sqlite.yaml" --file "$work/events.jsonl" >/dev/null
 drain "(b) SQLite (synchronous full) -> Kafka, batch_size $batch, max_in_flight $max_in_flight" "$work/sqlite.yaml" "$events"
 
@@ -100,15 +97,7 @@ log: { level: warn }
 YAML
   psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
   "$bin" status -c "$work/pg.yaml" >/dev/null  # migrates (storage.migrate: auto)
-  # The backlog, server-side: ids with a millisecond-timestamp prefix (as UUID v7 has).
-  psql_ -c "INSERT INTO $schema.outbox_events (id, event_type, partition_key, payload, headers)
-    SELECT encode(overlay(uuid_send(gen_random_uuid()) PLACING
-                          substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::int8) FROM 3)
-                          FROM 1 FOR 6), 'hex')::uuid,
-           'order.created', 'order-' || (i % 1000),
-           convert_to(format('{\"order\":%s,\"note\":\"%s\"}', i, repeat('x', 275)), 'UTF8'),
-           '[[\"traceparent\",\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"]]'
-    FROM generate_series(1, $pg_events) AS i" -c "VACUUM ANALYZE $schema.outbox_events"
+  psql_ -c "$(sample_rows_sql "$schema.outbox_events" "$pg_events")" -c "VACUUM ANALYZE $schema.outbox_events"
   # The relay reads only rows of transactions older than every one still running; on a shared
   # server, wait until whatever was running when the backlog committed has finished.
   mark=$(psql -X -qtA "$dsn" -c "SELECT pg_current_xact_id()")

@@ -15,6 +15,7 @@
 # server of tests/services/postgres.sh (started here when it is not running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/sample_events.sh
 events=${1:-1000000}
 batch=${2:-500}
 produce_seconds=${3:-5}
@@ -41,24 +42,11 @@ routes: [ { match: "*", transport: sink, destination: "bench.{event_type}" } ]
 log: { level: warn }
 YAML
 
-# One producer transaction: 100 rows, ids with a millisecond-timestamp prefix (as UUID v7 has).
-rows_sql() {  # $1: the row count expression
-  cat <<SQL
-INSERT INTO $schema.outbox_events (id, event_type, partition_key, payload, headers)
-SELECT encode(overlay(uuid_send(gen_random_uuid()) PLACING
-                      substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::int8) FROM 3)
-                      FROM 1 FOR 6), 'hex')::uuid,
-       'order.created', 'order-' || (i % 1000),
-       convert_to(format('{"order":%s,"note":"%s"}', i, repeat('x', 275)), 'UTF8'),
-       '[["traceparent","00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]]'
-FROM generate_series(1, $1) AS i;
-SQL
-}
 
 fill_backlog() {
   psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
   "$bin" status -c "$work/bench.yaml" >/dev/null  # migrates (storage.migrate: auto)
-  psql_ -c "$(rows_sql "$events")"
+  psql_ -c "$(sample_rows_sql "$schema.outbox_events" "$events")"
   psql_ -c "VACUUM ANALYZE $schema.outbox_events"
   checkpoint
 }
@@ -87,7 +75,7 @@ fill_backlog
 run_relay "(a) storage-only drain"
 
 fill_backlog
-rows_sql 100 >"$work/producer.sql"
+sample_rows_sql "$schema.outbox_events" 100 >"$work/producer.sql"  # one producer transaction
 PGPASSWORD=$(sed -E 's|^postgresql://[^:]*:([^@]*)@.*|\1|' <<<"$dsn") \
   pgbench -n -c 2 -j 2 -T "$produce_seconds" -f "$work/producer.sql" \
   "$(sed -E 's|^(postgresql://[^:]*):[^@]*@|\1@|' <<<"$dsn")" >"$work/pgbench.log" 2>&1 &

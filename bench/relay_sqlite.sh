@@ -5,6 +5,7 @@
 # usage: bench/relay_sqlite.sh [EVENTS=100000] [BATCH_SIZE=500]   (needs the release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/sample_events.sh
 events=${1:-100000}
 batch=${2:-500}
 bin=build/release/bin/outboxd
@@ -20,12 +21,7 @@ routes: [ { match: "*", transport: sink, destination: "bench.{event_type}" } ]
 log: { level: warn }
 YAML
 
-# JSON payloads of 296 to 300 bytes, a partition key and one header per event.
-pad=$(printf 'x%.0s' $(seq 1 275))
-awk -v n="$events" -v pad="$pad" 'BEGIN {
-  for (i = 0; i < n; i++)
-    printf "{\"event_type\":\"order.created\",\"partition_key\":\"order-%d\",\"headers\":{\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"},\"payload\":{\"order\":%d,\"note\":\"%s\"}}\n", i % 1000, i, pad
-}' >"$work/events.jsonl"
+sample_events_jsonl "$events" >"$work/events.jsonl"
 "$bin" enqueue -c "$work/bench.yaml" --file "$work/events.jsonl" >/dev/null
 
 TIMEFORMAT='%R %U %S'

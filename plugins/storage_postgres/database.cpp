@@ -264,15 +264,6 @@ int64_t to_int64(const pqxx::field& f) {
   return v;
 }
 
-uint64_t to_uint64(const pqxx::field& f) {
-  uint64_t v = 0;
-  const char* p = f.c_str();
-  const auto [end, ec] = std::from_chars(p, p + f.size(), v);
-  if (ec != std::errc{} || end != p + f.size())
-    throw sdk::Error(OUTBOX_PERMANENT, "postgres: unexpected integer text '" + std::string(p, f.size()) + "'");
-  return v;
-}
-
 void ArrayLiteral::separate() {
   if (!first_) text_ += ',';
   first_ = false;

@@ -97,7 +97,6 @@ class Listener {
 
 // Parses the decimal text of an integer column (int2/4/8, xid8). Throws sdk::Error on junk.
 int64_t to_int64(const pqxx::field& f);
-uint64_t to_uint64(const pqxx::field& f);
 
 // PostgreSQL array literals ({"a","b"}), for batch parameters (= ANY($1), unnest(...)).
 class ArrayLiteral {
