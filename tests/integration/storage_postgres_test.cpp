@@ -120,6 +120,32 @@ TEST_F(StoragePostgres, PlainSqlProducerRowsArriveWithTheirDefaultsAndObjectHead
                pqxx::unique_violation);
 }
 
+TEST_F(StoragePostgres, BinaryRowsKeepIdsTimesAndEmptyNullsExact) {
+  // Claims read rows in binary format: a uuid becomes its text, a time its milliseconds (floored,
+  // also before PostgreSQL's 2000 epoch and 1970), a NULL an empty string.
+  pqxx::nontransaction(*sql_).exec(
+      "INSERT INTO " + schema_.table() +
+      " (id, event_type, payload, created_at) VALUES "
+      "('0190A5B6-7C8D-7E9F-8A0B-1C2D3E4F5A6B', 'a', 'x', '2024-05-06 07:08:09.123456+00'), "
+      "('00000000-0000-0000-0000-000000000001', 'b', '', '1999-12-31 23:59:59.9995+00'), "
+      "('ffffffff-ffff-ffff-ffff-ffffffffffff', 'c', 'z', '1969-12-31 23:59:59.999+00')");
+  const Claim c = storage().claim(10, kLongLease);
+  ASSERT_EQ(c.events.size(), 3u);
+  EXPECT_EQ(c.events[0].id, "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b");
+  EXPECT_EQ(c.events[0].created_at_ms, 1714979289123);
+  EXPECT_EQ(c.events[1].id, "00000000-0000-0000-0000-000000000001");
+  EXPECT_EQ(c.events[1].created_at_ms, 946684799999);
+  EXPECT_EQ(c.events[1].payload, "");
+  EXPECT_EQ(c.events[2].id, "ffffffff-ffff-ffff-ffff-ffffffffffff");
+  EXPECT_EQ(c.events[2].created_at_ms, -1);
+  for (const auto& e : c.events) {
+    EXPECT_EQ(e.partition_key, "");  // NULL
+    EXPECT_EQ(e.idempotency_token, "");
+    EXPECT_EQ(e.last_error, "");
+    EXPECT_EQ(e.attempts, 0u);
+  }
+}
+
 TEST_F(StoragePostgres, ARowOfATransactionThatCommitsLateIsDeliveredNotSkipped) {
   auto late_conn = pg_connect();
   pqxx::work late(*late_conn);

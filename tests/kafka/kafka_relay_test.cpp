@@ -250,20 +250,21 @@ TEST_F(KafkaRelay, TheBrokerStoppedForTwentySecondsInTheMiddleOfARunLosesNothing
 }
 
 // `outboxd check` on Kafka configs: no broker needed.
-class KafkaCheck : public fault::RelaySandbox {};
+class KafkaCheck : public fault::RelaySandbox {
+ protected:
+  // `outboxd check` on p exits 78 with a message matching `error`.
+  void expect_refused(const ConfigParts& p, const std::string& error) {
+    const CommandResult r = outboxd({"check", "-c", write_config(p).string()});
+    EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+    EXPECT_TRUE(std::regex_search(r.err + r.out, std::regex(error))) << r.err << r.out;
+  }
+};
 
 TEST_F(KafkaCheck, ABadPropertyIsRefusedAtItsLineAndColumn) {
   ConfigParts p = parts();
   p.transports =
       R"([ { name: events, type: kafka, properties: { bootstrap.servers: "127.0.0.1:9092", lingr.ms: "5" } } ])";
-  const auto config = write_config(p);
-  const CommandResult r = outboxd({"check", "-c", config.string()});
-  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
-  EXPECT_TRUE(std::regex_search(
-      r.err + r.out,
-      std::regex(
-          R"(outboxd\.yaml:3:\d+: transports\[events\]\.properties\.lingr\.ms: No such configuration property)")))
-      << r.err << r.out;
+  expect_refused(p, R"(outboxd\.yaml:3:\d+: transports\[events\]\.properties\.lingr\.ms: No such configuration property)");
 }
 
 TEST_F(KafkaCheck, ADeliveryTimeoutNotShorterThanTheLeaseIsRefused) {
@@ -271,14 +272,7 @@ TEST_F(KafkaCheck, ADeliveryTimeoutNotShorterThanTheLeaseIsRefused) {
   p.relay["lease"] = "30s";
   p.transports =
       R"([ { name: events, type: kafka, properties: { bootstrap.servers: "127.0.0.1:9092", message.timeout.ms: "30000" } } ])";
-  const auto config = write_config(p);
-  const CommandResult r = outboxd({"check", "-c", config.string()});
-  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
-  EXPECT_TRUE(std::regex_search(
-      r.err + r.out,
-      std::regex(
-          R"(outboxd\.yaml:3:\d+: transports\[events\]: delivery timeout 30s is not shorter than relay\.lease 30s)")))
-      << r.err << r.out;
+  expect_refused(p, R"(outboxd\.yaml:3:\d+: transports\[events\]: delivery timeout 30s is not shorter than relay\.lease 30s)");
 
   p.transports = R"([ { name: events, type: kafka, properties: { bootstrap.servers: "127.0.0.1:9092" } } ])";
   const CommandResult ok = outboxd({"check", "-c", write_config(p, "ok.yaml").string()});
