@@ -213,11 +213,11 @@ void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::
   }
 }
 
-void Engine::write_settlements(bool all) {
+void Engine::write_settlements() {
   const auto partial_before = Clock::now() - kPartialSettleAfter;
   for (auto it = claims_.begin(); it != claims_.end();) {
     Claim& claim = *it->second;
-    if (!claim.settle.empty() && (all || claim.events.outstanding == 0 || claim.settle.since <= partial_before))
+    if (!claim.settle.empty() && (claim.events.outstanding == 0 || claim.settle.since <= partial_before))
       write_settlement(claim);
     if (claim.events.outstanding == 0 && claim.settle.empty()) it = claims_.erase(it);
     else ++it;
@@ -279,18 +279,15 @@ void Engine::wait_for_completions(milliseconds timeout) {
 
 void Engine::idle(milliseconds timeout) {
   idle_.store(true, std::memory_order_release);
-  {
-    // A completion queued before the flag was up did not wake the storage: do not wait for it.
-    std::lock_guard lock(mutex_);
-    if (!completions_.empty() || stop_) {
-      idle_.store(false, std::memory_order_relaxed);
-      return;
-    }
-  }
   struct Awake {
     std::atomic<bool>& flag;
     ~Awake() { flag.store(false, std::memory_order_relaxed); }
   } awake{idle_};
+  {
+    // A completion queued before the flag was up did not wake the storage: do not wait for it.
+    std::lock_guard lock(mutex_);
+    if (!completions_.empty() || stop_) return;
+  }
   try {
     storage_.wait(timeout);
   } catch (const std::exception& e) {

@@ -92,8 +92,8 @@ class Engine {
   void apply_completions();
   void apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
   // Writes the decisions of every claim that has all its events decided, or decisions older
-  // than kPartialSettleAfter; with `all`, of every claim.
-  void write_settlements(bool all = false);
+  // than kPartialSettleAfter.
+  void write_settlements();
   void write_settlement(Claim& claim);
   // Marks every event of the claim not completed yet as released (handed back, attempts unchanged).
   void release_outstanding(Claim& claim);

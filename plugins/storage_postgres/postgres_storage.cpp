@@ -47,6 +47,16 @@ int64_t now_ms() {
 
 std::string text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
 
+// The next `max` rows after the cursor, leased as one range under `token` (one statement), in
+// (xid, seq) order.
+EventRows claim_fresh(pqxx::connection_base& c, pqxx::internal::pq::PGconn* handle, uint32_t max,
+                      const std::string& token, int64_t lease_ms, const std::string& owner) {
+  EventRows rows(exec_binary(c, handle, q::kClaimFresh, {std::to_string(max), token, std::to_string(lease_ms), owner}),
+                 EventRows::Extra::xid);
+  rows.sort_by_xid();
+  return rows;
+}
+
 std::string owner_name() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -250,10 +260,7 @@ class PostgresStorage::Prefetch {
       EventRows events;
       try {
         db_.run("prefetching a claim", [&](pqxx::connection& c) {
-          events = EventRows(exec_binary(c, db_.handle(), q::kClaimFresh,
-                                         {std::to_string(max), token, std::to_string(lease_ms), owner_}),
-                             EventRows::Extra::xid);
-          events.sort_by_xid();
+          events = claim_fresh(c, db_.handle(), max, token, lease_ms, owner_);
         });
       } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
         events = EventRows();
@@ -334,12 +341,13 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   if (events.empty()) {
     db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
       // New rows only: one statement, no BEGIN/COMMIT round trips.
-      token = claim_fresh(c, max, lease.count(), events);
+      token = "r" + outbox::random_token();
+      events = claim_fresh(c, db_.handle(), max, token, lease.count(), owner_);
       for (int tries = 0; events.empty() && tries < kHeldBackTries; ++tries) {
         pqxx::nontransaction txn(c);
         if (!txn.exec_prepared(q::kHeldBack)[0][0].as<bool>()) break;
         std::this_thread::sleep_for(kHeldBackRetry);
-        token = claim_fresh(c, max, lease.count(), events);
+        events = claim_fresh(c, db_.handle(), max, token, lease.count(), owner_);
       }
     });
     if (!events.empty()) remember(token, events);
@@ -356,7 +364,8 @@ bool PostgresStorage::claim_recovered(uint32_t max, int64_t lease_ms, std::strin
   const auto now = std::chrono::steady_clock::now();
   const bool recovered = db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
     pqxx::work txn(c);
-    const bool found = claim_expired(txn, max, lease_ms, token, events) || claim_retries(txn, max, lease_ms, token, events);
+    const bool found =
+        claim_expired(txn, max, lease_ms, token, events) || claim_retries(txn, max, lease_ms, token, events);
     txn.commit();
     return found;
   });
@@ -410,15 +419,6 @@ bool PostgresStorage::claim_retries(pqxx::work& txn, uint32_t max, int64_t lease
   events = std::move(rows);
   token = std::move(row_token);
   return true;
-}
-
-std::string PostgresStorage::claim_fresh(pqxx::connection_base& c, uint32_t max, int64_t lease_ms, EventRows& events) {
-  std::string token = "r" + outbox::random_token();
-  events = EventRows(
-      exec_binary(c, db_.handle(), q::kClaimFresh, {std::to_string(max), token, std::to_string(lease_ms), owner_}),
-      EventRows::Extra::xid);
-  events.sort_by_xid();
-  return token;
 }
 
 void PostgresStorage::remember(const std::string& token, const EventRows& events) {

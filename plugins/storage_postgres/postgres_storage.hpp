@@ -67,8 +67,6 @@ class PostgresStorage final : public sdk::Storage {
   bool claim_recovered(uint32_t max, int64_t lease_ms, std::string& token, EventRows& events);
   bool claim_expired(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::string& token, EventRows& events);
   bool claim_retries(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::string& token, EventRows& events);
-  // The next rows after the cursor, as one range lease (one statement).
-  std::string claim_fresh(pqxx::connection_base& c, uint32_t max, int64_t lease_ms, EventRows& events);
   // What the claimer keeps of each range lease it holds: the claimed rows as runs of one xid
   // (the settles find rows by them), and which seqs are not settled yet.
   struct XidRun {
