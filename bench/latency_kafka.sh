@@ -17,6 +17,8 @@
 # usage: bench/latency_kafka.sh [RATE=5000] [SECONDS=60] [WARMUP=5] [CONNECTIONS=8] [PER_TX=1]
 #        relay settings (unset: outboxd's defaults): POLL_INTERVAL=10ms BATCH_SIZE=500
 #        extra librdkafka properties of the transport: KAFKA_PROPERTIES="linger.ms=1"
+#        TIMESTAMPS=CreateTime: the topic keeps the time outboxd produced each message, and the
+#          latency is split there (commit -> produce, produce -> the consumer's receipt)
 #        OUTBOXD_BENCH_PG_DSN overrides the DSN of tests/services/postgres.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,10 +47,11 @@ psql_() { psql -X -q -v ON_ERROR_STOP=1 "$dsn" "$@" 2>&1 | grep -v -e "^NOTICE" 
 cleanup() {
   if [ -n "$outboxd_pid" ]; then kill "$outboxd_pid" 2>/dev/null || true; wait "$outboxd_pid" 2>/dev/null || true; fi
   psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
+  "$bench" delete-topics "$bootstrap" "$topic" || true
   rm -rf "$work"
 }
-trap cleanup EXIT
 topic="latency-$(date +%s)"
+trap cleanup EXIT
 
 relay="lease: 30s"
 [ -n "${POLL_INTERVAL:-}" ] && relay+=", poll_interval: $POLL_INTERVAL"
@@ -65,7 +68,8 @@ YAML
 
 psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
 "$bin" status -c "$work/pg.yaml" >/dev/null  # migrates (storage.migrate: auto): the fresh table
-"$bench" create-topic "$bootstrap" "$topic" "$partitions"
+timestamps=${TIMESTAMPS:-LogAppendTime}
+"$bench" create-topic "$bootstrap" "$topic" "$partitions" "$timestamps"
 
 echo "latency_kafka: PostgreSQL $(psql -X -qtA "$dsn" -c 'SHOW server_version')" \
      "(fsync $(psql -X -qtA "$dsn" -c 'SHOW fsync'), producers synchronous_commit=on, $per_tx event(s) per transaction)" \
@@ -74,7 +78,7 @@ echo "latency_kafka: PostgreSQL $(psql -X -qtA "$dsn" -c 'SHOW server_version')"
 echo "settings: relay { $relay } (unset keys: outboxd defaults batch_size 500, max_in_flight 20000," \
      "poll_interval 1s); producer enable.idempotence=true acks=all partitioner=murmur2_random" \
      "linger.ms=5 (librdkafka default) ${props[*]:-}; topic $topic: $partitions partitions," \
-     "message.timestamp.type=LogAppendTime; load: $rate events/s for $seconds s from $connections connections," \
+     "message.timestamp.type=$timestamps; load: $rate events/s for $seconds s from $connections connections," \
      "warm-up $warmup s dropped; ~300-byte payloads, 1000 keys, one traceparent header"
 
 "$bin" run -c "$work/pg.yaml" 2>"$work/run.log" &

@@ -32,8 +32,16 @@ for f in "$bin" "$bench" "$plugins/outbox-transport-kafka.so" "$plugins/outbox-s
 done
 tests/services/kafka.sh start 2>/dev/null
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 run_id="bench-$(date +%s)"
+cleanup() {
+  rm -rf "$work"
+  # The run's topics hold ~1 GB of logs: delete them (with the admin client of the latency bench,
+  # when it is built).
+  [ -x build/release/bin/kafka_latency_bench ] &&
+    build/release/bin/kafka_latency_bench delete-topics 127.0.0.1:9092 \
+      "$run_id.transport" "$run_id.sqlite.order.created" "$run_id.pg.order.created" || true
+}
+trap cleanup EXIT
 
 yaml_properties() {  # the extra properties as YAML flow-map entries
   local kv out=""

@@ -1,8 +1,12 @@
 // Commit-to-ack latency of PostgreSQL -> outboxd -> Kafka (see bench/latency_kafka.sh).
 //
-//   kafka_latency_bench create-topic BOOTSTRAP TOPIC PARTITIONS
+//   kafka_latency_bench create-topic BOOTSTRAP TOPIC PARTITIONS [TIMESTAMP_TYPE]
 //       creates TOPIC with message.timestamp.type=LogAppendTime (librdkafka admin API), so every
 //       message carries the broker's append time: with acks=all, when the write was acknowledged.
+//       TIMESTAMP_TYPE CreateTime instead keeps the time outboxd handed the message to librdkafka,
+//       which splits the latency at that point (see below).
+//   kafka_latency_bench delete-topics BOOTSTRAP TOPIC...
+//       deletes the topics a benchmark made (their logs would otherwise stay on the broker's disk).
 //   kafka_latency_bench run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]
 //       producers: CONNECTIONS connections insert transactions of PER_TX events (default 1; BEGIN;
 //       INSERT x PER_TX; COMMIT, synchronous_commit = on) into TABLE ("schema"."table") on an
@@ -13,6 +17,9 @@
 //       takes, per message, the broker's LogAppendTime and the `id` header (which names k).
 //       latency = append time - commit time (one host, one clock), over the events due after WARMUP
 //       seconds. Append times have millisecond resolution (truncated): latencies are ~0.5 ms low.
+//       On a CreateTime topic there is no append time: latency = the consumer's receipt - commit
+//       (an upper bound), split into commit -> produce (outboxd's claim) and produce -> receipt
+//       (linger, the broker, the consumer's fetch).
 //       Prints count, p50/p90/p99/p99.9/max in ms, offered and achieved rates, producer lag, the
 //       latency split at the approximate claim horizon (the latest commit of any earlier-scheduled
 //       event), and commit - created_at (the database's now(): the transaction's start).
@@ -82,14 +89,52 @@ rd_kafka_conf_t* conf_of(const std::vector<std::pair<std::string, std::string>>&
   return conf;
 }
 
-int create_topic(const std::string& bootstrap, const std::string& topic, int partitions) {
+rd_kafka_t* admin_client(const std::string& bootstrap) {
   char err[512];
   rd_kafka_t* rk =
       rd_kafka_new(RD_KAFKA_PRODUCER, conf_of({{"bootstrap.servers", bootstrap}}), err, sizeof err);
   if (!rk) throw std::runtime_error(std::string("rd_kafka_new: ") + err);
+  return rk;
+}
+
+int delete_topics(const std::string& bootstrap, char** topics, int n) {
+  rd_kafka_t* rk = admin_client(bootstrap);
+  std::vector<rd_kafka_DeleteTopic_t*> deletes;
+  for (int i = 0; i < n; ++i) deletes.push_back(rd_kafka_DeleteTopic_new(topics[i]));
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_DeleteTopics(rk, deletes.data(), deletes.size(), nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30'000);
+  int rc = 1;
+  if (!ev) {
+    std::fprintf(stderr, "delete-topics: no answer from the broker in 30 s\n");
+  } else {
+    size_t count = 0;
+    const rd_kafka_topic_result_t** res =
+        rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &count);
+    rc = rd_kafka_event_error(ev) ? 1 : 0;
+    if (rc) std::fprintf(stderr, "delete-topics: %s\n", rd_kafka_event_error_string(ev));
+    for (size_t i = 0; i < count; ++i)
+      if (rd_kafka_topic_result_error(res[i]) != RD_KAFKA_RESP_ERR_NO_ERROR &&
+          rd_kafka_topic_result_error(res[i]) != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        std::fprintf(stderr, "delete-topics %s: %s\n", rd_kafka_topic_result_name(res[i]),
+                     rd_kafka_topic_result_error_string(res[i]));
+        rc = 1;
+      }
+    rd_kafka_event_destroy(ev);
+  }
+  rd_kafka_queue_destroy(q);
+  rd_kafka_DeleteTopic_destroy_array(deletes.data(), deletes.size());
+  rd_kafka_destroy(rk);
+  return rc;
+}
+
+int create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                 const std::string& timestamp_type) {
+  char err[512];
+  rd_kafka_t* rk = admin_client(bootstrap);
   rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
   if (!nt) throw std::runtime_error(std::string("NewTopic: ") + err);
-  if (rd_kafka_NewTopic_set_config(nt, "message.timestamp.type", "LogAppendTime"))
+  if (rd_kafka_NewTopic_set_config(nt, "message.timestamp.type", timestamp_type.c_str()))
     throw std::runtime_error("NewTopic_set_config failed");
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
@@ -143,9 +188,10 @@ struct Run {
 int run(const Run& r) {
   const uint64_t total = static_cast<uint64_t>(r.rate * r.seconds);
   const uint32_t tag = static_cast<uint32_t>(realtime_ns() / 1'000'000'000);
-  std::vector<int64_t> commit_ns(total, -1), scheduled_ns(total, -1), append_ns(total, -1),
-      created_ns(total, -1);
-  std::atomic<uint64_t> seen{0}, foreign{0}, duplicates{0}, wrong_timestamp{0};
+  // timestamp_ns: the message's timestamp (append time, or the producer's create time).
+  std::vector<int64_t> commit_ns(total, -1), scheduled_ns(total, -1), timestamp_ns(total, -1),
+      received_ns(total, -1), created_ns(total, -1);
+  std::atomic<uint64_t> seen{0}, foreign{0}, duplicates{0}, create_time{0};
   std::atomic<bool> producers_done{false};
 
   // The consumer: every partition from its beginning, no group.
@@ -190,11 +236,12 @@ int run(const Run& r) {
           rd_kafka_header_get_last(headers, "id", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR &&
           index_of(static_cast<const char*>(value), size, k) && k < total &&
           id_of(tag, k) == std::string(static_cast<const char*>(value), size)) {
-        if (type != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME) ++wrong_timestamp;
-        if (append_ns[k] >= 0) {
+        if (type != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME) ++create_time;
+        if (timestamp_ns[k] >= 0) {
           ++duplicates;
         } else {
-          append_ns[k] = ts_ms * 1'000'000;
+          timestamp_ns[k] = ts_ms * 1'000'000;
+          received_ns[k] = realtime_ns();
           if (rd_kafka_header_get_last(headers, "created_at", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR)
             created_ns[k] = parse_rfc3339_ms(static_cast<const char*>(value), size);
           ++seen;
@@ -252,7 +299,9 @@ int run(const Run& r) {
   if (failures) return 1;
 
   const uint64_t first = static_cast<uint64_t>(r.warmup * r.rate);
-  std::vector<double> latency, lag, commit_minus_created, horizon_wait, after_horizon;
+  // Every message of a run has one timestamp type: the topic's.
+  const bool split_at_produce = create_time.load() > 0;
+  std::vector<double> latency, lag, commit_minus_created, horizon_wait, after_horizon, to_produce, after_produce;
   uint64_t missing = 0;
   int64_t first_commit = INT64_MAX, last_commit = 0;
   for (uint64_t k = 0; k < total; ++k) {
@@ -264,13 +313,18 @@ int run(const Run& r) {
     // the latest commit among events 0..k: split its latency at that point.
     const int64_t horizon = last_commit;
     lag.push_back(static_cast<double>(commit_ns[k] - scheduled_ns[k]) / 1e6);
-    if (append_ns[k] < 0) {
+    if (timestamp_ns[k] < 0) {
       ++missing;
       continue;
     }
-    latency.push_back(static_cast<double>(append_ns[k] - commit_ns[k]) / 1e6);
+    const int64_t acked = split_at_produce ? received_ns[k] : timestamp_ns[k];
+    latency.push_back(static_cast<double>(acked - commit_ns[k]) / 1e6);
     horizon_wait.push_back(static_cast<double>(horizon - commit_ns[k]) / 1e6);
-    after_horizon.push_back(static_cast<double>(append_ns[k] - horizon) / 1e6);
+    after_horizon.push_back(static_cast<double>(acked - horizon) / 1e6);
+    if (split_at_produce) {
+      to_produce.push_back(static_cast<double>(timestamp_ns[k] - commit_ns[k]) / 1e6);
+      after_produce.push_back(static_cast<double>(received_ns[k] - timestamp_ns[k]) / 1e6);
+    }
     if (created_ns[k] >= 0)
       commit_minus_created.push_back(static_cast<double>(commit_ns[k] - created_ns[k]) / 1e6);
   }
@@ -281,22 +335,30 @@ int run(const Run& r) {
               static_cast<double>(total - 1) * 1e9 / static_cast<double>(last_commit - first_commit),
               r.connections, r.warmup, first);
   std::printf("consumed: %" PRIu64 " of ours; missing after warm-up %" PRIu64 ", duplicates %" PRIu64
-              ", foreign %" PRIu64 ", not LogAppendTime %" PRIu64 "\n",
-              seen.load(), missing, duplicates.load(), foreign.load(), wrong_timestamp.load());
-  print_distribution("commit-to-ack latency (append time - commit)", latency);
+              ", foreign %" PRIu64 ", CreateTime %" PRIu64 "\n",
+              seen.load(), missing, duplicates.load(), foreign.load(), create_time.load());
+  if (split_at_produce) {
+    print_distribution("commit-to-receipt latency (consumer's receipt - commit)", latency);
+    print_distribution("  of which commit -> produce() in outboxd (the message's CreateTime - commit)", to_produce);
+    print_distribution("  of which produce() -> receipt (linger, broker, consumer fetch)", after_produce);
+  } else {
+    print_distribution("commit-to-ack latency (append time - commit)", latency);
+  }
   print_distribution("  of which waiting for older transactions (latest commit of events 0..k - commit)",
                      horizon_wait);
-  print_distribution("  of which relay + Kafka (append time - that latest commit)", after_horizon);
+  print_distribution("  of which relay + Kafka (ack - that latest commit)", after_horizon);
   print_distribution("producer lag (commit - scheduled time)", lag);
   print_distribution("commit - created_at (database now(), ms)", commit_minus_created);
-  return missing == 0 && wrong_timestamp == 0 ? 0 : 1;
+  return missing == 0 && (create_time == 0 || create_time == seen) ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) try {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "create-topic" && argc == 5) return create_topic(argv[2], argv[3], std::atoi(argv[4]));
+  if (mode == "create-topic" && (argc == 5 || argc == 6))
+    return create_topic(argv[2], argv[3], std::atoi(argv[4]), argc == 6 ? argv[5] : "LogAppendTime");
+  if (mode == "delete-topics" && argc >= 4) return delete_topics(argv[2], argv + 3, argc - 3);
   if (mode == "run" && (argc == 11 || argc == 12)) {
     Run r;
     r.dsn = argv[2];
@@ -312,9 +374,10 @@ int main(int argc, char** argv) try {
     return run(r);
   }
   std::fprintf(stderr,
-               "usage: %s create-topic BOOTSTRAP TOPIC PARTITIONS\n"
+               "usage: %s create-topic BOOTSTRAP TOPIC PARTITIONS [LogAppendTime|CreateTime]\n"
+               "       %s delete-topics BOOTSTRAP TOPIC...\n"
                "       %s run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]\n",
-               argv[0], argv[0]);
+               argv[0], argv[0], argv[0]);
   return 2;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "kafka_latency_bench: %s\n", e.what());
