@@ -19,6 +19,8 @@
 #        extra librdkafka properties of the transport: KAFKA_PROPERTIES="linger.ms=1"
 #        TIMESTAMPS=CreateTime: the topic keeps the time outboxd produced each message, and the
 #          latency is split there (commit -> produce, produce -> the consumer's receipt)
+#        OUTBOXD_NICE=-10: outboxd runs at that nice value (root), i.e. with a larger CPU share
+#          than the producers, the database and the broker when they compete for the cores
 #        OUTBOXD_BENCH_PG_DSN overrides the DSN of tests/services/postgres.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,9 +81,9 @@ echo "settings: relay { $relay } (unset keys: outboxd defaults batch_size 500, m
      "poll_interval 1s); producer enable.idempotence=true acks=all partitioner=murmur2_random" \
      "linger.ms=5 (librdkafka default) ${props[*]:-}; topic $topic: $partitions partitions," \
      "message.timestamp.type=$timestamps; load: $rate events/s for $seconds s from $connections connections," \
-     "warm-up $warmup s dropped; ~300-byte payloads, 1000 keys, one traceparent header"
+     "warm-up $warmup s dropped; ~300-byte payloads, 1000 keys, one traceparent header; outboxd at nice ${OUTBOXD_NICE:-0}"
 
-"$bin" run -c "$work/pg.yaml" 2>"$work/run.log" &
+nice -n "${OUTBOXD_NICE:-0}" "$bin" run -c "$work/pg.yaml" 2>"$work/run.log" &
 outboxd_pid=$!
 sleep 1
 kill -0 "$outboxd_pid" || { echo "outboxd run exited:"; cat "$work/run.log"; exit 1; }

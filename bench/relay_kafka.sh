@@ -50,7 +50,7 @@ yaml_properties() {  # the extra properties as YAML flow-map entries
 }
 
 echo "relay_kafka: Apache Kafka $(ls /tmp/outboxd-services/kafka/libs | sed -n 's/^kafka_2.13-\(.*\)\.jar$/\1/p')" \
-     "single node on 127.0.0.1:9092 (same machine, $(nproc) cores, heap 512 MB), librdkafka" \
+     "single node on 127.0.0.1:9092 (same machine, $(nproc) cores, heap 1 GB), librdkafka" \
      "$(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null), producer: enable.idempotence=true acks=all" \
      "partitioner=murmur2_random linger.ms=5 (librdkafka default) ${props[*]:-}; topics of 3 partitions"
 
