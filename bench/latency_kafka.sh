@@ -8,7 +8,7 @@
 #     which with acks=all is when the write was acknowledged);
 #   - starts `outboxd run` on a PostgreSQL -> Kafka config routing everything to that topic;
 #   - bench/kafka/kafka_latency_bench.cpp: CONNECTIONS producer connections insert transactions of
-#     PER_TX events (BEGIN; INSERT x PER_TX; COMMIT) at RATE events/s on an absolute schedule for SECONDS,
+#     PER_TX events (BEGIN; one INSERT of PER_TX rows; COMMIT) at RATE events/s on an absolute schedule for SECONDS,
 #     noting each event's commit time (CLOCK_REALTIME right after COMMIT returned) by its id; a
 #     librdkafka consumer reads the topic; latency = LogAppendTime - commit time (same host clock);
 #     the first WARMUP seconds of events are dropped.

@@ -9,7 +9,8 @@
 //       deletes the topics a benchmark made (their logs would otherwise stay on the broker's disk).
 //   kafka_latency_bench run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]
 //       producers: CONNECTIONS connections insert transactions of PER_TX events (default 1; BEGIN;
-//       INSERT x PER_TX; COMMIT, synchronous_commit = on) into TABLE ("schema"."table") on an
+//       one INSERT of PER_TX rows, as producer::write_batch writes them; COMMIT;
+//       synchronous_commit = on) into TABLE ("schema"."table") on an
 //       absolute schedule: event k is due at t0 + k / RATE, its transaction (events j*PER_TX ..
 //       j*PER_TX + PER_TX - 1) starts when its first event is due, transaction j runs on connection
 //       j % CONNECTIONS; the commit time of each event is CLOCK_REALTIME right after its COMMIT
@@ -162,6 +163,21 @@ int create_topic(const std::string& bootstrap, const std::string& topic, int par
   return rc;
 }
 
+// {"a","b"}: a PostgreSQL array literal of text elements.
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 double percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
   size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
@@ -256,9 +272,11 @@ int run(const Run& r) {
   // The producers: an absolute schedule, never sleep-after-work.
   const std::string insert =
       "INSERT INTO " + r.table +
-      " (id, event_type, partition_key, payload, headers) VALUES "
-      "($1::uuid, 'order.created', $2, convert_to($3, 'UTF8'), "
-      "'[[\"traceparent\",\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"]]')";
+      " (id, event_type, partition_key, payload, headers) "
+      "SELECT u.id, 'order.created', u.partition_key, convert_to(u.payload, 'UTF8'), "
+      "'[[\"traceparent\",\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"]]' "
+      "FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS u(id, partition_key, payload, n) "
+      "ORDER BY u.n";
   const std::string pad(275, 'x');
   const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(200);
   const int64_t t0_real = realtime_ns() + 200'000'000;
@@ -275,12 +293,15 @@ int run(const Run& r) {
           const uint64_t end = std::min<uint64_t>(total, first + r.per_tx);
           const auto due = t0 + std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(first));
           std::this_thread::sleep_until(due);
-          pqxx::work tx(conn);
+          std::vector<std::string> ids, keys, payloads;
           for (uint64_t k = first; k < end; ++k) {
             scheduled_ns[k] = t0_real + static_cast<int64_t>(1e9 * static_cast<double>(k) / r.rate);
-            tx.exec_prepared("ins", id_of(tag, k), "order-" + std::to_string(k % 1000),
-                             "{\"order\":" + std::to_string(k) + ",\"note\":\"" + pad + "\"}");
+            ids.push_back(id_of(tag, k));
+            keys.push_back("order-" + std::to_string(k % 1000));
+            payloads.push_back("{\"order\":" + std::to_string(k) + ",\"note\":\"" + pad + "\"}");
           }
+          pqxx::work tx(conn);
+          tx.exec_prepared("ins", text_array(ids), text_array(keys), text_array(payloads));
           tx.commit();
           const int64_t committed = realtime_ns();
           for (uint64_t k = first; k < end; ++k) commit_ns[k] = committed;
