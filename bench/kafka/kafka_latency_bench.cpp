@@ -98,31 +98,49 @@ rd_kafka_t* admin_client(const std::string& bootstrap) {
   return rk;
 }
 
+// The per-topic results of an admin request's answer (none when the answer is of another kind).
+using TopicResults = const rd_kafka_topic_result_t** (*)(rd_kafka_event_t*, size_t*);
+
+// Waits for the answer to the admin request sent to `q` and reports every topic it refused
+// (except with `tolerated`); 0 when none was.
+int await_topics(rd_kafka_queue_t* q, const char* what, TopicResults results, rd_kafka_resp_err_t tolerated) {
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30'000);
+  if (!ev) {
+    std::fprintf(stderr, "%s: no answer from the broker in 30 s\n", what);
+    return 1;
+  }
+  int rc = 0;
+  if (rd_kafka_event_error(ev)) {
+    std::fprintf(stderr, "%s: %s\n", what, rd_kafka_event_error_string(ev));
+    rc = 1;
+  }
+  size_t n = 0;
+  const rd_kafka_topic_result_t** res = results(ev, &n);
+  for (size_t i = 0; i < n; ++i) {
+    const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == tolerated) continue;
+    std::fprintf(stderr, "%s %s: %s\n", what, rd_kafka_topic_result_name(res[i]),
+                 rd_kafka_topic_result_error_string(res[i]));
+    rc = 1;
+  }
+  rd_kafka_event_destroy(ev);
+  return rc;
+}
+
 int delete_topics(const std::string& bootstrap, char** topics, int n) {
   rd_kafka_t* rk = admin_client(bootstrap);
   std::vector<rd_kafka_DeleteTopic_t*> deletes;
   for (int i = 0; i < n; ++i) deletes.push_back(rd_kafka_DeleteTopic_new(topics[i]));
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
   rd_kafka_DeleteTopics(rk, deletes.data(), deletes.size(), nullptr, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30'000);
-  int rc = 1;
-  if (!ev) {
-    std::fprintf(stderr, "delete-topics: no answer from the broker in 30 s\n");
-  } else {
-    size_t count = 0;
-    const rd_kafka_topic_result_t** res =
-        rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &count);
-    rc = rd_kafka_event_error(ev) ? 1 : 0;
-    if (rc) std::fprintf(stderr, "delete-topics: %s\n", rd_kafka_event_error_string(ev));
-    for (size_t i = 0; i < count; ++i)
-      if (rd_kafka_topic_result_error(res[i]) != RD_KAFKA_RESP_ERR_NO_ERROR &&
-          rd_kafka_topic_result_error(res[i]) != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        std::fprintf(stderr, "delete-topics %s: %s\n", rd_kafka_topic_result_name(res[i]),
-                     rd_kafka_topic_result_error_string(res[i]));
-        rc = 1;
-      }
-    rd_kafka_event_destroy(ev);
-  }
+  const int rc = await_topics(
+      q, "delete-topics",
+      [](rd_kafka_event_t* ev, size_t* count) {
+        const rd_kafka_DeleteTopics_result_t* r = rd_kafka_event_DeleteTopics_result(ev);
+        *count = 0;
+        return r ? rd_kafka_DeleteTopics_result_topics(r, count) : nullptr;
+      },
+      RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);  // already gone: what was asked for
   rd_kafka_queue_destroy(q);
   rd_kafka_DeleteTopic_destroy_array(deletes.data(), deletes.size());
   rd_kafka_destroy(rk);
@@ -139,24 +157,14 @@ int create_topic(const std::string& bootstrap, const std::string& topic, int par
     throw std::runtime_error("NewTopic_set_config failed");
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30'000);
-  int rc = 1;
-  if (!ev) {
-    std::fprintf(stderr, "create-topic: no answer from the broker in 30 s\n");
-  } else {
-    size_t n = 0;
-    const rd_kafka_topic_result_t** res =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-    if (rd_kafka_event_error(ev)) {
-      std::fprintf(stderr, "create-topic: %s\n", rd_kafka_event_error_string(ev));
-    } else if (n == 1 && rd_kafka_topic_result_error(res[0]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::fprintf(stderr, "create-topic %s: %s\n", topic.c_str(),
-                   rd_kafka_topic_result_error_string(res[0]));
-    } else {
-      rc = 0;
-    }
-    rd_kafka_event_destroy(ev);
-  }
+  const int rc = await_topics(
+      q, "create-topic",
+      [](rd_kafka_event_t* ev, size_t* count) {
+        const rd_kafka_CreateTopics_result_t* r = rd_kafka_event_CreateTopics_result(ev);
+        *count = 0;
+        return r ? rd_kafka_CreateTopics_result_topics(r, count) : nullptr;
+      },
+      RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_queue_destroy(q);
   rd_kafka_NewTopic_destroy(nt);
   rd_kafka_destroy(rk);
