@@ -178,25 +178,18 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
     : names_(checked(config).string("schema", "public"), config.string("table", "outbox_events")),
       retain_sent_(config.duration("retain_sent")),
       owner_(owner_name()),
-      db_(server_address(config.string("dsn"), read_password(config),
-                         config.duration("connect_timeout", std::chrono::seconds(5))),
-          [this](pqxx::connection& c) { on_connect(c); }),
-      listener_(server_address(config.string("dsn"), read_password(config),
-                               config.duration("connect_timeout", std::chrono::seconds(5))),
-                names_.channel) {
+      address_(server_address(config.string("dsn"), read_password(config),
+                              config.duration("connect_timeout", std::chrono::seconds(5)))),
+      db_(address_, [this](pqxx::connection& c) { on_connect(c); }),
+      listener_(address_, names_.channel) {
   db_.connect_now();
   if (config.boolean("prefetch", true))
-    prefetch_ = std::make_unique<Prefetch>(
-        Database(server_address(config.string("dsn"), read_password(config),
-                                config.duration("connect_timeout", std::chrono::seconds(5))),
-                 [this](pqxx::connection& c) { on_connect(c); }),
-        owner_);
+    prefetch_ = std::make_unique<Prefetch>(Database(address_, [this](pqxx::connection& c) { on_connect(c); }), owner_);
 }
 
 void PostgresStorage::on_connect(pqxx::connection& c) {
   // The relay's own transactions: a lost settle means a resend, never a loss.
   c.set_variable("synchronous_commit", "off");
-  c.set_variable("bytea_output", "hex");
   // Every statement is written to need no per-value plan (LATERAL + LIMIT, ctid, init plans):
   // planning them at each execution was a visible share of the server's time.
   c.set_variable("plan_cache_mode", "force_generic_plan");
@@ -319,9 +312,9 @@ void PostgresStorage::migrate() {
 }
 
 std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) {
+  if (max == 0) return "r" + outbox::random_token();
   EventRows events;
-  std::string token = "r" + outbox::random_token();
-  if (max == 0) return token;
+  std::string token;
   // In the order rows became due: leases that ran out and retries, then a prefetched batch,
   // then the next rows after the cursor.
   bool look = recovery_due_ || std::chrono::steady_clock::now() >= next_recovery_check_;

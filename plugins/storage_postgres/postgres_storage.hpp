@@ -83,11 +83,12 @@ class PostgresStorage final : public sdk::Storage {
   void purge_expired_sent();
   void on_connect(pqxx::connection& c);
 
-  class Prefetch;  // opt-in: the next claim of new rows, on a thread and connection of its own
+  class Prefetch;  // the next claim of new rows, on a thread and connection of its own
 
   const Names names_;
   const std::chrono::milliseconds retain_sent_;
   const std::string owner_;
+  const ServerAddress address_;  // of db_, listener_ and the prefetch's connection
   Database db_;
   Listener listener_;
   int64_t next_auto_purge_ms_ = 0;
