@@ -338,13 +338,55 @@ TEST_F(StoragePostgres, APrefetchedBatchHeldForHalfItsLeaseGoesBackAndIsClaimedF
   EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
 }
 
+TEST_F(StoragePostgres, NothingIsLostWhenThePrefetchConnectionIsTerminated) {
+  const std::string app = "outboxd_kill_prefetch_" + std::to_string(getpid());
+  ConfigBuilder c = config();
+  const std::string base = outbox::tests::pg_dsn();
+  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  c.boolean("prefetch", true);
+  auto relay = open(c);
+  produce("e", 1'500);
+  relay->wait(1ms);  // the LISTEN connection exists
+  std::set<std::string> seen;
+  const Claim first = relay->claim(500, 2s);  // a full batch: the next is claimed in the background
+  ASSERT_EQ(first.events.size(), 500u);
+  for (const Event& e : first.events) seen.insert(e.payload);
+  EXPECT_EQ(relay->complete(first.token, first.handles()), 500u);
+
+  auto connections = [&] {
+    return pqxx::nontransaction(*sql_)
+        .exec_params("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app)[0][0]
+        .as<int>();
+  };
+  for (int i = 0; i < 100 && connections() < 3; ++i) std::this_thread::sleep_for(20ms);  // the prefetch's opens
+  const auto killed = pqxx::nontransaction(*sql_).exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  ASSERT_EQ(killed.size(), 3u) << "the storage's connection, its LISTEN connection and the prefetch's";
+
+  // A batch leased on the lost connection whose answer never arrived comes back when its 2 s
+  // lease runs out: every event arrives, none twice.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (seen.size() < 1'500u && std::chrono::steady_clock::now() < deadline) {
+    try {
+      const Claim claim = relay->claim(500, 2s);
+      for (const Event& e : claim.events) EXPECT_TRUE(seen.insert(e.payload).second) << e.payload;
+      if (!claim.events.empty()) EXPECT_EQ(relay->complete(claim.token, claim.handles()), claim.events.size());
+      else relay->wait(100ms);
+    } catch (const CallError& e) {
+      EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  EXPECT_EQ(seen.size(), 1'500u);
+}
+
 TEST_F(StoragePostgres, ReconnectsAfterItsConnectionsAreTerminated) {
   // An application_name of its own, so that only this test's connections are terminated.
   const std::string app = "outboxd_kill_" + std::to_string(getpid());
   ConfigBuilder c = config();
   const std::string base = outbox::tests::pg_dsn();
   c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
-  c.boolean("prefetch", false);  // exactly two connections to terminate (prefetch's third has a test of its own)
+  c.boolean("prefetch", false);  // exactly two connections to terminate (the prefetch's third: the test above)
   auto relay = open(c);
   produce("e", 2);
   relay->wait(1ms);  // the LISTEN connection exists
