@@ -1,10 +1,10 @@
 #include "core/log.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 
@@ -26,12 +26,18 @@ spdlog::logger& logger() {
 
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
-    case Level::trace: return spdlog::level::trace;
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
-    case Level::off: return spdlog::level::off;
+    case Level::trace:
+      return spdlog::level::trace;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
+    case Level::off:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -67,7 +73,8 @@ void write(Level level, std::string_view component, std::string_view message) no
                           {"level", level_name(level)},
                           {"component", component},
                           {"msg", message}};
-      logger().log(to_spdlog(level), "{}", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      logger().log(to_spdlog(level), "{}",
+                   line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
       logger().log(to_spdlog(level), "[{}] {}", component, message);
     }

@@ -15,9 +15,17 @@ bool enabled(Level level) noexcept;
 // `component` names the part of outboxd or the plugin that speaks ("engine", "plugin:stdout").
 void write(Level level, std::string_view component, std::string_view message) noexcept;
 
-inline void debug(std::string_view component, std::string_view message) noexcept { write(Level::debug, component, message); }
-inline void info(std::string_view component, std::string_view message) noexcept { write(Level::info, component, message); }
-inline void warn(std::string_view component, std::string_view message) noexcept { write(Level::warn, component, message); }
-inline void error(std::string_view component, std::string_view message) noexcept { write(Level::error, component, message); }
+inline void debug(std::string_view component, std::string_view message) noexcept {
+  write(Level::debug, component, message);
+}
+inline void info(std::string_view component, std::string_view message) noexcept {
+  write(Level::info, component, message);
+}
+inline void warn(std::string_view component, std::string_view message) noexcept {
+  write(Level::warn, component, message);
+}
+inline void error(std::string_view component, std::string_view message) noexcept {
+  write(Level::error, component, message);
+}
 
 }  // namespace outbox::core::log

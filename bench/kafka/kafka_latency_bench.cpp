@@ -297,9 +297,11 @@ int run(const Run& r) {
         pqxx::connection conn(r.dsn);
         pqxx::nontransaction(conn).exec("SET synchronous_commit = on");
         conn.prepare("ins", insert);
-        for (uint64_t first = uint64_t{c} * r.per_tx; first < total; first += uint64_t{r.connections} * r.per_tx) {
+        for (uint64_t first = uint64_t{c} * r.per_tx; first < total;
+             first += uint64_t{r.connections} * r.per_tx) {
           const uint64_t end = std::min<uint64_t>(total, first + r.per_tx);
-          const auto due = t0 + std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(first));
+          const auto due =
+              t0 + std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(first));
           std::this_thread::sleep_until(due);
           std::vector<std::string> ids, keys, payloads;
           for (uint64_t k = first; k < end; ++k) {
@@ -330,7 +332,8 @@ int run(const Run& r) {
   const uint64_t first = static_cast<uint64_t>(r.warmup * r.rate);
   // Every message of a run has one timestamp type: the topic's.
   const bool split_at_produce = create_time.load() > 0;
-  std::vector<double> latency, lag, commit_minus_created, horizon_wait, after_horizon, to_produce, after_produce;
+  std::vector<double> latency, lag, commit_minus_created, horizon_wait, after_horizon, to_produce,
+      after_produce;
   uint64_t missing = 0;
   int64_t first_commit = INT64_MAX, last_commit = 0;
   for (uint64_t k = 0; k < total; ++k) {
@@ -368,7 +371,8 @@ int run(const Run& r) {
               seen.load(), missing, duplicates.load(), foreign.load(), create_time.load());
   if (split_at_produce) {
     print_distribution("commit-to-receipt latency (consumer's receipt - commit)", latency);
-    print_distribution("  of which commit -> produce() in outboxd (the message's CreateTime - commit)", to_produce);
+    print_distribution("  of which commit -> produce() in outboxd (the message's CreateTime - commit)",
+                       to_produce);
     print_distribution("  of which produce() -> receipt (linger, broker, consumer fetch)", after_produce);
   } else {
     print_distribution("commit-to-ack latency (append time - commit)", latency);
@@ -402,11 +406,12 @@ int main(int argc, char** argv) try {
     if (argc == 12) r.per_tx = static_cast<unsigned>(std::max(1, std::atoi(argv[11])));
     return run(r);
   }
-  std::fprintf(stderr,
-               "usage: %s create-topic BOOTSTRAP TOPIC PARTITIONS [LogAppendTime|CreateTime]\n"
-               "       %s delete-topics BOOTSTRAP TOPIC...\n"
-               "       %s run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]\n",
-               argv[0], argv[0], argv[0]);
+  std::fprintf(
+      stderr,
+      "usage: %s create-topic BOOTSTRAP TOPIC PARTITIONS [LogAppendTime|CreateTime]\n"
+      "       %s delete-topics BOOTSTRAP TOPIC...\n"
+      "       %s run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]\n",
+      argv[0], argv[0], argv[0]);
   return 2;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "kafka_latency_bench: %s\n", e.what());

@@ -1,16 +1,16 @@
 #include "core/cli/dead_command.hpp"
 
-#include "core/cli/exit_codes.hpp"
-#include "core/cli/storage_session.hpp"
-#include "core/engine/uuid.hpp"
-
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string_view>
+
+#include "core/cli/exit_codes.hpp"
+#include "core/cli/storage_session.hpp"
+#include "core/engine/uuid.hpp"
 
 namespace outbox::core {
 namespace {

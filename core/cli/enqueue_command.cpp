@@ -1,21 +1,21 @@
 #include "core/cli/enqueue_command.hpp"
 
-#include "core/cli/exit_codes.hpp"
-#include "core/cli/storage_session.hpp"
-#include "core/config/suggest.hpp"
-#include "core/engine/event_batch.hpp"
-#include "core/engine/uuid.hpp"
-
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string_view>
+
+#include "core/cli/exit_codes.hpp"
+#include "core/cli/storage_session.hpp"
+#include "core/config/suggest.hpp"
+#include "core/engine/event_batch.hpp"
+#include "core/engine/uuid.hpp"
 
 namespace outbox::core {
 namespace {

@@ -1,12 +1,12 @@
 #include "core/cli/inspect_commands.hpp"
 
-#include "core/cli/exit_codes.hpp"
-#include "core/config/config_loader.hpp"
-#include "core/config/json_schema.hpp"
-
 #include <fmt/core.h>
 
 #include <iostream>
+
+#include "core/cli/exit_codes.hpp"
+#include "core/config/config_loader.hpp"
+#include "core/config/json_schema.hpp"
 
 namespace outbox::core {
 namespace {

@@ -1,4 +1,10 @@
 // outboxd: the command line. Each subcommand lives in its own file; this one only parses.
+#include <outbox/plugin_abi.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
 #include "core/cli/dead_command.hpp"
 #include "core/cli/enqueue_command.hpp"
 #include "core/cli/exit_codes.hpp"
@@ -6,19 +12,12 @@
 #include "core/cli/run_command.hpp"
 #include "core/cli/status_command.hpp"
 
-#include <outbox/plugin_abi.h>
-
-#include <CLI/CLI.hpp>
-
-#include <exception>
-#include <iostream>
-
 int main(int argc, char** argv) {
   using namespace outbox::core;
   CLI::App app{"outboxd: a transactional-outbox relay", "outboxd"};
-  app.set_version_flag("--version",
-                       std::string("outboxd ") + OUTBOXD_VERSION + " (plugin ABI " + std::to_string(OUTBOX_ABI_MAJOR) +
-                           "." + std::to_string(OUTBOX_ABI_MINOR) + ")");
+  app.set_version_flag("--version", std::string("outboxd ") + OUTBOXD_VERSION + " (plugin ABI " +
+                                        std::to_string(OUTBOX_ABI_MAJOR) + "." +
+                                        std::to_string(OUTBOX_ABI_MINOR) + ")");
   app.require_subcommand(1);
 
   std::filesystem::path config_file;
@@ -33,10 +32,12 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", config_file, "Config file")->required();
 
   auto* plugins = app.add_subcommand("plugins", "List the installed plugins");
-  plugins->add_option("--plugin-dir", plugin_dirs, "Plugin directory (repeatable; default: the installed one)");
+  plugins->add_option("--plugin-dir", plugin_dirs,
+                      "Plugin directory (repeatable; default: the installed one)");
 
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the config file");
-  schema->add_option("--plugin-dir", plugin_dirs, "Plugin directory (repeatable; default: the installed one)");
+  schema->add_option("--plugin-dir", plugin_dirs,
+                     "Plugin directory (repeatable; default: the installed one)");
 
   EnqueueOptions event;
   std::filesystem::path events_file;

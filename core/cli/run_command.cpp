@@ -1,16 +1,16 @@
 #include "core/cli/run_command.hpp"
 
-#include "core/cli/exit_codes.hpp"
-#include "core/config/config_loader.hpp"
-#include "core/engine/engine.hpp"
-#include "core/engine/plugin_objects.hpp"
-#include "core/log.hpp"
-
 #include <fmt/core.h>
 
 #include <csignal>
 #include <iostream>
 #include <thread>
+
+#include "core/cli/exit_codes.hpp"
+#include "core/config/config_loader.hpp"
+#include "core/engine/engine.hpp"
+#include "core/engine/plugin_objects.hpp"
+#include "core/log.hpp"
 
 namespace outbox::core {
 namespace {

@@ -1,12 +1,12 @@
 #include "core/cli/status_command.hpp"
 
-#include "core/cli/exit_codes.hpp"
-#include "core/cli/storage_session.hpp"
-
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "core/cli/exit_codes.hpp"
+#include "core/cli/storage_session.hpp"
 
 namespace outbox::core {
 namespace {

@@ -1,9 +1,9 @@
 #include "core/cli/storage_session.hpp"
 
+#include <iostream>
+
 #include "core/cli/exit_codes.hpp"
 #include "core/engine/plugin_objects.hpp"
-
-#include <iostream>
 
 namespace outbox::core {
 

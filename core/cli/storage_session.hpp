@@ -3,14 +3,13 @@
 // exit codes, so each command only says what it does with the storage.
 #pragma once
 
-#include "core/config/config_loader.hpp"
-
-#include <outbox/sdk.hpp>
-
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <outbox/sdk.hpp>
 #include <stdexcept>
+
+#include "core/config/config_loader.hpp"
 
 namespace outbox::core {
 

@@ -1,8 +1,8 @@
 #include "core/config/abi_config.hpp"
 
-#include "core/plugin/plugin_library.hpp"
-
 #include <outbox/sdk.hpp>
+
+#include "core/plugin/plugin_library.hpp"
 
 namespace outbox::core {
 namespace {

@@ -1,11 +1,11 @@
 // The validated keys of one plugin block as the C ABI's outbox_config view.
 #pragma once
 
-#include "core/config/config.hpp"
-
 #include <outbox/plugin_abi.h>
 
 #include <vector>
+
+#include "core/config/config.hpp"
 
 namespace outbox::core {
 

@@ -1,13 +1,13 @@
 // The typed, validated configuration of one outboxd process.
 #pragma once
 
-#include "core/config/value.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "core/config/value.hpp"
 
 namespace outbox::core {
 

@@ -1,13 +1,5 @@
 #include "core/config/config_loader.hpp"
 
-#include "core/config/abi_config.hpp"
-#include "core/config/core_schema.hpp"
-#include "core/config/suggest.hpp"
-#include "core/config/units.hpp"
-#include "core/config/validator.hpp"
-#include "core/engine/destination_template.hpp"
-#include "core/plugin/host_api.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -17,12 +9,21 @@
 #include <set>
 #include <sstream>
 
+#include "core/config/abi_config.hpp"
+#include "core/config/core_schema.hpp"
+#include "core/config/suggest.hpp"
+#include "core/config/units.hpp"
+#include "core/config/validator.hpp"
+#include "core/engine/destination_template.hpp"
+#include "core/plugin/host_api.hpp"
+
 namespace outbox::core {
 namespace {
 
 std::vector<FieldSpec> with_plugin_fields(const std::vector<FieldSpec>& core, const PluginLibrary& plugin) {
   std::vector<FieldSpec> fields = core;
-  for (size_t i = 0; i < plugin.manifest().field_count; ++i) fields.push_back(FieldSpec::from_abi(plugin.field(i)));
+  for (size_t i = 0; i < plugin.manifest().field_count; ++i)
+    fields.push_back(FieldSpec::from_abi(plugin.field(i)));
   return fields;
 }
 
@@ -60,8 +61,9 @@ void fill_typed(const Value& root, Config& c) {
   c.relay.retry.initial_backoff = milliseconds(integer_of(retry, "initial_backoff"));
   c.relay.retry.max_backoff = milliseconds(integer_of(retry, "max_backoff"));
   c.relay.retry.jitter = retry.get("jitter")->number;
-  c.relay.on_permanent_error =
-      text_of(relay, "on_permanent_error") == "halt" ? PermanentErrorMode::halt : PermanentErrorMode::dead_letter;
+  c.relay.on_permanent_error = text_of(relay, "on_permanent_error") == "halt"
+                                   ? PermanentErrorMode::halt
+                                   : PermanentErrorMode::dead_letter;
   c.migrate = text_of(*root.get("storage"), "migrate") != "off";
   for (const Value& r : root.get("routes")->items)
     c.routes.push_back({text_of(r, "match"), text_of(r, "transport"), text_of(r, "destination"), r.mark});
@@ -97,7 +99,8 @@ class Loader {
       const Value& t = transports.items[i];
       std::string name = text_of(t, "name");
       std::string path = "transports[" + name + "]";
-      if (!names.insert(name).second) validator_.report(t.get("name")->mark, path + ".name", "duplicate transport name");
+      if (!names.insert(name).second)
+        validator_.report(t.get("name")->mark, path + ".name", "duplicate transport name");
       out.config.transports.push_back(
           plugin_block(doc["transports"][i], t, OUTBOX_KIND_TRANSPORT, path, transport_core_fields()));
       out.config.transports.back().instance = name;
@@ -127,7 +130,8 @@ class Loader {
   // plugin's fields. A plugin that cannot be loaded is reported at the block's `type`.
   PluginBlock plugin_block(const YAML::Node& node, const Value& core_view, outbox_plugin_kind kind,
                            const std::string& path, const std::vector<FieldSpec>& core_fields) {
-    PluginBlock block{kind == OUTBOX_KIND_STORAGE ? "storage" : "", text_of(core_view, "type"), path, core_view};
+    PluginBlock block{kind == OUTBOX_KIND_STORAGE ? "storage" : "", text_of(core_view, "type"), path,
+                      core_view};
     const Value* type = core_view.get("type");
     if (!type || type->text.empty()) return block;
     try {
@@ -161,7 +165,8 @@ class Loader {
   void check_plugins(const Config& c) {
     auto report = [&](const PluginBlock& b, const outbox_error& err) {
       const Value* at = err.key.empty() ? nullptr : find_path(b.block, err.key);
-      validator_.report(at ? at->mark : b.block.mark, b.path + (err.key.empty() ? "" : "." + err.key), err.message);
+      validator_.report(at ? at->mark : b.block.mark, b.path + (err.key.empty() ? "" : "." + err.key),
+                        err.message);
     };
     {
       const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_STORAGE, c.storage.type);
@@ -179,7 +184,8 @@ class Loader {
       } else if (info.delivery_timeout_ms >= c.relay.lease.count()) {
         validator_.report(t.block.mark, t.path,
                           "delivery timeout " + format_duration_ms(info.delivery_timeout_ms) +
-                              " is not shorter than relay.lease " + format_duration_ms(c.relay.lease.count()) +
+                              " is not shorter than relay.lease " +
+                              format_duration_ms(c.relay.lease.count()) +
                               ": a message could still be in flight when its lease expires and another relay "
                               "sends it again");
       }
@@ -220,9 +226,11 @@ std::string join_lines(const std::vector<std::string>& lines) {
 
 }  // namespace
 
-ConfigError::ConfigError(std::vector<std::string> lines) : std::runtime_error(join_lines(lines)), lines_(std::move(lines)) {}
+ConfigError::ConfigError(std::vector<std::string> lines)
+    : std::runtime_error(join_lines(lines)), lines_(std::move(lines)) {}
 
-LoadedConfig load_config_text(const std::string& text, const std::filesystem::path& file, const EnvLookup& env) {
+LoadedConfig load_config_text(const std::string& text, const std::filesystem::path& file,
+                              const EnvLookup& env) {
   return Loader(file, env).load(text);
 }
 

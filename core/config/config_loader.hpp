@@ -4,15 +4,15 @@
 // Never opens a connection.
 #pragma once
 
-#include "core/config/config.hpp"
-#include "core/config/env_expand.hpp"
-#include "core/plugin/plugin_registry.hpp"
-
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/config/config.hpp"
+#include "core/config/env_expand.hpp"
+#include "core/plugin/plugin_registry.hpp"
 
 namespace outbox::core {
 

@@ -3,7 +3,8 @@
 namespace outbox::core {
 namespace {
 
-FieldSpec field(std::string name, FieldType type, std::string description, std::optional<std::string> def = {}) {
+FieldSpec field(std::string name, FieldType type, std::string description,
+                std::optional<std::string> def = {}) {
   FieldSpec f;
   f.name = std::move(name);
   f.type = type;
@@ -34,7 +35,8 @@ FieldSpec object(std::string name, std::string description, std::vector<FieldSpe
   return f;
 }
 
-FieldSpec object_list(std::string name, std::string description, std::vector<FieldSpec> children, bool extensible) {
+FieldSpec object_list(std::string name, std::string description, std::vector<FieldSpec> children,
+                      bool extensible) {
   FieldSpec f = field(std::move(name), FieldType::object_list, std::move(description));
   f.children = std::move(children);
   f.extensible = extensible;
@@ -69,38 +71,42 @@ const std::vector<FieldSpec>& core_schema() {
     return std::vector<FieldSpec>{
         object("plugins", "Where plugins are found",
                {field("paths", FieldType::string_list,
-                      "Plugin directories, searched in order (default: ../lib/outboxd/plugins next to the binary)")}),
+                      "Plugin directories, searched in order (default: ../lib/outboxd/plugins next to the "
+                      "binary)")}),
         storage,
-        object("relay", "The relay engine",
-               {
-                   range(field("batch_size", FieldType::integer, "Events claimed per batch", "500"), 1, 100000),
-                   range(field("max_in_flight", FieldType::integer, "Events published and not yet settled, at most",
-                               "20000"),
-                         1, 10000000),
-                   range(field("lease", FieldType::duration, "How long a claim is held before others may take it",
-                               "30s"),
-                         100),
-                   range(field("poll_interval", FieldType::duration, "Longest sleep between claims when idle", "1s"),
-                         1),
-                   range(field("drain_timeout", FieldType::duration,
-                               "On shutdown, how long in-flight messages may take to finish", "10s"),
-                         0),
-                   object("retry", "Retries of failed publishes",
-                          {
-                              range(field("max_attempts", FieldType::integer,
-                                          "Attempts before an event becomes a dead letter", "12"),
-                                    1, 1000),
-                              range(field("initial_backoff", FieldType::duration, "Backoff after the first failure",
-                                          "500ms"),
-                                    0),
-                              range(field("max_backoff", FieldType::duration, "Backoff cap", "5m"), 0),
-                              range(field("jitter", FieldType::number, "Random spread of each backoff, 0..1", "0.2"),
-                                    0, 1),
-                          }),
-                   one_of(field("on_permanent_error", FieldType::enumeration,
-                                "What a PERMANENT publish failure does", "dead_letter"),
-                          {"dead_letter", "halt"}),
-               }),
+        object(
+            "relay", "The relay engine",
+            {
+                range(field("batch_size", FieldType::integer, "Events claimed per batch", "500"), 1, 100000),
+                range(field("max_in_flight", FieldType::integer,
+                            "Events published and not yet settled, at most", "20000"),
+                      1, 10000000),
+                range(field("lease", FieldType::duration,
+                            "How long a claim is held before others may take it", "30s"),
+                      100),
+                range(field("poll_interval", FieldType::duration, "Longest sleep between claims when idle",
+                            "1s"),
+                      1),
+                range(field("drain_timeout", FieldType::duration,
+                            "On shutdown, how long in-flight messages may take to finish", "10s"),
+                      0),
+                object("retry", "Retries of failed publishes",
+                       {
+                           range(field("max_attempts", FieldType::integer,
+                                       "Attempts before an event becomes a dead letter", "12"),
+                                 1, 1000),
+                           range(field("initial_backoff", FieldType::duration,
+                                       "Backoff after the first failure", "500ms"),
+                                 0),
+                           range(field("max_backoff", FieldType::duration, "Backoff cap", "5m"), 0),
+                           range(field("jitter", FieldType::number, "Random spread of each backoff, 0..1",
+                                       "0.2"),
+                                 0, 1),
+                       }),
+                one_of(field("on_permanent_error", FieldType::enumeration,
+                             "What a PERMANENT publish failure does", "dead_letter"),
+                       {"dead_letter", "halt"}),
+            }),
         required(object_list("transports", "Named transport instances", transport_core_fields(), true)),
         required(object_list(
             "routes", "Ordered routes; the first whose match globs the event type wins",

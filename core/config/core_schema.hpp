@@ -2,9 +2,9 @@
 // extensible here; each plugin's own fields are added when its block is validated.
 #pragma once
 
-#include "core/config/field_spec.hpp"
-
 #include <vector>
+
+#include "core/config/field_spec.hpp"
 
 namespace outbox::core {
 

@@ -8,7 +8,8 @@ namespace {
 bool valid_name(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
   for (char c : name)
-    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+      return false;
   return true;
 }
 
@@ -16,7 +17,8 @@ bool valid_name(std::string_view name) {
 std::string expand_reference(std::string_view ref, const EnvLookup& lookup) {
   size_t colon = ref.find(':');
   std::string name(ref.substr(0, colon));
-  if (!valid_name(name)) throw EnvExpandError("'${" + std::string(ref) + "}' is not a valid variable reference");
+  if (!valid_name(name))
+    throw EnvExpandError("'${" + std::string(ref) + "}' is not a valid variable reference");
   std::optional<std::string> value = lookup(name);
   if (colon == std::string_view::npos) {
     if (!value) throw EnvExpandError("environment variable " + name + " is not set");
@@ -28,12 +30,12 @@ std::string expand_reference(std::string_view ref, const EnvLookup& lookup) {
   if (op == ":-") return unset_or_empty ? std::string(arg) : *value;
   if (op == ":?") {
     if (unset_or_empty)
-      throw EnvExpandError("environment variable " + name + " is required: " +
-                           (arg.empty() ? std::string("not set") : std::string(arg)));
+      throw EnvExpandError("environment variable " + name +
+                           " is required: " + (arg.empty() ? std::string("not set") : std::string(arg)));
     return *value;
   }
-  throw EnvExpandError("'${" + std::string(ref) + "}': use ${" + name + "}, ${" + name + ":-default} or ${" + name +
-                       ":?message}");
+  throw EnvExpandError("'${" + std::string(ref) + "}': use ${" + name + "}, ${" + name + ":-default} or ${" +
+                       name + ":?message}");
 }
 
 }  // namespace
@@ -54,7 +56,8 @@ std::string expand_env(std::string_view text, const EnvLookup& lookup) {
       ++i;
     } else if (text[i + 1] == '{') {
       size_t close = text.find('}', i + 2);
-      if (close == std::string_view::npos) throw EnvExpandError("unterminated '${' in '" + std::string(text) + "'");
+      if (close == std::string_view::npos)
+        throw EnvExpandError("unterminated '${' in '" + std::string(text) + "'");
       out += expand_reference(text.substr(i + 2, close - i - 2), lookup);
       i = close;
     } else {

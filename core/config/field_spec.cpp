@@ -4,17 +4,28 @@ namespace outbox::core {
 
 const char* type_name(FieldType type) noexcept {
   switch (type) {
-    case FieldType::string: return "a string";
-    case FieldType::integer: return "an integer";
-    case FieldType::number: return "a number";
-    case FieldType::boolean: return "a boolean";
-    case FieldType::duration: return "a duration";
-    case FieldType::bytes: return "a byte size";
-    case FieldType::enumeration: return "one of the listed values";
-    case FieldType::string_list: return "a list";
-    case FieldType::string_map: return "a map";
-    case FieldType::object: return "a map";
-    case FieldType::object_list: return "a list of maps";
+    case FieldType::string:
+      return "a string";
+    case FieldType::integer:
+      return "an integer";
+    case FieldType::number:
+      return "a number";
+    case FieldType::boolean:
+      return "a boolean";
+    case FieldType::duration:
+      return "a duration";
+    case FieldType::bytes:
+      return "a byte size";
+    case FieldType::enumeration:
+      return "one of the listed values";
+    case FieldType::string_list:
+      return "a list";
+    case FieldType::string_map:
+      return "a map";
+    case FieldType::object:
+      return "a map";
+    case FieldType::object_list:
+      return "a list of maps";
   }
   return "a value";
 }

@@ -1,9 +1,9 @@
 #include "core/config/json_schema.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "core/config/core_schema.hpp"
 #include "core/plugin/plugin_library.hpp"
-
-#include <nlohmann/json.hpp>
 
 namespace outbox::core {
 namespace {
@@ -26,10 +26,18 @@ json properties_of(const std::vector<FieldSpec>& fields, json& required);
 json field_schema(const FieldSpec& f) {
   json s;
   switch (f.type) {
-    case FieldType::string: s["type"] = "string"; break;
-    case FieldType::integer: s["type"] = "integer"; break;
-    case FieldType::number: s["type"] = "number"; break;
-    case FieldType::boolean: s["type"] = "boolean"; break;
+    case FieldType::string:
+      s["type"] = "string";
+      break;
+    case FieldType::integer:
+      s["type"] = "integer";
+      break;
+    case FieldType::number:
+      s["type"] = "number";
+      break;
+    case FieldType::boolean:
+      s["type"] = "boolean";
+      break;
     case FieldType::duration:
       s["type"] = "string";
       s["pattern"] = "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d)|0)$";
@@ -38,8 +46,12 @@ json field_schema(const FieldSpec& f) {
       s["type"] = {"string", "integer"};
       s["pattern"] = "^[0-9]+(\\.[0-9]+)?(B|KB|MB|GB|KiB|MiB|GiB)?$";
       break;
-    case FieldType::enumeration: s["enum"] = f.enum_values; break;
-    case FieldType::string_list: s = {{"type", "array"}, {"items", {{"type", "string"}}}}; break;
+    case FieldType::enumeration:
+      s["enum"] = f.enum_values;
+      break;
+    case FieldType::string_list:
+      s = {{"type", "array"}, {"items", {{"type", "string"}}}};
+      break;
     case FieldType::string_map:
       s = {{"type", "object"}, {"additionalProperties", {{"type", {"string", "number", "boolean"}}}}};
       break;
@@ -84,7 +96,8 @@ json properties_of(const std::vector<FieldSpec>& fields, json& required) {
 // and its own fields.
 json plugin_branch(const std::vector<FieldSpec>& core_fields, const PluginLibrary& plugin) {
   std::vector<FieldSpec> fields = core_fields;
-  for (size_t i = 0; i < plugin.manifest().field_count; ++i) fields.push_back(FieldSpec::from_abi(plugin.field(i)));
+  for (size_t i = 0; i < plugin.manifest().field_count; ++i)
+    fields.push_back(FieldSpec::from_abi(plugin.field(i)));
   json required = json::array();
   json props = properties_of(fields, required);
   props["type"] = {{"const", plugin.name()}, {"description", plugin.manifest().description}};
@@ -108,8 +121,10 @@ std::string config_json_schema(const std::vector<std::shared_ptr<PluginLibrary>>
   json storage = json::array();
   json transports = json::array();
   for (const auto& p : plugins) {
-    if (p->kind() == OUTBOX_KIND_STORAGE) storage.push_back(plugin_branch(storage_core_fields(), *p));
-    else transports.push_back(plugin_branch(transport_core_fields(), *p));
+    if (p->kind() == OUTBOX_KIND_STORAGE)
+      storage.push_back(plugin_branch(storage_core_fields(), *p));
+    else
+      transports.push_back(plugin_branch(transport_core_fields(), *p));
   }
   if (!storage.empty()) schema["properties"]["storage"] = {{"oneOf", storage}};
   if (!transports.empty()) schema["properties"]["transports"]["items"] = {{"oneOf", transports}};

@@ -41,8 +41,8 @@ std::optional<int64_t> parse_bytes(std::string_view text) {
   if (!parts) return std::nullopt;
   auto [value, unit] = *parts;
   static constexpr std::pair<std::string_view, double> kUnits[] = {
-      {"", 1},      {"B", 1},         {"KB", 1e3},          {"MB", 1e6},
-      {"GB", 1e9},  {"KiB", 1024.0},  {"MiB", 1048576.0},   {"GiB", 1073741824.0}};
+      {"", 1},     {"B", 1},        {"KB", 1e3},        {"MB", 1e6},
+      {"GB", 1e9}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
   for (auto [name, factor] : kUnits)
     if (unit == name) return scaled(value, factor);
   return std::nullopt;

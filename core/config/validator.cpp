@@ -1,14 +1,14 @@
 #include "core/config/validator.hpp"
 
-#include "core/config/suggest.hpp"
-#include "core/config/units.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
+
+#include "core/config/suggest.hpp"
+#include "core/config/units.hpp"
 
 namespace outbox::core {
 namespace {
@@ -26,13 +26,15 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
-std::string with_suggestion(std::string message, std::string_view word, const std::vector<std::string>& candidates) {
+std::string with_suggestion(std::string message, std::string_view word,
+                            const std::vector<std::string>& candidates) {
   if (auto hint = closest_match(word, candidates)) message += "; did you mean '" + *hint + "'?";
   return message;
 }
 
 std::optional<bool> parse_bool(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (text == "true" || text == "yes" || text == "on") return true;
   if (text == "false" || text == "no" || text == "off") return false;
   return std::nullopt;
@@ -47,7 +49,9 @@ std::optional<T> parse_number(const std::string& text) {
 }
 
 // How a value of this type is quoted in a message: secrets never are.
-std::string shown(const std::string& text, const FieldSpec& spec) { return spec.secret ? "the value" : "'" + text + "'"; }
+std::string shown(const std::string& text, const FieldSpec& spec) {
+  return spec.secret ? "the value" : "'" + text + "'";
+}
 
 std::string show_amount(double amount, FieldType type) {
   if (type == FieldType::duration) return format_duration_ms(static_cast<int64_t>(amount));
@@ -114,7 +118,8 @@ Value Validator::object(const YAML::Node& node, const std::vector<FieldSpec>& fi
     } else if (spec.required) {
       report(child.IsDefined() ? mark_of(child) : out.mark, child_path(spec.name), "missing required key");
     } else if (spec.type == FieldType::object) {
-      out.fields.emplace_back(spec.name, object(YAML::Node(), spec.children, child_path(spec.name), out.mark));
+      out.fields.emplace_back(spec.name,
+                              object(YAML::Node(), spec.children, child_path(spec.name), out.mark));
     }
   }
   return out;
@@ -139,7 +144,8 @@ Value Validator::field(const YAML::Node& node, const FieldSpec& spec, const std:
         std::string item_path = path + "[" + std::to_string(i) + "]";
         if (spec.type == FieldType::object_list) {
           // Name list elements after their `name` key when they have one: transports[events].
-          if (item.IsMap() && item["name"] && item["name"].IsScalar()) item_path = path + "[" + item["name"].Scalar() + "]";
+          if (item.IsMap() && item["name"] && item["name"].IsScalar())
+            item_path = path + "[" + item["name"].Scalar() + "]";
           out.items.push_back(object(item, spec.children, item_path, mark_of(item), spec.extensible));
         } else if (item.IsScalar()) {
           out.items.push_back(scalar(item.Scalar(), element_spec(spec.name, spec), item_path, mark_of(item)));
@@ -165,7 +171,8 @@ Value Validator::field(const YAML::Node& node, const FieldSpec& spec, const std:
           report(mark_of(it->second), entry_path, "expected a single value, found " + found_kind(it->second));
           continue;
         }
-        out.fields.emplace_back(key, scalar(it->second.Scalar(), element_spec(key, spec), entry_path, mark_of(it->second)));
+        out.fields.emplace_back(
+            key, scalar(it->second.Scalar(), element_spec(key, spec), entry_path, mark_of(it->second)));
       }
       return out;
     }
@@ -180,7 +187,8 @@ Value Validator::field(const YAML::Node& node, const FieldSpec& spec, const std:
   }
 }
 
-Value Validator::scalar(const std::string& raw, const FieldSpec& spec, const std::string& path, SourceMark mark) {
+Value Validator::scalar(const std::string& raw, const FieldSpec& spec, const std::string& path,
+                        SourceMark mark) {
   try {
     return typed_scalar(expand_env(raw, env_), spec, path, mark);
   } catch (const EnvExpandError& e) {
@@ -191,7 +199,8 @@ Value Validator::scalar(const std::string& raw, const FieldSpec& spec, const std
   }
 }
 
-Value Validator::typed_scalar(std::string text, const FieldSpec& spec, const std::string& path, SourceMark mark) {
+Value Validator::typed_scalar(std::string text, const FieldSpec& spec, const std::string& path,
+                              SourceMark mark) {
   Value v;
   v.type = spec.type;
   v.mark = mark;
@@ -218,8 +227,10 @@ Value Validator::typed_scalar(std::string text, const FieldSpec& spec, const std
       }
       break;
     case FieldType::boolean:
-      if (auto b = parse_bool(text)) v.integer = *b ? 1 : 0;
-      else bad("a boolean (true or false)");
+      if (auto b = parse_bool(text))
+        v.integer = *b ? 1 : 0;
+      else
+        bad("a boolean (true or false)");
       break;
     case FieldType::duration:
       if (auto ms = parse_duration_ms(text)) {
@@ -240,7 +251,8 @@ Value Validator::typed_scalar(std::string text, const FieldSpec& spec, const std
     case FieldType::enumeration:
       if (std::find(spec.enum_values.begin(), spec.enum_values.end(), text) == spec.enum_values.end())
         report(mark, path,
-               with_suggestion(shown(text, spec) + " is not one of " + join(spec.enum_values), text, spec.enum_values));
+               with_suggestion(shown(text, spec) + " is not one of " + join(spec.enum_values), text,
+                               spec.enum_values));
       break;
     default:
       break;
@@ -251,11 +263,18 @@ Value Validator::typed_scalar(std::string text, const FieldSpec& spec, const std
 
 void Validator::check_range(const Value& v, const FieldSpec& spec, const std::string& path, double amount) {
   bool is_list = spec.type == FieldType::string_list || spec.type == FieldType::object_list;
-  auto what = [&] { return is_list ? std::to_string(v.items.size()) + " items" : (spec.secret ? "the value" : show_amount(amount, spec.type)); };
+  auto what = [&] {
+    return is_list ? std::to_string(v.items.size()) + " items"
+                   : (spec.secret ? "the value" : show_amount(amount, spec.type));
+  };
   if (spec.min && amount < *spec.min)
-    report(v.mark, path, what() + " is below the minimum " + show_amount(*spec.min, is_list ? FieldType::integer : spec.type));
+    report(
+        v.mark, path,
+        what() + " is below the minimum " + show_amount(*spec.min, is_list ? FieldType::integer : spec.type));
   if (spec.max && amount > *spec.max)
-    report(v.mark, path, what() + " is above the maximum " + show_amount(*spec.max, is_list ? FieldType::integer : spec.type));
+    report(
+        v.mark, path,
+        what() + " is above the maximum " + show_amount(*spec.max, is_list ? FieldType::integer : spec.type));
 }
 
 }  // namespace outbox::core

@@ -2,12 +2,12 @@
 // unknown keys, fills defaults. Collects every problem instead of stopping at the first.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "core/config/env_expand.hpp"
 #include "core/config/field_spec.hpp"
 #include "core/config/value.hpp"
-
-#include <string>
-#include <vector>
 
 namespace YAML {
 class Node;

@@ -2,13 +2,13 @@
 // the file it came from so that later checks can still point at it.
 #pragma once
 
-#include "core/config/field_spec.hpp"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/config/field_spec.hpp"
 
 namespace outbox::core {
 
@@ -21,10 +21,10 @@ struct Value {
   FieldType type = FieldType::string;
   SourceMark mark;
   bool secret = false;
-  std::string text;     // scalars: the expanded text (enum, string, and the source of numbers)
-  int64_t integer = 0;  // integer; boolean 0/1; duration in ms; bytes in bytes
-  double number = 0;    // number; integer as a double
-  std::vector<Value> items;                           // string_list, object_list
+  std::string text;          // scalars: the expanded text (enum, string, and the source of numbers)
+  int64_t integer = 0;       // integer; boolean 0/1; duration in ms; bytes in bytes
+  double number = 0;         // number; integer as a double
+  std::vector<Value> items;  // string_list, object_list
   std::vector<std::pair<std::string, Value>> fields;  // string_map, object
 
   const Value* get(std::string_view key) const noexcept {

@@ -2,16 +2,17 @@
 // by ±jitter so that many failed events do not come back at the same instant.
 #pragma once
 
-#include "core/config/config.hpp"
-
 #include <cstdint>
 #include <random>
+
+#include "core/config/config.hpp"
 
 namespace outbox::core {
 
 class Backoff {
  public:
-  explicit Backoff(RetryPolicy policy, uint64_t seed = std::random_device{}()) : policy_(policy), rng_(seed) {}
+  explicit Backoff(RetryPolicy policy, uint64_t seed = std::random_device{}())
+      : policy_(policy), rng_(seed) {}
 
   // The delay before the next attempt after `failed_attempts` failures (1 for the first).
   milliseconds delay(uint32_t failed_attempts);

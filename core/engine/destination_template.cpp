@@ -15,7 +15,8 @@ DestinationTemplate DestinationTemplate::parse(std::string_view text) {
     }
     if (open > pos) t.parts_.push_back({Kind::literal, std::string(text.substr(pos, open - pos))});
     size_t close = text.find('}', open);
-    if (close == std::string_view::npos) throw std::invalid_argument("unclosed '{' in '" + std::string(text) + "'");
+    if (close == std::string_view::npos)
+      throw std::invalid_argument("unclosed '{' in '" + std::string(text) + "'");
     std::string_view name = text.substr(open + 1, close - open - 1);
     if (name == "event_type") {
       t.parts_.push_back({Kind::event_type, {}});
@@ -35,9 +36,15 @@ DestinationTemplate DestinationTemplate::parse(std::string_view text) {
 void DestinationTemplate::render(const outbox_event& event, std::string& out) const {
   for (const Part& part : parts_) {
     switch (part.kind) {
-      case Kind::literal: out += part.text; break;
-      case Kind::event_type: out += sdk::sv(event.event_type); break;
-      case Kind::partition_key: out += sdk::sv(event.partition_key); break;
+      case Kind::literal:
+        out += part.text;
+        break;
+      case Kind::event_type:
+        out += sdk::sv(event.event_type);
+        break;
+      case Kind::partition_key:
+        out += sdk::sv(event.partition_key);
+        break;
       case Kind::header:
         for (size_t i = 0; i < event.header_count; ++i)
           if (sdk::sv(event.headers[i].name) == part.text) {

@@ -1,11 +1,11 @@
 #include "core/engine/engine.hpp"
 
-#include "core/log.hpp"
-
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <chrono>
+
+#include "core/log.hpp"
 
 namespace outbox::core {
 namespace {
@@ -17,7 +17,9 @@ using Clock = std::chrono::steady_clock;
 constexpr int kIndexBits = 20;
 constexpr uint64_t tag_of(uint64_t claim, size_t index) { return claim << kIndexBits | index; }
 constexpr uint64_t claim_of(uint64_t tag) { return tag >> kIndexBits; }
-constexpr size_t index_of(uint64_t tag) { return static_cast<size_t>(tag & ((uint64_t{1} << kIndexBits) - 1)); }
+constexpr size_t index_of(uint64_t tag) {
+  return static_cast<size_t>(tag & ((uint64_t{1} << kIndexBits) - 1));
+}
 
 // A claim's decisions are written in one settle once all its events are decided: one statement
 // instead of one per completion burst (a Kafka batch completes a claim in several). Decisions
@@ -26,15 +28,20 @@ constexpr size_t index_of(uint64_t tag) { return static_cast<size_t>(tag & ((uin
 constexpr std::chrono::milliseconds kPartialSettleAfter{500};
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 const char* status_name(outbox_status status) {
   switch (status) {
-    case OUTBOX_OK: return "OK";
-    case OUTBOX_RETRYABLE: return "RETRYABLE";
-    case OUTBOX_PERMANENT: return "PERMANENT";
-    default: return "INVALID_CONFIG";
+    case OUTBOX_OK:
+      return "OK";
+    case OUTBOX_RETRYABLE:
+      return "RETRYABLE";
+    case OUTBOX_PERMANENT:
+      return "PERMANENT";
+    default:
+      return "INVALID_CONFIG";
   }
 }
 
@@ -106,9 +113,11 @@ Engine::Outcome Engine::run() {
     }
   }
   drain();
-  log::info("engine", fmt::format("stopped: claimed {}, published {}, retried {}, dead {}, released {}, stale settles {}",
-                                  counters_.claimed.load(), counters_.published.load(), counters_.retried.load(),
-                                  counters_.dead.load(), counters_.released.load(), counters_.stale_settles.load()));
+  log::info(
+      "engine",
+      fmt::format("stopped: claimed {}, published {}, retried {}, dead {}, released {}, stale settles {}",
+                  counters_.claimed.load(), counters_.published.load(), counters_.retried.load(),
+                  counters_.dead.load(), counters_.released.load(), counters_.stale_settles.load()));
   return halted_ ? Outcome::halted : Outcome::stopped;
 }
 
@@ -138,7 +147,8 @@ size_t Engine::claim_and_publish(uint32_t max) {
   for (size_t i = 0; i < n; ++i) {
     const outbox_event& e = batch.events()[i];
     if (targets_[i] < 0) {
-      apply(*claim, i, OUTBOX_PERMANENT, "no route matches event type '" + std::string(sv(e.event_type)) + "'");
+      apply(*claim, i, OUTBOX_PERMANENT,
+            "no route matches event type '" + std::string(sv(e.event_type)) + "'");
       continue;
     }
     outgoing_[static_cast<size_t>(targets_[i])].push_back(
@@ -155,7 +165,8 @@ size_t Engine::claim_and_publish(uint32_t max) {
     try {
       transports_[t].transport->publish(outgoing_[t], sdk::Completer(&Engine::on_complete, this));
     } catch (const std::exception& e) {  // only an in-process transport can throw: plugins cannot
-      for (const outbox_message& m : outgoing_[t]) on_complete(this, m.tag, OUTBOX_RETRYABLE, sdk::view(e.what()));
+      for (const outbox_message& m : outgoing_[t])
+        on_complete(this, m.tag, OUTBOX_RETRYABLE, sdk::view(e.what()));
     }
     outgoing_[t].clear();
   }
@@ -188,8 +199,8 @@ void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::
   const outbox_event& e = batch.events()[index];
   uint32_t attempts = e.attempts + 1;
   auto describe = [&] {
-    return fmt::format("event {} ({}) attempt {}: {}: {}", sv(e.id), sv(e.event_type), attempts, status_name(status),
-                       error.empty() ? "no reason given" : error);
+    return fmt::format("event {} ({}) attempt {}: {}: {}", sv(e.id), sv(e.event_type), attempts,
+                       status_name(status), error.empty() ? "no reason given" : error);
   };
   if (status == OUTBOX_OK) {
     claim.settle.complete.push_back(e.handle);
@@ -204,9 +215,8 @@ void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::
     halted_ = true;
     log::error("engine", describe() + "; halting (on_permanent_error: halt)");
   } else {
-    std::string reason = status == OUTBOX_RETRYABLE
-                             ? fmt::format("gave up after {} attempts: {}", attempts, error)
-                             : error;
+    std::string reason =
+        status == OUTBOX_RETRYABLE ? fmt::format("gave up after {} attempts: {}", attempts, error) : error;
     claim.settle.bury.push_back({e.handle, 0, reason});
     ++counters_.dead;
     log::warn("engine", describe() + "; moved to the dead letters");
@@ -219,8 +229,10 @@ void Engine::write_settlements() {
     Claim& claim = *it->second;
     if (!claim.settle.empty() && (claim.events.outstanding == 0 || claim.settle.since <= partial_before))
       write_settlement(claim);
-    if (claim.events.outstanding == 0 && claim.settle.empty()) it = claims_.erase(it);
-    else ++it;
+    if (claim.events.outstanding == 0 && claim.settle.empty())
+      it = claims_.erase(it);
+    else
+      ++it;
   }
 }
 
@@ -235,7 +247,9 @@ void Engine::write_settlement(Claim& claim) {
     for (const Failure& f : items) out.push_back({f.handle, f.not_before_ms, sdk::view(f.error)});
     return out;
   };
-  auto count_stale = [&](size_t asked, size_t applied) { counters_.stale_settles += asked - std::min(asked, applied); };
+  auto count_stale = [&](size_t asked, size_t applied) {
+    counters_.stale_settles += asked - std::min(asked, applied);
+  };
   try {
     if (!s.complete.empty()) {
       count_stale(s.complete.size(), storage_.complete(token, s.complete));
@@ -315,7 +329,8 @@ void Engine::drain() {
   for (auto& [id, claim] : claims_) release_outstanding(*claim);
   write_settlements();
   if (!claims_.empty())
-    log::warn("engine", fmt::format("{} claims could not be settled; their leases will expire", claims_.size()));
+    log::warn("engine",
+              fmt::format("{} claims could not be settled; their leases will expire", claims_.size()));
 }
 
 }  // namespace outbox::core

@@ -8,21 +8,20 @@
 // run() returns and before the engine is destroyed.
 #pragma once
 
-#include "core/config/config.hpp"
-#include "core/engine/backoff.hpp"
-#include "core/engine/event_batch.hpp"
-#include "core/engine/router.hpp"
-
-#include <outbox/sdk.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <outbox/sdk.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "core/config/config.hpp"
+#include "core/engine/backoff.hpp"
+#include "core/engine/event_batch.hpp"
+#include "core/engine/router.hpp"
 
 namespace outbox::core {
 
@@ -32,8 +31,8 @@ struct EngineCounters {
   std::atomic<uint64_t> retried{0};
   std::atomic<uint64_t> dead{0};
   std::atomic<uint64_t> released{0};
-  std::atomic<uint64_t> stale_settles{0};         // settles the storage fenced off (lease lost)
-  std::atomic<uint64_t> ignored_completions{0};   // second or late completions of a message
+  std::atomic<uint64_t> stale_settles{0};        // settles the storage fenced off (lease lost)
+  std::atomic<uint64_t> ignored_completions{0};  // second or late completions of a message
   std::atomic<uint64_t> storage_errors{0};
 };
 
@@ -74,7 +73,9 @@ class Engine {
     std::vector<uint64_t> complete, release;
     std::vector<Failure> retry, bury;
     std::chrono::steady_clock::time_point since;  // of the oldest decision here
-    bool empty() const noexcept { return complete.empty() && release.empty() && retry.empty() && bury.empty(); }
+    bool empty() const noexcept {
+      return complete.empty() && release.empty() && retry.empty() && bury.empty();
+    }
   };
   struct Claim {
     EventBatch events;

@@ -21,7 +21,8 @@ void EventBatch::add(const outbox_event& e) {
            e.header_count,
            e.created_at_ms,
            e.attempts};
-  for (size_t i = 0; i < e.header_count; ++i) header_slots_.emplace_back(store(e.headers[i].name), store(e.headers[i].value));
+  for (size_t i = 0; i < e.header_count; ++i)
+    header_slots_.emplace_back(store(e.headers[i].name), store(e.headers[i].value));
   records_.push_back(r);
 }
 
@@ -33,10 +34,10 @@ void EventBatch::seal() {
   events_.clear();
   events_.reserve(records_.size());
   for (const Record& r : records_) {
-    events_.push_back(outbox_event{sizeof(outbox_event), r.handle, view(r.id), view(r.event_type),
-                                   view(r.partition_key), view(r.content_type), view(r.payload),
-                                   r.header_count ? headers_.data() + r.first_header : nullptr, r.header_count,
-                                   view(r.idempotency_token), r.created_at_ms, r.attempts, view(r.last_error)});
+    events_.push_back(outbox_event{
+        sizeof(outbox_event), r.handle, view(r.id), view(r.event_type), view(r.partition_key),
+        view(r.content_type), view(r.payload), r.header_count ? headers_.data() + r.first_header : nullptr,
+        r.header_count, view(r.idempotency_token), r.created_at_ms, r.attempts, view(r.last_error)});
   }
   destination_slots_.assign(records_.size(), Slot{});
   done.assign(records_.size(), 0);

@@ -32,8 +32,8 @@ class EventBatch {
   void close_destination(size_t i, size_t begin) noexcept;
   std::string_view destination(size_t i) const noexcept;
 
-  std::string token;       // the claim token that fences this batch's settles
-  size_t outstanding = 0;  // messages not completed yet
+  std::string token;          // the claim token that fences this batch's settles
+  size_t outstanding = 0;     // messages not completed yet
   std::vector<uint8_t> done;  // per event: 1 once completed (a second completion is ignored)
 
  private:

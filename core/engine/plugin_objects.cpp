@@ -31,7 +31,9 @@ class PluginStorage final : public sdk::Storage {
   }
   std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override {
     outbox_str token{};
-    auto forward = [](void* ctx, const outbox_event* event) { static_cast<const sdk::EventSink*>(ctx)->add(*event); };
+    auto forward = [](void* ctx, const outbox_event* event) {
+      static_cast<const sdk::EventSink*>(ctx)->add(*event);
+    };
     call("claim", [&](outbox_error* e) {
       return vt_.claim(self_, max, lease.count(), forward, const_cast<sdk::EventSink*>(&sink), &token, e);
     });
@@ -46,14 +48,16 @@ class PluginStorage final : public sdk::Storage {
   }
   size_t retry(std::string_view token, std::span<const outbox_failure> items) override {
     size_t applied = 0;
-    call("retry",
-         [&](outbox_error* e) { return vt_.retry(self_, sdk::view(token), items.data(), items.size(), &applied, e); });
+    call("retry", [&](outbox_error* e) {
+      return vt_.retry(self_, sdk::view(token), items.data(), items.size(), &applied, e);
+    });
     return applied;
   }
   size_t bury(std::string_view token, std::span<const outbox_failure> items) override {
     size_t applied = 0;
-    call("bury",
-         [&](outbox_error* e) { return vt_.bury(self_, sdk::view(token), items.data(), items.size(), &applied, e); });
+    call("bury", [&](outbox_error* e) {
+      return vt_.bury(self_, sdk::view(token), items.data(), items.size(), &applied, e);
+    });
     return applied;
   }
   size_t release(std::string_view token, std::span<const uint64_t> handles) override {
@@ -87,17 +91,20 @@ class PluginStorage final : public sdk::Storage {
   }
   uint64_t dead_requeue(std::span<const outbox_str> ids) override {
     uint64_t count = 0;
-    call("dead requeue", [&](outbox_error* e) { return vt_.dead_requeue(self_, ids.data(), ids.size(), &count, e); });
+    call("dead requeue",
+         [&](outbox_error* e) { return vt_.dead_requeue(self_, ids.data(), ids.size(), &count, e); });
     return count;
   }
   uint64_t dead_purge(std::span<const outbox_str> ids) override {
     uint64_t count = 0;
-    call("dead purge", [&](outbox_error* e) { return vt_.dead_purge(self_, ids.data(), ids.size(), &count, e); });
+    call("dead purge",
+         [&](outbox_error* e) { return vt_.dead_purge(self_, ids.data(), ids.size(), &count, e); });
     return count;
   }
   void enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) override {
-    call("enqueue",
-         [&](outbox_error* e) { return vt_.enqueue(self_, events.data(), events.size(), statuses.data(), e); });
+    call("enqueue", [&](outbox_error* e) {
+      return vt_.enqueue(self_, events.data(), events.size(), statuses.data(), e);
+    });
   }
 
  private:
@@ -133,7 +140,8 @@ class PluginTransport final : public sdk::Transport {
 
 }  // namespace
 
-std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> plugin, const PluginBlock& block) {
+std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> plugin,
+                                           const PluginBlock& block) {
   AbiConfig config(block, *plugin);
   outbox_storage* self = nullptr;
   call("open", [&](outbox_error* e) { return plugin->storage()->open(config.get(), &self, e); });

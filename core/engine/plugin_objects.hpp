@@ -3,11 +3,10 @@
 // the object lives in a plugin (through its C vtable) or is an in-process test double.
 #pragma once
 
-#include "core/config/config.hpp"
-
+#include <memory>
 #include <outbox/sdk.hpp>
 
-#include <memory>
+#include "core/config/config.hpp"
 
 namespace outbox::core {
 
@@ -15,7 +14,8 @@ class PluginLibrary;
 
 // Calls the plugin's open(); a failure throws sdk::Error with the plugin's status and reason.
 // The returned object keeps the library loaded and closes the plugin object when destroyed.
-std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> plugin, const PluginBlock& block);
+std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> plugin,
+                                           const PluginBlock& block);
 std::unique_ptr<sdk::Transport> open_transport(std::shared_ptr<const PluginLibrary> plugin,
                                                const PluginBlock& block);
 

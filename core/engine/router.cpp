@@ -28,8 +28,10 @@ bool glob_match(std::string_view pattern, std::string_view text) noexcept {
 Router::Router(const std::vector<RouteConfig>& routes, const std::vector<std::string>& transports) {
   for (const RouteConfig& r : routes) {
     auto it = std::find(transports.begin(), transports.end(), r.transport);
-    if (it == transports.end()) throw std::invalid_argument("route '" + r.match + "': no transport named '" + r.transport + "'");
-    routes_.push_back({r.match, static_cast<size_t>(it - transports.begin()), DestinationTemplate::parse(r.destination)});
+    if (it == transports.end())
+      throw std::invalid_argument("route '" + r.match + "': no transport named '" + r.transport + "'");
+    routes_.push_back(
+        {r.match, static_cast<size_t>(it - transports.begin()), DestinationTemplate::parse(r.destination)});
   }
 }
 

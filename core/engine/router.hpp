@@ -2,13 +2,13 @@
 // destination template (DESIGN.md §5).
 #pragma once
 
-#include "core/config/config.hpp"
-#include "core/engine/destination_template.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/config/config.hpp"
+#include "core/engine/destination_template.hpp"
 
 namespace outbox::core {
 

@@ -1,8 +1,8 @@
 #include "core/plugin/host_api.hpp"
 
-#include "core/log.hpp"
-
 #include <outbox/sdk.hpp>
+
+#include "core/log.hpp"
 
 namespace outbox::core {
 namespace {

@@ -1,16 +1,16 @@
 #include "core/plugin/plugin_library.hpp"
 
-#include "core/plugin/host_api.hpp"
-
-#include <boost/dll/shared_library.hpp>
 #include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/dll/shared_library.hpp>
 #include <cstddef>
 #include <initializer_list>
 #include <system_error>
 #include <type_traits>
+
+#include "core/plugin/host_api.hpp"
 
 namespace outbox::core {
 namespace {

@@ -1,13 +1,13 @@
 // Finds plugins by name in the configured plugin directories and keeps them loaded.
 #pragma once
 
-#include "core/plugin/plugin_library.hpp"
-
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "core/plugin/plugin_library.hpp"
 
 namespace outbox::core {
 

@@ -23,7 +23,8 @@ class FastScan {
       if (eat(']')) return done();
       do {
         std::string_view name, value;
-        if (!(skip(), eat('[')) || !string(name) || !(skip(), eat(',')) || !string(value) || !(skip(), eat(']')))
+        if (!(skip(), eat('[')) || !string(name) || !(skip(), eat(',')) || !string(value) ||
+            !(skip(), eat(']')))
           return false;
         out.emplace_back(name, value);
         skip();

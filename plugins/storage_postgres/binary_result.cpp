@@ -47,8 +47,8 @@ BinaryResult exec_binary(pqxx::connection_base& conn, PGconn* handle, const char
   std::vector<const char*> values;
   values.reserve(owned.size());
   for (const std::string& p : owned) values.push_back(p.c_str());
-  BinaryResult result(PQexecPrepared(handle, statement, static_cast<int>(values.size()), values.data(), nullptr,
-                                     nullptr, /*resultFormat=*/1));
+  BinaryResult result(PQexecPrepared(handle, statement, static_cast<int>(values.size()), values.data(),
+                                     nullptr, nullptr, /*resultFormat=*/1));
   const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return result;
   const std::string message = result ? PQresultErrorMessage(result.get()) : PQerrorMessage(handle);
@@ -71,8 +71,9 @@ std::string_view BinaryRows::bytes(size_t row, int column) const noexcept {
 std::string_view BinaryRows::sized(size_t row, int column, size_t size, const char* type) const {
   const std::string_view v = bytes(row, column);
   if (v.size() != size || null(row, column))
-    throw sdk::Error(OUTBOX_PERMANENT, std::string("postgres: column ") + PQfname(result_, column) + ": expected " +
-                                           type + " in binary format, got " + std::to_string(v.size()) + " bytes");
+    throw sdk::Error(OUTBOX_PERMANENT, std::string("postgres: column ") + PQfname(result_, column) +
+                                           ": expected " + type + " in binary format, got " +
+                                           std::to_string(v.size()) + " bytes");
   return v;
 }
 

@@ -5,11 +5,10 @@
 // Thread-safety: as the connection it runs on: one thread at a time.
 #pragma once
 
-#include <pqxx/pqxx>
-
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <pqxx/pqxx>
 #include <string_view>
 
 namespace outbox::plugins::postgres {
@@ -27,8 +26,8 @@ pqxx::internal::pq::PGconn* raw_handle(pqxx::connection_base& conn);
 // Runs the prepared `statement` of `conn` (whose libpq handle is `handle`) with text
 // parameters; rows come back in binary format. A failure throws what libpqxx would
 // (pqxx::broken_connection, or pqxx::sql_error with the SQLSTATE), for Database to map.
-BinaryResult exec_binary(pqxx::connection_base& conn, pqxx::internal::pq::PGconn* handle, const char* statement,
-                         std::initializer_list<std::string_view> params);
+BinaryResult exec_binary(pqxx::connection_base& conn, pqxx::internal::pq::PGconn* handle,
+                         const char* statement, std::initializer_list<std::string_view> params);
 
 // Fields of a binary result, by row and column. Each checks the field's size and throws
 // sdk::Error(PERMANENT) when it is not what the column's type sends.

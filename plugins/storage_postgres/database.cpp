@@ -117,7 +117,8 @@ pqxx::connection& Database::connection() {
   const auto now = Clock::now();
   if (now < next_attempt_) {
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt_ - now);
-    throw sdk::Error(OUTBOX_RETRYABLE, "postgres: " + address_.redacted + ": not connected (next attempt in " +
+    throw sdk::Error(OUTBOX_RETRYABLE, "postgres: " + address_.redacted +
+                                           ": not connected (next attempt in " +
                                            std::to_string(wait.count()) + "ms): " + last_connect_error_);
   }
   try {
@@ -260,7 +261,8 @@ int64_t to_int64(const pqxx::field& f) {
   const char* p = f.c_str();
   const auto [end, ec] = std::from_chars(p, p + f.size(), v);
   if (ec != std::errc{} || end != p + f.size())
-    throw sdk::Error(OUTBOX_PERMANENT, "postgres: unexpected integer text '" + std::string(p, f.size()) + "'");
+    throw sdk::Error(OUTBOX_PERMANENT,
+                     "postgres: unexpected integer text '" + std::string(p, f.size()) + "'");
   return v;
 }
 

@@ -6,13 +6,12 @@
 // any thread while Listener::wait() runs.
 #pragma once
 
-#include <pqxx/pqxx>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <string_view>
 
@@ -53,7 +52,9 @@ class Database {
   pqxx::internal::pq::PGconn* handle() const noexcept { return handle_; }
   const std::string& where() const noexcept { return address_.redacted; }
   // Connects now (open() fails fast on a wrong DSN or password). Throws sdk::Error.
-  void connect_now() { run("connecting", [](pqxx::connection&) {}); }
+  void connect_now() {
+    run("connecting", [](pqxx::connection&) {});
+  }
 
  private:
   pqxx::connection& connection();

@@ -18,7 +18,8 @@ bool is_rest(char c) { return is_start(c) || (c >= '0' && c <= '9'); }
 std::string identifier_problem(std::string_view name, size_t max_len) {
   if (name.empty()) return "must not be empty";
   if (name.size() > max_len)
-    return "is " + std::to_string(name.size()) + " bytes long; at most " + std::to_string(max_len) + " are allowed";
+    return "is " + std::to_string(name.size()) + " bytes long; at most " + std::to_string(max_len) +
+           " are allowed";
   if (!is_start(name[0])) return "must start with a letter or '_' ([A-Za-z_][A-Za-z0-9_]*)";
   for (char c : name)
     if (!is_rest(c)) return "may hold only letters, digits and '_' ([A-Za-z_][A-Za-z0-9_]*)";

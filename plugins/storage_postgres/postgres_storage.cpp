@@ -4,15 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
-#include <outbox/uuid_v7.hpp>
-
 #include <nlohmann/json.hpp>
+#include <outbox/uuid_v7.hpp>
+#include <thread>
 #include <vector>
 
 #include "headers_json.hpp"
@@ -51,8 +50,9 @@ std::string text(const pqxx::field& f) { return std::string(f.c_str(), f.size())
 // (xid, seq) order.
 EventRows claim_fresh(pqxx::connection_base& c, pqxx::internal::pq::PGconn* handle, uint32_t max,
                       const std::string& token, int64_t lease_ms, const std::string& owner) {
-  EventRows rows(exec_binary(c, handle, q::kClaimFresh, {std::to_string(max), token, std::to_string(lease_ms), owner}),
-                 EventRows::Extra::xid);
+  EventRows rows(
+      exec_binary(c, handle, q::kClaimFresh, {std::to_string(max), token, std::to_string(lease_ms), owner}),
+      EventRows::Extra::xid);
   rows.sort_by_xid();
   return rows;
 }
@@ -184,7 +184,8 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       listener_(address_, names_.channel) {
   db_.connect_now();
   if (config.boolean("prefetch", true))
-    prefetch_ = std::make_unique<Prefetch>(Database(address_, [this](pqxx::connection& c) { on_connect(c); }), owner_);
+    prefetch_ = std::make_unique<Prefetch>(Database(address_, [this](pqxx::connection& c) { on_connect(c); }),
+                                           owner_);
 }
 
 void PostgresStorage::on_connect(pqxx::connection& c) {
@@ -311,7 +312,8 @@ void PostgresStorage::migrate() {
   });
 }
 
-std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) {
+std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease,
+                                   const sdk::EventSink& sink) {
   if (max == 0) return "r" + outbox::random_token();
   EventRows events;
   std::string token;
@@ -383,9 +385,10 @@ bool PostgresStorage::claim_expired(pqxx::work& txn, uint32_t max, int64_t lease
     const pqxx::result lease = txn.exec_prepared(q::kTakeover, token, lease_ms, owner_);
     if (lease.empty()) return false;
     const pqxx::row bounds = lease[0];
-    EventRows rows(exec_binary(txn.conn(), db_.handle(), q::kRangeRows,
-                               {text(bounds[0]), text(bounds[1]), text(bounds[2]), text(bounds[3]), text(bounds[4])}),
-                   EventRows::Extra::xid);
+    EventRows rows(
+        exec_binary(txn.conn(), db_.handle(), q::kRangeRows,
+                    {text(bounds[0]), text(bounds[1]), text(bounds[2]), text(bounds[3]), text(bounds[4])}),
+        EventRows::Extra::xid);
     if (rows.empty()) {
       txn.exec_prepared(q::kLeaseDelete, token);
       continue;
@@ -397,8 +400,8 @@ bool PostgresStorage::claim_expired(pqxx::work& txn, uint32_t max, int64_t lease
                         static_cast<int64_t>(rows.handle(take)), text(bounds[2]), text(bounds[3]),
                         static_cast<int64_t>(rows.size() - take));
     }
-    txn.exec_prepared(q::kLeaseResize, token, rows.extra(take - 1), static_cast<int64_t>(rows.handle(take - 1)),
-                      static_cast<int64_t>(take));
+    txn.exec_prepared(q::kLeaseResize, token, rows.extra(take - 1),
+                      static_cast<int64_t>(rows.handle(take - 1)), static_cast<int64_t>(take));
     rows.keep_first(take);
     events = std::move(rows);
     return true;
@@ -442,8 +445,8 @@ void PostgresStorage::remember(const std::string& token, const EventRows& events
 }
 
 size_t PostgresStorage::settle(const char* doing, std::string_view token, const char* range_statement,
-                               const char* row_statement, std::vector<int64_t> seqs, const std::string* not_before,
-                               const std::string* errors) {
+                               const char* row_statement, std::vector<int64_t> seqs,
+                               const std::string* not_before, const std::string* errors) {
   // Tokens this plugin hands out start with r (a range lease) or p (leased rows); nothing else
   // can own a row.
   if (token.empty() || (token[0] != 'r' && token[0] != 'p')) return 0;
@@ -452,8 +455,9 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
   if (token[0] == 'p') {
     return db_.run(doing, [&](pqxx::connection& c) {
       pqxx::nontransaction txn(c);  // one statement: atomic on its own, no BEGIN/COMMIT round trips
-      const pqxx::result r = not_before ? txn.exec_prepared(row_statement, token_text, seq_list, *not_before, *errors)
-                                        : txn.exec_prepared(row_statement, token_text, seq_list);
+      const pqxx::result r =
+          not_before ? txn.exec_prepared(row_statement, token_text, seq_list, *not_before, *errors)
+                     : txn.exec_prepared(row_statement, token_text, seq_list);
       return static_cast<size_t>(to_int64(r[0][0]));
     });
   }
@@ -469,12 +473,14 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
     firsts.add(run.first_seq);
     lasts.add(run.last_seq);
   }
-  const std::string a2 = std::move(xids).finish(), a3 = std::move(firsts).finish(), a4 = std::move(lasts).finish();
+  const std::string a2 = std::move(xids).finish(), a3 = std::move(firsts).finish(),
+                    a4 = std::move(lasts).finish();
   const size_t applied = db_.run(doing, [&](pqxx::connection& c) {
     pqxx::nontransaction txn(c);
-    const pqxx::result r = not_before ? txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list,
-                                                          *not_before, *errors)
-                                      : txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list);
+    const pqxx::result r =
+        not_before
+            ? txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list, *not_before, *errors)
+            : txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list);
     return static_cast<size_t>(to_int64(r[0][0]));
   });
   // Settled (or gone: a stale token changes nothing, and never will).
@@ -482,15 +488,16 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
   std::set_difference(claim.unsettled.begin(), claim.unsettled.end(), seqs.begin(), seqs.end(),
                       std::back_inserter(left));
   const bool named_unsettled = left.size() < claim.unsettled.size();
-  if (left.empty() || (applied == 0 && named_unsettled)) range_claims_.erase(found);
-  else claim.unsettled = std::move(left);
+  if (left.empty() || (applied == 0 && named_unsettled))
+    range_claims_.erase(found);
+  else
+    claim.unsettled = std::move(left);
   return applied;
 }
 
 size_t PostgresStorage::complete(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
-  const size_t applied =
-      settle("completing", token, q::kCompleteRange, q::kCompleteRow, seqs_of(handles));
+  const size_t applied = settle("completing", token, q::kCompleteRange, q::kCompleteRow, seqs_of(handles));
   if (retain_sent_.count() > 0 && now_ms() >= next_auto_purge_ms_) {
     try {
       purge_expired_sent();
@@ -543,7 +550,8 @@ outbox_storage_stats PostgresStorage::stats() {
     out.in_flight = static_cast<uint64_t>(std::min(total, leased + locked));
     out.pending = static_cast<uint64_t>(total) - out.in_flight;
     out.dead = static_cast<uint64_t>(to_int64(row[3]));
-    out.oldest_pending_age_ms = row[4].is_null() || out.pending == 0 ? 0 : std::max<int64_t>(0, to_int64(row[4]));
+    out.oldest_pending_age_ms =
+        row[4].is_null() || out.pending == 0 ? 0 : std::max<int64_t>(0, to_int64(row[4]));
     return out;
   });
 }
@@ -573,8 +581,9 @@ void PostgresStorage::dead_list(uint32_t limit, uint64_t offset,
                                 const std::function<void(const outbox_dead_letter&)>& sink) {
   EventRows letters;
   db_.run("listing " + names_.dead, [&](pqxx::connection& c) {
-    letters = EventRows(exec_binary(c, db_.handle(), q::kDeadList, {std::to_string(limit), std::to_string(offset)}),
-                        EventRows::Extra::time_ms);
+    letters =
+        EventRows(exec_binary(c, db_.handle(), q::kDeadList, {std::to_string(limit), std::to_string(offset)}),
+                  EventRows::Extra::time_ms);
   });
   for (size_t i = 0; i < letters.size(); ++i) {
     const outbox_dead_letter letter{sizeof(outbox_dead_letter), &letters.event(i), letters.extra(i)};
@@ -634,19 +643,24 @@ void PostgresStorage::enqueue(std::span<const outbox_event> events, std::span<ou
     }
     ids.add_text(id);
     types.add_text(sdk::sv(e.event_type));
-    if (e.partition_key.len) keys.add_text(sdk::sv(e.partition_key));
-    else keys.add_null();
+    if (e.partition_key.len)
+      keys.add_text(sdk::sv(e.partition_key));
+    else
+      keys.add_null();
     content_types.add_text(content_type);
     payloads.add_bytea(sdk::sv(e.payload));
     headers.add_text(header_json);
-    if (e.idempotency_token.len) tokens.add_text(sdk::sv(e.idempotency_token));
-    else tokens.add_null();
+    if (e.idempotency_token.len)
+      tokens.add_text(sdk::sv(e.idempotency_token));
+    else
+      tokens.add_null();
     sent.push_back({i, id, std::string(sdk::sv(e.idempotency_token))});
   }
   if (sent.empty()) return;
-  const std::string a1 = std::move(ids).finish(), a2 = std::move(types).finish(), a3 = std::move(keys).finish(),
-                    a4 = std::move(content_types).finish(), a5 = std::move(payloads).finish(),
-                    a6 = std::move(headers).finish(), a7 = std::move(tokens).finish();
+  const std::string a1 = std::move(ids).finish(), a2 = std::move(types).finish(),
+                    a3 = std::move(keys).finish(), a4 = std::move(content_types).finish(),
+                    a5 = std::move(payloads).finish(), a6 = std::move(headers).finish(),
+                    a7 = std::move(tokens).finish();
   struct Inserted {
     int64_t seq;
     std::string id, token;
@@ -662,7 +676,8 @@ void PostgresStorage::enqueue(std::span<const outbox_event> events, std::span<ou
   });
   // Rows were inserted in input order (seq follows it), and a skipped row is a duplicate id or
   // token: walk both lists together.
-  std::sort(inserted.begin(), inserted.end(), [](const Inserted& a, const Inserted& b) { return a.seq < b.seq; });
+  std::sort(inserted.begin(), inserted.end(),
+            [](const Inserted& a, const Inserted& b) { return a.seq < b.seq; });
   size_t next = 0;
   for (const Sent& s : sent) {
     if (next < inserted.size() && inserted[next].id == s.id && inserted[next].token == s.token) {

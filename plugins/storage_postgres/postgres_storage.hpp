@@ -8,13 +8,13 @@
 #include <array>
 #include <deque>
 #include <memory>
+#include <outbox/sdk.hpp>
 #include <unordered_map>
 #include <vector>
-#include <outbox/sdk.hpp>
 
 #include "database.hpp"
-#include "names.hpp"
 #include "event_rows.hpp"
+#include "names.hpp"
 
 namespace outbox::plugins::postgres {
 

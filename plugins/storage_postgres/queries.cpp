@@ -8,7 +8,7 @@ namespace outbox::plugins::postgres {
 namespace {
 
 // Read in binary format (EventRows): native types, NULLs read as empty.
-#define EVENT_COLUMNS                                                                                 \
+#define EVENT_COLUMNS                                                                                       \
   "h.seq, h.id, h.event_type, h.partition_key, h.content_type, h.payload, h.headers, h.idempotency_token, " \
   "h.created_at, h.attempts, h.last_error"
 
@@ -19,18 +19,18 @@ namespace {
 // xid (LATERAL + LIMIT pin that plan: a join would let the planner scan the whole table when
 // statistics say most rows share one xid, and a row comparison `(xid, seq) <= (..)` does not
 // end a btree scan). `seq + 0` keeps the seq test a filter, not a second index condition.
-#define RANGE_LEASE                                                                                        \
-  "WITH l AS (SELECT token, remaining FROM {leases} WHERE token = $1 FOR UPDATE), "                     \
-  "k AS (SELECT x.ctid FROM l, unnest($2::xid8[], $3::int8[], $4::int8[]) AS r(xid, lo, hi), "           \
+#define RANGE_LEASE                                                                                         \
+  "WITH l AS (SELECT token, remaining FROM {leases} WHERE token = $1 FOR UPDATE), "                         \
+  "k AS (SELECT x.ctid FROM l, unnest($2::xid8[], $3::int8[], $4::int8[]) AS r(xid, lo, hi), "              \
   "      LATERAL (SELECT h.ctid, h.seq FROM {t} h WHERE h.xid = r.xid AND h.seq >= r.lo AND h.seq <= r.hi " \
-  "               AND h.retry_at IS NULL ORDER BY h.seq LIMIT r.hi - r.lo + 1) x "                        \
+  "               AND h.retry_at IS NULL ORDER BY h.seq LIMIT r.hi - r.lo + 1) x "                          \
   "      WHERE $5::bool OR x.seq + 0 = ANY($6::int8[])), "
 #define OWNED "h.ctid = ANY(ARRAY(SELECT ctid FROM k))"
 // Counts what `d` changed, and drops the lease once nothing of its range is left.
-#define RANGE_TAIL                                                                                     \
-  ", n AS (SELECT count(*)::int4 AS c FROM d), "                                                     \
-  "u AS (UPDATE {leases} x SET remaining = l.remaining - n.c FROM l, n "                             \
-  "      WHERE x.token = l.token AND n.c > 0 AND l.remaining - n.c > 0), "                          \
+#define RANGE_TAIL                                                                               \
+  ", n AS (SELECT count(*)::int4 AS c FROM d), "                                                 \
+  "u AS (UPDATE {leases} x SET remaining = l.remaining - n.c FROM l, n "                         \
+  "      WHERE x.token = l.token AND n.c > 0 AND l.remaining - n.c > 0), "                       \
   "z AS (DELETE FROM {leases} x USING l, n WHERE x.token = l.token AND l.remaining - n.c <= 0) " \
   "SELECT c FROM n"
 // The rows of a range lease, for a takeover and for stats: inside its bounds, not handed to the
@@ -41,13 +41,16 @@ namespace {
 #define FAILURES "f AS (SELECT * FROM unnest($6::int8[], $7::int8[], $8::text[]) AS f(seq, nb, err)), "
 // The row-lease form takes $2 seq[], $3 not_before[], $4 error[].
 #define ROW_FAILURES "f AS (SELECT * FROM unnest($2::int8[], $3::int8[], $4::text[]) AS f(seq, nb, err)), "
-#define COPIED "seq, id, event_type, partition_key, content_type, payload, headers, idempotency_token, created_at"
+#define COPIED \
+  "seq, id, event_type, partition_key, content_type, payload, headers, idempotency_token, created_at"
 #define ARCHIVE ", a AS (INSERT INTO {sent} (" COPIED ", attempts) SELECT " COPIED ", attempts FROM d)"
-#define RETRY_SET                                                                                       \
+#define RETRY_SET                                                                               \
   "SET attempts = h.attempts + 1, last_error = f.err, retry_at = to_timestamp(f.nb / 1000.0), " \
   "locked_until = NULL, claim_token = NULL"
-#define BURY_INSERT \
-  ", a AS (INSERT INTO {dead} (" COPIED ", attempts, last_error) SELECT " COPIED ", attempts + 1, err FROM d)"
+#define BURY_INSERT                                                              \
+  ", a AS (INSERT INTO {dead} (" COPIED ", attempts, last_error) SELECT " COPIED \
+  ", attempts + 1, err FROM "                                                    \
+  "d)"
 
 }  // namespace
 
@@ -55,14 +58,17 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
   auto prepare = [&](const char* name, const std::string& sql) { conn.prepare(name, fill(sql, names)); };
   const std::string archive = retain_sent ? ARCHIVE : "";
 
-  prepare(q::kTakeover,
-          "UPDATE {leases} SET token = $1, expires_at = now() + $2::int8 * interval '1 millisecond', owner = $3, "
-          "claimed_at = now() WHERE token = (SELECT token FROM {leases} WHERE expires_at <= now() "
-          "ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
-          "RETURNING lo_xid::text, lo_seq, hi_xid::text, hi_seq, remaining");
-  prepare(q::kRangeRows, "SELECT " EVENT_COLUMNS ", h.xid FROM {t} h "
-                         "WHERE (h.xid, h.seq) >= ($1::xid8, $2::int8) AND (h.xid, h.seq) <= ($3::xid8, $4::int8) "
-                         "AND h.retry_at IS NULL ORDER BY h.xid, h.seq LIMIT $5::int8");
+  prepare(
+      q::kTakeover,
+      "UPDATE {leases} SET token = $1, expires_at = now() + $2::int8 * interval '1 millisecond', owner = $3, "
+      "claimed_at = now() WHERE token = (SELECT token FROM {leases} WHERE expires_at <= now() "
+      "ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+      "RETURNING lo_xid::text, lo_seq, hi_xid::text, hi_seq, remaining");
+  prepare(q::kRangeRows,
+          "SELECT " EVENT_COLUMNS
+          ", h.xid FROM {t} h "
+          "WHERE (h.xid, h.seq) >= ($1::xid8, $2::int8) AND (h.xid, h.seq) <= ($3::xid8, $4::int8) "
+          "AND h.retry_at IS NULL ORDER BY h.xid, h.seq LIMIT $5::int8");
   prepare(q::kLeaseResize,
           "UPDATE {leases} SET hi_xid = $2::xid8, hi_seq = $3::int8, remaining = $4::int4 WHERE token = $1");
   prepare(q::kLeaseDelete, "DELETE FROM {leases} WHERE token = $1");
@@ -95,26 +101,32 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "u AS (UPDATE {cursor} SET xid = hi.rxid, seq = hi.rseq FROM hi) "
           "SELECT " EVENT_COLUMNS ", h.xid FROM {t} h WHERE h.ctid = ANY(ARRAY(SELECT ctid FROM r))");
 
-  prepare(q::kHeldBack, "SELECT EXISTS (SELECT 1 FROM {t} h WHERE (h.xid, h.seq) > (SELECT xid, seq FROM {cursor}))");
+  prepare(q::kHeldBack,
+          "SELECT EXISTS (SELECT 1 FROM {t} h WHERE (h.xid, h.seq) > (SELECT xid, seq FROM {cursor}))");
   // Whole rows come back only when they are archived: a payload copied for nothing costs.
   const std::string returned = retain_sent ? " RETURNING h.*)" : " RETURNING h.seq)";
-  prepare(q::kCompleteRange, RANGE_LEASE "d AS (DELETE FROM {t} h WHERE " OWNED + returned + archive + RANGE_TAIL);
-  prepare(q::kCompleteRow, "WITH d AS (DELETE FROM {t} h WHERE h.claim_token = $1 AND h.seq + 0 = ANY($2::int8[])" +
-                               returned + archive + ROW_TAIL);
+  prepare(q::kCompleteRange,
+          RANGE_LEASE "d AS (DELETE FROM {t} h WHERE " OWNED + returned + archive + RANGE_TAIL);
+  prepare(q::kCompleteRow,
+          "WITH d AS (DELETE FROM {t} h WHERE h.claim_token = $1 AND h.seq + 0 = ANY($2::int8[])" + returned +
+              archive + ROW_TAIL);
   prepare(q::kRetryRange, RANGE_LEASE FAILURES "d AS (UPDATE {t} h " RETRY_SET " FROM f WHERE " OWNED
                                                " AND h.seq + 0 = f.seq RETURNING h.seq)" RANGE_TAIL);
   prepare(q::kRetryRow, "WITH " ROW_FAILURES "d AS (UPDATE {t} h " RETRY_SET
                         " FROM f WHERE h.claim_token = $1 AND h.seq + 0 = f.seq RETURNING h.seq)" ROW_TAIL);
-  prepare(q::kBuryRange, RANGE_LEASE FAILURES "d AS (DELETE FROM {t} h USING f WHERE " OWNED
-                                              " AND h.seq + 0 = f.seq RETURNING h.*, f.err)" BURY_INSERT RANGE_TAIL);
-  prepare(q::kBuryRow, "WITH " ROW_FAILURES "d AS (DELETE FROM {t} h USING f WHERE h.claim_token = $1 "
+  prepare(q::kBuryRange,
+          RANGE_LEASE FAILURES "d AS (DELETE FROM {t} h USING f WHERE " OWNED
+                               " AND h.seq + 0 = f.seq RETURNING h.*, f.err)" BURY_INSERT RANGE_TAIL);
+  prepare(q::kBuryRow, "WITH " ROW_FAILURES
+                       "d AS (DELETE FROM {t} h USING f WHERE h.claim_token = $1 "
                        "AND h.seq + 0 = f.seq RETURNING h.*, f.err)" BURY_INSERT ROW_TAIL);
   // Released rows go to the retry path, due at once, attempts unchanged: precise (the rest of the
   // range stays leased) and claimable by any relay.
   prepare(q::kReleaseRange,
           RANGE_LEASE "d AS (UPDATE {t} h SET retry_at = now() WHERE " OWNED " RETURNING h.seq)" RANGE_TAIL);
-  prepare(q::kReleaseRow, "WITH d AS (UPDATE {t} h SET locked_until = NULL, claim_token = NULL "
-                          "WHERE h.claim_token = $1 AND h.seq + 0 = ANY($2::int8[]) RETURNING h.seq)" ROW_TAIL);
+  prepare(q::kReleaseRow,
+          "WITH d AS (UPDATE {t} h SET locked_until = NULL, claim_token = NULL "
+          "WHERE h.claim_token = $1 AND h.seq + 0 = ANY($2::int8[]) RETURNING h.seq)" ROW_TAIL);
 
   prepare(q::kStats,
           "SELECT (SELECT count(*) FROM {t}), "
@@ -126,28 +138,32 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "   ORDER BY h.xid, h.seq LIMIT 1), "
           "  (SELECT min(created_at) FROM {t} WHERE retry_at IS NOT NULL "
           "   AND (locked_until IS NULL OR locked_until <= now())), "
-          "  (SELECT min(h.created_at) FROM {leases} l JOIN {t} h ON " IN_RANGE " WHERE l.expires_at <= now())"
+          "  (SELECT min(h.created_at) FROM {leases} l JOIN {t} h ON " IN_RANGE
+          " WHERE l.expires_at <= now())"
           ")) * 1000)::int8");
   prepare(q::kPurgeSent,
           "DELETE FROM {sent} WHERE ctid IN (SELECT ctid FROM {sent} "
           "WHERE created_at < to_timestamp($1::int8 / 1000.0) LIMIT $2::int8)");
-  prepare(q::kDeadList, "SELECT " EVENT_COLUMNS ", h.died_at FROM {dead} h "
+  prepare(q::kDeadList, "SELECT " EVENT_COLUMNS
+                        ", h.died_at FROM {dead} h "
                         "ORDER BY h.died_at, h.seq LIMIT $1::int8 OFFSET $2::int8");
   // Copy first, delete what was copied: a letter whose id or token is live again stays dead.
   // The copy keeps seq (its handle) and gets the requeuing transaction's xid: after the cursor.
-  prepare(q::kDeadRequeue,
-          "WITH m AS (INSERT INTO {t} (" COPIED ", attempts, last_error) "
-          "SELECT " COPIED ", 0, last_error FROM {dead} "
-          "WHERE $1::text[] IS NULL OR id::text = ANY($1::text[]) ORDER BY died_at, seq "
-          "ON CONFLICT DO NOTHING RETURNING seq) "
-          "DELETE FROM {dead} d USING m WHERE d.seq = m.seq RETURNING d.seq");
+  prepare(q::kDeadRequeue, "WITH m AS (INSERT INTO {t} (" COPIED
+                           ", attempts, last_error) "
+                           "SELECT " COPIED
+                           ", 0, last_error FROM {dead} "
+                           "WHERE $1::text[] IS NULL OR id::text = ANY($1::text[]) ORDER BY died_at, seq "
+                           "ON CONFLICT DO NOTHING RETURNING seq) "
+                           "DELETE FROM {dead} d USING m WHERE d.seq = m.seq RETURNING d.seq");
   prepare(q::kDeadPurge, "DELETE FROM {dead} WHERE $1::text[] IS NULL OR id::text = ANY($1::text[])");
-  prepare(q::kEnqueue,
-          "INSERT INTO {t} (id, event_type, partition_key, content_type, payload, headers, idempotency_token) "
-          "SELECT u.id, u.event_type, u.partition_key, u.content_type, u.payload, u.headers::jsonb, u.token "
-          "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[]) "
-          "WITH ORDINALITY AS u(id, event_type, partition_key, content_type, payload, headers, token, n) "
-          "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING seq, id::text, coalesce(idempotency_token, '')");
+  prepare(
+      q::kEnqueue,
+      "INSERT INTO {t} (id, event_type, partition_key, content_type, payload, headers, idempotency_token) "
+      "SELECT u.id, u.event_type, u.partition_key, u.content_type, u.payload, u.headers::jsonb, u.token "
+      "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[]) "
+      "WITH ORDINALITY AS u(id, event_type, partition_key, content_type, payload, headers, token, n) "
+      "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING seq, id::text, coalesce(idempotency_token, '')");
 }
 
 }  // namespace outbox::plugins::postgres

@@ -113,16 +113,26 @@ std::string fill(std::string_view sql, const Names& names) {
     }
     out.append(sql.substr(pos, open - pos));
     const std::string_view key = sql.substr(open + 1, close - open - 1);
-    if (key == "t") out += names.t;
-    else if (key == "leases") out += names.leases;
-    else if (key == "cursor") out += names.cursor;
-    else if (key == "dead") out += names.dead;
-    else if (key == "sent") out += names.sent;
-    else if (key == "version") out += names.version;
-    else if (key == "schema") out += names.qschema;
-    else if (key == "channel") out += "'" + names.channel + "'";
-    else if (!key.empty() && key[0] == '_') out += names.local(key);
-    else out.append(sql.substr(open, close - open + 1));  // not ours (e.g. an array literal)
+    if (key == "t")
+      out += names.t;
+    else if (key == "leases")
+      out += names.leases;
+    else if (key == "cursor")
+      out += names.cursor;
+    else if (key == "dead")
+      out += names.dead;
+    else if (key == "sent")
+      out += names.sent;
+    else if (key == "version")
+      out += names.version;
+    else if (key == "schema")
+      out += names.qschema;
+    else if (key == "channel")
+      out += "'" + names.channel + "'";
+    else if (!key.empty() && key[0] == '_')
+      out += names.local(key);
+    else
+      out.append(sql.substr(open, close - open + 1));  // not ours (e.g. an array literal)
     pos = close + 1;
   }
   return out;
@@ -132,7 +142,8 @@ void migrate_schema(pqxx::connection& conn, const Names& names) {
   constexpr auto kNewest = static_cast<int64_t>(kMigrations.size());
   pqxx::work txn(conn);
   // Serialises concurrent migrations of the same outbox; released at commit.
-  txn.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "outboxd:" + names.schema + "." + names.table);
+  txn.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
+                  "outboxd:" + names.schema + "." + names.table);
   txn.exec(fill("CREATE SCHEMA IF NOT EXISTS {schema}", names));
   txn.exec(fill("CREATE TABLE IF NOT EXISTS {version} (version integer NOT NULL)", names));
   const pqxx::result row = txn.exec(fill("SELECT coalesce(max(version), 0) FROM {version}", names));

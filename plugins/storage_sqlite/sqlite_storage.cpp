@@ -1,9 +1,8 @@
 #include "sqlite_storage.hpp"
 
 #include <algorithm>
-#include <outbox/uuid_v7.hpp>
-
 #include <nlohmann/json.hpp>
+#include <outbox/uuid_v7.hpp>
 #include <vector>
 
 #include "headers_json.hpp"

@@ -1,10 +1,10 @@
 // An event read from a row, owning its bytes, lent out to the host as an outbox_event.
 #pragma once
 
-#include <outbox/owned_event.hpp>
 #include <outbox/plugin_abi.h>
 
 #include <cstdint>
+#include <outbox/owned_event.hpp>
 #include <string>
 #include <vector>
 

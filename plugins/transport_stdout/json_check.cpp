@@ -30,13 +30,20 @@ class JsonChecker {
   bool value() {
     if (p_ == end_) return false;
     switch (*p_) {
-      case '{': return container('}', true);
-      case '[': return container(']', false);
-      case '"': return string();
-      case 't': return literal("true");
-      case 'f': return literal("false");
-      case 'n': return literal("null");
-      default: return number();
+      case '{':
+        return container('}', true);
+      case '[':
+        return container(']', false);
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
     }
   }
 
@@ -116,7 +123,8 @@ class JsonChecker {
   }
 
   bool literal(std::string_view word) {
-    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word)
+      return false;
     p_ += word.size();
     return true;
   }
@@ -132,10 +140,15 @@ bool is_valid_utf8(std::string_view s) noexcept {
   for (size_t i = 0; i < s.size();) {
     // Payloads are mostly ASCII: skip eight bytes at a time while no high bit is set.
     uint64_t word;
-    while (s.size() - i >= 8 && (std::memcpy(&word, s.data() + i, 8), (word & 0x8080808080808080ull) == 0)) i += 8;
+    while (s.size() - i >= 8 && (std::memcpy(&word, s.data() + i, 8), (word & 0x8080808080808080ull) == 0))
+      i += 8;
     if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
-    size_t extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 4;
+    size_t extra = c < 0x80             ? 0
+                   : (c & 0xE0) == 0xC0 ? 1
+                   : (c & 0xF0) == 0xE0 ? 2
+                   : (c & 0xF8) == 0xF0 ? 3
+                                        : 4;
     if (extra > 3 || s.size() - i <= extra) return false;
     for (size_t k = 1; k <= extra; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -144,6 +157,8 @@ bool is_valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
-bool is_valid_json(std::string_view text) noexcept { return is_valid_utf8(text) && JsonChecker(text).document(); }
+bool is_valid_json(std::string_view text) noexcept {
+  return is_valid_utf8(text) && JsonChecker(text).document();
+}
 
 }  // namespace outbox::plugins::stdout_transport

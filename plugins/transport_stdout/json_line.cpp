@@ -1,10 +1,9 @@
 #include "json_line.hpp"
 
-#include "json_check.hpp"
-
+#include <algorithm>
 #include <outbox/sdk.hpp>
 
-#include <algorithm>
+#include "json_check.hpp"
 
 namespace outbox::plugins::stdout_transport {
 namespace {
@@ -23,11 +22,21 @@ void append_escaped(std::string_view s, std::string& out) {
     out.append(s, run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out += kHex[c >> 4];
@@ -79,7 +88,8 @@ bool append_json_line(const outbox_message& m, std::string& out, std::string& er
   bool json = is_json_content_type(sv(e.content_type));
   if (json && !is_valid_json(payload)) {
     error = "payload is not valid JSON, but its content type is " +
-            (e.content_type.len ? std::string(sv(e.content_type)) : std::string("application/json (the default)"));
+            (e.content_type.len ? std::string(sv(e.content_type))
+                                : std::string("application/json (the default)"));
     return false;
   }
   out += "{\"id\":";
@@ -100,8 +110,9 @@ bool append_json_line(const outbox_message& m, std::string& out, std::string& er
     // In valid JSON a raw line break can only be white space, so this keeps one line per message.
     size_t begin = out.size();
     out += payload;
-    std::replace_if(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end(),
-                    [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    std::replace_if(
+        out.begin() + static_cast<std::ptrdiff_t>(begin), out.end(),
+        [](char c) { return c == '\n' || c == '\r'; }, ' ');
   } else {
     append_field("content_type", sv(e.content_type), out);
     if (is_valid_utf8(payload)) {

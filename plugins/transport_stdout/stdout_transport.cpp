@@ -1,13 +1,12 @@
 // The stdout transport: one JSON line per message on standard output, or appended to a file.
 // Writes are synchronous, so each message completes before publish() returns.
-#include "json_line.hpp"
-
-#include <outbox/sdk.hpp>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <outbox/sdk.hpp>
+
+#include "json_line.hpp"
 
 namespace outbox::plugins::stdout_transport {
 namespace {
@@ -34,7 +33,8 @@ class StdoutTransport final : public sdk::Transport {
     if (config.string("mode") == "file") {
       std::string path = config.string("path");
       out_ = std::fopen(path.c_str(), "ab");
-      if (!out_) throw sdk::Error(OUTBOX_INVALID_CONFIG, "cannot open " + path + ": " + std::strerror(errno), "path");
+      if (!out_)
+        throw sdk::Error(OUTBOX_INVALID_CONFIG, "cannot open " + path + ": " + std::strerror(errno), "path");
       owns_ = true;
     }
   }

@@ -22,11 +22,13 @@ std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 // The crash test's own server.
 constexpr const char* kCrashPort = "55433";
-const std::string kCrashDsn = std::string("postgresql://outboxd:outboxd@127.0.0.1:") + kCrashPort + "/outboxd_test";
+const std::string kCrashDsn =
+    std::string("postgresql://outboxd:outboxd@127.0.0.1:") + kCrashPort + "/outboxd_test";
 
 int crash_server(const std::string& command) {
-  const std::string script = std::string("OUTBOXD_SERVICES_DIR=/tmp/outboxd-services-crash OUTBOXD_PG_PORT=") +
-                             kCrashPort + " " + OUTBOXD_SOURCE_DIR + "/tests/services/postgres.sh " + command;
+  const std::string script =
+      std::string("OUTBOXD_SERVICES_DIR=/tmp/outboxd-services-crash OUTBOXD_PG_PORT=") + kCrashPort + " " +
+      OUTBOXD_SOURCE_DIR + "/tests/services/postgres.sh " + command;
   return std::system((script + " >/dev/null 2>&1").c_str());
 }
 
@@ -69,8 +71,10 @@ TEST_F(PostgresRelay, NothingIsLostWhenTheServerStopsImmediatelyInTheMiddleOfARu
   size_t missing = 0, resent = 0;
   for (const std::string& id : ids_of(events)) {
     auto it = by_id.find(id);
-    if (it == by_id.end()) ++missing;
-    else resent += it->second.size() - 1;
+    if (it == by_id.end())
+      ++missing;
+    else
+      resent += it->second.size() - 1;
   }
   EXPECT_EQ(missing, 0u);
   // At least once: a settle lost in the crash means a resend (synchronous_commit is off for the

@@ -2,10 +2,9 @@
 // the real SQLite storage plugin, in a scratch directory. Dead letters are made the way they
 // are made in production: `outboxd run` relays events whose payload the stdout transport
 // refuses (not JSON under a JSON content type), which is a PERMANENT failure.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>

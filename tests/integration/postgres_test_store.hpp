@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <memory>
 #include <cstdlib>
+#include <memory>
 #include <outbox/testing/config_builder.hpp>
 #include <pqxx/pqxx>
 #include <stdexcept>

@@ -1,8 +1,7 @@
 // The storage conformance kit, run on the PostgreSQL plugin with a new schema per test, against
 // the server of tests/services/postgres.sh.
-#include <outbox/testing/storage_conformance.hpp>
-
 #include <memory>
+#include <outbox/testing/storage_conformance.hpp>
 
 #include "postgres_test_store.hpp"
 

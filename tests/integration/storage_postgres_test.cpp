@@ -57,7 +57,9 @@ class StoragePostgres : public ::testing::Test {
     ConfigBuilder c = config();
     return open(c);
   }
-  std::unique_ptr<StorageObject> open(ConfigBuilder& c) { return std::make_unique<StorageObject>(plugin_, c); }
+  std::unique_ptr<StorageObject> open(ConfigBuilder& c) {
+    return std::make_unique<StorageObject>(plugin_, c);
+  }
   StorageObject& storage() { return *storage_; }
 
   // A producer's plain INSERT of `n` events named "<prefix>-<i>", in one transaction.
@@ -102,22 +104,24 @@ TEST_F(StoragePostgres, MigrateCreatesTheDocumentedTablesAtVersionOne) {
 }
 
 TEST_F(StoragePostgres, PlainSqlProducerRowsArriveWithTheirDefaultsAndObjectHeaders) {
-  pqxx::nontransaction(*sql_).exec(
-      "INSERT INTO " + schema_.table() +
-      " (event_type, partition_key, payload, headers, idempotency_token) VALUES "
-      "('order.created', 'order-42', convert_to('{\"total\":12}', 'UTF8'), '{\"traceparent\":\"00-ab-01\"}', 'tok')");
+  pqxx::nontransaction(*sql_).exec("INSERT INTO " + schema_.table() +
+                                   " (event_type, partition_key, payload, headers, idempotency_token) VALUES "
+                                   "('order.created', 'order-42', convert_to('{\"total\":12}', 'UTF8'), "
+                                   "'{\"traceparent\":\"00-ab-01\"}', 'tok')");
   const Claim c = storage().claim(10, kLongLease);
   ASSERT_EQ(c.events.size(), 1u);
   EXPECT_EQ(c.events[0].payload, "{\"total\":12}");
   EXPECT_EQ(c.events[0].partition_key, "order-42");
   EXPECT_EQ(c.events[0].content_type, "application/json");
   EXPECT_EQ(c.events[0].idempotency_token, "tok");
-  EXPECT_EQ(c.events[0].headers, (std::vector<std::pair<std::string, std::string>>{{"traceparent", "00-ab-01"}}));
+  EXPECT_EQ(c.events[0].headers,
+            (std::vector<std::pair<std::string, std::string>>{{"traceparent", "00-ab-01"}}));
   EXPECT_EQ(c.events[0].id.size(), 36u);
   // The unique index refuses a duplicate token inside the producer's transaction.
-  EXPECT_THROW(pqxx::nontransaction(*sql_).exec("INSERT INTO " + schema_.table() +
-                                                " (event_type, payload, idempotency_token) VALUES ('x', '', 'tok')"),
-               pqxx::unique_violation);
+  EXPECT_THROW(
+      pqxx::nontransaction(*sql_).exec("INSERT INTO " + schema_.table() +
+                                       " (event_type, payload, idempotency_token) VALUES ('x', '', 'tok')"),
+      pqxx::unique_violation);
 }
 
 TEST_F(StoragePostgres, BinaryRowsKeepIdsTimesAndEmptyNullsExact) {
@@ -165,8 +169,9 @@ TEST_F(StoragePostgres, ALongerExpiredLeaseIsTakenOverAtMostMaxAtATimeAndTheOldO
   const Claim lost = storage().claim(10, kShortLease);
   ASSERT_EQ(lost.events.size(), 10u);
   // The first owner settles three before it stalls: only the other seven come back.
-  ASSERT_EQ(storage().complete(lost.token, {lost.events[0].handle, lost.events[1].handle, lost.events[2].handle}),
-            3u);
+  ASSERT_EQ(
+      storage().complete(lost.token, {lost.events[0].handle, lost.events[1].handle, lost.events[2].handle}),
+      3u);
   std::this_thread::sleep_for(kShortLease + 300ms);
 
   auto other = open();
@@ -250,7 +255,8 @@ TEST_F(StoragePostgres, FourRelaysDeliverEveryEventOnceWhileProducersInsert) {
   for (int p = 0; p < kProducers; ++p)
     threads.emplace_back([&, p] {
       auto conn = pg_connect();
-      for (int t = 0; t < kTransactions; ++t) produce("p" + std::to_string(p) + "-" + std::to_string(t), kRows, conn.get());
+      for (int t = 0; t < kTransactions; ++t)
+        produce("p" + std::to_string(p) + "-" + std::to_string(t), kRows, conn.get());
       --producing;
     });
   for (int r = 0; r < 4; ++r)
@@ -307,7 +313,8 @@ TEST_F(StoragePostgres, PrefetchHandsOutEveryRowOnceAndGivesBackWhatItHeldOnClos
     EXPECT_EQ(relay->complete(smaller.token, smaller.handles()), 100u);
   }  // closed with the next batch prefetched: released, not left to its lease
   auto other = open();
-  for (Claim claim = other->claim(500, kLongLease); !claim.events.empty(); claim = other->claim(500, kLongLease)) {
+  for (Claim claim = other->claim(500, kLongLease); !claim.events.empty();
+       claim = other->claim(500, kLongLease)) {
     for (const Event& e : claim.events) EXPECT_TRUE(seen.insert(e.payload).second) << e.payload;
     ASSERT_EQ(other->complete(claim.token, claim.handles()), claim.events.size());
   }
@@ -358,7 +365,8 @@ TEST_F(StoragePostgres, NothingIsLostWhenThePrefetchConnectionIsTerminated) {
         .exec_params("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app)[0][0]
         .as<int>();
   };
-  for (int i = 0; i < 100 && connections() < 3; ++i) std::this_thread::sleep_for(20ms);  // the prefetch's opens
+  for (int i = 0; i < 100 && connections() < 3; ++i)
+    std::this_thread::sleep_for(20ms);  // the prefetch's opens
   const auto killed = pqxx::nontransaction(*sql_).exec_params(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
   ASSERT_EQ(killed.size(), 3u) << "the storage's connection, its LISTEN connection and the prefetch's";
@@ -370,8 +378,10 @@ TEST_F(StoragePostgres, NothingIsLostWhenThePrefetchConnectionIsTerminated) {
     try {
       const Claim claim = relay->claim(500, 2s);
       for (const Event& e : claim.events) EXPECT_TRUE(seen.insert(e.payload).second) << e.payload;
-      if (!claim.events.empty()) EXPECT_EQ(relay->complete(claim.token, claim.handles()), claim.events.size());
-      else relay->wait(100ms);
+      if (!claim.events.empty())
+        EXPECT_EQ(relay->complete(claim.token, claim.handles()), claim.events.size());
+      else
+        relay->wait(100ms);
     } catch (const CallError& e) {
       EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
       std::this_thread::sleep_for(100ms);
@@ -386,7 +396,8 @@ TEST_F(StoragePostgres, ReconnectsAfterItsConnectionsAreTerminated) {
   ConfigBuilder c = config();
   const std::string base = outbox::tests::pg_dsn();
   c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
-  c.boolean("prefetch", false);  // exactly two connections to terminate (the prefetch's third: the test above)
+  c.boolean("prefetch",
+            false);  // exactly two connections to terminate (the prefetch's third: the test above)
   auto relay = open(c);
   produce("e", 2);
   relay->wait(1ms);  // the LISTEN connection exists
@@ -424,7 +435,8 @@ TEST_F(StoragePostgres, ReconnectsAfterItsConnectionsAreTerminated) {
 
 TEST_F(StoragePostgres, PasswordFromEnvOrFileIsUsedAndNeverShown) {
   const std::string no_password = "postgresql://outboxd@127.0.0.1:55432/outboxd_test";
-  if (outbox::tests::pg_dsn() != outbox::tests::kDefaultPgDsn) GTEST_SKIP() << "needs the default test server";
+  if (outbox::tests::pg_dsn() != outbox::tests::kDefaultPgDsn)
+    GTEST_SKIP() << "needs the default test server";
 
   ConfigBuilder by_env = config();
   by_env.string("dsn", no_password);
@@ -440,8 +452,9 @@ TEST_F(StoragePostgres, PasswordFromEnvOrFileIsUsedAndNeverShown) {
   EXPECT_NO_THROW(open(by_file)->stats());
   std::filesystem::remove(file);
 
-  for (const std::string dsn : {"postgresql://outboxd:s3cret-Wrong@127.0.0.1:55432/outboxd_test",
-                                "host=127.0.0.1 port=55432 dbname=outboxd_test user=outboxd password=s3cret-Wrong"}) {
+  for (const std::string dsn :
+       {"postgresql://outboxd:s3cret-Wrong@127.0.0.1:55432/outboxd_test",
+        "host=127.0.0.1 port=55432 dbname=outboxd_test user=outboxd password=s3cret-Wrong"}) {
     ConfigBuilder wrong = config();
     wrong.string("dsn", dsn);
     try {
@@ -458,7 +471,7 @@ TEST_F(StoragePostgres, PasswordFromEnvOrFileIsUsedAndNeverShown) {
 
 TEST_F(StoragePostgres, CheckRefusesNamesThatAreNotPlainIdentifiers) {
   const std::vector<std::pair<std::string, std::string>> hostile{
-      {"table", "x; DROP TABLE y"}, {"table", "\"a\""}, {"table", "1abc"},
+      {"table", "x; DROP TABLE y"},    {"table", "\"a\""},     {"table", "1abc"},
       {"table", std::string(49, 't')}, {"schema", "public.x"}, {"schema", ""}};
   for (const auto& [key, value] : hostile) {
     ConfigBuilder c = config();

@@ -1,9 +1,9 @@
 // The Kafka transport plugin, loaded as outboxd loads it, against librdkafka's mock cluster:
 // produce errors injected on demand, a broker taken down and brought back.
 #include <gtest/gtest.h>
-#include <outbox/testing/transport_client.hpp>
 
 #include <chrono>
+#include <outbox/testing/transport_client.hpp>
 #include <set>
 #include <string>
 #include <thread>
@@ -15,9 +15,9 @@
 namespace outbox::kafka_test {
 namespace {
 
+using outbox::testing::Completion;
 using outbox::testing::ConfigBuilder;
 using outbox::testing::LoadedPlugin;
-using outbox::testing::Completion;
 using outbox::testing::Message;
 using outbox::testing::TransportObject;
 using std::chrono::milliseconds;

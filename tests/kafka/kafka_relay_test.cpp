@@ -264,7 +264,9 @@ TEST_F(KafkaCheck, ABadPropertyIsRefusedAtItsLineAndColumn) {
   ConfigParts p = parts();
   p.transports =
       R"([ { name: events, type: kafka, properties: { bootstrap.servers: "127.0.0.1:9092", lingr.ms: "5" } } ])";
-  expect_refused(p, R"(outboxd\.yaml:3:\d+: transports\[events\]\.properties\.lingr\.ms: No such configuration property)");
+  expect_refused(
+      p,
+      R"(outboxd\.yaml:3:\d+: transports\[events\]\.properties\.lingr\.ms: No such configuration property)");
 }
 
 TEST_F(KafkaCheck, ADeliveryTimeoutNotShorterThanTheLeaseIsRefused) {
@@ -272,7 +274,9 @@ TEST_F(KafkaCheck, ADeliveryTimeoutNotShorterThanTheLeaseIsRefused) {
   p.relay["lease"] = "30s";
   p.transports =
       R"([ { name: events, type: kafka, properties: { bootstrap.servers: "127.0.0.1:9092", message.timeout.ms: "30000" } } ])";
-  expect_refused(p, R"(outboxd\.yaml:3:\d+: transports\[events\]: delivery timeout 30s is not shorter than relay\.lease 30s)");
+  expect_refused(
+      p,
+      R"(outboxd\.yaml:3:\d+: transports\[events\]: delivery timeout 30s is not shorter than relay\.lease 30s)");
 
   p.transports = R"([ { name: events, type: kafka, properties: { bootstrap.servers: "127.0.0.1:9092" } } ])";
   const CommandResult ok = outboxd({"check", "-c", write_config(p, "ok.yaml").string()});

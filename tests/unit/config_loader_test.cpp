@@ -75,7 +75,8 @@ TEST(ConfigLoader, PluginFieldValuesAreValidatedAgainstTheManifest) {
 }
 
 TEST(ConfigLoader, PluginOfflineCheckIsReportedAtTheKeyItBlames) {
-  auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mode: file\n    path: \"\"\n"));
+  auto errors =
+      errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mode: file\n    path: \"\"\n"));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0], "test.yaml:9:11: transports[console].path: mode: file needs a path");
 }
@@ -102,7 +103,8 @@ TEST(ConfigLoader, MissingRequiredPluginKeyIsReportedAtTheBlock) {
 TEST(ConfigLoader, RouteToAnUnknownTransportSuggestsOne) {
   auto errors = errors_of(replace(kValid, "transport: console", "transport: consle"));
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], "test.yaml:9:5: routes[0].transport: no transport named 'consle'; did you mean 'console'?");
+  EXPECT_EQ(errors[0],
+            "test.yaml:9:5: routes[0].transport: no transport named 'consle'; did you mean 'console'?");
 }
 
 TEST(ConfigLoader, UnknownDestinationPlaceholderIsRefused) {
@@ -128,7 +130,9 @@ TEST(ConfigLoader, EveryProblemIsReportedInFileOrder) {
   auto errors = errors_of(kValid + "log: { level: loud }\nrelay: { lease: 5 }\n");
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_THAT(errors[0], HasSubstr("test.yaml:11:15: log.level: 'loud' is not one of"));
-  EXPECT_EQ(errors[1], "test.yaml:12:17: relay.lease: '5' is not a duration (a number with a unit: 500ms, 30s, 5m, 1h, 7d)");
+  EXPECT_EQ(
+      errors[1],
+      "test.yaml:12:17: relay.lease: '5' is not a duration (a number with a unit: 500ms, 30s, 5m, 1h, 7d)");
 }
 
 TEST(ConfigLoader, UnreadableFileIsAClearError) {
@@ -141,9 +145,10 @@ TEST(ConfigLoader, UnreadableFileIsAClearError) {
 }
 
 TEST(ConfigLoader, PluginKeyAndRouteProblemsAreReportedTogether) {
-  auto errors = errors_of(
-      replace(replace(kValid, "    type: stdout\n", "    type: stdout\n    mdoe: file\n"), "transport: console", "transport: consle"));
+  auto errors = errors_of(replace(replace(kValid, "    type: stdout\n", "    type: stdout\n    mdoe: file\n"),
+                                  "transport: console", "transport: consle"));
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0], "test.yaml:8:5: transports[console].mdoe: unknown key; did you mean 'mode'?");
-  EXPECT_EQ(errors[1], "test.yaml:10:5: routes[0].transport: no transport named 'consle'; did you mean 'console'?");
+  EXPECT_EQ(errors[1],
+            "test.yaml:10:5: routes[0].transport: no transport named 'consle'; did you mean 'console'?");
 }

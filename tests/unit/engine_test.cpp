@@ -2,15 +2,15 @@
 // letters, halting, fencing, the in-flight bound, drain on shutdown and routing.
 #include "core/engine/engine.hpp"
 
-#include "doubles/storage_double.hpp"
-#include "doubles/transport_double.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <set>
 #include <thread>
+
+#include "doubles/storage_double.hpp"
+#include "doubles/transport_double.hpp"
 
 using namespace outbox::core;
 using outbox::testing::StorageDouble;
@@ -31,7 +31,9 @@ RelayConfig fast_relay() {
   return r;
 }
 
-std::vector<RouteConfig> everything_to(const std::string& transport) { return {{"*", transport, "{event_type}", {}}}; }
+std::vector<RouteConfig> everything_to(const std::string& transport) {
+  return {{"*", transport, "{event_type}", {}}};
+}
 
 // Runs an engine on a thread until `done` holds (or 10 s pass), then stops it.
 class Running {
@@ -88,7 +90,9 @@ TEST(Engine, RetriesWithBackoffThenBuriesAfterMaxAttempts) {
   StorageDouble storage;
   uint64_t h = storage.add("e1", "order.created");
   TransportDouble transport;
-  transport.set_rule([](const outbox_message&) { return std::pair{OUTBOX_RETRYABLE, std::string("broker timeout")}; });
+  transport.set_rule([](const outbox_message&) {
+    return std::pair{OUTBOX_RETRYABLE, std::string("broker timeout")};
+  });
   Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
   ASSERT_TRUE(run.wait_until([&] { return storage.dead_rows() == 1; }));
   run.finish();
@@ -125,8 +129,9 @@ TEST(Engine, PermanentErrorBuriesAtOnceWithTheBrokersReason) {
   StorageDouble storage;
   uint64_t h = storage.add("e1", "order.created");
   TransportDouble transport;
-  transport.set_rule(
-      [](const outbox_message&) { return std::pair{OUTBOX_PERMANENT, std::string("MSG_SIZE_TOO_LARGE")}; });
+  transport.set_rule([](const outbox_message&) {
+    return std::pair{OUTBOX_PERMANENT, std::string("MSG_SIZE_TOO_LARGE")};
+  });
   Running run(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
   ASSERT_TRUE(run.wait_until([&] { return storage.dead_rows() == 1; }));
   EXPECT_EQ(storage.row(h)->last_error, "MSG_SIZE_TOO_LARGE");
@@ -138,7 +143,9 @@ TEST(Engine, PermanentErrorHaltsAndReleasesInHaltMode) {
   StorageDouble storage;
   uint64_t h = storage.add("e1", "order.created");
   TransportDouble transport;
-  transport.set_rule([](const outbox_message&) { return std::pair{OUTBOX_PERMANENT, std::string("denied")}; });
+  transport.set_rule([](const outbox_message&) {
+    return std::pair{OUTBOX_PERMANENT, std::string("denied")};
+  });
   RelayConfig relay = fast_relay();
   relay.on_permanent_error = PermanentErrorMode::halt;
   Engine engine(relay, storage, {{"t", &transport}}, everything_to("t"));
@@ -192,7 +199,9 @@ class TwentyHeld {
     transport.hold(true);
     run.emplace(relay, storage, std::vector<Engine::TransportSlot>{{"t", &transport}}, everything_to("t"));
   }
-  bool published() { return run->wait_until([&] { return transport.held() == 20; }); }
+  bool published() {
+    return run->wait_until([&] { return transport.held() == 20; });
+  }
 
   StorageDouble storage;
   TransportDouble transport;

@@ -1,10 +1,6 @@
 // The plugin loader against real shared libraries: the fixtures of tests/plugin_abi/ each break
 // one rule of the ABI, and every refusal must be one line naming the file, what was expected and
 // what was found, with the process still running.
-#include "core/plugin/host_api.hpp"
-#include "core/plugin/plugin_library.hpp"
-#include "core/plugin/plugin_registry.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "core/plugin/host_api.hpp"
+#include "core/plugin/plugin_library.hpp"
+#include "core/plugin/plugin_registry.hpp"
 
 namespace outbox::core {
 namespace {

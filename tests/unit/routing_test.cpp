@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include "core/engine/backoff.hpp"
 #include "core/engine/destination_template.hpp"
 #include "core/engine/router.hpp"
-
-#include <gtest/gtest.h>
 
 using namespace outbox::core;
 using namespace std::chrono_literals;

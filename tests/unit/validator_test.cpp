@@ -32,9 +32,16 @@ std::vector<FieldSpec> sample_fields() {
   port.secret = true;
   FieldSpec uri = spec("uri", FieldType::string);
   uri.required = true;
-  return {size, lease, mode, password, port, uri,
-          spec("enabled", FieldType::boolean), spec("max_bytes", FieldType::bytes),
-          spec("ratio", FieldType::number), spec("topics", FieldType::string_list),
+  return {size,
+          lease,
+          mode,
+          password,
+          port,
+          uri,
+          spec("enabled", FieldType::boolean),
+          spec("max_bytes", FieldType::bytes),
+          spec("ratio", FieldType::number),
+          spec("topics", FieldType::string_list),
           spec("properties", FieldType::string_map)};
 }
 
@@ -52,7 +59,8 @@ Result validate(const std::string& yaml, std::map<std::string, std::string> vars
   return {value, v.issues()};
 }
 
-void expect_one_issue(const Result& r, int line, int column, const std::string& path, const std::string& text) {
+void expect_one_issue(const Result& r, int line, int column, const std::string& path,
+                      const std::string& text) {
   std::string all;
   for (const auto& i : r.issues) all += i.path + ": " + i.message + "\n";
   ASSERT_EQ(r.issues.size(), 1u) << all;
@@ -73,7 +81,8 @@ TEST(Validator, AcceptsAValidBlockAndFillsDefaults) {
 }
 
 TEST(Validator, WrongScalarTypeIsReportedAtTheValue) {
-  expect_one_issue(validate("uri: x\nbatch_size: many\n"), 2, 13, "block.batch_size", "'many' is not an integer");
+  expect_one_issue(validate("uri: x\nbatch_size: many\n"), 2, 13, "block.batch_size",
+                   "'many' is not an integer");
 }
 
 TEST(Validator, MapWhereAScalarBelongsIsReported) {
@@ -106,7 +115,8 @@ TEST(Validator, EnumSuggestsTheClosestValue) {
 
 TEST(Validator, ListMustBeASequenceOfStrings) {
   expect_one_issue(validate("uri: x\ntopics: a\n"), 2, 9, "block.topics", "expected a list");
-  expect_one_issue(validate("uri: x\ntopics:\n  - a\n  - {b: 1}\n"), 4, 5, "block.topics[1]", "expected a string");
+  expect_one_issue(validate("uri: x\ntopics:\n  - a\n  - {b: 1}\n"), 4, 5, "block.topics[1]",
+                   "expected a string");
   EXPECT_EQ(validate("uri: x\ntopics: [a, b]\n").value.get("topics")->items.size(), 2u);
 }
 
@@ -138,8 +148,10 @@ TEST(Validator, DuplicateKeyIsReported) {
 }
 
 TEST(Validator, RangesAreEnforced) {
-  expect_one_issue(validate("uri: x\nbatch_size: 0\n"), 2, 13, "block.batch_size", "0 is below the minimum 1");
-  expect_one_issue(validate("uri: x\nbatch_size: 5000\n"), 2, 13, "block.batch_size", "above the maximum 1000");
+  expect_one_issue(validate("uri: x\nbatch_size: 0\n"), 2, 13, "block.batch_size",
+                   "0 is below the minimum 1");
+  expect_one_issue(validate("uri: x\nbatch_size: 5000\n"), 2, 13, "block.batch_size",
+                   "above the maximum 1000");
   expect_one_issue(validate("uri: x\nlease: 10ms\n"), 2, 8, "block.lease", "10ms is below the minimum 100ms");
 }
 

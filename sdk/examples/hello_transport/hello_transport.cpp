@@ -1,7 +1,6 @@
 // The smallest useful transport: logs one line per message through the host and delivers it.
 // One class, one export macro: the SDK generates the C entry points and catches every exception.
 #include <outbox/sdk.hpp>
-
 #include <string>
 
 namespace {

@@ -52,15 +52,15 @@ extern "C" {
 typedef int32_t outbox_status;
 enum {
   OUTBOX_OK = 0,
-  OUTBOX_RETRYABLE = 1,      /* transient: try again later (broker down, timeout, lock) */
-  OUTBOX_PERMANENT = 2,      /* will never succeed for this input (message too large, ...) */
-  OUTBOX_INVALID_CONFIG = 3  /* the configuration given to the plugin is unusable */
+  OUTBOX_RETRYABLE = 1,     /* transient: try again later (broker down, timeout, lock) */
+  OUTBOX_PERMANENT = 2,     /* will never succeed for this input (message too large, ...) */
+  OUTBOX_INVALID_CONFIG = 3 /* the configuration given to the plugin is unusable */
 };
 
 /* A borrowed view of bytes; not NUL-terminated. `ptr` may be NULL only when `len` is 0.
  * OWNERSHIP: borrowed from the caller, valid until the call that passed it returns. */
 typedef struct outbox_str {
-  const char *ptr;
+  const char* ptr;
   size_t len;
 } outbox_str;
 
@@ -87,19 +87,19 @@ enum {
 typedef int32_t outbox_field_type;
 enum {
   OUTBOX_FIELD_STRING = 1,
-  OUTBOX_FIELD_INTEGER = 2,    /* int64 */
-  OUTBOX_FIELD_NUMBER = 3,     /* double */
+  OUTBOX_FIELD_INTEGER = 2, /* int64 */
+  OUTBOX_FIELD_NUMBER = 3,  /* double */
   OUTBOX_FIELD_BOOL = 4,
-  OUTBOX_FIELD_DURATION = 5,   /* "500ms", "30s", "5m", "1h"; handed to the plugin in ms */
-  OUTBOX_FIELD_BYTES = 6,      /* "512", "64KiB", "1MB"; handed to the plugin in bytes */
-  OUTBOX_FIELD_ENUM = 7,       /* one of enum_values */
+  OUTBOX_FIELD_DURATION = 5, /* "500ms", "30s", "5m", "1h"; handed to the plugin in ms */
+  OUTBOX_FIELD_BYTES = 6,    /* "512", "64KiB", "1MB"; handed to the plugin in bytes */
+  OUTBOX_FIELD_ENUM = 7,     /* one of enum_values */
   OUTBOX_FIELD_STRING_LIST = 8,
-  OUTBOX_FIELD_STRING_MAP = 9  /* string keys to scalar values, passed through as text */
+  OUTBOX_FIELD_STRING_MAP = 9 /* string keys to scalar values, passed through as text */
 };
 
 enum {
   OUTBOX_FIELD_REQUIRED = 1u << 0,
-  OUTBOX_FIELD_SECRET = 1u << 1,  /* never logged or printed by the host */
+  OUTBOX_FIELD_SECRET = 1u << 1, /* never logged or printed by the host */
   OUTBOX_FIELD_HAS_MIN = 1u << 2,
   OUTBOX_FIELD_HAS_MAX = 1u << 3
 };
@@ -109,13 +109,13 @@ enum {
 typedef struct outbox_config_field {
   uint32_t struct_size;
   outbox_field_type type;
-  uint32_t flags;                  /* OUTBOX_FIELD_* bits */
-  const char *name;                /* OWNERSHIP: plugin static. NUL-terminated key, e.g. "path" */
-  const char *description;         /* OWNERSHIP: plugin static. One sentence; may be NULL */
-  const char *default_value;       /* OWNERSHIP: plugin static. YAML scalar text, or NULL */
-  const char *const *enum_values;  /* OWNERSHIP: plugin static. NULL-terminated, for ENUM */
-  double min;                      /* with HAS_MIN; durations in ms, byte sizes in bytes */
-  double max;                      /* with HAS_MAX; same units as min */
+  uint32_t flags;                 /* OUTBOX_FIELD_* bits */
+  const char* name;               /* OWNERSHIP: plugin static. NUL-terminated key, e.g. "path" */
+  const char* description;        /* OWNERSHIP: plugin static. One sentence; may be NULL */
+  const char* default_value;      /* OWNERSHIP: plugin static. YAML scalar text, or NULL */
+  const char* const* enum_values; /* OWNERSHIP: plugin static. NULL-terminated, for ENUM */
+  double min;                     /* with HAS_MIN; durations in ms, byte sizes in bytes */
+  double max;                     /* with HAS_MAX; same units as min */
 } outbox_config_field;
 
 /* OWNERSHIP: the manifest and everything it points to are plugin-owned static data, valid while
@@ -125,13 +125,13 @@ typedef struct outbox_manifest {
   uint32_t abi_major;
   uint32_t abi_minor;
   outbox_plugin_kind kind;
-  const char *name;         /* OWNERSHIP: plugin static. `type: NAME` in the config; [a-z0-9_]+ */
-  const char *version;      /* OWNERSHIP: plugin static. Plugin version, e.g. "1.2.0" */
-  const char *description;  /* OWNERSHIP: plugin static. One line */
+  const char* name;        /* OWNERSHIP: plugin static. `type: NAME` in the config; [a-z0-9_]+ */
+  const char* version;     /* OWNERSHIP: plugin static. Plugin version, e.g. "1.2.0" */
+  const char* description; /* OWNERSHIP: plugin static. One line */
   /* OWNERSHIP: plugin static. field_count elements, field_size bytes apart */
-  const outbox_config_field *fields;
+  const outbox_config_field* fields;
   size_t field_count;
-  uint32_t field_size;      /* sizeof(outbox_config_field) as the plugin was built */
+  uint32_t field_size; /* sizeof(outbox_config_field) as the plugin was built */
 } outbox_manifest;
 
 /* ---------------------------------------------------------------------------------------------
@@ -143,19 +143,19 @@ typedef struct outbox_manifest {
 typedef struct outbox_config_value {
   uint32_t struct_size;
   outbox_field_type type;
-  outbox_str key;     /* field name, or map key; empty for list items */
-  outbox_str text;    /* string/enum/secret text; the YAML text of every other scalar */
-  int64_t integer;    /* INTEGER; BOOL as 0/1; DURATION in ms; BYTES in bytes */
-  double number;      /* NUMBER, and INTEGER as a double */
+  outbox_str key;  /* field name, or map key; empty for list items */
+  outbox_str text; /* string/enum/secret text; the YAML text of every other scalar */
+  int64_t integer; /* INTEGER; BOOL as 0/1; DURATION in ms; BYTES in bytes */
+  double number;   /* NUMBER, and INTEGER as a double */
   /* OWNERSHIP: host-owned, valid for the call. STRING_LIST items / STRING_MAP entries, or NULL */
-  const struct outbox_config_value *items;
+  const struct outbox_config_value* items;
   size_t item_count;
 } outbox_config_value;
 
 typedef struct outbox_config {
   uint32_t struct_size;
-  outbox_str instance;  /* the instance name: transports[].name, or "storage" */
-  const outbox_config_value *values; /* OWNERSHIP: host-owned, valid for the call */
+  outbox_str instance;               /* the instance name: transports[].name, or "storage" */
+  const outbox_config_value* values; /* OWNERSHIP: host-owned, valid for the call */
   size_t value_count;
 } outbox_config;
 
@@ -169,12 +169,12 @@ typedef struct outbox_host_api {
   uint32_t struct_size;
   uint32_t abi_major;
   uint32_t abi_minor;
-  void *ctx; /* OWNERSHIP: host-owned; pass back as the first argument below */
+  void* ctx; /* OWNERSHIP: host-owned; pass back as the first argument below */
   /* Writes one log line attributed to this plugin. Never pass secrets. */
-  void (*log)(void *ctx, outbox_log_level level, outbox_str message);
+  void (*log)(void* ctx, outbox_log_level level, outbox_str message);
   /* Records the reason of a failed call. `key` names the config key at fault (dotted path within
    * the plugin's block) or is empty. The host copies both strings. */
-  void (*set_error)(outbox_error *err, outbox_str key, outbox_str message);
+  void (*set_error)(outbox_error* err, outbox_str key, outbox_str message);
 } outbox_host_api;
 
 /* ---------------------------------------------------------------------------------------------
@@ -190,18 +190,18 @@ typedef struct outbox_header {
  * call only (a storage plugin's claim callback, the host's publish call). Copy what you keep. */
 typedef struct outbox_event {
   uint32_t struct_size;
-  uint64_t handle;            /* storage-assigned row handle, used to settle the claimed row */
-  outbox_str id;              /* UUID text (v7 preferred), 36 characters */
+  uint64_t handle; /* storage-assigned row handle, used to settle the claimed row */
+  outbox_str id;   /* UUID text (v7 preferred), 36 characters */
   outbox_str event_type;
-  outbox_str partition_key;   /* empty: none */
-  outbox_str content_type;    /* empty means application/json */
-  outbox_str payload;         /* opaque bytes */
-  const outbox_header *headers; /* OWNERSHIP: as above; header_count elements */
+  outbox_str partition_key;     /* empty: none */
+  outbox_str content_type;      /* empty means application/json */
+  outbox_str payload;           /* opaque bytes */
+  const outbox_header* headers; /* OWNERSHIP: as above; header_count elements */
   size_t header_count;
   outbox_str idempotency_token; /* empty: none */
-  int64_t created_at_ms;      /* Unix epoch milliseconds, database clock */
-  uint32_t attempts;          /* failed publish attempts so far */
-  outbox_str last_error;      /* empty: none */
+  int64_t created_at_ms;        /* Unix epoch milliseconds, database clock */
+  uint32_t attempts;            /* failed publish attempts so far */
+  outbox_str last_error;        /* empty: none */
 } outbox_event;
 
 /* ---------------------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ typedef struct outbox_storage outbox_storage;
 /* Called once per claimed event, in delivery order, before claim() returns.
  * OWNERSHIP: `event` is plugin-owned, valid for this callback only; `ctx` is the caller's
  * sink_ctx, passed back untouched. */
-typedef void (*outbox_event_sink)(void *ctx, const outbox_event *event);
+typedef void (*outbox_event_sink)(void* ctx, const outbox_event* event);
 
 /* A settle that records a failure: retry (not_before_ms used) or bury (ignored). */
 /* OWNERSHIP: arrays of these are caller-owned, valid for the settle call. */
@@ -239,66 +239,64 @@ typedef struct outbox_storage_stats {
  * OWNERSHIP: plugin-owned, valid for the callback only. */
 typedef struct outbox_dead_letter {
   uint32_t struct_size;
-  const outbox_event *event; /* OWNERSHIP: plugin-owned, valid for the callback only */
+  const outbox_event* event; /* OWNERSHIP: plugin-owned, valid for the callback only */
   int64_t died_at_ms;
 } outbox_dead_letter;
 /* OWNERSHIP: `ctx` is the caller's sink_ctx, passed back untouched. */
-typedef void (*outbox_dead_letter_sink)(void *ctx, const outbox_dead_letter *letter);
+typedef void (*outbox_dead_letter_sink)(void* ctx, const outbox_dead_letter* letter);
 
 typedef struct outbox_storage_vtable {
   uint32_t struct_size;
   /* Validates the configuration without connecting anywhere (for `outboxd check`). */
-  outbox_status (*check)(const outbox_config *config, outbox_error *err);
+  outbox_status (*check)(const outbox_config* config, outbox_error* err);
   /* Connects. OWNERSHIP: *out is plugin-owned until close(). */
-  outbox_status (*open)(const outbox_config *config, outbox_storage **out, outbox_error *err);
-  void (*close)(outbox_storage *self);
+  outbox_status (*open)(const outbox_config* config, outbox_storage** out, outbox_error* err);
+  void (*close)(outbox_storage* self);
   /* Creates or upgrades the schema; idempotent. */
-  outbox_status (*migrate)(outbox_storage *self, outbox_error *err);
+  outbox_status (*migrate)(outbox_storage* self, outbox_error* err);
   /* Claims up to `max` pending events whose not_before has passed, under a lease of `lease_ms`,
    * in commit order. Calls `sink` once per event, then writes the claim token into *token.
    * OWNERSHIP: *token is plugin-owned, valid until the next claim() on this object; the host
    * copies it. Zero events is OK. */
-  outbox_status (*claim)(outbox_storage *self, uint32_t max, int64_t lease_ms,
-                         outbox_event_sink sink, void *sink_ctx, outbox_str *token,
-                         outbox_error *err);
+  outbox_status (*claim)(outbox_storage* self, uint32_t max, int64_t lease_ms, outbox_event_sink sink,
+                         void* sink_ctx, outbox_str* token, outbox_error* err);
   /* The settles below are fenced by `token`: rows whose lease was lost are left untouched.
    * *applied receives how many of the n rows were changed. */
   /* Marks rows sent (deletes them, or archives them when the plugin retains sent rows). */
-  outbox_status (*complete)(outbox_storage *self, outbox_str token, const uint64_t *handles,
-                            size_t n, size_t *applied, outbox_error *err);
+  outbox_status (*complete)(outbox_storage* self, outbox_str token, const uint64_t* handles, size_t n,
+                            size_t* applied, outbox_error* err);
   /* Returns rows to pending with attempts+1, last_error and not_before. */
-  outbox_status (*retry)(outbox_storage *self, outbox_str token, const outbox_failure *items,
-                         size_t n, size_t *applied, outbox_error *err);
+  outbox_status (*retry)(outbox_storage* self, outbox_str token, const outbox_failure* items, size_t n,
+                         size_t* applied, outbox_error* err);
   /* Moves rows to the dead letters with attempts+1 and last_error. */
-  outbox_status (*bury)(outbox_storage *self, outbox_str token, const outbox_failure *items,
-                        size_t n, size_t *applied, outbox_error *err);
+  outbox_status (*bury)(outbox_storage* self, outbox_str token, const outbox_failure* items, size_t n,
+                        size_t* applied, outbox_error* err);
   /* Gives rows back at once, attempts unchanged (shutdown). */
-  outbox_status (*release)(outbox_storage *self, outbox_str token, const uint64_t *handles,
-                           size_t n, size_t *applied, outbox_error *err);
+  outbox_status (*release)(outbox_storage* self, outbox_str token, const uint64_t* handles, size_t n,
+                           size_t* applied, outbox_error* err);
   /* Blocks up to timeout_ms or until new work may exist. A hint only: returning early without
    * new work is allowed. May run concurrently with the other calls. */
-  outbox_status (*wait)(outbox_storage *self, int64_t timeout_ms, outbox_error *err);
+  outbox_status (*wait)(outbox_storage* self, int64_t timeout_ms, outbox_error* err);
   /* Interrupts a wait() in progress from another thread (shutdown, or a message completed). A
    * wake() with no wait() in progress makes the next wait() return at once: none is lost. */
-  void (*wake)(outbox_storage *self);
-  outbox_status (*stats)(outbox_storage *self, outbox_storage_stats *out, outbox_error *err);
+  void (*wake)(outbox_storage* self);
+  outbox_status (*stats)(outbox_storage* self, outbox_storage_stats* out, outbox_error* err);
   /* Deletes retained sent rows created before before_ms; *count receives how many. */
-  outbox_status (*purge)(outbox_storage *self, int64_t before_ms, uint64_t *count,
-                         outbox_error *err);
+  outbox_status (*purge)(outbox_storage* self, int64_t before_ms, uint64_t* count, outbox_error* err);
   /* Lists up to `limit` dead letters, oldest first, skipping `offset`. */
-  outbox_status (*dead_list)(outbox_storage *self, uint32_t limit, uint64_t offset,
-                             outbox_dead_letter_sink sink, void *sink_ctx, outbox_error *err);
+  outbox_status (*dead_list)(outbox_storage* self, uint32_t limit, uint64_t offset,
+                             outbox_dead_letter_sink sink, void* sink_ctx, outbox_error* err);
   /* Moves dead letters back to pending with attempts reset; n == 0 means all of them. */
-  outbox_status (*dead_requeue)(outbox_storage *self, const outbox_str *ids, size_t n,
-                                uint64_t *count, outbox_error *err);
+  outbox_status (*dead_requeue)(outbox_storage* self, const outbox_str* ids, size_t n, uint64_t* count,
+                                outbox_error* err);
   /* Deletes dead letters; n == 0 means all of them. */
-  outbox_status (*dead_purge)(outbox_storage *self, const outbox_str *ids, size_t n,
-                              uint64_t *count, outbox_error *err);
+  outbox_status (*dead_purge)(outbox_storage* self, const outbox_str* ids, size_t n, uint64_t* count,
+                              outbox_error* err);
   /* Inserts events (handle, attempts and last_error ignored; an empty id gets a new UUID v7).
    * statuses[i] receives OUTBOX_OK or OUTBOX_PERMANENT (e.g. a duplicate idempotency token).
    * OWNERSHIP: statuses is caller-owned, n elements. */
-  outbox_status (*enqueue)(outbox_storage *self, const outbox_event *events, size_t n,
-                           outbox_status *statuses, outbox_error *err);
+  outbox_status (*enqueue)(outbox_storage* self, const outbox_event* events, size_t n,
+                           outbox_status* statuses, outbox_error* err);
 } outbox_storage_vtable;
 
 /* ---------------------------------------------------------------------------------------------
@@ -314,7 +312,7 @@ typedef struct outbox_transport outbox_transport;
 typedef struct outbox_message {
   uint32_t struct_size;
   uint64_t tag;              /* the host's correlation id, echoed by the completion */
-  const outbox_event *event; /* OWNERSHIP: caller-owned, valid for the publish() call only */
+  const outbox_event* event; /* OWNERSHIP: caller-owned, valid for the publish() call only */
   outbox_str destination;    /* resolved topic / subject */
   outbox_str key;            /* message key (the partition key), may be empty */
 } outbox_message;
@@ -322,8 +320,7 @@ typedef struct outbox_message {
 /* Completion of one message: exactly once per message, from any thread, possibly before
  * publish() returns. OWNERSHIP: `error` is plugin-owned, valid for the callback only; `ctx` is
  * the host's, given to publish() and passed back untouched; it stays valid until close(). */
-typedef void (*outbox_completion_fn)(void *ctx, uint64_t tag, outbox_status status,
-                                     outbox_str error);
+typedef void (*outbox_completion_fn)(void* ctx, uint64_t tag, outbox_status status, outbox_str error);
 
 typedef struct outbox_transport_info {
   uint32_t struct_size;
@@ -334,30 +331,29 @@ typedef struct outbox_transport_vtable {
   uint32_t struct_size;
   /* Validates the configuration without connecting anywhere, and reports the delivery timeout
    * it implies (for `outboxd check`: it must be shorter than the lease). */
-  outbox_status (*check)(const outbox_config *config, outbox_transport_info *info,
-                         outbox_error *err);
+  outbox_status (*check)(const outbox_config* config, outbox_transport_info* info, outbox_error* err);
   /* OWNERSHIP: *out is plugin-owned until close(). */
-  outbox_status (*open)(const outbox_config *config, outbox_transport **out, outbox_error *err);
+  outbox_status (*open)(const outbox_config* config, outbox_transport** out, outbox_error* err);
   /* Completes every message still in flight (RETRYABLE if undelivered), then frees. */
-  void (*close)(outbox_transport *self);
+  void (*close)(outbox_transport* self);
   /* Non-blocking hand-over of n messages. Each completes through on_complete exactly once. */
-  void (*publish)(outbox_transport *self, const outbox_message *messages, size_t n,
-                  outbox_completion_fn on_complete, void *ctx);
+  void (*publish)(outbox_transport* self, const outbox_message* messages, size_t n,
+                  outbox_completion_fn on_complete, void* ctx);
   /* Waits up to timeout_ms for every message in flight to complete; RETRYABLE when some remain. */
-  outbox_status (*flush)(outbox_transport *self, int64_t timeout_ms, outbox_error *err);
+  outbox_status (*flush)(outbox_transport* self, int64_t timeout_ms, outbox_error* err);
   /* OK when the broker is reachable; RETRYABLE with a reason when it is not. */
-  outbox_status (*health)(outbox_transport *self, outbox_error *err);
+  outbox_status (*health)(outbox_transport* self, outbox_error* err);
 } outbox_transport_vtable;
 
 /* ---------------------------------------------------------------------------------------------
  * The two exported entry points
  * ------------------------------------------------------------------------------------------- */
 
-typedef const outbox_manifest *(*outbox_plugin_manifest_fn)(void);
+typedef const outbox_manifest* (*outbox_plugin_manifest_fn)(void);
 /* OWNERSHIP: `host` stays valid while the library is loaded; *vtable_out is plugin-owned static
  * data, valid while the library is loaded. Called once, after the handshake. */
-typedef outbox_status (*outbox_plugin_init_fn)(const outbox_host_api *host,
-                                               const void **vtable_out, outbox_error *err);
+typedef outbox_status (*outbox_plugin_init_fn)(const outbox_host_api* host, const void** vtable_out,
+                                               outbox_error* err);
 
 #define OUTBOX_PLUGIN_MANIFEST_SYMBOL "outbox_plugin_manifest"
 #define OUTBOX_PLUGIN_INIT_SYMBOL "outbox_plugin_init"

@@ -43,7 +43,9 @@ namespace outbox::sdk {
 
 // ---- views ------------------------------------------------------------------------------------
 
-constexpr std::string_view sv(outbox_str s) noexcept { return s.len ? std::string_view{s.ptr, s.len} : std::string_view{}; }
+constexpr std::string_view sv(outbox_str s) noexcept {
+  return s.len ? std::string_view{s.ptr, s.len} : std::string_view{};
+}
 constexpr outbox_str view(std::string_view s) noexcept { return outbox_str{s.data(), s.size()}; }
 
 // ---- errors -----------------------------------------------------------------------------------
@@ -72,7 +74,8 @@ struct PluginInfo {
 struct Field : outbox_config_field {
   constexpr Field(outbox_field_type field_type, const char* field_name, const char* text,
                   const char* def = nullptr, const char* const* values = nullptr)
-      : outbox_config_field{sizeof(outbox_config_field), field_type, 0, field_name, text, def, values, 0.0, 0.0} {}
+      : outbox_config_field{
+            sizeof(outbox_config_field), field_type, 0, field_name, text, def, values, 0.0, 0.0} {}
   constexpr Field required() const { return with_flags(OUTBOX_FIELD_REQUIRED); }
   constexpr Field secret() const { return with_flags(OUTBOX_FIELD_SECRET); }
   constexpr Field at_least(double value) const {
@@ -171,8 +174,7 @@ class Config {
     const Value* v = find(key);
     return v ? v->integer != 0 : fallback;
   }
-  std::chrono::milliseconds duration(const std::string& key,
-                                     std::chrono::milliseconds fallback = {}) const {
+  std::chrono::milliseconds duration(const std::string& key, std::chrono::milliseconds fallback = {}) const {
     const Value* v = find(key);
     return v ? std::chrono::milliseconds(v->integer) : fallback;
   }
@@ -277,7 +279,8 @@ class Transport {
 namespace detail {
 
 inline void set_error(outbox_error* err, std::string_view key, std::string_view message) noexcept {
-  if (const outbox_host_api* h = host(); h && h->set_error && err) h->set_error(err, view(key), view(message));
+  if (const outbox_host_api* h = host(); h && h->set_error && err)
+    h->set_error(err, view(key), view(message));
 }
 
 // Runs f; turns every exception into a status and an error message.
@@ -303,16 +306,11 @@ const outbox_manifest* manifest_of(outbox_plugin_kind kind) noexcept {
   static_assert(std::is_same_v<typename decltype(P::kFields)::value_type, Field> ||
                     std::is_same_v<typename decltype(P::kFields)::value_type, outbox_config_field>,
                 "kFields must be a std::array of outbox::sdk::Field");
-  static const outbox_manifest m{sizeof(outbox_manifest),
-                                 OUTBOX_ABI_MAJOR,
-                                 OUTBOX_ABI_MINOR,
-                                 kind,
-                                 P::kInfo.name,
-                                 P::kInfo.version,
-                                 P::kInfo.description,
-                                 P::kFields.data(),
-                                 P::kFields.size(),
-                                 sizeof(typename decltype(P::kFields)::value_type)};
+  static const outbox_manifest m{sizeof(outbox_manifest), OUTBOX_ABI_MAJOR,
+                                 OUTBOX_ABI_MINOR,        kind,
+                                 P::kInfo.name,           P::kInfo.version,
+                                 P::kInfo.description,    P::kFields.data(),
+                                 P::kFields.size(),       sizeof(typename decltype(P::kFields)::value_type)};
   return &m;
 }
 
@@ -388,11 +386,12 @@ struct StorageThunks {
       out->struct_size = sizeof(outbox_storage_stats);
     });
   }
-  static outbox_status purge(outbox_storage* s, int64_t before_ms, uint64_t* count, outbox_error* err) noexcept {
+  static outbox_status purge(outbox_storage* s, int64_t before_ms, uint64_t* count,
+                             outbox_error* err) noexcept {
     return guarded(err, [&] { *count = self(s)->impl->purge(before_ms); });
   }
-  static outbox_status dead_list(outbox_storage* s, uint32_t limit, uint64_t offset, outbox_dead_letter_sink sink,
-                                 void* ctx, outbox_error* err) noexcept {
+  static outbox_status dead_list(outbox_storage* s, uint32_t limit, uint64_t offset,
+                                 outbox_dead_letter_sink sink, void* ctx, outbox_error* err) noexcept {
     return guarded(err, [&] {
       self(s)->impl->dead_list(limit, offset, [&](const outbox_dead_letter& d) { sink(ctx, &d); });
     });
@@ -405,21 +404,37 @@ struct StorageThunks {
                                   outbox_error* err) noexcept {
     return guarded(err, [&] { *count = self(s)->impl->dead_purge({ids, n}); });
   }
-  static outbox_status enqueue(outbox_storage* s, const outbox_event* events, size_t n, outbox_status* statuses,
-                               outbox_error* err) noexcept {
+  static outbox_status enqueue(outbox_storage* s, const outbox_event* events, size_t n,
+                               outbox_status* statuses, outbox_error* err) noexcept {
     return guarded(err, [&] { self(s)->impl->enqueue({events, n}, {statuses, n}); });
   }
 
-  static constexpr outbox_storage_vtable vtable{
-      sizeof(outbox_storage_vtable), &check, &open, &close, &migrate, &claim, &complete, &retry, &bury,
-      &release, &wait, &wake, &stats, &purge, &dead_list, &dead_requeue, &dead_purge, &enqueue};
+  static constexpr outbox_storage_vtable vtable{sizeof(outbox_storage_vtable),
+                                                &check,
+                                                &open,
+                                                &close,
+                                                &migrate,
+                                                &claim,
+                                                &complete,
+                                                &retry,
+                                                &bury,
+                                                &release,
+                                                &wait,
+                                                &wake,
+                                                &stats,
+                                                &purge,
+                                                &dead_list,
+                                                &dead_requeue,
+                                                &dead_purge,
+                                                &enqueue};
 };
 
 template <class P>
 struct TransportThunks {
   static P* self(outbox_transport* t) { return reinterpret_cast<P*>(t); }
 
-  static outbox_status check(const outbox_config* c, outbox_transport_info* info, outbox_error* err) noexcept {
+  static outbox_status check(const outbox_config* c, outbox_transport_info* info,
+                             outbox_error* err) noexcept {
     return guarded(err, [&] {
       outbox_transport_info found{sizeof(outbox_transport_info), 0};
       if constexpr (requires(const Config& cfg) { P::check(cfg); }) found = P::check(Config(*c));
@@ -461,8 +476,8 @@ struct TransportThunks {
     return guarded(err, [&] { self(t)->health(); });
   }
 
-  static constexpr outbox_transport_vtable vtable{sizeof(outbox_transport_vtable), &check, &open, &close,
-                                                  &publish, &flush, &health};
+  static constexpr outbox_transport_vtable vtable{
+      sizeof(outbox_transport_vtable), &check, &open, &close, &publish, &flush, &health};
 };
 
 inline outbox_status init(const outbox_host_api* h, const void* table, const void** vtable_out,
@@ -481,26 +496,23 @@ inline outbox_status init(const outbox_host_api* h, const void* table, const voi
 }  // namespace outbox::sdk
 
 // Exports a storage plugin class. Use once, at namespace scope, in one .cpp of the plugin.
-#define OUTBOX_STORAGE_PLUGIN(Class)                                                              \
-  extern "C" OUTBOX_EXPORT const outbox_manifest* outbox_plugin_manifest(void) {                  \
-    return ::outbox::sdk::detail::manifest_of<Class>(OUTBOX_KIND_STORAGE);                        \
-  }                                                                                               \
-  extern "C" OUTBOX_EXPORT outbox_status outbox_plugin_init(const outbox_host_api* host,          \
-                                                            const void** vtable_out,              \
-                                                            outbox_error* err) {                  \
-    return ::outbox::sdk::detail::init(host, &::outbox::sdk::detail::StorageThunks<Class>::vtable, \
-                                       vtable_out, err);                                          \
+#define OUTBOX_STORAGE_PLUGIN(Class)                                                                      \
+  extern "C" OUTBOX_EXPORT const outbox_manifest* outbox_plugin_manifest(void) {                          \
+    return ::outbox::sdk::detail::manifest_of<Class>(OUTBOX_KIND_STORAGE);                                \
+  }                                                                                                       \
+  extern "C" OUTBOX_EXPORT outbox_status outbox_plugin_init(const outbox_host_api* host,                  \
+                                                            const void** vtable_out, outbox_error* err) { \
+    return ::outbox::sdk::detail::init(host, &::outbox::sdk::detail::StorageThunks<Class>::vtable,        \
+                                       vtable_out, err);                                                  \
   }
 
 // Exports a transport plugin class. Use once, at namespace scope, in one .cpp of the plugin.
-#define OUTBOX_TRANSPORT_PLUGIN(Class)                                                            \
-  extern "C" OUTBOX_EXPORT const outbox_manifest* outbox_plugin_manifest(void) {                  \
-    return ::outbox::sdk::detail::manifest_of<Class>(OUTBOX_KIND_TRANSPORT);                      \
-  }                                                                                               \
-  extern "C" OUTBOX_EXPORT outbox_status outbox_plugin_init(const outbox_host_api* host,          \
-                                                            const void** vtable_out,              \
-                                                            outbox_error* err) {                  \
-    return ::outbox::sdk::detail::init(host,                                                      \
-                                       &::outbox::sdk::detail::TransportThunks<Class>::vtable,    \
-                                       vtable_out, err);                                          \
+#define OUTBOX_TRANSPORT_PLUGIN(Class)                                                                    \
+  extern "C" OUTBOX_EXPORT const outbox_manifest* outbox_plugin_manifest(void) {                          \
+    return ::outbox::sdk::detail::manifest_of<Class>(OUTBOX_KIND_TRANSPORT);                              \
+  }                                                                                                       \
+  extern "C" OUTBOX_EXPORT outbox_status outbox_plugin_init(const outbox_host_api* host,                  \
+                                                            const void** vtable_out, outbox_error* err) { \
+    return ::outbox::sdk::detail::init(host, &::outbox::sdk::detail::TransportThunks<Class>::vtable,      \
+                                       vtable_out, err);                                                  \
   }

@@ -2,13 +2,12 @@
 // bury, release) kept in a map, with hooks to inject failures. A test double, not a storage.
 #pragma once
 
-#include <outbox/sdk.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <outbox/sdk.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,9 +92,19 @@ class StorageDouble final : public sdk::Storage {
       r.token = token;
       std::vector<outbox_header> headers;
       for (auto& [k, v] : r.headers) headers.push_back({sdk::view(k), sdk::view(v)});
-      outbox_event e{sizeof(outbox_event), handle, sdk::view(r.id), sdk::view(r.event_type),
-                     sdk::view(r.partition_key), {}, sdk::view(r.payload), headers.data(), headers.size(), {}, 0,
-                     r.attempts, sdk::view(r.last_error)};
+      outbox_event e{sizeof(outbox_event),
+                     handle,
+                     sdk::view(r.id),
+                     sdk::view(r.event_type),
+                     sdk::view(r.partition_key),
+                     {},
+                     sdk::view(r.payload),
+                     headers.data(),
+                     headers.size(),
+                     {},
+                     0,
+                     r.attempts,
+                     sdk::view(r.last_error)};
       sink.add(e);
       ++n;
     }
@@ -111,7 +120,8 @@ class StorageDouble final : public sdk::Storage {
     return applied;
   }
   size_t retry(std::string_view token, std::span<const outbox_failure> items) override {
-    return record_failures(token, items, [](Row& r, const outbox_failure& f) { r.not_before_ms = f.not_before_ms; });
+    return record_failures(token, items,
+                           [](Row& r, const outbox_failure& f) { r.not_before_ms = f.not_before_ms; });
   }
   size_t bury(std::string_view token, std::span<const outbox_failure> items) override {
     return record_failures(token, items, [](Row& r, const outbox_failure&) { r.dead = true; });
@@ -127,7 +137,9 @@ class StorageDouble final : public sdk::Storage {
     std::this_thread::sleep_for(std::min(timeout, std::chrono::milliseconds(5)));
   }
   void wake() override {}
-  outbox_storage_stats stats() override { return {sizeof(outbox_storage_stats), live_rows(), 0, dead_rows(), 0}; }
+  outbox_storage_stats stats() override {
+    return {sizeof(outbox_storage_stats), live_rows(), 0, dead_rows(), 0};
+  }
   uint64_t purge(int64_t) override { return 0; }
   void dead_list(uint32_t, uint64_t, const std::function<void(const outbox_dead_letter&)>&) override {}
   uint64_t dead_requeue(std::span<const outbox_str>) override { return 0; }
@@ -135,7 +147,8 @@ class StorageDouble final : public sdk::Storage {
   void enqueue(std::span<const outbox_event>, std::span<outbox_status>) override {}
 
   static int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
 

@@ -2,11 +2,10 @@
 // holds completions until the test releases them. A test double, not a transport.
 #pragma once
 
-#include <outbox/sdk.hpp>
-
 #include <algorithm>
 #include <functional>
 #include <mutex>
+#include <outbox/sdk.hpp>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -68,7 +67,8 @@ class TransportDouble final : public sdk::Transport {
       std::lock_guard lock(mutex_);
       for (const auto& m : messages) {
         sent_.push_back({std::string(sdk::sv(m.event->id)), std::string(sdk::sv(m.event->event_type)),
-                         std::string(sdk::sv(m.destination)), std::string(sdk::sv(m.key)), m.event->attempts});
+                         std::string(sdk::sv(m.destination)), std::string(sdk::sv(m.key)),
+                         m.event->attempts});
         if (holding_) {
           held_.push_back({m.tag, done});
           max_held_ = std::max(max_held_, held_.size());

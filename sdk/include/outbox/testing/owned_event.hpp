@@ -2,9 +2,9 @@
 // plugin's callback), and a batch of them lent to a plugin call.
 #pragma once
 
-#include <outbox/owned_event.hpp>
 #include <outbox/plugin_abi.h>
 
+#include <outbox/owned_event.hpp>
 #include <vector>
 
 namespace outbox::testing {
