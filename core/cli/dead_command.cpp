@@ -2,10 +2,9 @@
 
 #include <fmt/core.h>
 
-#include <algorithm>
-#include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <outbox/event_text.hpp>
 #include <string_view>
 
 #include "core/cli/exit_codes.hpp"
@@ -19,25 +18,6 @@ namespace {
 using json = nlohmann::ordered_json;
 using sdk::sv;
 
-// 1700000000123 → "2023-11-14T22:13:20.123Z".
-std::string rfc3339_utc(int64_t unix_ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> time{milliseconds{unix_ms}};
-  const sys_days day = floor<days>(time);
-  const year_month_day date{day};
-  const hh_mm_ss clock{time - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
-                     clock.subseconds().count());
-}
-
-// Empty means application/json (plugin_abi.h); parameters such as "; charset=utf-8" do not count.
-bool is_json_content_type(std::string_view type) {
-  type = type.substr(0, type.find(';'));
-  return type.empty() || type == "application/json" || type.ends_with("+json");
-}
-
 // Asks the serializer itself, so that a payload shown as text can never fail to serialize.
 bool is_utf8(std::string_view text) {
   try {
@@ -48,24 +28,10 @@ bool is_utf8(std::string_view text) {
   }
 }
 
-std::string base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    const size_t n = std::min<size_t>(3, bytes.size() - i);
-    uint32_t group = 0;
-    for (size_t k = 0; k < 3; ++k)
-      group = group << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
-    for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(group >> (18 - 6 * k)) & 0x3F] : '=';
-  }
-  return out;
-}
-
 // The payload as JSON when it is JSON, else as text, else (binary) as base64: never lossy.
 void put_payload(json& out, const outbox_event& e) {
   const std::string_view payload = sv(e.payload);
-  if (is_json_content_type(sv(e.content_type))) {
+  if (sdk::is_json(sv(e.content_type))) {
     json parsed = json::parse(payload, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_discarded()) {
       out["payload"] = std::move(parsed);
@@ -74,8 +40,11 @@ void put_payload(json& out, const outbox_event& e) {
   }
   if (is_utf8(payload))
     out["payload_text"] = payload;
-  else
-    out["payload_base64"] = base64(payload);
+  else {
+    std::string encoded;
+    sdk::append_base64(payload, encoded);
+    out["payload_base64"] = std::move(encoded);
+  }
 }
 
 json optional_text(outbox_str s) { return s.len ? json(sv(s)) : json(nullptr); }
@@ -92,10 +61,10 @@ void print_json_line(const outbox_dead_letter& letter) {
            {"headers", std::move(headers)}};
   put_payload(out, e);
   out["idempotency_token"] = optional_text(e.idempotency_token);
-  out["created_at"] = rfc3339_utc(e.created_at_ms);
+  out["created_at"] = sdk::rfc3339_ms(e.created_at_ms);
   out["attempts"] = e.attempts;
   out["last_error"] = optional_text(e.last_error);
-  out["died_at"] = rfc3339_utc(letter.died_at_ms);
+  out["died_at"] = sdk::rfc3339_ms(letter.died_at_ms);
   // Names and errors come from anywhere; a stray invalid byte must not stop the listing.
   fmt::print("{}\n", out.dump(-1, ' ', false, json::error_handler_t::replace));
 }
@@ -112,7 +81,7 @@ constexpr std::string_view kTableRow = "{:<36}  {:<24}  {:>8}  {:<24}  {}\n";
 
 void print_table_row(const outbox_dead_letter& letter) {
   const outbox_event& e = *letter.event;
-  fmt::print(kTableRow, sv(e.id), sv(e.event_type), e.attempts, rfc3339_utc(letter.died_at_ms),
+  fmt::print(kTableRow, sv(e.id), sv(e.event_type), e.attempts, sdk::rfc3339_ms(letter.died_at_ms),
              one_line(sv(e.last_error)));
 }
 

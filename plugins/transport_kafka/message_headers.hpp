@@ -6,13 +6,7 @@
 #include <librdkafka/rdkafka.h>
 #include <outbox/plugin_abi.h>
 
-#include <cstdint>
-#include <span>
-
 namespace outbox::plugins::kafka {
-
-// "2023-11-14T22:13:20.123Z" into `out` (at least 32 bytes); returns the length written.
-size_t format_rfc3339_ms(int64_t unix_ms, std::span<char, 32> out) noexcept;
 
 // OWNERSHIP: the caller owns the returned list; rd_kafka_producev takes it over on success only.
 // The values are copied: the event may go away afterwards.

@@ -1,6 +1,7 @@
 #include "json_line.hpp"
 
 #include <algorithm>
+#include <outbox/event_text.hpp>
 #include <outbox/sdk.hpp>
 
 #include "json_check.hpp"
@@ -47,27 +48,6 @@ void append_escaped(std::string_view s, std::string& out) {
   out += '"';
 }
 
-void append_base64(std::string_view s, std::string& out) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  out += '"';
-  size_t i = 0;
-  for (; i + 2 < s.size(); i += 3) {
-    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(s[i])) << 16 |
-                 static_cast<uint32_t>(static_cast<unsigned char>(s[i + 1])) << 8 |
-                 static_cast<unsigned char>(s[i + 2]);
-    for (int shift = 18; shift >= 0; shift -= 6) out += kAlphabet[(v >> shift) & 0x3F];
-  }
-  if (size_t rest = s.size() - i; rest > 0) {
-    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(s[i])) << 16;
-    if (rest == 2) v |= static_cast<uint32_t>(static_cast<unsigned char>(s[i + 1])) << 8;
-    out += kAlphabet[(v >> 18) & 0x3F];
-    out += kAlphabet[(v >> 12) & 0x3F];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 0x3F] : '=';
-    out += '=';
-  }
-  out += '"';
-}
-
 void append_field(std::string_view name, std::string_view value, std::string& out) {
   out += ",\"";
   out += name;
@@ -77,19 +57,13 @@ void append_field(std::string_view name, std::string_view value, std::string& ou
 
 }  // namespace
 
-bool is_json_content_type(std::string_view ct) noexcept {
-  ct = ct.substr(0, ct.find(';'));
-  return ct.empty() || ct == "application/json" || ct.ends_with("+json");
-}
-
 bool append_json_line(const outbox_message& m, std::string& out, std::string& error) {
   const outbox_event& e = *m.event;
   std::string_view payload = sv(e.payload);
-  bool json = is_json_content_type(sv(e.content_type));
+  const bool json = sdk::is_json(sv(e.content_type));
   if (json && !is_valid_json(payload)) {
-    error = "payload is not valid JSON, but its content type is " +
-            (e.content_type.len ? std::string(sv(e.content_type))
-                                : std::string("application/json (the default)"));
+    error = "payload is not valid JSON, but its content type is " + std::string(sdk::content_type(e)) +
+            (e.content_type.len ? "" : " (the default)");
     return false;
   }
   out += "{\"id\":";
@@ -118,8 +92,9 @@ bool append_json_line(const outbox_message& m, std::string& out, std::string& er
     if (is_valid_utf8(payload)) {
       append_field("payload", payload, out);
     } else {
-      out += ",\"payload_base64\":";
-      append_base64(payload, out);
+      out += ",\"payload_base64\":\"";
+      sdk::append_base64(payload, out);
+      out += '"';
     }
   }
   out += "}\n";

@@ -5,11 +5,8 @@
 #include <outbox/plugin_abi.h>
 
 #include <string>
-#include <string_view>
 
 namespace outbox::plugins::stdout_transport {
-
-bool is_json_content_type(std::string_view content_type) noexcept;
 
 // Appends the line (with its trailing '\n') to `out`. Returns false, with the reason in `error`,
 // when the content type says JSON and the payload is not valid JSON.

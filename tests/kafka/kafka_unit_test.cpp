@@ -51,18 +51,6 @@ TEST(KafkaErrorMapping, TheReasonNamesTheEventTheErrorAndTheTopic) {
       "topic orders");
 }
 
-std::string format(int64_t ms) {
-  std::array<char, 32> out{};
-  const size_t n = format_rfc3339_ms(ms, std::span<char, 32>(out));
-  return {out.data(), n};
-}
-
-TEST(KafkaHeaders, CreatedAtIsRfc3339InUtcWithMilliseconds) {
-  EXPECT_EQ(format(0), "1970-01-01T00:00:00.000Z");
-  EXPECT_EQ(format(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
-  EXPECT_EQ(format(-1), "1969-12-31T23:59:59.999Z");
-}
-
 TEST(KafkaHeaders, IdTypeTokenCreatedAtThenEveryEventHeaderInOrder) {
   const outbox_header event_headers[] = {{sdk::view("traceparent"), sdk::view("00-abc-def-01")},
                                          {sdk::view("tenant"), sdk::view("t1")}};
