@@ -10,6 +10,7 @@
 #include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <outbox/event_text.hpp>
 #include <outbox/uuid_v7.hpp>
 #include <thread>
 #include <vector>
@@ -627,7 +628,7 @@ void PostgresStorage::enqueue(std::span<const outbox_event> events, std::span<ou
     const outbox_event& e = events[i];
     statuses[i] = OUTBOX_PERMANENT;
     const std::string id = e.id.len ? lower(sdk::sv(e.id)) : outbox::uuid_v7(now).string();
-    const std::string_view content_type = e.content_type.len ? sdk::sv(e.content_type) : "application/json";
+    const std::string_view content_type = sdk::content_type(e);
     if (!is_uuid_text(id) || !is_text(sdk::sv(e.event_type)) || !is_text(sdk::sv(e.partition_key)) ||
         !is_text(content_type) || !is_text(sdk::sv(e.idempotency_token)))
       continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <outbox/event_text.hpp>
 #include <outbox/uuid_v7.hpp>
 #include <vector>
 
@@ -250,7 +251,7 @@ void SqliteStorage::enqueue(std::span<const outbox_event> events, std::span<outb
       continue;
     }
     const std::string id = e.id.len ? std::string(sdk::sv(e.id)) : outbox::uuid_v7(now).string();
-    const std::string_view content_type = e.content_type.len ? sdk::sv(e.content_type) : "application/json";
+    const std::string_view content_type = sdk::content_type(e);
     // INSERT OR IGNORE changes nothing on a duplicate id or idempotency token.
     const int64_t inserted =
         q.insert.run(id, sdk::sv(e.event_type), TextOrNull{sdk::sv(e.partition_key)}, content_type,

@@ -19,8 +19,14 @@ TEST(EventText, TimesAreRfc3339InUtcWithMillisecondsFlooredBefore1970) {
 
 TEST(EventText, Base64MatchesTheVectorsOfRfc4648) {
   const std::pair<std::string_view, std::string_view> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}, {std::string_view("\xff\x00\xfe", 3), "/wD+"}};
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
+      {std::string_view("\xff\x00\xfe", 3), "/wD+"}};
   for (const auto& [bytes, encoded] : vectors) {
     std::string out = "prefix:";
     append_base64(bytes, out);

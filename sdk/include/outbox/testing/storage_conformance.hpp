@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <outbox/event_text.hpp>
 #include <outbox/testing/storage_client.hpp>
 #include <set>
 #include <string>
@@ -231,7 +232,7 @@ TEST_P(StorageConformance, ClaimReturnsEventsInInsertionOrderWithEveryFieldIntac
   EXPECT_TRUE(got_bare.partition_key.empty());
   EXPECT_TRUE(got_bare.idempotency_token.empty());
   EXPECT_TRUE(got_bare.headers.empty());
-  EXPECT_TRUE(got_bare.content_type.empty() || got_bare.content_type == "application/json")
+  EXPECT_TRUE(got_bare.content_type.empty() || got_bare.content_type == sdk::kDefaultContentType)
       << got_bare.content_type;
 
   EXPECT_EQ(claim.events[2].payload, later.payload);

@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <outbox/event_text.hpp>
 #include <outbox/testing/transport_client.hpp>
 #include <string>
 #include <string_view>
@@ -116,7 +117,7 @@ class TransportConformance : public ::testing::TestWithParam<TransportConformanc
     m.event.id = std::move(id);
     m.event.event_type = kConformanceEventType;
     m.event.partition_key = "key-" + std::to_string(n % 7);
-    m.event.content_type = "application/json";
+    m.event.content_type = sdk::kDefaultContentType;
     m.event.payload = R"({"n":)" + std::to_string(n) + R"(,"note":"conformance"})";
     m.event.headers = {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
                        {"n", std::to_string(n)}};
