@@ -64,7 +64,7 @@ std::string plural_events(size_t n) { return fmt::format("{} event{}", n, n == 1
 std::optional<outbox_header> header_of(const std::string& text) {
   const size_t eq = text.find('=');
   if (eq == std::string::npos || eq == 0) return std::nullopt;
-  return outbox_header{{text.data(), eq}, {text.data() + eq + 1, text.size() - eq - 1}};
+  return sdk::make_header({text.data(), eq}, {text.data() + eq + 1, text.size() - eq - 1});
 }
 
 int usage_error(std::string_view message) {
@@ -138,7 +138,7 @@ class LineReader {
     if (!value.is_object()) throw BadLine("headers must be an object of strings");
     for (auto it = value.begin(); it != value.end(); ++it) {
       if (!it.value().is_string()) throw BadLine(fmt::format("headers.{} must be a string", it.key()));
-      headers_.push_back({view(it.key()), view(it.value().get_ref<const std::string&>())});
+      headers_.push_back(sdk::make_header(view(it.key()), view(it.value().get_ref<const std::string&>())));
     }
   }
 

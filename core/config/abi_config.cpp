@@ -22,7 +22,7 @@ outbox_config_value scalar_view(std::string_view key, const Value& v) {
 
 AbiConfig::AbiConfig(const PluginBlock& block, const PluginLibrary& plugin) {
   for (size_t i = 0; i < plugin.manifest().field_count; ++i) {
-    const outbox_config_field& field = plugin.field(i);
+    const outbox_config_field field = plugin.field(i);
     const Value* v = block.block.get(field.name);
     if (!v) continue;
     outbox_config_value out = scalar_view(field.name, *v);

@@ -244,7 +244,8 @@ void Engine::write_settlement(Claim& claim) {
   auto failures = [](const std::vector<Failure>& items) {
     std::vector<outbox_failure> out;
     out.reserve(items.size());
-    for (const Failure& f : items) out.push_back({f.handle, f.not_before_ms, sdk::view(f.error)});
+    for (const Failure& f : items)
+      out.push_back(sdk::make_failure(f.handle, f.not_before_ms, sdk::view(f.error)));
     return out;
   };
   auto count_stale = [&](size_t asked, size_t applied) {

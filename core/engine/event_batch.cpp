@@ -1,5 +1,7 @@
 #include "core/engine/event_batch.hpp"
 
+#include <outbox/abi_layout.hpp>
+
 namespace outbox::core {
 
 EventBatch::Slot EventBatch::store(outbox_str s) {
@@ -30,7 +32,8 @@ void EventBatch::seal() {
   // Views are taken only now: until here the arena may still have grown and moved.
   headers_.clear();
   headers_.reserve(header_slots_.size());
-  for (const auto& [name, value] : header_slots_) headers_.push_back({view(name), view(value)});
+  for (const auto& [name, value] : header_slots_)
+    headers_.push_back(outbox::sdk::make_header(view(name), view(value)));
   events_.clear();
   events_.reserve(records_.size());
   for (const Record& r : records_) {

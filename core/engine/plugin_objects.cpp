@@ -31,11 +31,18 @@ class PluginStorage final : public sdk::Storage {
   }
   std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override {
     outbox_str token{};
+    // The plugin's events are read in this build's layout; the sink copies each one at once.
+    struct Forward {
+      const sdk::EventSink& sink;
+      sdk::EventLayouts layouts;
+    } forward_to{sink, {}};
     auto forward = [](void* ctx, const outbox_event* event) {
-      static_cast<const sdk::EventSink*>(ctx)->add(*event);
+      auto* to = static_cast<Forward*>(ctx);
+      to->sink.add(to->layouts.event(*event));
+      to->layouts.clear();
     };
     call("claim", [&](outbox_error* e) {
-      return vt_.claim(self_, max, lease.count(), forward, const_cast<sdk::EventSink*>(&sink), &token, e);
+      return vt_.claim(self_, max, lease.count(), forward, &forward_to, &token, e);
     });
     return std::string(sv(token));
   }
@@ -83,11 +90,19 @@ class PluginStorage final : public sdk::Storage {
   }
   void dead_list(uint32_t limit, uint64_t offset,
                  const std::function<void(const outbox_dead_letter&)>& sink) override {
-    using Sink = std::function<void(const outbox_dead_letter&)>;
-    auto forward = [](void* ctx, const outbox_dead_letter* d) { (*static_cast<const Sink*>(ctx))(*d); };
-    call("dead list", [&](outbox_error* e) {
-      return vt_.dead_list(self_, limit, offset, forward, const_cast<Sink*>(&sink), e);
-    });
+    struct Forward {
+      const std::function<void(const outbox_dead_letter&)>& sink;
+      sdk::EventLayouts layouts;
+    } forward_to{sink, {}};
+    auto forward = [](void* ctx, const outbox_dead_letter* d) {
+      auto* to = static_cast<Forward*>(ctx);
+      outbox_dead_letter letter = sdk::in_own_layout(*d);
+      letter.event = &to->layouts.event(*d->event);
+      to->sink(letter);
+      to->layouts.clear();
+    };
+    call("dead list",
+         [&](outbox_error* e) { return vt_.dead_list(self_, limit, offset, forward, &forward_to, e); });
   }
   uint64_t dead_requeue(std::span<const outbox_str> ids) override {
     uint64_t count = 0;

@@ -7,6 +7,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cstddef>
 #include <initializer_list>
+#include <outbox/abi_layout.hpp>
 #include <system_error>
 #include <type_traits>
 
@@ -17,14 +18,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// How much of each table the host reads: up to the end of its last ABI 1.0 member. Later minor
+// How much of each table the host reads: up to the end of its last ABI 1.1 member. Later minor
 // versions only append, so a table at least this long has everything the host uses.
 constexpr size_t kManifestPrefixSize = offsetof(outbox_manifest, abi_minor) + sizeof(uint32_t);
-constexpr size_t kManifestSizeAbi10 = offsetof(outbox_manifest, field_size) + sizeof(uint32_t);
-constexpr size_t kFieldSizeAbi10 = offsetof(outbox_config_field, max) + sizeof(double);
-constexpr size_t kStorageVtableSizeAbi10 =
+constexpr size_t kManifestSizeAbi11 = offsetof(outbox_manifest, field_count) + sizeof(size_t);
+constexpr size_t kFieldSizeAbi11 = offsetof(outbox_config_field, max) + sizeof(double);
+constexpr size_t kStorageVtableSizeAbi11 =
     offsetof(outbox_storage_vtable, enqueue) + sizeof(outbox_storage_vtable::enqueue);
-constexpr size_t kTransportVtableSizeAbi10 =
+constexpr size_t kTransportVtableSizeAbi11 =
     offsetof(outbox_transport_vtable, health) + sizeof(outbox_transport_vtable::health);
 
 using ManifestFn = std::remove_pointer_t<outbox_plugin_manifest_fn>;
@@ -70,29 +71,47 @@ Fn& entry_point(const boost::dll::shared_library& lib, const fs::path& file, con
   return lib.get<Fn>(symbol);
 }
 
-const outbox_config_field& field_at(const outbox_manifest& m, size_t i) noexcept {
-  // Step by the plugin's field_size: a plugin built against a later minor has larger fields.
-  const auto* first = reinterpret_cast<const std::byte*>(m.fields);
-  return *reinterpret_cast<const outbox_config_field*>(first + i * m.field_size);
+void check_abi(const fs::path& file, const outbox_manifest& m) {
+  const std::string built_for =
+      fmt::format("the plugin was built for {}, this outboxd speaks {}", abi_text(m.abi_major, m.abi_minor),
+                  abi_text(OUTBOX_ABI_MAJOR, OUTBOX_ABI_MINOR));
+  if (m.abi_major != OUTBOX_ABI_MAJOR)
+    refuse(file, fmt::format("plugin ABI mismatch: {} (major versions must match)", built_for));
+  if (m.abi_minor > OUTBOX_ABI_MINOR)
+    refuse(file, fmt::format("plugin needs a newer outboxd: it needs {}, this outboxd speaks {} (upgrade "
+                             "outboxd, or rebuild the plugin for {})",
+                             abi_text(m.abi_major, m.abi_minor), abi_text(OUTBOX_ABI_MAJOR, OUTBOX_ABI_MINOR),
+                             abi_text(OUTBOX_ABI_MAJOR, OUTBOX_ABI_MINOR)));
+  if (m.abi_minor < OUTBOX_ABI_MINOR_OLDEST)
+    refuse(file, fmt::format("plugin ABI mismatch: {} ({} was a pre-release whose arrays this outboxd cannot "
+                             "read; rebuild the plugin against this SDK)",
+                             built_for, abi_text(m.abi_major, m.abi_minor)));
 }
 
-void check_abi(const fs::path& file, const outbox_manifest& m) {
-  const std::string mismatch =
-      fmt::format("plugin ABI mismatch: the plugin was built for {}, this outboxd speaks {}",
-                  abi_text(m.abi_major, m.abi_minor), abi_text(OUTBOX_ABI_MAJOR, OUTBOX_ABI_MINOR));
-  if (m.abi_major != OUTBOX_ABI_MAJOR) refuse(file, mismatch + " (major versions must match)");
-  if (m.abi_minor > OUTBOX_ABI_MINOR) refuse(file, mismatch + " (a newer minor version than the host)");
+bool is_known_field_type(outbox_field_type type) noexcept {
+  return type >= OUTBOX_FIELD_STRING && type <= OUTBOX_FIELD_STRING_MAP;
+}
+
+void check_field(const fs::path& file, const outbox_config_field& f, size_t number) {
+  if (f.name == nullptr) refuse(file, fmt::format("config field #{} has no name", number));
+  if (!is_known_field_type(f.type))
+    refuse(file,
+           fmt::format("config field '{}' has type {}, which this outboxd does not know (expected {}-{})",
+                       f.name, f.type, static_cast<int>(OUTBOX_FIELD_STRING),
+                       static_cast<int>(OUTBOX_FIELD_STRING_MAP)));
+  if (f.type == OUTBOX_FIELD_ENUM && (f.enum_values == nullptr || f.enum_values[0] == nullptr))
+    refuse(file, fmt::format("config field '{}' is an enum without values, expected at least one", f.name));
 }
 
 void check_fields(const fs::path& file, const outbox_manifest& m) {
   if (m.field_count == 0) return;
   if (m.fields == nullptr)
     refuse(file, fmt::format("declares {} config fields but no field array", m.field_count));
-  if (m.field_size < kFieldSizeAbi10)
-    refuse(file, fmt::format("config fields are {} bytes apart, expected at least {} (the ABI 1.0 field)",
-                             m.field_size, kFieldSizeAbi10));
+  if (m.fields->struct_size < kFieldSizeAbi11)
+    refuse(file, fmt::format("config fields are {} bytes, expected at least {} (the ABI 1.1 field)",
+                             m.fields->struct_size, kFieldSizeAbi11));
   for (size_t i = 0; i < m.field_count; ++i)
-    if (field_at(m, i).name == nullptr) refuse(file, fmt::format("config field #{} has no name", i + 1));
+    check_field(file, sdk::in_own_layout(sdk::element_at(m.fields, i)), i + 1);
 }
 
 // The built-in handshake, in the order that gives the most useful refusal.
@@ -100,14 +119,14 @@ const outbox_manifest& checked_manifest(const fs::path& file, const outbox_manif
                                         outbox_plugin_kind expected) {
   if (m == nullptr) refuse(file, "outbox_plugin_manifest() returned NULL, expected a manifest");
   const auto too_small = [&](size_t needed) {
-    return fmt::format("manifest is {} bytes, expected at least {} (the ABI 1.0 manifest)", m->struct_size,
+    return fmt::format("manifest is {} bytes, expected at least {} (the ABI 1.1 manifest)", m->struct_size,
                        needed);
   };
   // The ABI versions come first in every manifest, so a mismatch is reported as one even when a
   // manifest of another major version is shorter than ours.
-  if (m->struct_size < kManifestPrefixSize) refuse(file, too_small(kManifestSizeAbi10));
+  if (m->struct_size < kManifestPrefixSize) refuse(file, too_small(kManifestSizeAbi11));
   check_abi(file, *m);
-  if (m->struct_size < kManifestSizeAbi10) refuse(file, too_small(kManifestSizeAbi10));
+  if (m->struct_size < kManifestSizeAbi11) refuse(file, too_small(kManifestSizeAbi11));
   if (m->kind != expected) refuse(file, fmt::format("is {}, expected {}", a_kind(m->kind), a_kind(expected)));
   if (m->name == nullptr) refuse(file, "declares no plugin name, expected one matching [a-z0-9_]+");
   if (!is_valid_plugin_name(m->name))
@@ -164,9 +183,9 @@ void check_vtable(const fs::path& file, outbox_plugin_kind kind, const void* vta
   if (vtable == nullptr) refuse(file, fmt::format("outbox_plugin_init returned no {} vtable", what));
   const uint32_t size = *static_cast<const uint32_t*>(vtable);  // every table starts with struct_size
   const bool storage = kind == OUTBOX_KIND_STORAGE;
-  const size_t needed = storage ? kStorageVtableSizeAbi10 : kTransportVtableSizeAbi10;
+  const size_t needed = storage ? kStorageVtableSizeAbi11 : kTransportVtableSizeAbi11;
   if (size < needed)
-    refuse(file, fmt::format("{} vtable is {} bytes, expected at least {} (the ABI 1.0 table)", what, size,
+    refuse(file, fmt::format("{} vtable is {} bytes, expected at least {} (the ABI 1.1 table)", what, size,
                              needed));
   const char* missing = storage ? missing_function(*static_cast<const outbox_storage_vtable*>(vtable))
                                 : missing_function(*static_cast<const outbox_transport_vtable*>(vtable));
@@ -216,7 +235,9 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const fs::path& file, outbox_
 
 PluginLibrary::~PluginLibrary() = default;
 
-const outbox_config_field& PluginLibrary::field(size_t i) const noexcept { return field_at(*manifest_, i); }
+outbox_config_field PluginLibrary::field(size_t i) const noexcept {
+  return sdk::in_own_layout(sdk::element_at(manifest_->fields, i));
+}
 
 const outbox_storage_vtable* PluginLibrary::storage() const noexcept {
   return kind() == OUTBOX_KIND_STORAGE ? static_cast<const outbox_storage_vtable*>(vtable_) : nullptr;

@@ -53,8 +53,8 @@ class PluginLibrary {
   const outbox_manifest& manifest() const noexcept { return *manifest_; }
   std::string_view name() const noexcept { return manifest_->name; }
   outbox_plugin_kind kind() const noexcept { return manifest_->kind; }
-  // The field descriptor at index i (the manifest's stride is respected).
-  const outbox_config_field& field(size_t i) const noexcept;
+  // The field descriptor at index i in this build's layout (the manifest's stride is respected).
+  outbox_config_field field(size_t i) const noexcept;
 
   // Non-null for a storage plugin.
   const outbox_storage_vtable* storage() const noexcept;

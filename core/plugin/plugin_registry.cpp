@@ -33,22 +33,29 @@ bool is_inside(const fs::path& real_file, const fs::path& real_dir) {
   return !relative.empty() && *relative.begin() != "..";
 }
 
+// Whoever can write a plugin file, or the directory it is found in (and so put another file in
+// its place), runs code inside outboxd: only the owner may.
+void refuse_if_others_can_write(const fs::path& real, std::string_view what) {
+  std::error_code ec;
+  const fs::perms mode = fs::status(real, ec).permissions();
+  if (ec) throw PluginError(fmt::format("{}: cannot read its mode: {}", real.string(), ec.message()));
+  if ((mode & (fs::perms::group_write | fs::perms::others_write)) != fs::perms::none)
+    throw PluginError(
+        fmt::format("{}: mode {:04o} lets group or others write it, expected a {} writable by "
+                    "its owner only (chmod go-w)",
+                    real.string(), static_cast<unsigned>(mode & fs::perms::mask), what));
+}
+
 // The real path of a plugin file found in `dir`, once it is known to be safe to load: it stays
-// inside the directory the operator configured, and nobody but its owner can replace its code.
+// inside the directory the operator configured, and nobody but their owners can replace its code.
 fs::path vetted_real_path(const fs::path& candidate, const fs::path& dir) {
   const fs::path real = real_path(candidate);
   const fs::path real_dir = real_path(dir);
   if (!is_inside(real, real_dir))
     throw PluginError(fmt::format("{}: resolves to {}, outside the plugin directory {}", candidate.string(),
                                   real.string(), real_dir.string()));
-  std::error_code ec;
-  const fs::perms mode = fs::status(real, ec).permissions();
-  if (ec) throw PluginError(fmt::format("{}: cannot read its mode: {}", real.string(), ec.message()));
-  if ((mode & (fs::perms::group_write | fs::perms::others_write)) != fs::perms::none)
-    throw PluginError(
-        fmt::format("{}: mode {:04o} lets group or others write it, expected a plugin writable by "
-                    "its owner only (chmod go-w)",
-                    real.string(), static_cast<unsigned>(mode & fs::perms::mask)));
+  refuse_if_others_can_write(real_dir, "plugin directory");
+  refuse_if_others_can_write(real, "plugin");
   return real;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <outbox/abi_layout.hpp>
 
 namespace outbox::plugins::postgres {
 namespace {
@@ -33,7 +34,8 @@ EventRows::EventRows(BinaryResult result, Extra extra) : result_(std::move(resul
     e.payload = str(rows.bytes(i, 5));
     e.headers = header_views_.data() + header_views_.size();
     e.header_count = headers_[i].size();
-    for (const auto& [name, value] : headers_[i]) header_views_.push_back({str(name), str(value)});
+    for (const auto& [name, value] : headers_[i])
+      header_views_.push_back(sdk::make_header(str(name), str(value)));
     e.idempotency_token = str(rows.bytes(i, 7));
     e.created_at_ms = rows.time_ms(i, 8);
     e.attempts = static_cast<uint32_t>(rows.int32(i, 9));

@@ -158,33 +158,24 @@ std::optional<std::string> id_array(std::span<const outbox_str> ids) {
 }  // namespace
 
 void PostgresStorage::check(const sdk::Config& config) {
-  if (config.string("dsn").empty()) invalid("dsn", "must name the server (a libpq connection string or URI)");
-  if (auto why = identifier_problem(config.string("schema", "public"), kMaxIdentifier); !why.empty())
+  if (auto why = identifier_problem(config.string("schema"), kMaxIdentifier); !why.empty())
     invalid("schema", "'" + config.string("schema") + "' " + why);
-  if (auto why = identifier_problem(config.string("table", "outbox_events"), kMaxIdentifier - kLongestSuffix);
-      !why.empty())
+  if (auto why = identifier_problem(config.string("table"), kMaxIdentifier - kLongestSuffix); !why.empty())
     invalid("table", "'" + config.string("table") + "' " + why);
   if (!config.string("password_env").empty() && !config.string("password_file").empty())
     invalid("password_file", "give the password through password_env or password_file, not both");
 }
 
-namespace {
-const sdk::Config& checked(const sdk::Config& config) {
-  PostgresStorage::check(config);
-  return config;
-}
-}  // namespace
-
 PostgresStorage::PostgresStorage(const sdk::Config& config)
-    : names_(checked(config).string("schema", "public"), config.string("table", "outbox_events")),
+    : names_(config.string("schema"), config.string("table")),
       retain_sent_(config.duration("retain_sent")),
       owner_(owner_name()),
-      address_(server_address(config.string("dsn"), read_password(config),
-                              config.duration("connect_timeout", std::chrono::seconds(5)))),
+      address_(
+          server_address(config.string("dsn"), read_password(config), config.duration("connect_timeout"))),
       db_(address_, [this](pqxx::connection& c) { on_connect(c); }),
       listener_(address_, names_.channel) {
   db_.connect_now();
-  if (config.boolean("prefetch", true))
+  if (config.boolean("prefetch"))
     prefetch_ = std::make_unique<Prefetch>(Database(address_, [this](pqxx::connection& c) { on_connect(c); }),
                                            owner_);
 }

@@ -33,25 +33,15 @@ size_t finish_move(int64_t copied, Statement& remove, int64_t seq) {
   return 1;
 }
 
-std::string checked_path(const sdk::Config& config) {
-  SqliteStorage::check(config);
-  return config.string("path");
-}
-
 Synchronous synchronous_of(const sdk::Config& config) {
-  return config.string("synchronous", "full") == "normal" ? Synchronous::normal : Synchronous::full;
+  return config.string("synchronous") == "normal" ? Synchronous::normal : Synchronous::full;
 }
 
 }  // namespace
 
-void SqliteStorage::check(const sdk::Config& config) {
-  if (config.string("path").empty())
-    throw sdk::Error(OUTBOX_INVALID_CONFIG, "sqlite: path must name a database file", "path");
-}
-
 SqliteStorage::SqliteStorage(const sdk::Config& config)
     : retain_sent_(config.duration("retain_sent")),
-      db_(checked_path(config), config.duration("busy_timeout"), synchronous_of(config)),
+      db_(config.string("path"), config.duration("busy_timeout"), synchronous_of(config)),
       data_version_(db_, "PRAGMA data_version"),
       seen_data_version_(0) {
   data_changed();  // takes the baseline: later changes come from other connections

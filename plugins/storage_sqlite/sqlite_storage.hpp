@@ -33,7 +33,6 @@ class SqliteStorage final : public sdk::Storage {
                       kSynchronousModes, "full"),
   };
 
-  static void check(const sdk::Config& config);
   explicit SqliteStorage(const sdk::Config& config);
 
   void migrate() override;

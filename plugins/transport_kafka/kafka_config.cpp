@@ -93,8 +93,8 @@ Settings read_settings(const sdk::Config& config) {
     s.user_set.push_back(name);
   }
   if (!has_broker) refuse("bootstrap.servers is required (the brokers' host:port list)", "");
-  s.topics_auto_created = config.boolean("topics_auto_created", true);
-  s.close_timeout = config.duration("close_timeout", std::chrono::milliseconds(5000));
+  s.topics_auto_created = config.boolean("topics_auto_created");
+  s.close_timeout = config.duration("close_timeout");
 
   ConfPtr conf = make_conf(s);
   std::array<char, 64> timeout{};

@@ -51,8 +51,8 @@ struct Settings {
   // The defaults, then the user's properties in the order given (a later one wins).
   std::vector<std::pair<std::string, std::string>> properties;
   std::vector<std::string> user_set;  // names the user gave, for error attribution
-  bool topics_auto_created = true;
-  std::chrono::milliseconds close_timeout{5000};
+  bool topics_auto_created{};
+  std::chrono::milliseconds close_timeout{};
   int64_t message_timeout_ms = 0;  // as librdkafka will use it
 };
 

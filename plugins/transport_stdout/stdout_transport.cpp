@@ -29,7 +29,6 @@ class StdoutTransport final : public sdk::Transport {
   }
 
   explicit StdoutTransport(const sdk::Config& config) {
-    check(config);
     if (config.string("mode") == "file") {
       std::string path = config.string("path");
       out_ = std::fopen(path.c_str(), "ab");

@@ -52,8 +52,9 @@ TEST(KafkaErrorMapping, TheReasonNamesTheEventTheErrorAndTheTopic) {
 }
 
 TEST(KafkaHeaders, IdTypeTokenCreatedAtThenEveryEventHeaderInOrder) {
-  const outbox_header event_headers[] = {{sdk::view("traceparent"), sdk::view("00-abc-def-01")},
-                                         {sdk::view("tenant"), sdk::view("t1")}};
+  const outbox_header event_headers[] = {
+      sdk::make_header(sdk::view("traceparent"), sdk::view("00-abc-def-01")),
+      sdk::make_header(sdk::view("tenant"), sdk::view("t1"))};
   outbox_event event{};
   event.struct_size = sizeof event;
   event.id = sdk::view("0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b");
@@ -86,8 +87,8 @@ TEST(KafkaHeaders, IdTypeTokenCreatedAtThenEveryEventHeaderInOrder) {
 
 Settings settings_of(std::vector<std::pair<std::string, std::string>> properties) {
   testing::ConfigBuilder builder("events");
-  builder.map("properties", std::move(properties));
-  return read_settings(sdk::Config(builder.view()));
+  builder.map("properties", std::move(properties)).defaults_from(sdk::field_span(kFields));
+  return read_settings(sdk::Config(builder.view(), sdk::field_span(kFields)));
 }
 
 std::string value_of(const Settings& s, const std::string& name) {

@@ -2,7 +2,8 @@
 // CMakeLists.txt), which defines FIXTURE_NAME. With no other FIXTURE_* definition it keeps every
 // rule of the ABI; each definition breaks one:
 //   FIXTURE_KIND, FIXTURE_ABI_MAJOR, FIXTURE_ABI_MINOR, FIXTURE_MANIFEST_SIZE, FIXTURE_FIELD_SIZE,
-//   FIXTURE_VTABLE_SIZE                replace the value the plugin declares;
+//   FIXTURE_FIELD_TYPE (of its second field), FIXTURE_VTABLE_SIZE
+//                                      replace the value the plugin declares;
 //   FIXTURE_NULL_MANIFEST=1, FIXTURE_NO_VTABLE=1, FIXTURE_LACKS_PUBLISH=1, FIXTURE_NO_INIT
 //                                      leave out a part;
 //   FIXTURE_INIT_ERROR="text"          makes outbox_plugin_init fail with that message.
@@ -25,6 +26,9 @@
 #ifndef FIXTURE_FIELD_SIZE
 #define FIXTURE_FIELD_SIZE sizeof(WideField)
 #endif
+#ifndef FIXTURE_FIELD_TYPE
+#define FIXTURE_FIELD_TYPE OUTBOX_FIELD_INTEGER
+#endif
 #ifndef FIXTURE_VTABLE_SIZE
 #define FIXTURE_VTABLE_SIZE sizeof(Table)
 #endif
@@ -44,17 +48,17 @@
 namespace {
 
 // Wider than the host's field, as a plugin built against a later minor version declares it: the
-// host must step through the fields by field_size, not by its own sizeof.
+// host must step through the fields by their struct_size, not by its own sizeof.
 struct WideField {
   outbox_config_field field;
   double added_in_a_later_minor;
 };
 
 constexpr WideField kFields[] = {
-    {{sizeof(WideField), OUTBOX_FIELD_STRING, OUTBOX_FIELD_REQUIRED, "greeting", "What to say.", nullptr,
+    {{FIXTURE_FIELD_SIZE, OUTBOX_FIELD_STRING, OUTBOX_FIELD_REQUIRED, "greeting", "What to say.", nullptr,
       nullptr, 0.0, 0.0},
      0.0},
-    {{sizeof(WideField), OUTBOX_FIELD_INTEGER, 0, "repeat", "How often to say it.", "1", nullptr, 0.0, 0.0},
+    {{FIXTURE_FIELD_SIZE, FIXTURE_FIELD_TYPE, 0, "repeat", "How often to say it.", "1", nullptr, 0.0, 0.0},
      0.0},
 };
 
@@ -66,8 +70,7 @@ constexpr outbox_manifest kManifest{FIXTURE_MANIFEST_SIZE,
                                     "1.0.0",
                                     "A plugin for the loader tests",
                                     &kFields[0].field,
-                                    sizeof(kFields) / sizeof(kFields[0]),
-                                    FIXTURE_FIELD_SIZE};
+                                    sizeof(kFields) / sizeof(kFields[0])};
 
 template <class R, class... A>
 using Fn = R (*)(A...);

@@ -18,14 +18,13 @@ mkdir "$work/plugins"
 cp "$work/hello/outbox-transport-hello.so" "$work/plugins/"
 listing=$("$outboxd" plugins --plugin-dir "$work/plugins")
 echo "$listing"
-grep -Eq '^hello +transport +1\.0\.0 +1\.0 ' <<<"$listing" || fail "the example plugin is not listed"
+grep -Eq '^hello +transport +1\.0\.0 +1\.1 ' <<<"$listing" || fail "the example plugin is not listed"
 
 # 2. A C plugin compiled against the installed header alone, declaring ABI major 99.
 cat >"$work/abi99.c" <<'C'
 #include <outbox/plugin_abi.h>
 static const outbox_manifest manifest = {sizeof(outbox_manifest), 99, 0, OUTBOX_KIND_TRANSPORT,
-                                         "future", "9.0.0", "built for a future ABI", 0, 0,
-                                         sizeof(outbox_config_field)};
+                                         "future", "9.0.0", "built for a future ABI", 0, 0};
 OUTBOX_EXPORT const outbox_manifest *outbox_plugin_manifest(void) { return &manifest; }
 OUTBOX_EXPORT outbox_status outbox_plugin_init(const outbox_host_api *h, const void **v, outbox_error *e) {
   (void)h; (void)v; (void)e;
@@ -41,5 +40,5 @@ echo "$errors"
 [ $status -ne 0 ] || fail "outboxd plugins succeeded although a plugin was refused"
 grep -q "outbox-transport-future.so" <<<"$errors" || fail "the refusal does not name the file"
 grep -q "99.0" <<<"$errors" || fail "the refusal does not name the plugin's ABI 99.0"
-grep -q "1.0" <<<"$errors" || fail "the refusal does not name the host's ABI"
+grep -q "ABI 1.1" <<<"$errors" || fail "the refusal does not name the host's ABI"
 echo "out-of-tree SDK: ok"

@@ -70,10 +70,10 @@ TEST(PluginLoader, LoadsAWellBehavedStorage) {
   EXPECT_EQ(lib->transport(), nullptr);
 }
 
-TEST(PluginLoader, StepsThroughConfigFieldsByThePluginsFieldSize) {
+TEST(PluginLoader, StepsThroughConfigFieldsByTheirStructSize) {
   const auto lib = PluginLibrary::load(fixture(kTransport, "good"), kTransport);
   ASSERT_EQ(lib->manifest().field_count, 2u);
-  ASSERT_GT(lib->manifest().field_size, sizeof(outbox_config_field));  // the fixture's fields are wider
+  ASSERT_GT(lib->manifest().fields->struct_size, sizeof(outbox_config_field));  // the fixture's are wider
   EXPECT_STREQ(lib->field(0).name, "greeting");
   EXPECT_STREQ(lib->field(1).name, "repeat");
   EXPECT_STREQ(lib->field(1).default_value, "1");
@@ -115,7 +115,7 @@ TEST(PluginLoader, RefusesATooSmallManifest) {
   const fs::path file = fixture(kTransport, "short_manifest");
   const std::string message = load_refusal(file, kTransport);
   EXPECT_THAT(message, HasSubstr(file.string() + ": manifest is 8 bytes, expected at least "));
-  EXPECT_THAT(message, HasSubstr("(the ABI 1.0 manifest)"));
+  EXPECT_THAT(message, HasSubstr("(the ABI 1.1 manifest)"));
 }
 
 TEST(PluginLoader, RefusesAnotherAbiMajorVersion) {
@@ -126,12 +126,35 @@ TEST(PluginLoader, RefusesAnotherAbiMajorVersion) {
                                                 host_abi() + " (major versions must match)");
 }
 
-TEST(PluginLoader, RefusesANewerAbiMinorVersion) {
+TEST(PluginLoader, RefusesAPluginThatNeedsANewerHostNamingTheVersionItNeeds) {
   const fs::path file = fixture(kTransport, "abi_minor_newer");
+  const std::string needed = std::to_string(OUTBOX_ABI_MAJOR) + "." + std::to_string(OUTBOX_ABI_MINOR + 1);
+  EXPECT_EQ(load_refusal(file, kTransport), file.string() + ": plugin needs a newer outboxd: it needs ABI " +
+                                                needed + ", this outboxd speaks " + host_abi() +
+                                                " (upgrade outboxd, or rebuild the plugin for " + host_abi() +
+                                                ")");
+}
+
+TEST(PluginLoader, RefusesAPluginOfThePreReleaseAbi10) {
+  const fs::path file = fixture(kTransport, "abi_minor_prerelease");
   EXPECT_EQ(load_refusal(file, kTransport),
-            file.string() + ": plugin ABI mismatch: the plugin was built for ABI " +
-                std::to_string(OUTBOX_ABI_MAJOR) + "." + std::to_string(OUTBOX_ABI_MINOR + 1) +
-                ", this outboxd speaks " + host_abi() + " (a newer minor version than the host)");
+            file.string() + ": plugin ABI mismatch: the plugin was built for ABI 1.0, this outboxd speaks " +
+                host_abi() +
+                " (ABI 1.0 was a pre-release whose arrays this outboxd cannot read; rebuild the plugin "
+                "against this SDK)");
+}
+
+TEST(PluginLoader, RefusesAConfigFieldOfAnUnknownType) {
+  const fs::path file = fixture(kTransport, "unknown_field_type");
+  EXPECT_EQ(
+      load_refusal(file, kTransport),
+      file.string() + ": config field 'repeat' has type 42, which this outboxd does not know (expected 1-9)");
+}
+
+TEST(PluginLoader, RefusesAnEnumFieldWithoutValues) {
+  const fs::path file = fixture(kTransport, "enum_without_values");
+  EXPECT_EQ(load_refusal(file, kTransport),
+            file.string() + ": config field 'repeat' is an enum without values, expected at least one");
 }
 
 TEST(PluginLoader, RefusesAPluginOfTheWrongKind) {
@@ -149,8 +172,8 @@ TEST(PluginLoader, RefusesAnInvalidPluginName) {
 TEST(PluginLoader, RefusesTooNarrowConfigFields) {
   const fs::path file = fixture(kTransport, "narrow_fields");
   const std::string message = load_refusal(file, kTransport);
-  EXPECT_THAT(message, HasSubstr(file.string() + ": config fields are 8 bytes apart, expected at least "));
-  EXPECT_THAT(message, HasSubstr("(the ABI 1.0 field)"));
+  EXPECT_THAT(message, HasSubstr(file.string() + ": config fields are 8 bytes, expected at least "));
+  EXPECT_THAT(message, HasSubstr("(the ABI 1.1 field)"));
 }
 
 TEST(PluginLoader, RefusesALibraryWithoutInit) {
@@ -175,7 +198,7 @@ TEST(PluginLoader, RefusesATooSmallVtable) {
   const fs::path file = fixture(kTransport, "short_vtable");
   const std::string message = load_refusal(file, kTransport);
   EXPECT_THAT(message, HasSubstr(file.string() + ": transport vtable is 8 bytes, expected at least "));
-  EXPECT_THAT(message, HasSubstr("(the ABI 1.0 table)"));
+  EXPECT_THAT(message, HasSubstr("(the ABI 1.1 table)"));
 }
 
 TEST(PluginLoader, RefusesAVtableLackingARequiredFunction) {
@@ -196,12 +219,25 @@ TEST(PluginLoader, RunsTheCallersManifestCheckBeforeInit) {
 
 TEST(PluginLoader, OpenReportsAThrowingConstructorThroughSetError) {
   const auto lib = PluginLibrary::load(fixture(kTransport, "throwing_ctor"), kTransport);
+  const outbox_config_value uri{
+      sizeof(outbox_config_value), OUTBOX_FIELD_STRING, {"uri", 3}, {"mq://x", 6}, 0, 0, nullptr, 0};
+  const outbox_config config{sizeof(outbox_config), {"events", 6}, &uri, 1};
+  outbox_transport* transport = nullptr;
+  outbox_error err;
+  EXPECT_EQ(lib->transport()->open(&config, &transport, &err), OUTBOX_INVALID_CONFIG);
+  EXPECT_EQ(transport, nullptr);
+  EXPECT_EQ(err.message, "no broker at 'mq://x'");
+  EXPECT_EQ(err.key, "uri");
+}
+
+TEST(PluginLoader, TheSdkRefusesAConfigWithoutARequiredKeyBeforeThePluginsCodeRuns) {
+  const auto lib = PluginLibrary::load(fixture(kTransport, "throwing_ctor"), kTransport);
   const outbox_config empty{sizeof(outbox_config), {"events", 6}, nullptr, 0};
   outbox_transport* transport = nullptr;
   outbox_error err;
   EXPECT_EQ(lib->transport()->open(&empty, &transport, &err), OUTBOX_INVALID_CONFIG);
   EXPECT_EQ(transport, nullptr);
-  EXPECT_EQ(err.message, "no broker at ''");
+  EXPECT_EQ(err.message, "uri: is required");  // not the constructor's "no broker at ''"
   EXPECT_EQ(err.key, "uri");
 }
 
@@ -313,6 +349,19 @@ TEST_F(PluginLoaderRegistry, RefusesAGroupOrWorldWritablePlugin) {
             file.string() +
                 ": mode 0666 lets group or others write it, expected a plugin writable by its owner only "
                 "(chmod go-w)");
+}
+
+TEST_F(PluginLoaderRegistry, RefusesAPluginDirectoryThatGroupOrOthersCanWrite) {
+  const fs::path plugins = dir("plugins");
+  install(fixture(kTransport, "good"), plugins);
+  fs::permissions(
+      plugins, fs::perms::owner_all | fs::perms::group_all | fs::perms::others_read | fs::perms::others_exec);
+  PluginRegistry registry({plugins});
+  EXPECT_EQ(
+      refusal([&] { registry.load(kTransport, "good"); }),
+      plugins.string() +
+          ": mode 0775 lets group or others write it, expected a plugin directory writable by its owner "
+          "only (chmod go-w)");
 }
 
 TEST_F(PluginLoaderRegistry, RefusesAPluginDeclaringAnotherName) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <outbox/abi_layout.hpp>
+
 #include "core/engine/backoff.hpp"
 #include "core/engine/destination_template.hpp"
 #include "core/engine/router.hpp"
@@ -33,7 +35,7 @@ TEST(Router, NoMatchIsNullopt) {
 }
 
 TEST(DestinationTemplate, RendersPlaceholders) {
-  outbox_header header{{"tenant", 6}, {"acme", 4}};
+  const outbox_header header = outbox::sdk::make_header({"tenant", 6}, {"acme", 4});
   outbox_event e{};
   e.event_type = {"order.paid", 10};
   e.partition_key = {"42", 2};

@@ -6,6 +6,7 @@
 #include <outbox/plugin_abi.h>
 
 #include <cstdint>
+#include <outbox/abi_layout.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,7 +42,8 @@ struct OwnedEvent {
   outbox_event view(std::vector<outbox_header>& header_storage) const {
     auto str = [](const std::string& s) { return outbox_str{s.data(), s.size()}; };
     header_storage.clear();
-    for (const auto& [name, value] : headers) header_storage.push_back({str(name), str(value)});
+    for (const auto& [name, value] : headers)
+      header_storage.push_back(sdk::make_header(str(name), str(value)));
     return {sizeof(outbox_event),
             handle,
             str(id),

@@ -8,20 +8,33 @@
  *                                    const void **vtable_out, outbox_error *err);
  *
  * The host reads the manifest first (pure data, no side effects) and accepts the plugin only if
- * abi_major equals OUTBOX_ABI_MAJOR, abi_minor is not higher than OUTBOX_ABI_MINOR, the kind fits
- * the slot it is loaded for, and the name is not taken. Only then does it call init, once.
+ * abi_major equals OUTBOX_ABI_MAJOR, abi_minor lies between OUTBOX_ABI_MINOR_OLDEST and the host's
+ * OUTBOX_ABI_MINOR, the kind fits the slot it is loaded for, and the name is not taken. Only then
+ * does it call init, once. A plugin that needs a newer host is refused with the version it needs.
  *
- * Compatibility rules:
- *  - every table begins with `uint32_t struct_size` and only ever grows at the end;
- *  - a function added in a later minor version may be NULL and the caller must check;
- *  - arrays of structs carry their element size (a stride) so that both sides can step over
- *    elements of a newer, larger layout.
+ * Which minor a plugin states: the manifest's abi_minor is the oldest minor whose declarations
+ * the plugin uses, not the minor of the SDK it was built with, so that a plugin rebuilt against a
+ * newer SDK still loads on an older outboxd as long as it uses nothing new. The C++ SDK works this
+ * out itself; a plugin written in C states it with OUTBOX_ABI_TARGET_MINOR (below).
+ *
+ * Growth rules (how the ABI grows within the 1.x line without breaking a plugin or a host):
+ *  - every struct begins with `uint32_t struct_size`, set by whoever fills it in to the sizeof of
+ *    the layout it was built with, and only ever grows at the end;
+ *  - an array of structs is passed as a pointer and a count; its elements share one layout, so the
+ *    first element's struct_size is the stride for all of them. A reader steps through an array by
+ *    that stride, never by its own sizeof: a newer, larger element is read as its known prefix, and
+ *    an older, smaller element as if every member it lacks were zero (outbox/sdk.hpp does both);
+ *  - a struct the caller hands over to be filled (outbox_storage_stats, outbox_transport_info) has
+ *    its struct_size set by the caller to the size of its buffer; the callee writes no more than
+ *    that and leaves in struct_size how much it filled;
+ *  - outbox_str and the plain arrays (uint64_t handles, outbox_str ids, outbox_status statuses) are
+ *    frozen for the 1.x line;
+ *  - a function added in a later minor version may be NULL and the caller must check.
  *
  * Strings and byte buffers cross as borrowed (ptr, len) views: valid for the duration of the call
  * that passes them, unless a comment says otherwise; whoever allocates frees. Every pointer
  * carries an OWNERSHIP note; array and out-parameters of a function are the caller's, valid for
- * that call. No exception and no
- * longjmp may cross this boundary.
+ * that call. No exception and no longjmp may cross this boundary.
  *
  * Depends on <stdint.h> and <stddef.h> only.
  */
@@ -36,7 +49,17 @@ extern "C" {
 #endif
 
 #define OUTBOX_ABI_MAJOR 1
-#define OUTBOX_ABI_MINOR 0
+#define OUTBOX_ABI_MINOR 1
+/* The oldest minor a host of this version loads. ABI 1.0 was never released: its headers and
+ * failures had no struct_size, so a 1.0 plugin's arrays cannot be read by the rules above. */
+#define OUTBOX_ABI_MINOR_OLDEST 1
+
+/* The minor a plugin written in C states in its manifest: define it before including this header
+ * to build a plugin that also loads on hosts back to that minor (and use nothing newer). The C++
+ * SDK ignores it and states the oldest minor that has everything the plugin class uses. */
+#ifndef OUTBOX_ABI_TARGET_MINOR
+#define OUTBOX_ABI_TARGET_MINOR OUTBOX_ABI_MINOR
+#endif
 
 #if defined(__GNUC__)
 #define OUTBOX_EXPORT __attribute__((visibility("default")))
@@ -128,10 +151,9 @@ typedef struct outbox_manifest {
   const char* name;        /* OWNERSHIP: plugin static. `type: NAME` in the config; [a-z0-9_]+ */
   const char* version;     /* OWNERSHIP: plugin static. Plugin version, e.g. "1.2.0" */
   const char* description; /* OWNERSHIP: plugin static. One line */
-  /* OWNERSHIP: plugin static. field_count elements, field_size bytes apart */
+  /* OWNERSHIP: plugin static. field_count elements, fields[0].struct_size bytes apart */
   const outbox_config_field* fields;
   size_t field_count;
-  uint32_t field_size; /* sizeof(outbox_config_field) as the plugin was built */
 } outbox_manifest;
 
 /* ---------------------------------------------------------------------------------------------
@@ -182,6 +204,7 @@ typedef struct outbox_host_api {
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct outbox_header {
+  uint32_t struct_size;
   outbox_str name;
   outbox_str value;
 } outbox_header;
@@ -222,6 +245,7 @@ typedef void (*outbox_event_sink)(void* ctx, const outbox_event* event);
 /* A settle that records a failure: retry (not_before_ms used) or bury (ignored). */
 /* OWNERSHIP: arrays of these are caller-owned, valid for the settle call. */
 typedef struct outbox_failure {
+  uint32_t struct_size;
   uint64_t handle;
   int64_t not_before_ms; /* Unix epoch milliseconds */
   outbox_str error;      /* OWNERSHIP: caller-owned, valid for the call */

@@ -13,9 +13,13 @@
 //   };
 //   OUTBOX_TRANSPORT_PLUGIN(MyTransport)
 //
-// The class may also declare `static void check(const outbox::sdk::Config&)` (storage) or
-// `static outbox_transport_info check(const outbox::sdk::Config&)` (transport) to validate a
-// config offline; throw outbox::sdk::Error to refuse it.
+// Everything kFields declares (required keys, types, defaults, ranges, enum values) is checked by
+// the host and again by the SDK before any of the plugin's code runs; Config refuses to read a key
+// kFields does not declare. For what fields cannot say (one key that depends on another, a name
+// that must be a valid identifier), the class may also declare `static void check(const
+// outbox::sdk::Config&)` (storage) or `static outbox_transport_info check(const
+// outbox::sdk::Config&)` (transport): it runs offline for `outboxd check` and again before the
+// constructor when the plugin is opened. Throw outbox::sdk::Error to refuse a config.
 //
 // Errors: throw outbox::sdk::Error (with a status and optionally the config key at fault). The
 // generated thunks catch everything, so no exception ever crosses the C ABI.
@@ -31,6 +35,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <outbox/abi_layout.hpp>
+#include <outbox/plugin_config.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -41,157 +47,10 @@
 
 namespace outbox::sdk {
 
-// ---- views ------------------------------------------------------------------------------------
-
-constexpr std::string_view sv(outbox_str s) noexcept {
-  return s.len ? std::string_view{s.ptr, s.len} : std::string_view{};
-}
-constexpr outbox_str view(std::string_view s) noexcept { return outbox_str{s.data(), s.size()}; }
-
-// ---- errors -----------------------------------------------------------------------------------
-
-// Thrown by plugin code; the thunks turn it into a status and host->set_error.
-class Error : public std::runtime_error {
- public:
-  Error(outbox_status status, const std::string& message, std::string key = {})
-      : std::runtime_error(message), status_(status), key_(std::move(key)) {}
-  outbox_status status() const noexcept { return status_; }
-  const std::string& key() const noexcept { return key_; }
-
- private:
-  outbox_status status_;
-  std::string key_;
-};
-
 struct PluginInfo {
   const char* name;
   const char* version;
   const char* description;
-};
-
-// ---- config field descriptors (constexpr, so a plugin's manifest is static data) -------------
-
-struct Field : outbox_config_field {
-  constexpr Field(outbox_field_type field_type, const char* field_name, const char* text,
-                  const char* def = nullptr, const char* const* values = nullptr)
-      : outbox_config_field{
-            sizeof(outbox_config_field), field_type, 0, field_name, text, def, values, 0.0, 0.0} {}
-  constexpr Field required() const { return with_flags(OUTBOX_FIELD_REQUIRED); }
-  constexpr Field secret() const { return with_flags(OUTBOX_FIELD_SECRET); }
-  constexpr Field at_least(double value) const {
-    Field f = with_flags(OUTBOX_FIELD_HAS_MIN);
-    f.min = value;
-    return f;
-  }
-  constexpr Field at_most(double value) const {
-    Field f = with_flags(OUTBOX_FIELD_HAS_MAX);
-    f.max = value;
-    return f;
-  }
-  constexpr Field in_range(double low, double high) const { return at_least(low).at_most(high); }
-
- private:
-  constexpr Field with_flags(uint32_t bits) const {
-    Field f = *this;
-    f.flags |= bits;
-    return f;
-  }
-};
-
-constexpr Field string_field(const char* name, const char* description, const char* def = nullptr) {
-  return {OUTBOX_FIELD_STRING, name, description, def};
-}
-constexpr Field integer_field(const char* name, const char* description, const char* def = nullptr) {
-  return {OUTBOX_FIELD_INTEGER, name, description, def};
-}
-constexpr Field number_field(const char* name, const char* description, const char* def = nullptr) {
-  return {OUTBOX_FIELD_NUMBER, name, description, def};
-}
-constexpr Field bool_field(const char* name, const char* description, const char* def = nullptr) {
-  return {OUTBOX_FIELD_BOOL, name, description, def};
-}
-// min/max of a duration are in milliseconds.
-constexpr Field duration_field(const char* name, const char* description, const char* def = nullptr) {
-  return {OUTBOX_FIELD_DURATION, name, description, def};
-}
-constexpr Field bytes_field(const char* name, const char* description, const char* def = nullptr) {
-  return {OUTBOX_FIELD_BYTES, name, description, def};
-}
-// `values` must be a NULL-terminated static array.
-constexpr Field enum_field(const char* name, const char* description, const char* const* values,
-                           const char* def = nullptr) {
-  return {OUTBOX_FIELD_ENUM, name, description, def, values};
-}
-constexpr Field list_field(const char* name, const char* description) {
-  return {OUTBOX_FIELD_STRING_LIST, name, description};
-}
-constexpr Field map_field(const char* name, const char* description) {
-  return {OUTBOX_FIELD_STRING_MAP, name, description};
-}
-
-// ---- validated configuration ------------------------------------------------------------------
-
-// An owning copy of the validated config the host passed in; safe to keep.
-class Config {
- public:
-  struct Value {
-    outbox_field_type type{};
-    std::string text;
-    int64_t integer{};
-    double number{};
-    std::vector<std::pair<std::string, std::string>> items;  // list: key empty; map: key set
-  };
-
-  explicit Config(const outbox_config& c) : instance_(sv(c.instance)) {
-    for (size_t i = 0; i < c.value_count; ++i) {
-      const outbox_config_value& v = c.values[i];
-      Value copy{v.type, std::string(sv(v.text)), v.integer, v.number, {}};
-      for (size_t j = 0; j < v.item_count; ++j)
-        copy.items.emplace_back(std::string(sv(v.items[j].key)), std::string(sv(v.items[j].text)));
-      values_.emplace(std::string(sv(v.key)), std::move(copy));
-    }
-  }
-
-  const std::string& instance() const noexcept { return instance_; }
-  bool has(const std::string& key) const { return values_.count(key) != 0; }
-  const Value* find(const std::string& key) const {
-    auto it = values_.find(key);
-    return it == values_.end() ? nullptr : &it->second;
-  }
-  std::string string(const std::string& key, std::string fallback = {}) const {
-    const Value* v = find(key);
-    return v ? v->text : fallback;
-  }
-  int64_t integer(const std::string& key, int64_t fallback = 0) const {
-    const Value* v = find(key);
-    return v ? v->integer : fallback;
-  }
-  double number(const std::string& key, double fallback = 0) const {
-    const Value* v = find(key);
-    return v ? v->number : fallback;
-  }
-  bool boolean(const std::string& key, bool fallback = false) const {
-    const Value* v = find(key);
-    return v ? v->integer != 0 : fallback;
-  }
-  std::chrono::milliseconds duration(const std::string& key, std::chrono::milliseconds fallback = {}) const {
-    const Value* v = find(key);
-    return v ? std::chrono::milliseconds(v->integer) : fallback;
-  }
-  std::vector<std::string> list(const std::string& key) const {
-    std::vector<std::string> out;
-    if (const Value* v = find(key))
-      for (const auto& item : v->items) out.push_back(item.second);
-    return out;
-  }
-  std::vector<std::pair<std::string, std::string>> map(const std::string& key) const {
-    const Value* v = find(key);
-    return v ? v->items : std::vector<std::pair<std::string, std::string>>{};
-  }
-
- private:
-  std::string instance_;
-  std::map<std::string, Value> values_;
 };
 
 // ---- logging ----------------------------------------------------------------------------------
@@ -301,16 +160,31 @@ outbox_status guarded(outbox_error* err, F&& f) noexcept {
   }
 }
 
+// The oldest ABI minor with everything the plugin class uses (plugin_abi.h): what its manifest
+// states, so that it loads on every host since. Each later minor that adds something a plugin can
+// use adds a test here for it; ABI 1.1 is the first.
+template <class P>
+constexpr uint32_t needed_minor() noexcept {
+  return 1;
+}
+
+// The config the host passed, checked against the manifest before any plugin code sees it.
+template <class P>
+Config validated(const outbox_config& c) {
+  Config config(c, field_span(P::kFields));
+  validate_config(config);
+  return config;
+}
+
 template <class P>
 const outbox_manifest* manifest_of(outbox_plugin_kind kind) noexcept {
   static_assert(std::is_same_v<typename decltype(P::kFields)::value_type, Field> ||
                     std::is_same_v<typename decltype(P::kFields)::value_type, outbox_config_field>,
                 "kFields must be a std::array of outbox::sdk::Field");
-  static const outbox_manifest m{sizeof(outbox_manifest), OUTBOX_ABI_MAJOR,
-                                 OUTBOX_ABI_MINOR,        kind,
-                                 P::kInfo.name,           P::kInfo.version,
-                                 P::kInfo.description,    P::kFields.data(),
-                                 P::kFields.size(),       sizeof(typename decltype(P::kFields)::value_type)};
+  static const outbox_manifest m{
+      sizeof(outbox_manifest), OUTBOX_ABI_MAJOR, needed_minor<P>(),    kind,
+      P::kInfo.name,           P::kInfo.version, P::kInfo.description, field_span(P::kFields).data(),
+      P::kFields.size()};
   return &m;
 }
 
@@ -328,13 +202,16 @@ struct StorageThunks {
 
   static outbox_status check(const outbox_config* c, outbox_error* err) noexcept {
     return guarded(err, [&] {
-      if constexpr (requires(const Config& cfg) { P::check(cfg); }) P::check(Config(*c));
+      const Config config = validated<P>(*c);
+      if constexpr (requires(const Config& cfg) { P::check(cfg); }) P::check(config);
     });
   }
   static outbox_status open(const outbox_config* c, outbox_storage** out, outbox_error* err) noexcept {
     return guarded(err, [&] {
       auto holder = std::make_unique<H>();
-      holder->impl = std::make_unique<P>(Config(*c));
+      const Config config = validated<P>(*c);
+      if constexpr (requires(const Config& cfg) { P::check(cfg); }) P::check(config);
+      holder->impl = std::make_unique<P>(config);
       *out = reinterpret_cast<outbox_storage*>(holder.release());
     });
   }
@@ -361,11 +238,17 @@ struct StorageThunks {
   }
   static outbox_status retry(outbox_storage* s, outbox_str token, const outbox_failure* items, size_t n,
                              size_t* applied, outbox_error* err) noexcept {
-    return guarded(err, [&] { *applied = self(s)->impl->retry(sv(token), {items, n}); });
+    return guarded(err, [&] {
+      std::vector<outbox_failure> copy;
+      *applied = self(s)->impl->retry(sv(token), own_layout_array(items, n, copy));
+    });
   }
   static outbox_status bury(outbox_storage* s, outbox_str token, const outbox_failure* items, size_t n,
                             size_t* applied, outbox_error* err) noexcept {
-    return guarded(err, [&] { *applied = self(s)->impl->bury(sv(token), {items, n}); });
+    return guarded(err, [&] {
+      std::vector<outbox_failure> copy;
+      *applied = self(s)->impl->bury(sv(token), own_layout_array(items, n, copy));
+    });
   }
   static outbox_status release(outbox_storage* s, outbox_str token, const uint64_t* handles, size_t n,
                                size_t* applied, outbox_error* err) noexcept {
@@ -381,10 +264,7 @@ struct StorageThunks {
     }
   }
   static outbox_status stats(outbox_storage* s, outbox_storage_stats* out, outbox_error* err) noexcept {
-    return guarded(err, [&] {
-      *out = self(s)->impl->stats();
-      out->struct_size = sizeof(outbox_storage_stats);
-    });
+    return guarded(err, [&] { write_out(out, self(s)->impl->stats()); });
   }
   static outbox_status purge(outbox_storage* s, int64_t before_ms, uint64_t* count,
                              outbox_error* err) noexcept {
@@ -406,7 +286,10 @@ struct StorageThunks {
   }
   static outbox_status enqueue(outbox_storage* s, const outbox_event* events, size_t n,
                                outbox_status* statuses, outbox_error* err) noexcept {
-    return guarded(err, [&] { self(s)->impl->enqueue({events, n}, {statuses, n}); });
+    return guarded(err, [&] {
+      EventLayouts layouts;
+      self(s)->impl->enqueue(layouts.events(events, n), {statuses, n});
+    });
   }
 
   static constexpr outbox_storage_vtable vtable{sizeof(outbox_storage_vtable),
@@ -437,13 +320,17 @@ struct TransportThunks {
                              outbox_error* err) noexcept {
     return guarded(err, [&] {
       outbox_transport_info found{sizeof(outbox_transport_info), 0};
-      if constexpr (requires(const Config& cfg) { P::check(cfg); }) found = P::check(Config(*c));
-      found.struct_size = sizeof(outbox_transport_info);
-      *info = found;
+      const Config config = validated<P>(*c);
+      if constexpr (requires(const Config& cfg) { P::check(cfg); }) found = P::check(config);
+      write_out(info, found);
     });
   }
   static outbox_status open(const outbox_config* c, outbox_transport** out, outbox_error* err) noexcept {
-    return guarded(err, [&] { *out = reinterpret_cast<outbox_transport*>(new P(Config(*c))); });
+    return guarded(err, [&] {
+      const Config config = validated<P>(*c);
+      if constexpr (requires(const Config& cfg) { P::check(cfg); }) (void)P::check(config);
+      *out = reinterpret_cast<outbox_transport*>(new P(config));
+    });
   }
   static void close(outbox_transport* t) noexcept {
     try {
@@ -457,7 +344,8 @@ struct TransportThunks {
                       void* ctx) noexcept {
     std::string failure;
     try {
-      self(t)->publish({messages, n}, Completer(fn, ctx));
+      EventLayouts layouts;
+      self(t)->publish(layouts.messages(messages, n), Completer(fn, ctx));
       return;
     } catch (const std::exception& e) {
       failure = e.what();
@@ -480,14 +368,22 @@ struct TransportThunks {
       sizeof(outbox_transport_vtable), &check, &open, &close, &publish, &flush, &health};
 };
 
-inline outbox_status init(const outbox_host_api* h, const void* table, const void** vtable_out,
-                          outbox_error* err) noexcept {
-  if (!h || h->struct_size < sizeof(outbox_host_api) || h->abi_major != OUTBOX_ABI_MAJOR) {
-    // No host table we understand: nothing to report the error through.
-    (void)err;
+// The host table as ABI 1.1 has it; a later host's is longer, and the SDK uses only this much.
+inline constexpr size_t kHostApiSizeAbi11 = offsetof(outbox_host_api, set_error) + sizeof(void*);
+
+inline outbox_status init(const outbox_host_api* h, uint32_t needed_minor, const void* table,
+                          const void** vtable_out, outbox_error* err) noexcept {
+  // Without a host table of our major there is nothing to report an error through.
+  if (!h || h->struct_size < kHostApiSizeAbi11 || h->abi_major != OUTBOX_ABI_MAJOR)
+    return OUTBOX_INVALID_CONFIG;
+  host() = h;
+  if (h->abi_minor < needed_minor) {  // the host refuses this first; a host that did not is told
+    const std::string why = "the plugin needs ABI " + std::to_string(OUTBOX_ABI_MAJOR) + "." +
+                            std::to_string(needed_minor) + ", the host provides " +
+                            std::to_string(h->abi_major) + "." + std::to_string(h->abi_minor);
+    set_error(err, {}, why);
     return OUTBOX_INVALID_CONFIG;
   }
-  host() = h;
   *vtable_out = table;
   return OUTBOX_OK;
 }
@@ -502,17 +398,19 @@ inline outbox_status init(const outbox_host_api* h, const void* table, const voi
   }                                                                                                       \
   extern "C" OUTBOX_EXPORT outbox_status outbox_plugin_init(const outbox_host_api* host,                  \
                                                             const void** vtable_out, outbox_error* err) { \
-    return ::outbox::sdk::detail::init(host, &::outbox::sdk::detail::StorageThunks<Class>::vtable,        \
-                                       vtable_out, err);                                                  \
+    return ::outbox::sdk::detail::init(host, ::outbox::sdk::detail::needed_minor<Class>(),                \
+                                       &::outbox::sdk::detail::StorageThunks<Class>::vtable, vtable_out,  \
+                                       err);                                                              \
   }
 
 // Exports a transport plugin class. Use once, at namespace scope, in one .cpp of the plugin.
-#define OUTBOX_TRANSPORT_PLUGIN(Class)                                                                    \
-  extern "C" OUTBOX_EXPORT const outbox_manifest* outbox_plugin_manifest(void) {                          \
-    return ::outbox::sdk::detail::manifest_of<Class>(OUTBOX_KIND_TRANSPORT);                              \
-  }                                                                                                       \
-  extern "C" OUTBOX_EXPORT outbox_status outbox_plugin_init(const outbox_host_api* host,                  \
-                                                            const void** vtable_out, outbox_error* err) { \
-    return ::outbox::sdk::detail::init(host, &::outbox::sdk::detail::TransportThunks<Class>::vtable,      \
-                                       vtable_out, err);                                                  \
+#define OUTBOX_TRANSPORT_PLUGIN(Class)                                                                     \
+  extern "C" OUTBOX_EXPORT const outbox_manifest* outbox_plugin_manifest(void) {                           \
+    return ::outbox::sdk::detail::manifest_of<Class>(OUTBOX_KIND_TRANSPORT);                               \
+  }                                                                                                        \
+  extern "C" OUTBOX_EXPORT outbox_status outbox_plugin_init(const outbox_host_api* host,                   \
+                                                            const void** vtable_out, outbox_error* err) {  \
+    return ::outbox::sdk::detail::init(host, ::outbox::sdk::detail::needed_minor<Class>(),                 \
+                                       &::outbox::sdk::detail::TransportThunks<Class>::vtable, vtable_out, \
+                                       err);                                                               \
   }

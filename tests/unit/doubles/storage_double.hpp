@@ -91,7 +91,7 @@ class StorageDouble final : public sdk::Storage {
       r.locked_until = now + lease;
       r.token = token;
       std::vector<outbox_header> headers;
-      for (auto& [k, v] : r.headers) headers.push_back({sdk::view(k), sdk::view(v)});
+      for (auto& [k, v] : r.headers) headers.push_back(sdk::make_header(sdk::view(k), sdk::view(v)));
       outbox_event e{sizeof(outbox_event),
                      handle,
                      sdk::view(r.id),

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <outbox/abi_layout.hpp>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -95,12 +97,12 @@ class ConfigBuilder {
   // Fills, as the host does, every field of `manifest` that is not set and has a default.
   // Throws std::invalid_argument for a default the host could not read either.
   ConfigBuilder& defaults_from(const outbox_manifest& manifest) {
-    for (size_t i = 0; i < manifest.field_count; ++i) {
-      const auto& f = *reinterpret_cast<const outbox_config_field*>(
-          reinterpret_cast<const char*>(manifest.fields) + i * manifest.field_size);
-      if (!f.default_value || has(f.name)) continue;
-      set_from_text(f.name, f.type, f.default_value);
-    }
+    for (size_t i = 0; i < manifest.field_count; ++i) default_of(sdk::element_at(manifest.fields, i));
+    return *this;
+  }
+  // The same from a plugin's own field array (its kFields), for a unit test of its config code.
+  ConfigBuilder& defaults_from(std::span<const outbox_config_field> fields) {
+    for (const outbox_config_field& f : fields) default_of(f);
     return *this;
   }
 
@@ -138,6 +140,10 @@ class ConfigBuilder {
   };
 
   static outbox_str str(const std::string& s) noexcept { return {s.data(), s.size()}; }
+
+  void default_of(const outbox_config_field& f) {
+    if (f.default_value && !has(f.name)) set_from_text(f.name, f.type, f.default_value);
+  }
 
   void set_from_text(const std::string& key, outbox_field_type type, const std::string& text) {
     auto refuse = [&] { throw std::invalid_argument("default of " + key + " is not valid: '" + text + "'"); };

@@ -46,10 +46,10 @@ class LoadedPlugin {
       plugin->refuse("expected ABI " + std::to_string(OUTBOX_ABI_MAJOR) + ".0 to " +
                          std::to_string(OUTBOX_ABI_MAJOR) + "." + std::to_string(OUTBOX_ABI_MINOR),
                      std::to_string(m->abi_major) + "." + std::to_string(m->abi_minor));
-    if (m->field_count && m->field_size < sizeof(outbox_config_field))
+    if (m->field_count && m->fields->struct_size < sizeof(outbox_config_field))
       plugin->refuse(
           "expected config fields of at least " + std::to_string(sizeof(outbox_config_field)) + " bytes",
-          std::to_string(m->field_size));
+          std::to_string(m->fields->struct_size));
     plugin->manifest_ = m;
 
     ErrorBox error;
@@ -71,8 +71,7 @@ class LoadedPlugin {
   // The field named `name`, stepping by the manifest's stride; nullptr when there is none.
   const outbox_config_field* field(std::string_view name) const noexcept {
     for (size_t i = 0; i < manifest_->field_count; ++i) {
-      const auto* f = reinterpret_cast<const outbox_config_field*>(
-          reinterpret_cast<const char*>(manifest_->fields) + i * manifest_->field_size);
+      const outbox_config_field* f = &sdk::element_at(manifest_->fields, i);
       if (f->name && name == f->name) return f;
     }
     return nullptr;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <outbox/abi_layout.hpp>
 #include <outbox/testing/owned_event.hpp>
 #include <outbox/testing/plugin_harness.hpp>
 #include <string>
@@ -94,7 +95,7 @@ class StorageObject {
   void wake() { vt_.wake(self_); }
 
   outbox_storage_stats stats() {
-    outbox_storage_stats out{};
+    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0};
     ErrorBox error;
     require_ok("stats", vt_.stats(self_, &out, error.get()), error);
     return out;
@@ -138,7 +139,7 @@ class StorageObject {
   static std::vector<outbox_failure> failures(const std::vector<Failure>& items) {
     std::vector<outbox_failure> out;
     for (const Failure& f : items)
-      out.push_back({f.handle, f.not_before_ms, {f.error.data(), f.error.size()}});
+      out.push_back(sdk::make_failure(f.handle, f.not_before_ms, {f.error.data(), f.error.size()}));
     return out;
   }
 

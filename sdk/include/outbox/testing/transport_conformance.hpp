@@ -201,8 +201,7 @@ TEST_P(TransportConformance, CheckRefusesAConfigMissingARequiredKeyWithAReason) 
   std::vector<std::string> required;
   const outbox_manifest& m = plugin_->manifest();
   for (size_t i = 0; i < m.field_count; ++i) {
-    const auto& f = *reinterpret_cast<const outbox_config_field*>(reinterpret_cast<const char*>(m.fields) +
-                                                                  i * m.field_size);
+    const outbox_config_field& f = sdk::element_at(m.fields, i);
     if (f.flags & OUTBOX_FIELD_REQUIRED) required.emplace_back(f.name);
   }
   if (required.empty()) GTEST_SKIP() << "the manifest declares no required field";
