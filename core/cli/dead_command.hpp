@@ -1,4 +1,4 @@
-// `outboxd dead list|requeue|purge`: the dead letters of the configured storage (DESIGN.md §2:
+// `outboxd dead list|requeue|purge`: the storage's dead letters (docs/architecture.md#event-lifecycle:
 // events that failed max_attempts times or permanently). Never migrates.
 #pragma once
 

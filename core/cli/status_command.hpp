@@ -1,4 +1,4 @@
-// `outboxd status`: how much work the configured storage holds (DESIGN.md §7). Never migrates.
+// `outboxd status`: how much work the storage holds (docs/architecture.md#observability). Never migrates.
 #pragma once
 
 #include <filesystem>

@@ -1,4 +1,4 @@
-// The relay engine (DESIGN.md §2): claims batches under a lease, routes and publishes them
+// The relay engine (docs/architecture.md#relay-loop): claims batches under a lease, routes and publishes them
 // asynchronously with up to relay.max_in_flight messages outstanding, and settles each event
 // from its completion: complete, retry with backoff, or bury in the dead letters.
 //

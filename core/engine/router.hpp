@@ -1,5 +1,5 @@
 // Routing: the first route whose glob matches the event type names the transport and the
-// destination template (DESIGN.md §5).
+// destination template (docs/architecture.md#routing).
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// One plugin shared library, loaded and handshaken (DESIGN.md §3).
+// One plugin shared library, loaded and handshaken (docs/architecture.md#plugin-boundary).
 #pragma once
 
 #include <outbox/plugin_abi.h>

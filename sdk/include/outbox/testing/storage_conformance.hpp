@@ -1,4 +1,4 @@
-// outbox/testing/storage_conformance.hpp — the storage contract (DESIGN.md §2 and §4) as a
+// outbox/testing/storage_conformance.hpp — the storage contract (docs/architecture.md#storage-contract) as a
 // value-parameterised GoogleTest suite that any storage plugin, in tree or not, runs on itself.
 //
 // Include it in exactly one .cpp of a test binary (it defines the tests), then:

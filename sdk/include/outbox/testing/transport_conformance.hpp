@@ -1,4 +1,4 @@
-// outbox/testing/transport_conformance.hpp — the transport contract (DESIGN.md §5 and
+// outbox/testing/transport_conformance.hpp — the contract (docs/architecture.md#transport-contract and
 // plugin_abi.h) as a value-parameterised GoogleTest suite that any transport plugin, in tree or
 // not, runs on itself.
 //
