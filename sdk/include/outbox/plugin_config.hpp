@@ -8,7 +8,6 @@
 // cannot say: checks that span several keys, or that need the plugin's own knowledge.
 #pragma once
 
-#include <outbox/abi_layout.hpp>
 #include <outbox/plugin_abi.h>
 
 #include <array>
@@ -16,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <outbox/abi_layout.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -49,8 +49,8 @@ class Error : public std::runtime_error {
 struct Field : outbox_config_field {
   constexpr Field(outbox_field_type field_type, const char* field_name, const char* text,
                   const char* def = nullptr, const char* const* values = nullptr)
-      : outbox_config_field{sizeof(outbox_config_field), field_type, 0, field_name, text, def, values, 0.0,
-                            0.0} {}
+      : outbox_config_field{
+            sizeof(outbox_config_field), field_type, 0, field_name, text, def, values, 0.0, 0.0} {}
   // Must be present; a required string must also not be empty.
   constexpr Field required() const { return with_flags(OUTBOX_FIELD_REQUIRED); }
   constexpr Field secret() const { return with_flags(OUTBOX_FIELD_SECRET); }
@@ -153,7 +153,8 @@ class Config {
   bool has(const std::string& key) const { return find(key) != nullptr; }
   const Value* find(const std::string& key) const {
     if (field(key) == nullptr)
-      throw std::logic_error("the plugin reads config key '" + key + "', which its manifest does not declare");
+      throw std::logic_error("the plugin reads config key '" + key +
+                             "', which its manifest does not declare");
     auto it = values_.find(key);
     return it == values_.end() ? nullptr : &it->second;
   }
