@@ -135,6 +135,11 @@ TEST(PluginLoader, RefusesAPluginThatNeedsANewerHostNamingTheVersionItNeeds) {
                                                 ")");
 }
 
+TEST(PluginLoader, LoadsAPluginBuiltWithANewerSdkThatUsesNothingNew) {
+  const auto lib = PluginLibrary::load(fixture(kTransport, "newer_sdk"), kTransport);
+  EXPECT_EQ(lib->manifest().abi_minor, 1u) << "the SDK states the oldest minor the plugin needs";
+}
+
 TEST(PluginLoader, RefusesAPluginOfThePreReleaseAbi10) {
   const fs::path file = fixture(kTransport, "abi_minor_prerelease");
   EXPECT_EQ(load_refusal(file, kTransport),

@@ -26,14 +26,18 @@ struct OwnedEvent {
   uint32_t attempts = 0;
   std::string last_error;
 
-  static OwnedEvent copy_of(const outbox_event& e) {
+  // Reads `event` by the growth rules of plugin_abi.h: it and its headers may have another layout.
+  static OwnedEvent copy_of(const outbox_event& event) {
     auto text = [](outbox_str s) { return s.len ? std::string(s.ptr, s.len) : std::string(); };
+    const outbox_event e = in_own_layout(event);
     OwnedEvent out{
         e.handle,          text(e.id), text(e.event_type),        text(e.partition_key), text(e.content_type),
         text(e.payload),   {},         text(e.idempotency_token), e.created_at_ms,       e.attempts,
         text(e.last_error)};
-    for (size_t i = 0; i < e.header_count; ++i)
-      out.headers.emplace_back(text(e.headers[i].name), text(e.headers[i].value));
+    for (size_t i = 0; i < e.header_count; ++i) {
+      const outbox_header h = in_own_layout(element_at(e.headers, i));
+      out.headers.emplace_back(text(h.name), text(h.value));
+    }
     return out;
   }
 

@@ -42,9 +42,11 @@ class LoadedPlugin {
     if (!m || m->struct_size < sizeof(outbox_manifest))
       plugin->refuse("expected a manifest of at least " + std::to_string(sizeof(outbox_manifest)) + " bytes",
                      m ? std::to_string(m->struct_size) + " bytes" : "none");
-    if (m->abi_major != OUTBOX_ABI_MAJOR || m->abi_minor > OUTBOX_ABI_MINOR)
-      plugin->refuse("expected ABI " + std::to_string(OUTBOX_ABI_MAJOR) + ".0 to " +
-                         std::to_string(OUTBOX_ABI_MAJOR) + "." + std::to_string(OUTBOX_ABI_MINOR),
+    if (m->abi_major != OUTBOX_ABI_MAJOR || m->abi_minor > OUTBOX_ABI_MINOR ||
+        m->abi_minor < OUTBOX_ABI_MINOR_OLDEST)
+      plugin->refuse("expected ABI " + std::to_string(OUTBOX_ABI_MAJOR) + "." +
+                         std::to_string(OUTBOX_ABI_MINOR_OLDEST) + " to " + std::to_string(OUTBOX_ABI_MAJOR) +
+                         "." + std::to_string(OUTBOX_ABI_MINOR),
                      std::to_string(m->abi_major) + "." + std::to_string(m->abi_minor));
     if (m->field_count && m->fields->struct_size < sizeof(outbox_config_field))
       plugin->refuse(
