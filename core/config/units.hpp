@@ -3,15 +3,15 @@
 
 #include <cstdint>
 #include <optional>
+#include <outbox/units.hpp>
 #include <string>
 #include <string_view>
 
 namespace outbox::core {
 
-// Milliseconds, or nullopt when the text is not a duration. A bare number is refused except 0:
-// "30" could mean seconds or milliseconds, and guessing wrong is worse than asking.
-std::optional<int64_t> parse_duration_ms(std::string_view text);
-std::optional<int64_t> parse_bytes(std::string_view text);
+// The SDK's reading, shared with the conformance kit (a bare number is refused except 0).
+using sdk::parse_bytes;
+using sdk::parse_duration_ms;
 // The shortest exact spelling: 1500 → "1500ms", 30000 → "30s", 300000 → "5m".
 std::string format_duration_ms(int64_t ms);
 

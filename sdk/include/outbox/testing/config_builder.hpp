@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <outbox/abi_layout.hpp>
+#include <outbox/units.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -17,36 +18,6 @@
 #include <vector>
 
 namespace outbox::testing {
-
-// Durations ("500ms", "30s", "5m", "1h", "7d"; a bare number only for 0) and byte sizes ("512",
-// "64KiB", "1MB") as the host reads them; -1 when the text is not one.
-namespace units {
-inline int64_t scaled(std::string_view text,
-                      std::initializer_list<std::pair<std::string_view, double>> table) {
-  const std::string copy(text);
-  char* end = nullptr;
-  const double value = std::strtod(copy.c_str(), &end);
-  if (end == copy.c_str() || value < 0 || !std::isfinite(value)) return -1;
-  const std::string_view unit(end);
-  for (const auto& [name, factor] : table)
-    if (unit == name) return static_cast<int64_t>(std::llround(value * factor));
-  return -1;
-}
-inline int64_t duration_ms(std::string_view text) {
-  if (text == "0") return 0;
-  return scaled(text, {{"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}, {"d", 86400e3}});
-}
-inline int64_t bytes(std::string_view text) {
-  return scaled(text, {{"", 1},
-                       {"B", 1},
-                       {"KB", 1e3},
-                       {"MB", 1e6},
-                       {"GB", 1e9},
-                       {"KiB", 1024.0},
-                       {"MiB", 1048576.0},
-                       {"GiB", 1073741824.0}});
-}
-}  // namespace units
 
 class ConfigBuilder {
  public:
@@ -151,10 +122,10 @@ class ConfigBuilder {
     double number = 0;
     switch (type) {
       case OUTBOX_FIELD_DURATION:
-        integer = units::duration_ms(text);
+        integer = sdk::parse_duration_ms(text).value_or(-1);
         break;
       case OUTBOX_FIELD_BYTES:
-        integer = units::bytes(text);
+        integer = sdk::parse_bytes(text).value_or(-1);
         break;
       case OUTBOX_FIELD_BOOL:
         if (text != "true" && text != "false") refuse();
