@@ -112,29 +112,35 @@ class FutureLayoutHost : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  // Events of the larger layout, as such a host would pass them to enqueue.
-  std::vector<future::Event> future_events(size_t n) {
+  // Enqueues n events of the larger layout, as such a host passes them; returns their statuses.
+  std::vector<outbox_status> enqueue_future_events(size_t n) {
     headers_ = {{sizeof(future::Header), view("traceparent"), view("00-abc-01"), future::kAdded},
                 {sizeof(future::Header), view("tenant"), view("t1"), future::kAdded}};
-    std::vector<future::Event> out(n);
+    std::vector<future::Event> events(n);
     for (size_t i = 0; i < n; ++i) {
       ids_.push_back("0190a5b6-7c8d-7e9f-8a0b-00000000000" + std::to_string(i));
-      out[i] = {sizeof(future::Event),
-                0,
-                view(ids_.back()),
-                view("order.created"),
-                view("k"),
-                {},
-                view("{}"),
-                headers_.data(),
-                headers_.size(),
-                {},
-                0,
-                0,
-                {},
-                future::kAdded};
+      events[i] = {sizeof(future::Event),
+                   0,
+                   view(ids_.back()),
+                   view("order.created"),
+                   view("k"),
+                   {},
+                   view("{}"),
+                   headers_.data(),
+                   headers_.size(),
+                   {},
+                   0,
+                   0,
+                   {},
+                   future::kAdded};
     }
-    return out;
+    std::vector<outbox_status> statuses(n, OUTBOX_RETRYABLE);
+    kit::ErrorBox error;
+    EXPECT_EQ(
+        storage_->vtable().enqueue(storage_->get(), reinterpret_cast<const outbox_event*>(events.data()), n,
+                                   statuses.data(), error.get()),
+        OUTBOX_OK);
+    return statuses;
   }
 
   // What such a host keeps of a claimed event it read in its larger layout (the views are the
@@ -186,13 +192,7 @@ class FutureLayoutHost : public ::testing::Test {
 };
 
 TEST_F(FutureLayoutHost, ThePluginStepsOverTheHostsLargerEventsAndHeaders) {
-  const std::vector<future::Event> events = future_events(3);
-  std::vector<outbox_status> statuses(events.size(), OUTBOX_RETRYABLE);
-  kit::ErrorBox error;
-  ASSERT_EQ(storage_->vtable().enqueue(storage_->get(), reinterpret_cast<const outbox_event*>(events.data()),
-                                       events.size(), statuses.data(), error.get()),
-            OUTBOX_OK);
-  EXPECT_EQ(statuses, std::vector<outbox_status>(3, OUTBOX_OK));
+  EXPECT_EQ(enqueue_future_events(3), std::vector<outbox_status>(3, OUTBOX_OK));
 
   const std::vector<Seen> claimed = claim_in_future_layout();
   ASSERT_EQ(claimed.size(), 3u);
@@ -206,12 +206,7 @@ TEST_F(FutureLayoutHost, ThePluginStepsOverTheHostsLargerEventsAndHeaders) {
 }
 
 TEST_F(FutureLayoutHost, ItReadsThePluginsSmallerEventsAndHeadersWithTheNewMembersZero) {
-  const std::vector<future::Event> events = future_events(2);
-  std::vector<outbox_status> statuses(events.size());
-  kit::ErrorBox error;
-  ASSERT_EQ(storage_->vtable().enqueue(storage_->get(), reinterpret_cast<const outbox_event*>(events.data()),
-                                       events.size(), statuses.data(), error.get()),
-            OUTBOX_OK);
+  ASSERT_EQ(enqueue_future_events(2), std::vector<outbox_status>(2, OUTBOX_OK));
   const std::vector<Seen> claimed = claim_in_future_layout();
   ASSERT_EQ(claimed.size(), 2u);
   for (const Seen& e : claimed) {
@@ -223,18 +218,14 @@ TEST_F(FutureLayoutHost, ItReadsThePluginsSmallerEventsAndHeadersWithTheNewMembe
 }
 
 TEST_F(FutureLayoutHost, ThePluginStepsOverTheHostsLargerFailures) {
-  const std::vector<future::Event> events = future_events(2);
-  std::vector<outbox_status> statuses(events.size());
-  kit::ErrorBox error;
-  ASSERT_EQ(storage_->vtable().enqueue(storage_->get(), reinterpret_cast<const outbox_event*>(events.data()),
-                                       events.size(), statuses.data(), error.get()),
-            OUTBOX_OK);
+  ASSERT_EQ(enqueue_future_events(2), std::vector<outbox_status>(2, OUTBOX_OK));
   const std::vector<Seen> claimed = claim_in_future_layout();
   ASSERT_EQ(claimed.size(), 2u);
   const std::vector<future::Failure> failed{
       {sizeof(future::Failure), claimed[0].handle, 0, view("first broke"), future::kAdded},
       {sizeof(future::Failure), claimed[1].handle, 0, view("second broke"), future::kAdded}};
   size_t applied = 0;
+  kit::ErrorBox error;
   ASSERT_EQ(storage_->vtable().retry(storage_->get(), view(token_),
                                      reinterpret_cast<const outbox_failure*>(failed.data()), failed.size(),
                                      &applied, error.get()),
