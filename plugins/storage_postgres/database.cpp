@@ -1,15 +1,15 @@
 #include "database.hpp"
 
+#include <libpq-fe.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <memory>
 #include <outbox/sdk.hpp>
-#include <regex>
 
 #include "binary_result.hpp"
 
@@ -40,72 +40,74 @@ std::string one_line(std::string text) {
   return text;
 }
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0x0f];
-    }
-  }
-  return out;
+struct OptionsDeleter {
+  void operator()(PQconninfoOption* options) const noexcept { PQconninfoFree(options); }
+};
+using Options = std::unique_ptr<PQconninfoOption, OptionsDeleter>;
+
+// libpq's reason may quote the text it could not read, which can be a password; only its "invalid
+// connection option" (which names an option, never a value) is passed on.
+std::string parse_failure(const char* libpq_reason) {
+  constexpr std::string_view kInvalidOption = "invalid connection option \"";
+  const std::string_view reason = libpq_reason ? libpq_reason : "";
+  const std::string why =
+      reason.starts_with(kInvalidOption) ? "; libpq: " + one_line(std::string(reason)) : "";
+  return "libpq cannot read it as a connection string or URI" + why +
+         " (its text is not shown: it may hold a password)";
 }
 
-bool is_uri(std::string_view dsn) {
-  return dsn.rfind("postgresql://", 0) == 0 || dsn.rfind("postgres://", 0) == 0;
+// The DSN as libpq reads it, URI or keyword/value, in every spelling libpq accepts.
+Options parse_dsn(std::string_view dsn) {
+  char* reason = nullptr;
+  Options options(PQconninfoParse(std::string(dsn).c_str(), &reason));
+  if (!options) {
+    const std::string message = parse_failure(reason);
+    PQfreemem(reason);
+    throw sdk::Error(OUTBOX_INVALID_CONFIG, "postgres: dsn: " + message, "dsn");
+  }
+  return options;
+}
+
+// keyword='value', quoted as libpq's keyword/value syntax wants.
+void append_option(std::string& out, std::string_view keyword, std::string_view value) {
+  if (!out.empty()) out += ' ';
+  out += keyword;
+  out += "='";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '\'';
 }
 
 }  // namespace
 
-std::string redact_dsn(std::string_view dsn) {
-  std::string out(dsn);
-  if (is_uri(dsn)) {
-    static const std::regex user_password(R"(^(postgres(?:ql)?://[^:@/?]*):[^@/?]*@)");
-    static const std::regex query_password(R"(([?&]password=)[^&]*)");
-    out = std::regex_replace(out, user_password, "$1:***@");
-    return std::regex_replace(out, query_password, "$1***");
-  }
-  static const std::regex kv_password(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))");
-  return std::regex_replace(out, kv_password, "$1***");
-}
+void check_dsn(std::string_view dsn) { parse_dsn(dsn); }
 
 ServerAddress server_address(std::string_view dsn, std::string_view password,
                              std::chrono::milliseconds connect_timeout) {
-  const auto seconds = std::max<int64_t>(1, (connect_timeout.count() + 999) / 1000);
-  std::string conninfo(dsn);
-  const bool has_timeout = dsn.find("connect_timeout") != std::string_view::npos;
-  const bool has_name = dsn.find("application_name") != std::string_view::npos;
-  if (is_uri(dsn)) {
-    auto param = [&](std::string_view key, std::string_view value) {
-      conninfo += conninfo.find('?') == std::string::npos ? '?' : '&';
-      conninfo += key;
-      conninfo += '=';
-      conninfo += percent_encode(value);
-    };
-    if (!has_timeout) param("connect_timeout", std::to_string(seconds));
-    if (!has_name) param("application_name", "outboxd");
-    if (!password.empty()) param("password", password);
-  } else {
-    auto param = [&](std::string_view key, std::string_view value) {
-      conninfo += ' ';
-      conninfo += key;
-      conninfo += "='";
-      for (char c : value) {
-        if (c == '\'' || c == '\\') conninfo += '\\';
-        conninfo += c;
-      }
-      conninfo += '\'';
-    };
-    if (!has_timeout) param("connect_timeout", std::to_string(seconds));
-    if (!has_name) param("application_name", "outboxd");
-    if (!password.empty()) param("password", password);
+  const Options options = parse_dsn(dsn);
+  ServerAddress address;
+  bool has_timeout = false;
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || (password.size() && std::string_view(o->keyword) == "password")) continue;
+    has_timeout = has_timeout || std::string_view(o->keyword) == "connect_timeout";
+    append_option(address.conninfo, o->keyword, o->val);
+    // libpq marks each option that holds a secret (password, sslpassword) with '*'.
+    const bool secret =
+        o->dispchar != nullptr && std::string_view(o->dispchar).find('*') != std::string_view::npos;
+    if (secret) {
+      address.redacted += (address.redacted.empty() ? "" : " ") + std::string(o->keyword) + "=***";
+    } else {
+      append_option(address.redacted, o->keyword, o->val);
+    }
   }
-  return {std::move(conninfo), redact_dsn(dsn)};
+  if (!has_timeout)
+    append_option(address.conninfo, "connect_timeout",
+                  std::to_string(std::max<int64_t>(1, (connect_timeout.count() + 999) / 1000)));
+  append_option(address.conninfo, "fallback_application_name", "outboxd");
+  if (!password.empty()) append_option(address.conninfo, "password", password);
+  return address;
 }
 
 Database::Database(ServerAddress address, std::function<void(pqxx::connection&)> on_connect)

@@ -18,17 +18,20 @@
 namespace outbox::plugins::postgres {
 
 // How to reach the server: the libpq connection string (with the password, never logged) and
-// the same with the password replaced by *** (for every message).
+// the same with every secret option replaced by *** (for every message).
 struct ServerAddress {
   std::string conninfo;
   std::string redacted;
 };
 
-// Replaces the password of a libpq URI (user:PASSWORD@, ?password=) or keyword/value string
-// (password=...) with ***.
-std::string redact_dsn(std::string_view dsn);
+// Throws sdk::Error(INVALID_CONFIG, key "dsn") unless libpq's own parser (PQconninfoParse) reads
+// the DSN; the message never shows the DSN's text.
+void check_dsn(std::string_view dsn);
 
-// The DSN plus the password (when given apart), connect_timeout and application_name.
+// The DSN as libpq parses it, rewritten as keyword/value pairs, plus the password (when given
+// apart), a connect_timeout unless it names one, and outboxd as the fallback application_name.
+// Its redacted form shows the options libpq read, with each secret one (libpq marks them) as ***.
+// Throws as check_dsn does.
 ServerAddress server_address(std::string_view dsn, std::string_view password,
                              std::chrono::milliseconds connect_timeout);
 

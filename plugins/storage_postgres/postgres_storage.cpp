@@ -158,6 +158,7 @@ std::optional<std::string> id_array(std::span<const outbox_str> ids) {
 }  // namespace
 
 void PostgresStorage::check(const sdk::Config& config) {
+  check_dsn(config.string("dsn"));
   if (auto why = identifier_problem(config.string("schema"), kMaxIdentifier); !why.empty())
     invalid("schema", "'" + config.string("schema") + "' " + why);
   if (auto why = identifier_problem(config.string("table"), kMaxIdentifier - kLongestSuffix); !why.empty())

@@ -451,10 +451,21 @@ TEST_F(StoragePostgres, PasswordFromEnvOrFileIsUsedAndNeverShown) {
   by_file.string("password_file", file.string());
   EXPECT_NO_THROW(open(by_file)->stats());
   std::filesystem::remove(file);
+}
 
-  for (const std::string dsn :
-       {"postgresql://outboxd:s3cret-Wrong@127.0.0.1:55432/outboxd_test",
-        "host=127.0.0.1 port=55432 dbname=outboxd_test user=outboxd password=s3cret-Wrong"}) {
+// Every spelling of a wrong password that libpq reads: the server refuses it, and no message shows
+// any of it.
+TEST_F(StoragePostgres, AWrongPasswordInEveryDsnFormIsNeverShown) {
+  if (outbox::tests::pg_dsn() != outbox::tests::kDefaultPgDsn)
+    GTEST_SKIP() << "needs the default test server";
+  const std::string server = "127.0.0.1:55432/outboxd_test";
+  const std::string keywords = "host=127.0.0.1 port=55432 dbname=outboxd_test user=outboxd ";
+  for (const std::string& dsn : std::vector<std::string>{
+           "postgresql://outboxd:aSECRETb@" + server,
+           "postgres://outboxd:a%53ECRETb@" + server,  // percent-encoded
+           "postgresql://outboxd@" + server + "?password=aSECRETb", keywords + "password=aSECRETb",
+           keywords + "password = 'a SECRET \\'b'",  // quoted, with an escaped quote
+           keywords + "password=aa\\ SECRET"}) {     // an escaped space
     ConfigBuilder wrong = config();
     wrong.string("dsn", dsn);
     try {
@@ -463,8 +474,29 @@ TEST_F(StoragePostgres, PasswordFromEnvOrFileIsUsedAndNeverShown) {
     } catch (const CallError& e) {
       const std::string what = e.what();
       EXPECT_EQ(e.status(), OUTBOX_INVALID_CONFIG) << what;
-      EXPECT_EQ(what.find("s3cret"), std::string::npos) << what;
-      EXPECT_NE(what.find("***"), std::string::npos) << what;
+      EXPECT_EQ(what.find("SECRET"), std::string::npos) << what;
+      EXPECT_EQ(what.find("53ECRET"), std::string::npos) << what;
+      EXPECT_NE(what.find("password=***"), std::string::npos) << what;
+    }
+  }
+}
+
+// A DSN libpq cannot read is refused offline, and its text (which may hold a password) never shown.
+TEST_F(StoragePostgres, CheckRefusesADsnLibpqCannotReadWithoutShowingIt) {
+  const std::string keywords = "host=127.0.0.1 dbname=outboxd_test ";
+  for (const std::string& dsn : std::vector<std::string>{
+           keywords + "PASSWORD=SECRET", keywords + "password SECRET", keywords + "password='SECRET",
+           std::string("postgresql://outboxd:SECRET@[::1")}) {
+    ConfigBuilder bad = config();
+    bad.string("dsn", dsn);
+    try {
+      StorageObject::check(*plugin_, bad);
+      ADD_FAILURE() << "check accepted " << dsn.size() << " bytes libpq cannot read";
+    } catch (const CallError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(e.status(), OUTBOX_INVALID_CONFIG) << what;
+      EXPECT_EQ(what.find("SECRET"), std::string::npos) << what;
+      EXPECT_NE(what.find("dsn: libpq cannot read it"), std::string::npos) << what;
     }
   }
 }
