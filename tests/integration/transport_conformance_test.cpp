@@ -1,6 +1,7 @@
-// The transport conformance kit, run on the stdout transport (mode: file) and on the test
-// transport (synchronous, and asynchronous out of order), each writing to a new scratch file per
-// test; plus what is particular to the stdout transport: the format of its lines.
+// The transport conformance kit, run on the test transport (synchronous, and asynchronous out of
+// order), each writing to a new scratch file per test; plus what is particular to the stdout
+// transport: the format of its lines. (The kit runs on the stdout transport through
+// outbox_add_conformance_test, tests/integration/CMakeLists.txt.)
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -49,12 +50,6 @@ TransportUnderTest writing_to_scratch_file(
   return {std::move(config), [path] { return read_file(path); }, [path] { std::filesystem::remove(path); }};
 }
 
-TransportUnderTest stdout_to_file() {
-  return writing_to_scratch_file("outbox-stdout", [](ConfigBuilder& config, const std::string& path) {
-    config.enumeration("mode", "file").string("path", path);
-  });
-}
-
 using Configure = std::function<void(ConfigBuilder&)>;
 
 // The test transport under every behaviour the kit asks for, each on top of `mode`.
@@ -84,7 +79,6 @@ using outbox::testing::TransportConformance;
 INSTANTIATE_TEST_SUITE_P(
     InTree, TransportConformance,
     ::testing::Values(
-        TransportConformanceParam{"stdout_file", kStdoutPlugin, stdout_to_file, {}, {}, {}},
         test_transport("test", [](ConfigBuilder&) {}),
         // Completions from the transport's worker thread, each batch in reverse.
         test_transport("test_async",
