@@ -34,14 +34,13 @@ ctest --test-dir "$work/file_transport/build" --output-on-failure -j2 >"$work/ct
 grep -q "tests passed" "$work/ctest.log" || fail "ctest ran no conformance test"
 grep -Eq "Plugin/TransportConformance\.EveryMessageOfABatchOfAThousand.*Passed" "$work/ctest.log" ||
   { cat "$work/ctest.log"; fail "the transport conformance kit did not run"; }
-cp "$work/file_transport/build/outbox-transport-file.so" "$work/plugins/"
-listing=$("$outboxd" plugins --plugin-dir "$work/plugins")
+listing=$("$outboxd" plugins --plugin-dir "$work/file_transport/build")
 grep -Eq '^file +transport +1\.0\.0 +1\.1 ' <<<"$listing" || fail "the file transport is not listed: $listing"
 
 # The quickstart, relaying to the file transport until idle: one line per event, in order.
 export OUTBOXD_DATA_DIR="$work"  # where the quickstart keeps its SQLite file
 sed "s|type: stdout|type: file\n    path: $work/events.log|" "$src/configs/quickstart.yaml" >"$work/relay.yaml"
-printf 'plugins:\n  paths: ["%s", "%s"]\n' "$work/plugins" "$shipped_plugins" >>"$work/relay.yaml"
+printf 'plugins:\n  paths: ["%s", "%s"]\n' "$work/file_transport/build" "$shipped_plugins" >>"$work/relay.yaml"
 ids=()
 for n in 1 2 3; do ids+=("$("$outboxd" enqueue -c "$work/relay.yaml" --type order.created --payload "{\"n\":$n}")"); done
 timeout 60 "$outboxd" run -c "$work/relay.yaml" --until-idle 2>"$work/relay.log" ||
