@@ -4,6 +4,7 @@
 
 #include <outbox/plugin_abi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -78,14 +79,23 @@ class ConfigBuilder {
   }
 
   // One key as the host reads it from a config file's text, typed by `manifest`'s field of that
-  // name (a list or a map takes its items with list() or map()). Throws std::invalid_argument
-  // for a key the manifest does not declare, or a text the host could not read either.
+  // name; a list's items are separated by commas (a map takes its entries with map()). Throws
+  // std::invalid_argument for a key the manifest does not declare, or a text the host could not
+  // read either.
   ConfigBuilder& text(const outbox_manifest& manifest, const std::string& key, const std::string& value) {
     for (size_t i = 0; i < manifest.field_count; ++i) {
       const outbox_config_field& f = sdk::element_at(manifest.fields, i);
       if (key != f.name) continue;
-      if (f.type == OUTBOX_FIELD_STRING_LIST || f.type == OUTBOX_FIELD_STRING_MAP)
-        throw std::invalid_argument(key + " is a list or a map, not a scalar");
+      if (f.type == OUTBOX_FIELD_STRING_MAP) throw std::invalid_argument(key + " is a map: use map()");
+      if (f.type == OUTBOX_FIELD_STRING_LIST) {
+        std::vector<std::string> items;
+        for (size_t at = 0; at <= value.size() && !value.empty();) {
+          const size_t comma = std::min(value.find(',', at), value.size());
+          items.push_back(value.substr(at, comma - at));
+          at = comma + 1;
+        }
+        return list(key, items);
+      }
       set_from_text(key, f.type, value);
       return *this;
     }
