@@ -1,8 +1,11 @@
-# outbox_add_plugin(NAME <name> KIND <storage|transport> SOURCES <files...> [LIBRARIES <libs...>])
+# outbox_add_plugin(NAME <name> KIND <storage|transport> SOURCES <files...> [LIBRARIES <libs...>]
+#                   [OUTPUT_DIR <dir>])
 #
 # Builds outbox-<kind>-<name>.so: a MODULE library that sees only the SDK, hides every symbol but
 # the two ABI entry points (a version script), and keeps the symbols of the static libraries it links private
-# (-Wl,--exclude-libs,ALL), so two plugins never collide inside one process.
+# (-Wl,--exclude-libs,ALL), so two plugins never collide inside one process. The target is
+# outbox-<kind>-<name> (also left in OUTBOX_PLUGIN_TARGET); the .so goes to OUTPUT_DIR, by default
+# the current build directory (in tree: the build's plugin directory).
 set(_outbox_plugin_cmake_dir "${CMAKE_CURRENT_LIST_DIR}")
 
 function(outbox_add_plugin)
@@ -13,12 +16,14 @@ function(outbox_add_plugin)
   if(NOT P_KIND MATCHES "^(storage|transport)$")
     message(FATAL_ERROR "outbox_add_plugin: KIND must be storage or transport, got '${P_KIND}'")
   endif()
-  if(NOT P_OUTPUT_DIR)
-    set(P_OUTPUT_DIR "${OUTBOXD_PLUGIN_OUTPUT_DIR}")
+  if(NOT P_OUTPUT_DIR AND DEFINED OUTBOXD_PLUGIN_OUTPUT_DIR)
+    set(P_OUTPUT_DIR "${OUTBOXD_PLUGIN_OUTPUT_DIR}")  # in tree: where outboxd finds its plugins
+  elseif(NOT P_OUTPUT_DIR)
+    set(P_OUTPUT_DIR "${CMAKE_CURRENT_BINARY_DIR}")
   endif()
   set(target outbox-${P_KIND}-${P_NAME})
   add_library(${target} MODULE ${P_SOURCES})
-  target_link_libraries(${target} PRIVATE outbox::sdk ${P_LIBRARIES})
+  target_link_libraries(${target} PRIVATE Outbox::sdk ${P_LIBRARIES})
   set_target_properties(${target} PROPERTIES
     PREFIX ""
     OUTPUT_NAME ${target}

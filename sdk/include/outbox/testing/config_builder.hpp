@@ -4,6 +4,7 @@
 
 #include <outbox/plugin_abi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -77,6 +78,30 @@ class ConfigBuilder {
     return *this;
   }
 
+  // One key as the host reads it from a config file's text, typed by `manifest`'s field of that
+  // name; a list's items are separated by commas (a map takes its entries with map()). Throws
+  // std::invalid_argument for a key the manifest does not declare, or a text the host could not
+  // read either.
+  ConfigBuilder& text(const outbox_manifest& manifest, const std::string& key, const std::string& value) {
+    for (size_t i = 0; i < manifest.field_count; ++i) {
+      const outbox_config_field& f = sdk::element_at(manifest.fields, i);
+      if (key != f.name) continue;
+      if (f.type == OUTBOX_FIELD_STRING_MAP) throw std::invalid_argument(key + " is a map: use map()");
+      if (f.type == OUTBOX_FIELD_STRING_LIST) {
+        std::vector<std::string> items;
+        for (size_t at = 0; at <= value.size() && !value.empty();) {
+          const size_t comma = std::min(value.find(',', at), value.size());
+          items.push_back(value.substr(at, comma - at));
+          at = comma + 1;
+        }
+        return list(key, items);
+      }
+      set_from_text(key, f.type, value);
+      return *this;
+    }
+    throw std::invalid_argument(key + " is not a config key of " + manifest.name);
+  }
+
   bool has(std::string_view key) const {
     for (const Entry& e : entries_)
       if (e.key == key) return true;
@@ -117,7 +142,7 @@ class ConfigBuilder {
   }
 
   void set_from_text(const std::string& key, outbox_field_type type, const std::string& text) {
-    auto refuse = [&] { throw std::invalid_argument("default of " + key + " is not valid: '" + text + "'"); };
+    auto refuse = [&] { throw std::invalid_argument(key + ": '" + text + "' is not a valid value"); };
     int64_t integer = 0;
     double number = 0;
     switch (type) {

@@ -1,30 +1,23 @@
-// The transport conformance kit, run on the stdout transport (mode: file) and on the test
-// transport (synchronous, and asynchronous out of order), each writing to a new scratch file per
-// test; plus what is particular to the stdout transport: the format of its lines.
+// What is particular to the stdout transport: the format of its lines, and its own checks. (The
+// conformance kit runs on it through outbox_add_conformance_test, tests/integration/CMakeLists.txt.)
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <nlohmann/json.hpp>
-#include <outbox/testing/transport_conformance.hpp>
+#include <outbox/testing/transport_client.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace {
 
-using outbox::testing::ConfigBuilder;
-using outbox::testing::TransportConformanceParam;
-using outbox::testing::TransportUnderTest;
-
 constexpr const char* kStdoutPlugin = OUTBOX_STDOUT_PLUGIN;
-constexpr const char* kTestPlugin = OUTBOX_TEST_TRANSPORT_PLUGIN;
 
 // A new empty file in the temp directory; the caller removes it.
 std::string scratch_file(const std::string& stem) {
@@ -40,62 +33,8 @@ std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// A transport that writes to a new scratch file, which `name_file` puts into its config.
-TransportUnderTest writing_to_scratch_file(
-    const std::string& stem, const std::function<void(ConfigBuilder&, const std::string&)>& name_file) {
-  const std::string path = scratch_file(stem);
-  ConfigBuilder config("conformance");
-  name_file(config, path);
-  return {std::move(config), [path] { return read_file(path); }, [path] { std::filesystem::remove(path); }};
-}
-
-TransportUnderTest stdout_to_file() {
-  return writing_to_scratch_file("outbox-stdout", [](ConfigBuilder& config, const std::string& path) {
-    config.enumeration("mode", "file").string("path", path);
-  });
-}
-
-using Configure = std::function<void(ConfigBuilder&)>;
-
-// The test transport under every behaviour the kit asks for, each on top of `mode`.
-TransportConformanceParam test_transport(std::string name, const Configure& mode) {
-  auto behaving = [mode](Configure behaviour) {
-    return [mode, behaviour] {
-      return writing_to_scratch_file("outbox-test-record",
-                                     [&](ConfigBuilder& config, const std::string& path) {
-                                       config.string("record", path);
-                                       mode(config);
-                                       behaviour(config);
-                                     });
-    };
-  };
-  return {
-      std::move(name),
-      kTestPlugin,
-      behaving([](ConfigBuilder&) {}),
-      behaving([](ConfigBuilder& c) { c.integer("fail_first", 1); }),  // the kit sends each event once
-      behaving([](ConfigBuilder& c) { c.list("permanent_types", {outbox::testing::kConformanceEventType}); }),
-      behaving([](ConfigBuilder& c) { c.list("hang_types", {outbox::testing::kConformanceEventType}); })};
-}
-
-}  // namespace
-
-using outbox::testing::TransportConformance;
-INSTANTIATE_TEST_SUITE_P(
-    InTree, TransportConformance,
-    ::testing::Values(
-        TransportConformanceParam{"stdout_file", kStdoutPlugin, stdout_to_file, {}, {}, {}},
-        test_transport("test", [](ConfigBuilder&) {}),
-        // Completions from the transport's worker thread, each batch in reverse.
-        test_transport("test_async",
-                       [](ConfigBuilder& c) {
-                         c.duration("delay", std::chrono::milliseconds(5)).boolean("out_of_order", true);
-                       })),
-    outbox::testing::TransportConformanceName());
-
-namespace {
-
 using nlohmann::json;
+using outbox::testing::ConfigBuilder;
 using outbox::testing::LoadedPlugin;
 using outbox::testing::Message;
 using outbox::testing::TransportObject;
