@@ -55,12 +55,32 @@ void append_field(std::string_view name, std::string_view value, std::string& ou
   append_escaped(value, out);
 }
 
+// JSON text is UTF-8 (RFC 8259 §8.1): a field that is not cannot be written without changing it,
+// so the message is refused (it becomes a dead letter, kept as it is) rather than altered. The
+// reason names a header by its position, since its name may be the invalid text.
+std::string text_problem(const outbox_message& m) {
+  const outbox_event& e = *m.event;
+  const std::pair<const char*, outbox_str> fields[] = {{"id", e.id},
+                                                       {"event_type", e.event_type},
+                                                       {"partition_key", e.partition_key},
+                                                       {"content_type", e.content_type},
+                                                       {"destination", m.destination}};
+  for (const auto& [name, value] : fields)
+    if (!is_valid_utf8(sv(value)))
+      return std::string(name) + " is not valid UTF-8, which a JSON line must be";
+  for (size_t i = 0; i < e.header_count; ++i)
+    if (!is_valid_utf8(sv(e.headers[i].name)) || !is_valid_utf8(sv(e.headers[i].value)))
+      return "header #" + std::to_string(i + 1) + " is not valid UTF-8, which a JSON line must be";
+  return {};
+}
+
 }  // namespace
 
 bool append_json_line(const outbox_message& m, std::string& out, std::string& error) {
   const outbox_event& e = *m.event;
   std::string_view payload = sv(e.payload);
   const bool json = sdk::is_json(sv(e.content_type));
+  if (error = text_problem(m); !error.empty()) return false;
   if (json && !is_valid_json(payload)) {
     error = "payload is not valid JSON, but its content type is " + std::string(sdk::content_type(e)) +
             (e.content_type.len ? "" : " (the default)");

@@ -101,6 +101,42 @@ TEST_F(StdoutTransportConformance, WritesEachMessageAsOneJsonLineWithThePayloadE
   EXPECT_FALSE(std::getline(lines, line)) << "an extra line: " << line;
 }
 
+// Every line is valid JSON, so a message with a field that is not UTF-8 fails PERMANENT (a dead
+// letter, kept unaltered) with the reason, and the messages around it are written.
+TEST_F(StdoutTransportConformance, AFieldThatIsNotUtf8FailsPermanentAndEveryLineWrittenIsJson) {
+  std::vector<Message> sent(4);
+  for (size_t i = 0; i < sent.size(); ++i) {
+    sent[i].tag = i + 1;
+    sent[i].event.id = "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6" + std::to_string(i);
+    sent[i].event.event_type = "order.created";
+    sent[i].event.payload = "{}";
+    sent[i].destination = "orders";
+  }
+  sent[1].event.event_type = "order.\xff";
+  sent[2].event.headers = {{"tenant", "t1"}, {"bad", "\xc3("}};
+  ConfigBuilder config = file_config(path_);
+  {
+    TransportObject transport(plugin_, config);
+    transport.publish(sent);
+    ASSERT_TRUE(transport.completions().wait_for_all(std::chrono::seconds(5)));
+    const auto& by_tag = transport.completions().by_tag();
+    EXPECT_EQ(by_tag.at(1).status, OUTBOX_OK);
+    EXPECT_EQ(by_tag.at(2).status, OUTBOX_PERMANENT);
+    EXPECT_EQ(by_tag.at(2).error,
+              "event 0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a61: event_type is not valid UTF-8, which a JSON line "
+              "must be");
+    EXPECT_EQ(by_tag.at(3).status, OUTBOX_PERMANENT);
+    EXPECT_EQ(by_tag.at(3).error,
+              "event 0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a62: header #2 is not valid UTF-8, which a JSON line "
+              "must be");
+    EXPECT_EQ(by_tag.at(4).status, OUTBOX_OK);
+  }
+  std::istringstream lines(read_file(path_));
+  std::vector<std::string> ids;
+  for (std::string line; std::getline(lines, line);) ids.push_back(json::parse(line).at("id"));
+  EXPECT_EQ(ids, (std::vector<std::string>{sent[0].event.id, sent[3].event.id}));
+}
+
 TEST_F(StdoutTransportConformance, CheckOpensNoFile) {
   const std::string never = path_ + ".never";
   ConfigBuilder config = file_config(never);
