@@ -1,14 +1,10 @@
-// "did you mean" for a misspelt key or value.
+// "did you mean" for a misspelt key or value: the SDK's, which plugins use too.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
+#include <outbox/suggest.hpp>
 
 namespace outbox::core {
 
-// The closest candidate by edit distance, if it is close enough to be a likely typo.
-std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates);
+using sdk::closest_match;
 
 }  // namespace outbox::core

@@ -2,8 +2,12 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <outbox/suggest.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace outbox::plugins::kafka {
 namespace {
@@ -51,6 +55,33 @@ void validate_without_connecting(const Settings& settings) {
   rd_kafka_destroy(client);
 }
 
+// librdkafka's own table of its properties (rd_kafka_conf_properties_show writes the
+// CONFIGURATION.md it documents them in), the names a producer takes ("*" or "P" in the C/P
+// column), aliases included: the candidates of a "did you mean".
+std::vector<std::string> producer_properties() {
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* table = open_memstream(&text, &size);
+  if (table == nullptr) return {};
+  rd_kafka_conf_properties_show(table);
+  std::fclose(table);
+  std::istringstream lines(std::string(text, size));
+  std::free(text);
+  std::vector<std::string> names;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream row(line);
+    std::string name, scope, bar;
+    if (row >> name >> bar >> scope && bar == "|" && (scope == "*" || scope == "P")) names.push_back(name);
+  }
+  return names;
+}
+
+std::string unknown_property(std::string message, const std::string& name) {
+  static const std::vector<std::string> known = producer_properties();
+  if (const auto near = sdk::closest_match(name, known)) message += "; did you mean '" + *near + "'?";
+  return message;
+}
+
 }  // namespace
 
 bool is_secret_property(std::string_view name) noexcept {
@@ -63,9 +94,11 @@ ConfPtr make_conf(const Settings& settings) {
   ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> error{};
   for (const auto& [name, value] : settings.properties) {
-    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size()) !=
-        RD_KAFKA_CONF_OK) {
-      std::string message = error.data();
+    if (const rd_kafka_conf_res_t res =
+            rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error.data(), error.size());
+        res != RD_KAFKA_CONF_OK) {
+      std::string message =
+          res == RD_KAFKA_CONF_UNKNOWN ? unknown_property(error.data(), name) : error.data();
       // librdkafka may quote the value; a secret's value must not end up in a log or on a terminal.
       if (is_secret_property(name) && !value.empty())
         for (size_t at = message.find(value); at != std::string::npos; at = message.find(value, at))

@@ -135,6 +135,15 @@ TEST(KafkaConfig, LibrdkafkaRefusesUnknownNamesAndBadValuesAtTheProperty) {
                  "properties.compression.codec", "Invalid value");
 }
 
+TEST(KafkaConfig, AnUnknownPropertyGetsADidYouMeanFromLibrdkafkasOwnList) {
+  expect_refused({{"bootstrap.servers", "b:9092"}, {"lingr.ms", "5"}}, "properties.lingr.ms",
+                 "No such configuration property: \"lingr.ms\"; did you mean 'linger.ms'?");
+  expect_refused({{"bootstrap.servers", "b:9092"}, {"enable.idempotense", "true"}},
+                 "properties.enable.idempotense", "did you mean 'enable.idempotence'?");
+  expect_refused({{"bootstrap.servers", "b:9092"}, {"message.timeout.msec", "5"}},  // a topic property
+                 "properties.message.timeout.msec", "did you mean 'message.timeout.ms'?");
+}
+
 TEST(KafkaConfig, CombinationsLibrdkafkaRefusesAreFoundOffline) {
   expect_refused({{"bootstrap.servers", "b:9092"}, {"acks", "1"}}, "properties.acks", "enable.idempotence");
 }
