@@ -10,6 +10,9 @@ outbox_build_packages=(
 outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15
   kcat maven openjdk-17-jre-headless clang-format)
 
+# The libFuzzer targets (scripts/fuzz) are built by clang, with its sanitizer and fuzzer runtimes.
+outbox_fuzz_packages=(clang-14 libclang-rt-14-dev llvm-14)
+
 # ensure_packages PKG...: installs those of PKG that are not installed yet.
 ensure_packages() {
   local missing=() pkg

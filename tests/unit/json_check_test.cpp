@@ -50,3 +50,24 @@ TEST(JsonCheck, RefusesNestingDeeperThanTheLimit) {
   deep += std::string(kMaxDepth + 1, ']');
   EXPECT_FALSE(is_valid_json(deep));
 }
+
+// Found by fuzz/json_check_fuzzer against nlohmann's parser: a lone surrogate escape.
+TEST(JsonCheck, AcceptsSurrogatePairsAndRefusesLoneSurrogates) {
+  EXPECT_TRUE(is_valid_json("\"\\ud83d\\ude00\""));
+  EXPECT_TRUE(is_valid_json("\"\\uD83D\\uDE00 and \\uffff\""));
+  for (const char* text : {"\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83d\\u0041\"", "\"\\ud83dx\"", "\"\\ud83d\\"})
+    EXPECT_FALSE(is_valid_json(text)) << text;
+}
+
+TEST(JsonCheck, RefusesANulByteAfterTheDocument) { EXPECT_FALSE(is_valid_json(std::string("4\0ud", 4))); }
+
+// Found by fuzz/json_check_fuzzer against nlohmann's parser: F7 B4 B4 B4 was taken for UTF-8.
+TEST(JsonCheck, Utf8RefusesOverlongFormsSurrogatesAndCodePointsAboveTheLast) {
+  using outbox::plugins::stdout_transport::is_valid_utf8;
+  for (const char* text :
+       {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf"})
+    EXPECT_TRUE(is_valid_utf8(text)) << text;
+  for (const char* text : {"\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\xed\xa0\x80",
+                           "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf7\xb4\xb4\xb4", "\xff", "\xe2\x82"})
+    EXPECT_FALSE(is_valid_utf8(text)) << text;
+}
