@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/config/abi_config.hpp"
+#include "core/config/core_keys.hpp"
 #include "core/config/core_schema.hpp"
 #include "core/config/suggest.hpp"
 #include "core/config/units.hpp"
@@ -43,34 +44,6 @@ const std::string& text_of(const Value& object, std::string_view key) {
   return v ? v->text : kEmpty;
 }
 
-int64_t integer_of(const Value& object, std::string_view key) {
-  const Value* v = object.get(key);
-  return v ? v->integer : 0;
-}
-
-// Builds the typed Config from a validated tree (only called when validation found nothing).
-void fill_typed(const Value& root, Config& c) {
-  const Value& relay = *root.get("relay");
-  c.relay.batch_size = static_cast<uint32_t>(integer_of(relay, "batch_size"));
-  c.relay.max_in_flight = static_cast<uint32_t>(integer_of(relay, "max_in_flight"));
-  c.relay.lease = milliseconds(integer_of(relay, "lease"));
-  c.relay.poll_interval = milliseconds(integer_of(relay, "poll_interval"));
-  c.relay.drain_timeout = milliseconds(integer_of(relay, "drain_timeout"));
-  const Value& retry = *relay.get("retry");
-  c.relay.retry.max_attempts = static_cast<uint32_t>(integer_of(retry, "max_attempts"));
-  c.relay.retry.initial_backoff = milliseconds(integer_of(retry, "initial_backoff"));
-  c.relay.retry.max_backoff = milliseconds(integer_of(retry, "max_backoff"));
-  c.relay.retry.jitter = retry.get("jitter")->number;
-  c.relay.on_permanent_error = text_of(relay, "on_permanent_error") == "halt"
-                                   ? PermanentErrorMode::halt
-                                   : PermanentErrorMode::dead_letter;
-  c.migrate = text_of(*root.get("storage"), "migrate") != "off";
-  for (const Value& r : root.get("routes")->items)
-    c.routes.push_back({text_of(r, "match"), text_of(r, "transport"), text_of(r, "destination"), r.mark});
-  const Value& log = *root.get("log");
-  c.log = {text_of(log, "level"), text_of(log, "format")};
-}
-
 class Loader {
  public:
   Loader(const std::filesystem::path& file, const EnvLookup& env) : file_(file), validator_(env) {}
@@ -87,7 +60,7 @@ class Loader {
 
     LoadedConfig out;
     out.config.file = file_;
-    out.config.plugin_paths = plugin_paths(root);
+    assign_core_keys(root, out.config);
     out.plugins = std::make_unique<PluginRegistry>(out.config.plugin_paths);
     registry_ = out.plugins.get();
 
@@ -105,7 +78,6 @@ class Loader {
           plugin_block(doc["transports"][i], t, OUTBOX_KIND_TRANSPORT, path, transport_core_fields()));
       out.config.transports.back().instance = name;
     }
-    fill_typed(root, out.config);
     check_routes(out.config, names);
     stop_if_issues();
     // Plugins check only blocks that passed their field validation.
@@ -115,17 +87,6 @@ class Loader {
   }
 
  private:
-  std::vector<std::filesystem::path> plugin_paths(const Value& root) {
-    std::vector<std::filesystem::path> paths;
-    if (const Value* p = root.get("plugins")->get("paths"))
-      for (const Value& item : p->items) {
-        std::filesystem::path dir = item.text;
-        paths.push_back(dir.is_relative() ? file_.parent_path() / dir : dir);
-      }
-    if (paths.empty()) paths.push_back(default_plugin_dir());
-    return paths;
-  }
-
   // Loads the plugin a block names and validates the block against the core keys plus the
   // plugin's fields. A plugin that cannot be loaded is reported at the block's `type`.
   PluginBlock plugin_block(const YAML::Node& node, const Value& core_view, outbox_plugin_kind kind,
