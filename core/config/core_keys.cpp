@@ -88,7 +88,8 @@ CoreKey bind(std::string path, FieldSpec spec, Reload reload, Access access) {
   if (spec.type != FieldType::enumeration) spec.type = Codec<T>::type;
   spec.default_value = Codec<T>::text(access(defaults()));
   return entry(
-      std::move(path), std::move(spec), reload, [access](const Value& v, Config& c) { access(c) = Codec<T>::read(v); },
+      std::move(path), std::move(spec), reload,
+      [access](const Value& v, Config& c) { access(c) = Codec<T>::read(v); },
       [access](const Config& a, const Config& b) { return access(a) == access(b); });
 }
 
@@ -130,7 +131,9 @@ bool same_value(const Value& a, const Value& b) {
   return a.type == b.type && a.text == b.text && a.integer == b.integer && a.number == b.number &&
          std::equal(a.items.begin(), a.items.end(), b.items.begin(), b.items.end(), same_value) &&
          std::equal(a.fields.begin(), a.fields.end(), b.fields.begin(), b.fields.end(),
-                    [](const auto& x, const auto& y) { return x.first == y.first && same_value(x.second, y.second); });
+                    [](const auto& x, const auto& y) {
+                      return x.first == y.first && same_value(x.second, y.second);
+                    });
 }
 
 bool same_block(const PluginBlock& a, const PluginBlock& b) {
@@ -161,45 +164,55 @@ std::vector<CoreKey> declare() {
   storage.spec.extensible = true;
   storage.same = [](const Config& a, const Config& b) { return same_block(a.storage, b.storage); };
   keys.push_back(std::move(storage));
-  keys.push_back(entry("storage.type",
-                       required(of_type(FieldType::string, about("The storage plugin: outbox-storage-<type>.so")))));
+  keys.push_back(
+      entry("storage.type",
+            required(of_type(FieldType::string, about("The storage plugin: outbox-storage-<type>.so")))));
   CoreKey migrate = named<bool>("storage.migrate", about("Create or upgrade the schema at start-up"), restart,
                                 [](auto& c) -> auto& { return c.migrate; }, {{"auto", true}, {"off", false}});
   migrate.same = {};  // part of the storage block, which is compared as a whole
   keys.push_back(std::move(migrate));
 
   keys.push_back(section("relay", about("The relay engine")));
-  keys.push_back(bind("relay.batch_size", about("Events claimed per batch", 1, 100000), restart,
-                      [](auto& c) -> auto& { return c.relay.batch_size; }));
-  keys.push_back(bind("relay.max_in_flight", about("Events published and not yet settled, at most", 1, 10000000),
-                      restart, [](auto& c) -> auto& { return c.relay.max_in_flight; }));
-  keys.push_back(bind("relay.lease", about("How long a claim is held before others may take it", 100), restart,
-                      [](auto& c) -> auto& { return c.relay.lease; }));
-  keys.push_back(bind("relay.poll_interval", about("Longest sleep between claims when idle", 1), restart,
-                      [](auto& c) -> auto& { return c.relay.poll_interval; }));
-  keys.push_back(bind("relay.drain_timeout", about("On shutdown, how long in-flight messages may take to finish", 0),
-                      restart, [](auto& c) -> auto& { return c.relay.drain_timeout; }));
+  keys.push_back(bind(
+      "relay.batch_size", about("Events claimed per batch", 1, 100000), restart,
+      [](auto& c) -> auto& { return c.relay.batch_size; }));
+  keys.push_back(bind(
+      "relay.max_in_flight", about("Events published and not yet settled, at most", 1, 10000000), restart,
+      [](auto& c) -> auto& { return c.relay.max_in_flight; }));
+  keys.push_back(bind(
+      "relay.lease", about("How long a claim is held before others may take it", 100), restart,
+      [](auto& c) -> auto& { return c.relay.lease; }));
+  keys.push_back(bind(
+      "relay.poll_interval", about("Longest sleep between claims when idle", 1), restart,
+      [](auto& c) -> auto& { return c.relay.poll_interval; }));
+  keys.push_back(bind(
+      "relay.drain_timeout", about("On shutdown, how long in-flight messages may take to finish", 0), restart,
+      [](auto& c) -> auto& { return c.relay.drain_timeout; }));
   keys.push_back(section("relay.retry", about("Retries of failed publishes")));
-  keys.push_back(bind("relay.retry.max_attempts", about("Attempts before an event becomes a dead letter", 1, 1000),
-                      live, [](auto& c) -> auto& { return c.relay.retry.max_attempts; }));
-  keys.push_back(bind("relay.retry.initial_backoff", about("Backoff after the first failure", 0), live,
-                      [](auto& c) -> auto& { return c.relay.retry.initial_backoff; }));
-  keys.push_back(bind("relay.retry.max_backoff", about("Backoff cap", 0), live,
-                      [](auto& c) -> auto& { return c.relay.retry.max_backoff; }));
-  keys.push_back(bind("relay.retry.jitter", about("Random spread of each backoff, 0..1", 0, 1), live,
-                      [](auto& c) -> auto& { return c.relay.retry.jitter; }));
+  keys.push_back(bind(
+      "relay.retry.max_attempts", about("Attempts before an event becomes a dead letter", 1, 1000), live,
+      [](auto& c) -> auto& { return c.relay.retry.max_attempts; }));
+  keys.push_back(bind(
+      "relay.retry.initial_backoff", about("Backoff after the first failure", 0), live,
+      [](auto& c) -> auto& { return c.relay.retry.initial_backoff; }));
+  keys.push_back(bind(
+      "relay.retry.max_backoff", about("Backoff cap", 0), live,
+      [](auto& c) -> auto& { return c.relay.retry.max_backoff; }));
+  keys.push_back(bind(
+      "relay.retry.jitter", about("Random spread of each backoff, 0..1", 0, 1), live,
+      [](auto& c) -> auto& { return c.relay.retry.jitter; }));
   keys.push_back(named<PermanentErrorMode>(
       "relay.on_permanent_error", about("What a PERMANENT publish failure does"), restart,
       [](auto& c) -> auto& { return c.relay.on_permanent_error; },
       {{"dead_letter", PermanentErrorMode::dead_letter}, {"halt", PermanentErrorMode::halt}}));
 
   // The plugin blocks are filled by the loader, which validates them with their plugins' keys.
-  CoreKey transports = entry(
-      "transports", required(of_type(FieldType::object_list, about("Named transport instances", 1))), restart, {},
-      [](const Config& a, const Config& b) {
-        return std::equal(a.transports.begin(), a.transports.end(), b.transports.begin(), b.transports.end(),
-                          same_block);
-      });
+  CoreKey transports =
+      entry("transports", required(of_type(FieldType::object_list, about("Named transport instances", 1))),
+            restart, {}, [](const Config& a, const Config& b) {
+              return std::equal(a.transports.begin(), a.transports.end(), b.transports.begin(),
+                                b.transports.end(), same_block);
+            });
   transports.spec.extensible = true;
   transports.spec.children = {
       item_key("name", required(about("The instance name that routes refer to"))),
@@ -214,7 +227,8 @@ std::vector<CoreKey> declare() {
       [](const Value& v, Config& c) {
         c.routes.clear();
         for (const Value& r : v.items)
-          c.routes.push_back({r.get("match")->text, r.get("transport")->text, r.get("destination")->text, r.mark});
+          c.routes.push_back(
+              {r.get("match")->text, r.get("transport")->text, r.get("destination")->text, r.mark});
       },
       [](const Config& a, const Config& b) {
         return std::equal(a.routes.begin(), a.routes.end(), b.routes.begin(), b.routes.end(),
@@ -232,15 +246,18 @@ std::vector<CoreKey> declare() {
 
   keys.push_back(section("log", about("Logging")));
   // `warning` is accepted too, since that is how other tools spell it.
-  keys.push_back(one_of(bind("log.level", of_type(FieldType::enumeration, about("Lowest level written")), live,
-                             [](auto& c) -> auto& { return c.log.level; }),
+  keys.push_back(one_of(bind(
+                            "log.level", of_type(FieldType::enumeration, about("Lowest level written")), live,
+                            [](auto& c) -> auto& { return c.log.level; }),
                         {"trace", "debug", "info", "warn", "warning", "error", "off"}));
-  keys.push_back(one_of(bind("log.format", of_type(FieldType::enumeration, about("Line format")), live,
-                             [](auto& c) -> auto& { return c.log.format; }),
+  keys.push_back(one_of(bind(
+                            "log.format", of_type(FieldType::enumeration, about("Line format")), live,
+                            [](auto& c) -> auto& { return c.log.format; }),
                         {"text", "json"}));
-  keys.push_back(bind("log.stats_interval",
-                      about("How often a line at info tells the rates, the backlog and the lag; 0s: never", 0),
-                      live, [](auto& c) -> auto& { return c.log.stats_interval; }));
+  keys.push_back(bind(
+      "log.stats_interval",
+      about("How often a line at info tells the rates, the backlog and the lag; 0s: never", 0), live,
+      [](auto& c) -> auto& { return c.log.stats_interval; }));
   return keys;
 }
 
