@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Relay events until SIGTERM or SIGINT");
   run->add_option("-c,--config", config_file, "Config file")->required();
   run->add_flag("--until-idle", until_idle, "Exit once nothing is claimable and nothing is in flight");
+  std::optional<std::string> log_level;
+  run->add_option("--log-level", log_level, "Lowest level logged, over log.level (also on SIGHUP)")
+      ->envname("OUTBOXD_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"}));
 
   auto* check = app.add_subcommand("check", "Validate a config file offline (exit 78 when invalid)");
   check->add_option("-c,--config", config_file, "Config file")->required();
@@ -86,7 +90,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   try {
-    if (*run) return run_relay(config_file, until_idle);
+    if (*run) return run_relay(config_file, until_idle, log_level);
     if (*check) return run_check(config_file);
     if (*plugins) return run_plugins(plugin_dirs);
     if (*schema) return run_schema(plugin_dirs);

@@ -12,10 +12,12 @@
 #include "core/config/abi_config.hpp"
 #include "core/config/core_keys.hpp"
 #include "core/config/core_schema.hpp"
+#include "core/config/secrets.hpp"
 #include "core/config/suggest.hpp"
 #include "core/config/units.hpp"
 #include "core/config/validator.hpp"
 #include "core/engine/destination_template.hpp"
+#include "core/log.hpp"
 #include "core/plugin/host_api.hpp"
 
 namespace outbox::core {
@@ -46,7 +48,8 @@ const std::string& text_of(const Value& object, std::string_view key) {
 
 class Loader {
  public:
-  Loader(const std::filesystem::path& file, const EnvLookup& env) : file_(file), validator_(env) {}
+  Loader(const std::filesystem::path& file, const EnvLookup& env, PluginRegistry* running)
+      : file_(file), validator_(env), registry_(running) {}
 
   LoadedConfig load(const std::string& text) {
     YAML::Node doc;
@@ -61,8 +64,10 @@ class Loader {
     LoadedConfig out;
     out.config.file = file_;
     assign_core_keys(root, out.config);
-    out.plugins = std::make_unique<PluginRegistry>(out.config.plugin_paths);
-    registry_ = out.plugins.get();
+    if (!registry_) {
+      out.plugins = std::make_unique<PluginRegistry>(out.config.plugin_paths);
+      registry_ = out.plugins.get();
+    }
 
     out.config.storage = plugin_block(doc["storage"], *root.get("storage"), OUTBOX_KIND_STORAGE, "storage",
                                       storage_core_fields());
@@ -78,6 +83,7 @@ class Loader {
           plugin_block(doc["transports"][i], t, OUTBOX_KIND_TRANSPORT, path, transport_core_fields()));
       out.config.transports.back().instance = name;
     }
+    log::add_secrets(secret_values(out.config));
     check_routes(out.config, names);
     stop_if_issues();
     // Plugins check only blocks that passed their field validation.
@@ -191,16 +197,16 @@ ConfigError::ConfigError(std::vector<std::string> lines)
     : std::runtime_error(join_lines(lines)), lines_(std::move(lines)) {}
 
 LoadedConfig load_config_text(const std::string& text, const std::filesystem::path& file,
-                              const EnvLookup& env) {
-  return Loader(file, env).load(text);
+                              const EnvLookup& env, PluginRegistry* running) {
+  return Loader(file, env, running).load(text);
 }
 
-LoadedConfig load_config(const std::filesystem::path& file, const EnvLookup& env) {
+LoadedConfig load_config(const std::filesystem::path& file, const EnvLookup& env, PluginRegistry* running) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError({file.string() + ": cannot read the config file: " + std::strerror(errno)});
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return load_config_text(buffer.str(), file, env);
+  return load_config_text(buffer.str(), file, env, running);
 }
 
 }  // namespace outbox::core

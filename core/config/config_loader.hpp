@@ -28,15 +28,19 @@ class ConfigError : public std::runtime_error {
 
 struct LoadedConfig {
   Config config;
-  // The plugins the config names, loaded and handshaken but not opened.
+  // The plugins the config names, loaded and handshaken but not opened; null when the load was
+  // given the registry to use.
   std::unique_ptr<PluginRegistry> plugins;
 };
 
-// Throws ConfigError.
-LoadedConfig load_config(const std::filesystem::path& file, const EnvLookup& env = process_env);
+// Throws ConfigError. The values of secret keys are added to those the log hides as soon as
+// the blocks holding them are validated. `running`: the registry of a running relay, which a
+// reload must use, since a plugin already loaded must not be loaded (and initialised) again.
+LoadedConfig load_config(const std::filesystem::path& file, const EnvLookup& env = process_env,
+                         PluginRegistry* running = nullptr);
 // The same for text already in memory; `file` is only used in messages and to resolve
 // relative plugin paths.
 LoadedConfig load_config_text(const std::string& text, const std::filesystem::path& file,
-                              const EnvLookup& env = process_env);
+                              const EnvLookup& env = process_env, PluginRegistry* running = nullptr);
 
 }  // namespace outbox::core

@@ -269,9 +269,12 @@ const std::vector<CoreKey>& core_keys() {
 }
 
 void assign_core_keys(const Value& root, Config& c) {
+  static const Value kAbsent;  // an optional key without a default, not in the file
   for (const CoreKey& key : core_keys())
-    if (key.assign)
-      if (const Value* v = find(root, key.path)) key.assign(*v, c);
+    if (key.assign) {
+      const Value* v = find(root, key.path);
+      key.assign(v ? *v : kAbsent, c);
+    }
 }
 
 std::vector<const CoreKey*> changed_keys(const Config& running, const Config& next) {

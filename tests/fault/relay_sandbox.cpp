@@ -69,6 +69,7 @@ std::filesystem::path RelaySandbox::write_config(const ConfigParts& p, const std
       << "relay: " << flow_map(p.relay) << "\n"
       << "transports: " << (p.transports.empty() ? "[ " + flow_map(p.transport) + " ]" : p.transports) << "\n"
       << "routes: " << p.routes << "\n";
+  if (!p.log.empty()) out << "log: " << flow_map(p.log) << "\n";
   return dir_ / name;
 }
 
