@@ -45,6 +45,9 @@ struct ConfigParts {
 bool eventually(const std::function<bool()>& done, milliseconds timeout = milliseconds(120'000),
                 milliseconds interval = milliseconds(50));
 
+// Polls the child's standard error until it holds `text`; true when it does within `timeout`.
+bool logged(const ChildProcess& child, const std::string& text, milliseconds timeout = milliseconds(30'000));
+
 class RelaySandbox : public ::testing::Test {
  protected:
   RelaySandbox();
@@ -66,8 +69,9 @@ class RelaySandbox : public ::testing::Test {
   ::testing::AssertionResult enqueue(const std::filesystem::path& config,
                                      const std::vector<nlohmann::json>& events);
 
-  // `outboxd run -c config`, stopped (SIGKILL) at the latest when the test ends.
-  ChildProcess& start_relay(const std::filesystem::path& config);
+  // `outboxd run -c config [options...]`, stopped (SIGKILL) at the latest when the test ends.
+  ChildProcess& start_relay(const std::filesystem::path& config,
+                            const std::vector<std::string>& options = {});
   // SIGTERM, then the exit code (or nullopt if it did not exit within `timeout`).
   std::optional<int> stop_relay(ChildProcess& relay, milliseconds timeout = milliseconds(30'000));
 
