@@ -8,7 +8,7 @@ namespace {
 
 bool named_secret(std::string_view key) {
   static constexpr std::array<std::string_view, 4> kWords{"password", "secret", "ssl.key.pem",
-                                                             "sasl.oauthbearer.config"};
+                                                          "sasl.oauthbearer.config"};
   for (std::string_view word : kWords)
     if (key.find(word) != std::string_view::npos) return true;
   return false;
