@@ -20,12 +20,19 @@ int main(int argc, char** argv) {
                                         std::to_string(OUTBOX_ABI_MINOR) + ")");
   app.require_subcommand(1);
 
-  std::filesystem::path config_file;
+  // Found without -c as a service finds it: $OUTBOXD_CONFIG, then the installed one.
+  std::filesystem::path config_file = "/etc/outboxd/outboxd.yaml";
+  auto add_config = [&config_file](CLI::App* command) {
+    command
+        ->add_option("-c,--config", config_file,
+                     "Config file (default: $OUTBOXD_CONFIG, else " + config_file.string() + ")")
+        ->envname("OUTBOXD_CONFIG");
+  };
   std::vector<std::filesystem::path> plugin_dirs;
 
   bool until_idle = false;
   auto* run = app.add_subcommand("run", "Relay events until SIGTERM or SIGINT");
-  run->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(run);
   run->add_flag("--until-idle", until_idle, "Exit once nothing is claimable and nothing is in flight");
   std::optional<std::string> log_level;
   run->add_option("--log-level", log_level, "Lowest level logged, over log.level (also on SIGHUP)")
@@ -33,7 +40,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"}));
 
   auto* check = app.add_subcommand("check", "Validate a config file offline (exit 78 when invalid)");
-  check->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(check);
 
   auto* plugins = app.add_subcommand("plugins", "List the installed plugins");
   plugins->add_option("--plugin-dir", plugin_dirs,
@@ -46,7 +53,7 @@ int main(int argc, char** argv) {
   EnqueueOptions event;
   std::filesystem::path events_file;
   auto* enqueue = app.add_subcommand("enqueue", "Write one event (prints its id) or a file of events");
-  enqueue->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(enqueue);
   auto* event_type = enqueue->add_option("--type", event.event_type, "Event type (one event)");
   auto* from_file =
       enqueue->add_option("--file", events_file, "JSON-lines file, one event a line")->excludes(event_type);
@@ -61,7 +68,7 @@ int main(int argc, char** argv) {
 
   bool json_output = false;
   auto* status = app.add_subcommand("status", "Pending, in flight and dead events; the oldest pending age");
-  status->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(status);
   status->add_flag("--json", json_output, "One JSON object");
 
   uint32_t dead_limit = 50;
@@ -71,14 +78,14 @@ int main(int argc, char** argv) {
   auto* dead = app.add_subcommand("dead", "Dead letters: list, requeue, purge");
   dead->require_subcommand(1);
   auto* dead_list = dead->add_subcommand("list", "List dead letters, oldest first");
-  dead_list->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(dead_list);
   dead_list->add_option("--limit", dead_limit, "At most this many (default 50)");
   dead_list->add_option("--offset", dead_offset, "Skip this many first");
   dead_list->add_flag("--json", json_output, "One JSON object a line, payload included");
   auto* dead_requeue = dead->add_subcommand("requeue", "Move dead letters back to pending");
   auto* dead_purge = dead->add_subcommand("purge", "Delete dead letters");
   for (CLI::App* change : {dead_requeue, dead_purge}) {
-    change->add_option("-c,--config", config_file, "Config file")->required();
+    add_config(change);
     change->add_flag("--all", dead_all, "Every dead letter");
     change->add_option("ids", dead_ids, "Event ids");
   }
