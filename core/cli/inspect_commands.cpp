@@ -30,6 +30,7 @@ int run_check(const std::filesystem::path& config_file) {
   try {
     LoadedConfig loaded = load_config(config_file);
     const Config& c = loaded.config;
+    for (const std::string& note : loaded.missing_folder_notes()) fmt::print("{}\n", note);
     fmt::print("{}: valid (storage {}, {} transport{}, {} route{})\n", config_file.string(), c.storage.type,
                c.transports.size(), c.transports.size() == 1 ? "" : "s", c.routes.size(),
                c.routes.size() == 1 ? "" : "s");

@@ -78,6 +78,12 @@ int run_relay(const std::filesystem::path& config_file, bool until_idle,
   std::vector<std::unique_ptr<sdk::Transport>> transports;
   std::vector<Engine::TransportSlot> slots;
   try {
+    loaded.create_missing_folders();
+  } catch (const std::runtime_error& e) {
+    log::error("outboxd", fmt::format("cannot start: {}", e.what()));
+    return kExitUnavailable;
+  }
+  try {
     storage = open_storage(loaded.plugins->load(OUTBOX_KIND_STORAGE, config.storage.type), config.storage);
     if (config.migrate) storage->migrate();
     for (const PluginBlock& t : config.transports) {

@@ -46,10 +46,20 @@ const std::string& text_of(const Value& object, std::string_view key) {
   return v ? v->text : kEmpty;
 }
 
+// "file:line:column: key.path: message"; without line and column for a default value.
+std::string issue_line(const std::filesystem::path& file, SourceMark mark, const std::string& path,
+                       const std::string& message) {
+  std::string line = file.string();
+  if (mark.line > 0) line += ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column);
+  line += ": ";
+  if (!path.empty()) line += path + ": ";
+  return line + message;
+}
+
 class Loader {
  public:
   Loader(const std::filesystem::path& file, const EnvLookup& env, PluginRegistry* running)
-      : file_(file), validator_(env), registry_(running) {}
+      : file_(file), validator_(env, std::filesystem::absolute(file).parent_path()), registry_(running) {}
 
   LoadedConfig load(const std::string& text) {
     YAML::Node doc;
@@ -89,6 +99,7 @@ class Loader {
     // Plugins check only blocks that passed their field validation.
     check_plugins(out.config);
     stop_if_issues();
+    out.missing_folders = validator_.missing_folders();
     return out;
   }
 
@@ -170,13 +181,7 @@ class Loader {
       return std::pair(a.mark.line, a.mark.column) < std::pair(b.mark.line, b.mark.column);
     });
     std::vector<std::string> lines;
-    for (const ConfigIssue& i : issues) {
-      std::string line = file_.string();
-      if (i.mark.line > 0) line += ":" + std::to_string(i.mark.line) + ":" + std::to_string(i.mark.column);
-      line += ": ";
-      if (!i.path.empty()) line += i.path + ": ";
-      lines.push_back(line + i.message);
-    }
+    for (const ConfigIssue& i : issues) lines.push_back(issue_line(file_, i.mark, i.path, i.message));
     throw ConfigError(std::move(lines));
   }
 
@@ -192,6 +197,26 @@ std::string join_lines(const std::vector<std::string>& lines) {
 }
 
 }  // namespace
+
+std::vector<std::string> LoadedConfig::missing_folder_notes() const {
+  std::vector<std::string> notes;
+  for (const MissingFolder& m : missing_folders)
+    notes.push_back(
+        issue_line(config.file, m.mark, m.path,
+                   "the folder " + m.folder.string() +
+                       " does not exist; run, enqueue and the other commands that open it create it"));
+  return notes;
+}
+
+void LoadedConfig::create_missing_folders() const {
+  for (const MissingFolder& m : missing_folders) {
+    std::error_code ec;
+    std::filesystem::create_directories(m.folder, ec);
+    if (ec)
+      throw std::runtime_error("cannot create the folder " + m.folder.string() + " (" + m.path +
+                               "): " + ec.message());
+  }
+}
 
 ConfigError::ConfigError(std::vector<std::string> lines)
     : std::runtime_error(join_lines(lines)), lines_(std::move(lines)) {}

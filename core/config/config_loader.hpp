@@ -12,6 +12,7 @@
 
 #include "core/config/config.hpp"
 #include "core/config/env_expand.hpp"
+#include "core/config/validator.hpp"
 #include "core/plugin/plugin_registry.hpp"
 
 namespace outbox::core {
@@ -31,6 +32,14 @@ struct LoadedConfig {
   // The plugins the config names, loaded and handshaken but not opened; null when the load was
   // given the registry to use.
   std::unique_ptr<PluginRegistry> plugins;
+  // Folders of files the config names (relative ones resolved against the config file's
+  // folder) that do not exist: `check` reports them, the commands that open plugins create them.
+  std::vector<MissingFolder> missing_folders;
+
+  // "file:line:column: key: the folder F does not exist; ..." for each missing folder.
+  std::vector<std::string> missing_folder_notes() const;
+  // Creates them. Throws std::runtime_error naming the folder and the key.
+  void create_missing_folders() const;
 };
 
 // Throws ConfigError. The values of secret keys are added to those the log hides as soon as

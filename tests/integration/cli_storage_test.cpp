@@ -272,7 +272,9 @@ TEST_F(CliStorage, ConfigErrorExits78WithItsLines) {
 }
 
 TEST_F(CliStorage, StorageThatCannotBeOpenedExits69) {
-  const fs::path config = write_config("unreachable.yaml", (dir_ / "no-such-dir" / "outbox.db").string());
+  // A missing folder would be created: a file where the folder should be cannot be.
+  write_file(dir_ / "not-a-dir", "a file\n");
+  const fs::path config = write_config("unreachable.yaml", (dir_ / "not-a-dir" / "outbox.db").string());
   const Result r = finish(spawn({"enqueue", "-c", config.string(), "--type", "a"}, "cli"), "cli");
   EXPECT_EQ(r.exit_code, 69);
   EXPECT_THAT(r.err, HasSubstr("outboxd: storage: "));

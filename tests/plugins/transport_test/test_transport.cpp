@@ -55,7 +55,8 @@ class TestTransport final : public sdk::Transport {
   static constexpr std::array kFields{
       sdk::string_field("record",
                         "File to which each delivered message appends '<id> <destination> <pid> <unix_ms>'")
-          .required(),
+          .required()
+          .file_path(),
       sdk::integer_field("fail_first", "Each event id fails RETRYABLE this many times before it succeeds",
                          "0")
           .at_least(0),
