@@ -7,13 +7,10 @@
 #include "core/cli/exit_codes.hpp"
 #include "core/config/config_loader.hpp"
 #include "core/config/json_schema.hpp"
+#include "core/config/plugin_dirs.hpp"
 
 namespace outbox::core {
 namespace {
-
-std::vector<std::filesystem::path> or_default(const std::vector<std::filesystem::path>& dirs) {
-  return dirs.empty() ? std::vector<std::filesystem::path>{default_plugin_dir()} : dirs;
-}
 
 // Loads every plugin in the directories; reports the ones that fail on stderr.
 std::vector<std::shared_ptr<PluginLibrary>> discover(PluginRegistry& registry, bool& clean) {
@@ -42,7 +39,7 @@ int run_check(const std::filesystem::path& config_file) {
 }
 
 int run_plugins(const std::vector<std::filesystem::path>& dirs) {
-  PluginRegistry registry(or_default(dirs));
+  PluginRegistry registry(with_builtin_plugin_dir(dirs));
   bool clean = true;
   auto plugins = discover(registry, clean);
   fmt::print("{:<12} {:<10} {:<10} {:<6} {}\n", "NAME", "KIND", "VERSION", "ABI", "PATH");
@@ -60,7 +57,7 @@ int run_plugins(const std::vector<std::filesystem::path>& dirs) {
 }
 
 int run_schema(const std::vector<std::filesystem::path>& dirs) {
-  PluginRegistry registry(or_default(dirs));
+  PluginRegistry registry(with_builtin_plugin_dir(dirs));
   bool clean = true;
   auto plugins = discover(registry, clean);
   std::cout << config_json_schema(plugins) << "\n";

@@ -44,11 +44,11 @@ int main(int argc, char** argv) {
 
   auto* plugins = app.add_subcommand("plugins", "List the installed plugins");
   plugins->add_option("--plugin-dir", plugin_dirs,
-                      "Plugin directory (repeatable; default: the installed one)");
+                      "Plugin directory, searched before the installed one (repeatable)");
 
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the config file");
   schema->add_option("--plugin-dir", plugin_dirs,
-                     "Plugin directory (repeatable; default: the installed one)");
+                     "Plugin directory, searched before the installed one (repeatable)");
 
   EnqueueOptions event;
   std::filesystem::path events_file;

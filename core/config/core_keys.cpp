@@ -6,8 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/config/plugin_dirs.hpp"
 #include "core/config/units.hpp"
-#include "core/plugin/plugin_registry.hpp"
 
 namespace outbox::core {
 namespace {
@@ -146,9 +146,11 @@ std::vector<CoreKey> declare() {
   keys.push_back(section("plugins", about("Where plugins are found")));
   keys.push_back(entry(
       "plugins.paths",
-      of_type(FieldType::string_list,
-              about("Plugin directories, searched in order (default: ../lib/outboxd/plugins next to the "
-                    "binary); relative ones are relative to the config file")),
+      of_type(
+          FieldType::string_list,
+          about(
+              "More plugin directories, searched in order before the built-in one "
+              "(../lib/outboxd/plugins next to the binary); relative ones are relative to the config file")),
       restart,
       [](const Value& v, Config& c) {
         c.plugin_paths.clear();
@@ -156,7 +158,7 @@ std::vector<CoreKey> declare() {
           std::filesystem::path dir = item.text;
           c.plugin_paths.push_back(dir.is_relative() ? c.file.parent_path() / dir : dir);
         }
-        if (c.plugin_paths.empty()) c.plugin_paths.push_back(default_plugin_dir());
+        c.plugin_paths = with_builtin_plugin_dir(std::move(c.plugin_paths));
       },
       [](const Config& a, const Config& b) { return a.plugin_paths == b.plugin_paths; }));
 

@@ -78,5 +78,13 @@ TEST_F(FirstUse, CheckNamesAMissingFolderAndEnqueueCreatesIt) {
   EXPECT_TRUE(std::filesystem::exists(db));
 }
 
+TEST_F(FirstUse, PluginDirAddsToTheBuiltInPluginDirectory) {
+  std::filesystem::create_directory(path("more-plugins"));
+  CommandResult r = outboxd({"plugins", "--plugin-dir", path("more-plugins").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("sqlite"));
+  EXPECT_THAT(r.out, HasSubstr("stdout"));
+}
+
 }  // namespace
 }  // namespace outbox::fault

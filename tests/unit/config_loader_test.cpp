@@ -152,3 +152,12 @@ TEST(ConfigLoader, PluginKeyAndRouteProblemsAreReportedTogether) {
   EXPECT_EQ(errors[1],
             "test.yaml:10:5: routes[0].transport: no transport named 'consle'; did you mean 'console'?");
 }
+
+TEST(ConfigLoader, PluginPathsAddToTheBuiltInPluginDirectory) {
+  // The test binary's built-in directory (../lib/outboxd/plugins) is where the plugins are built.
+  const std::string text = replace(kValid, kPlugins, "plugins: { paths: [/nonexistent/outboxd-plugins] }\n");
+  LoadedConfig loaded = load_config_text(text, "test.yaml");
+  EXPECT_EQ(loaded.config.storage.type, "sqlite");
+  ASSERT_EQ(loaded.config.plugin_paths.size(), 2u);
+  EXPECT_EQ(loaded.config.plugin_paths[0], "/nonexistent/outboxd-plugins");
+}
