@@ -69,7 +69,14 @@ class Loader {
       fail({{e.mark.line + 1, e.mark.column + 1}, "", "YAML syntax error: " + e.msg});
     }
     Value root = validator_.object(doc, core_schema(), "", {1, 1});
-    stop_if_issues();
+    // Past here the plugin blocks are validated even when core keys have problems, so that one
+    // `check` reports them all; only a file that is not a map at all stops here.
+    if (!doc.IsMap()) stop_if_issues();
+    static const Value kNone;
+    auto section = [&](std::string_view key) -> const Value& {
+      const Value* v = root.get(key);
+      return v ? *v : kNone;
+    };
 
     LoadedConfig out;
     out.config.file = file_;
@@ -79,15 +86,15 @@ class Loader {
       registry_ = out.plugins.get();
     }
 
-    out.config.storage = plugin_block(doc["storage"], *root.get("storage"), OUTBOX_KIND_STORAGE, "storage",
+    out.config.storage = plugin_block(doc["storage"], section("storage"), OUTBOX_KIND_STORAGE, "storage",
                                       storage_core_fields());
     std::set<std::string> names;
-    const Value& transports = *root.get("transports");
+    const Value& transports = section("transports");
     for (size_t i = 0; i < transports.items.size(); ++i) {
       const Value& t = transports.items[i];
       std::string name = text_of(t, "name");
       std::string path = "transports[" + name + "]";
-      if (!names.insert(name).second)
+      if (!name.empty() && !names.insert(name).second)
         validator_.report(t.get("name")->mark, path + ".name", "duplicate transport name");
       out.config.transports.push_back(
           plugin_block(doc["transports"][i], t, OUTBOX_KIND_TRANSPORT, path, transport_core_fields()));
@@ -126,6 +133,7 @@ class Loader {
     for (size_t i = 0; i < c.routes.size(); ++i) {
       const RouteConfig& r = c.routes[i];
       std::string path = "routes[" + std::to_string(i) + "]";
+      if (r.transport.empty()) continue;  // missing, or not a string: reported already
       if (!transports.count(r.transport)) {
         std::string message = "no transport named '" + r.transport + "'";
         if (auto hint = closest_match(r.transport, known)) message += "; did you mean '" + *hint + "'?";

@@ -53,6 +53,12 @@ const Value* find(const Value& root, std::string_view path) {
   return v ? v->get(path) : nullptr;
 }
 
+// The text of a key of a validated map; empty when the key is missing (already reported).
+std::string text_at(const Value& map, std::string_view key) {
+  const Value* v = map.get(key);
+  return v ? v->text : std::string();
+}
+
 std::string last_part(const std::string& path) { return path.substr(path.rfind('.') + 1); }
 
 FieldSpec about(std::string description, std::optional<double> min = {}, std::optional<double> max = {}) {
@@ -230,7 +236,7 @@ std::vector<CoreKey> declare() {
         c.routes.clear();
         for (const Value& r : v.items)
           c.routes.push_back(
-              {r.get("match")->text, r.get("transport")->text, r.get("destination")->text, r.mark});
+              {text_at(r, "match"), text_at(r, "transport"), text_at(r, "destination"), r.mark});
       },
       [](const Config& a, const Config& b) {
         return std::equal(a.routes.begin(), a.routes.end(), b.routes.begin(), b.routes.end(),

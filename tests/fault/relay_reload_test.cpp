@@ -48,7 +48,7 @@ TEST_F(RelayReload, InvalidConfigChangesNothingAndLogsEveryReason) {
   ASSERT_TRUE(logged(relay, "relaying:"))  // a SIGHUP before it takes them would end it
       << relay.stderr_text();
 
-  p.routes = kMovedRoutes;
+  p.routes = R"([ { match: "*", transport: evnts, destination: "moved.{event_type}" } ])";
   p.relay["batch_size"] = "0";
   p.relay["lease"] = "5";
   write_config(p);
@@ -56,6 +56,7 @@ TEST_F(RelayReload, InvalidConfigChangesNothingAndLogsEveryReason) {
   ASSERT_TRUE(logged(relay, "the running config is kept")) << relay.stderr_text();
   EXPECT_THAT(relay.stderr_text(), HasSubstr("relay.batch_size: 0 is below the minimum 1"));
   EXPECT_THAT(relay.stderr_text(), HasSubstr("relay.lease: '5' is not a duration"));
+  EXPECT_THAT(relay.stderr_text(), HasSubstr("routes[0].transport: no transport named 'evnts'"));
 
   write_config(parts());  // the file as it was, so that enqueue can read it
   const auto batch = events("order.created", 3);

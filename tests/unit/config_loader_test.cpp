@@ -161,3 +161,11 @@ TEST(ConfigLoader, PluginPathsAddToTheBuiltInPluginDirectory) {
   ASSERT_EQ(loaded.config.plugin_paths.size(), 2u);
   EXPECT_EQ(loaded.config.plugin_paths[0], "/nonexistent/outboxd-plugins");
 }
+
+TEST(ConfigLoader, CoreTypoDoesNotHideThePluginBlockErrors) {
+  auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mdoe: file\n") +
+                          "relay: { batchsize: 5 }\n");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "test.yaml:8:5: transports[console].mdoe: unknown key; did you mean 'mode'?");
+  EXPECT_EQ(errors[1], "test.yaml:12:10: relay.batchsize: unknown key; did you mean 'batch_size'?");
+}
