@@ -8,7 +8,7 @@ outbox_build_packages=(
 )
 # The Kafka broker of the tests runs on Java 17 with jars fetched by Maven; kcat checks it is ready.
 outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15
-  kcat maven openjdk-17-jre-headless clang-format)
+  kcat maven openjdk-17-jre-headless clang-format python3-jsonschema)
 
 # ensure_packages PKG...: installs those of PKG that are not installed yet.
 ensure_packages() {
