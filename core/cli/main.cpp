@@ -39,10 +39,14 @@ int main(int argc, char** argv) {
       ->envname("OUTBOXD_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"}));
 
+  // Every --json prints JSON Lines (core/cli/json_output.hpp).
+  bool json_output = false;
   auto* check = app.add_subcommand("check", "Validate a config file offline (exit 78 when invalid)");
   add_config(check);
+  check->add_flag("--json", json_output, "One JSON object: valid, errors, notes");
 
   auto* plugins = app.add_subcommand("plugins", "List the installed plugins");
+  plugins->add_flag("--json", json_output, "One JSON object a line");
   plugins->add_option("--plugin-dir", plugin_dirs,
                       "Plugin directory, searched before the installed one (repeatable)");
 
@@ -56,7 +60,9 @@ int main(int argc, char** argv) {
   add_config(enqueue);
   auto* event_type = enqueue->add_option("--type", event.event_type, "Event type (one event)");
   auto* from_file =
-      enqueue->add_option("--file", events_file, "JSON-lines file, one event a line")->excludes(event_type);
+      enqueue->add_option("--file", events_file, "JSON-lines file, one event a line; - reads standard input")
+          ->excludes(event_type);
+  enqueue->add_flag("--json", json_output, "One JSON object a line for each event written: its id");
   for (CLI::Option* single :
        {enqueue->add_option("--payload", event.payload, "Payload, stored as-is (default: {})"),
         enqueue->add_option("--key", event.partition_key, "Partition key"),
@@ -66,7 +72,6 @@ int main(int argc, char** argv) {
         enqueue->add_option("--id", event.id, "Event id (default: a new UUID v7)")})
     single->excludes(from_file);
 
-  bool json_output = false;
   auto* status = app.add_subcommand("status", "Pending, in flight and dead events; the oldest pending age");
   add_config(status);
   status->add_flag("--json", json_output, "One JSON object");
@@ -98,11 +103,11 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run) return run_relay(config_file, until_idle, log_level);
-    if (*check) return run_check(config_file);
-    if (*plugins) return run_plugins(plugin_dirs);
+    if (*check) return run_check(config_file, json_output);
+    if (*plugins) return run_plugins(plugin_dirs, json_output);
     if (*schema) return run_schema(plugin_dirs);
-    if (*enqueue && *from_file) return run_enqueue_file(config_file, events_file);
-    if (*enqueue && *event_type) return run_enqueue(config_file, event);
+    if (*enqueue && *from_file) return run_enqueue_file(config_file, events_file, json_output);
+    if (*enqueue && *event_type) return run_enqueue(config_file, event, json_output);
     if (*enqueue) {
       std::cerr << "outboxd enqueue: give --type (one event) or --file (a JSON-lines file)\n";
       return kExitUsage;

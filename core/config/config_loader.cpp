@@ -118,7 +118,11 @@ class Loader {
     PluginBlock block{kind == OUTBOX_KIND_STORAGE ? "storage" : "", text_of(core_view, "type"), path,
                       core_view};
     const Value* type = core_view.get("type");
-    if (!type || type->text.empty()) return block;
+    if (!type) return block;  // missing: reported already
+    if (type->text.empty()) {
+      validator_.report(type->mark, path + ".type", "must name a plugin");
+      return block;
+    }
     try {
       std::shared_ptr<PluginLibrary> plugin = registry_->load(kind, type->text);
       block.block = validator_.object(node, with_plugin_fields(core_fields, *plugin), path, core_view.mark);
@@ -188,15 +192,19 @@ class Loader {
     std::stable_sort(issues.begin(), issues.end(), [](const ConfigIssue& a, const ConfigIssue& b) {
       return std::pair(a.mark.line, a.mark.column) < std::pair(b.mark.line, b.mark.column);
     });
-    std::vector<std::string> lines;
-    for (const ConfigIssue& i : issues) lines.push_back(issue_line(file_, i.mark, i.path, i.message));
-    throw ConfigError(std::move(lines));
+    throw ConfigError(file_, std::move(issues));
   }
 
   std::filesystem::path file_;
   Validator validator_;
   PluginRegistry* registry_ = nullptr;
 };
+
+std::vector<std::string> lines_of(const std::filesystem::path& file, const std::vector<ConfigIssue>& issues) {
+  std::vector<std::string> lines;
+  for (const ConfigIssue& i : issues) lines.push_back(issue_line(file, i.mark, i.path, i.message));
+  return lines;
+}
 
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
@@ -226,8 +234,10 @@ void LoadedConfig::create_missing_folders() const {
   }
 }
 
-ConfigError::ConfigError(std::vector<std::string> lines)
-    : std::runtime_error(join_lines(lines)), lines_(std::move(lines)) {}
+ConfigError::ConfigError(std::filesystem::path file, std::vector<ConfigIssue> issues)
+    : std::runtime_error(join_lines(lines_of(file, issues))),
+      issues_(std::move(issues)),
+      lines_(lines_of(file, issues_)) {}
 
 LoadedConfig load_config_text(const std::string& text, const std::filesystem::path& file,
                               const EnvLookup& env, PluginRegistry* running) {
@@ -236,7 +246,8 @@ LoadedConfig load_config_text(const std::string& text, const std::filesystem::pa
 
 LoadedConfig load_config(const std::filesystem::path& file, const EnvLookup& env, PluginRegistry* running) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError({file.string() + ": cannot read the config file: " + std::strerror(errno)});
+  if (!in)
+    throw ConfigError(file, {{{}, "", std::string("cannot read the config file: ") + std::strerror(errno)}});
   std::stringstream buffer;
   buffer << in.rdbuf();
   return load_config_text(buffer.str(), file, env, running);

@@ -17,13 +17,16 @@
 
 namespace outbox::core {
 
-// Every problem found, one "file:line:column: key.path: message" line each.
+// Every problem found, in file order: as issues (`check --json`), and as one
+// "file:line:column: key.path: message" line each.
 class ConfigError : public std::runtime_error {
  public:
-  explicit ConfigError(std::vector<std::string> lines);
+  ConfigError(std::filesystem::path file, std::vector<ConfigIssue> issues);
   const std::vector<std::string>& lines() const noexcept { return lines_; }
+  const std::vector<ConfigIssue>& issues() const noexcept { return issues_; }
 
  private:
+  std::vector<ConfigIssue> issues_;
   std::vector<std::string> lines_;
 };
 

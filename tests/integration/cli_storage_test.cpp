@@ -191,7 +191,8 @@ TEST_F(CliStorage, DuplicateIdempotencyTokenIsRefusedWithExitCode1) {
   ASSERT_EQ(outboxd({"enqueue"}, {"--type", "a", "--token", "once"}).exit_code, 0);
   const Result again = outboxd({"enqueue"}, {"--type", "a", "--token", "once"});
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_THAT(again.err, MatchesRegex("outboxd: event " + kUuidV7 + " refused by the storage .*\n"));
+  EXPECT_THAT(again.err, MatchesRegex("outboxd: event " + kUuidV7 +
+                                      " with idempotency token 'once' refused by the storage .*\n"));
   EXPECT_EQ(again.out, "");
 }
 
@@ -202,7 +203,8 @@ TEST_F(CliStorage, EnqueueFileWritesTheOthersWhenTheStorageRefusesOne) {
                                 "{\"event_type\": \"c\"}\n");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "enqueued 2 of 3 events\n");
-  EXPECT_THAT(r.err, MatchesRegex(".*events.jsonl:2: event " + kUuidV7 + " refused by the storage .*\n"));
+  EXPECT_THAT(r.err, MatchesRegex(".*events.jsonl:2: event " + kUuidV7 +
+                                  " with idempotency token 'once' refused by the storage .*\n"));
   EXPECT_THAT(status_json(), HasSubstr(R"("pending":2,)"));
 }
 
