@@ -29,12 +29,12 @@ ReloadResult ConfigReload::swap_in() {
     log::error("outboxd", "reload refused: the running config is kept");
     return ReloadResult::invalid;
   }
-  const std::vector<const CoreKey*> changed = changed_keys(running_, next.config);
+  const std::vector<KeyChange> changed = changed_keys(running_, next.config);
   bool restart = false;
-  for (const CoreKey* key : changed)
-    if (key->reload == Reload::restart) {
+  for (const KeyChange& change : changed)
+    if (change.key->reload == Reload::restart) {
       restart = true;
-      log::error("outboxd", fmt::format("reload refused: {} changed, which needs a restart", key->path));
+      log::error("outboxd", fmt::format("reload refused: {} changed, which needs a restart", change.path));
     }
   if (restart) {
     log::error("outboxd", "reload refused: the running config is kept");
@@ -53,7 +53,7 @@ ReloadResult ConfigReload::swap_in() {
   }
   apply_log_config(c.log, log_level_);
   std::string keys;
-  for (const CoreKey* key : changed) keys += (keys.empty() ? "" : ", ") + key->path;
+  for (const KeyChange& change : changed) keys += (keys.empty() ? "" : ", ") + change.path;
   log::info("outboxd", "reload: applied " + keys);
   running_ = std::move(next.config);
   return ReloadResult::applied;

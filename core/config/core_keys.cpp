@@ -83,7 +83,7 @@ CoreKey entry(std::string path, FieldSpec spec, Reload reload = Reload::restart,
               std::function<void(const Value&, Config&)> assign = {},
               std::function<bool(const Config&, const Config&)> same = {}) {
   spec.name = last_part(path);
-  return {std::move(path), std::move(spec), reload, std::move(assign), std::move(same)};
+  return {std::move(path), std::move(spec), reload, std::move(assign), std::move(same), {}};
 }
 
 // A key bound to the member `access` returns (a generic lambda, so that it serves const
@@ -146,6 +146,17 @@ bool same_block(const PluginBlock& a, const PluginBlock& b) {
   return a.instance == b.instance && a.type == b.type && same_value(a.block, b.block);
 }
 
+// The keys of two plugin blocks that differ, as "<prefix>.<key>".
+std::vector<std::string> block_differences(const std::string& prefix, const Value& a, const Value& b) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : a.fields)
+    if (const Value* other = b.get(key); !other || !same_value(value, *other))
+      out.push_back(prefix + "." + key);
+  for (const auto& [key, value] : b.fields)
+    if (!a.get(key)) out.push_back(prefix + "." + key);
+  return out;
+}
+
 std::vector<CoreKey> declare() {
   using enum Reload;
   std::vector<CoreKey> keys;
@@ -171,6 +182,9 @@ std::vector<CoreKey> declare() {
   CoreKey storage = section("storage", required(about("Where the outbox lives")));
   storage.spec.extensible = true;
   storage.same = [](const Config& a, const Config& b) { return same_block(a.storage, b.storage); };
+  storage.differences = [](const Config& a, const Config& b) {
+    return block_differences("storage", a.storage.block, b.storage.block);
+  };
   keys.push_back(std::move(storage));
   keys.push_back(
       entry("storage.type",
@@ -222,6 +236,17 @@ std::vector<CoreKey> declare() {
                                 b.transports.end(), same_block);
             });
   transports.spec.extensible = true;
+  // Key by key when the same instances are there; otherwise the set of them changed.
+  transports.differences = [](const Config& a, const Config& b) {
+    std::vector<std::string> out;
+    if (a.transports.size() != b.transports.size()) return out;
+    for (size_t i = 0; i < a.transports.size(); ++i) {
+      if (a.transports[i].instance != b.transports[i].instance) return std::vector<std::string>{};
+      auto paths = block_differences(a.transports[i].path, a.transports[i].block, b.transports[i].block);
+      out.insert(out.end(), paths.begin(), paths.end());
+    }
+    return out;
+  };
   transports.spec.children = {
       item_key("name", required(about("The instance name that routes refer to"))),
       item_key("type", required(about("The transport plugin: outbox-transport-<type>.so")))};
@@ -285,10 +310,15 @@ void assign_core_keys(const Value& root, Config& c) {
     }
 }
 
-std::vector<const CoreKey*> changed_keys(const Config& running, const Config& next) {
-  std::vector<const CoreKey*> changed;
-  for (const CoreKey& key : core_keys())
-    if (key.same && !key.same(running, next)) changed.push_back(&key);
+std::vector<KeyChange> changed_keys(const Config& running, const Config& next) {
+  std::vector<KeyChange> changed;
+  for (const CoreKey& key : core_keys()) {
+    if (!key.same || key.same(running, next)) continue;
+    std::vector<std::string> paths =
+        key.differences ? key.differences(running, next) : std::vector<std::string>{};
+    if (paths.empty()) paths.push_back(key.path);
+    for (std::string& path : paths) changed.push_back({&key, std::move(path)});
+  }
   return changed;
 }
 

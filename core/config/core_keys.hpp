@@ -25,6 +25,14 @@ struct CoreKey {
   std::function<void(const Value&, Config&)> assign;
   // Whether two configs agree on this key; empty for a key another entry already compares.
   std::function<bool(const Config&, const Config&)> same;
+  // For a key that holds others (a plugin block): the paths below it that differ. Empty: the
+  // key's own path is the difference.
+  std::function<std::vector<std::string>(const Config&, const Config&)> differences;
+};
+
+struct KeyChange {
+  const CoreKey* key;
+  std::string path;  // the key's, or one below it: "storage.path", "transports[events].mode"
 };
 
 // In file order: sections before the keys below them.
@@ -33,7 +41,7 @@ const std::vector<CoreKey>& core_keys();
 // Sets every bound member of `c` from a validated tree.
 void assign_core_keys(const Value& root, Config& c);
 
-// The keys on which the configs differ, in declaration order.
-std::vector<const CoreKey*> changed_keys(const Config& running, const Config& next);
+// What differs between the configs, in declaration order.
+std::vector<KeyChange> changed_keys(const Config& running, const Config& next);
 
 }  // namespace outbox::core

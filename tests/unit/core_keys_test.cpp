@@ -33,8 +33,8 @@ std::string replace(std::string text, const std::string& from, const std::string
 // "path (live|restart)" for each key that differs.
 std::vector<std::string> diff(const std::string& changed) {
   std::vector<std::string> out;
-  for (const CoreKey* key : changed_keys(load(kConfig), load(changed)))
-    out.push_back(key->path + (key->reload == Reload::live ? " (live)" : " (restart)"));
+  for (const KeyChange& change : changed_keys(load(kConfig), load(changed)))
+    out.push_back(change.path + (change.key->reload == Reload::live ? " (live)" : " (restart)"));
   return out;
 }
 
@@ -71,5 +71,12 @@ TEST(CoreKeys, StorageTransportsAndRelaySizingNeedARestart) {
   next =
       replace(next, "type: stdout }", "type: stdout, mode: file, path: /tmp/outboxd-core-keys-test.jsonl }");
   EXPECT_THAT(diff(next),
-              ElementsAre("storage (restart)", "relay.batch_size (restart)", "transports (restart)"));
+              ElementsAre("storage.path (restart)", "relay.batch_size (restart)",
+                          "transports[console].mode (restart)", "transports[console].path (restart)"));
+}
+
+TEST(CoreKeys, AnotherSetOfTransportsIsOneChange) {
+  std::string next = replace(kConfig, "[ { name: console, type: stdout } ]",
+                             "[ { name: console, type: stdout }, { name: more, type: stdout } ]");
+  EXPECT_THAT(diff(next), ElementsAre("transports (restart)"));
 }
