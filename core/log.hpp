@@ -34,21 +34,17 @@ bool enabled(Level level) noexcept;
 void write(Level level, std::string_view component, std::string_view message,
            std::initializer_list<Field> fields = {}) noexcept;
 
-inline void debug(std::string_view component, std::string_view message,
-                  std::initializer_list<Field> fields = {}) noexcept {
-  write(Level::debug, component, message, fields);
-}
-inline void info(std::string_view component, std::string_view message,
-                 std::initializer_list<Field> fields = {}) noexcept {
-  write(Level::info, component, message, fields);
-}
-inline void warn(std::string_view component, std::string_view message,
-                 std::initializer_list<Field> fields = {}) noexcept {
-  write(Level::warn, component, message, fields);
-}
-inline void error(std::string_view component, std::string_view message,
-                  std::initializer_list<Field> fields = {}) noexcept {
-  write(Level::error, component, message, fields);
-}
+// log::info(component, message, fields) and the like: write() at one level.
+template <Level level>
+struct At {
+  void operator()(std::string_view component, std::string_view message,
+                  std::initializer_list<Field> fields = {}) const noexcept {
+    write(level, component, message, fields);
+  }
+};
+inline constexpr At<Level::debug> debug;
+inline constexpr At<Level::info> info;
+inline constexpr At<Level::warn> warn;
+inline constexpr At<Level::error> error;
 
 }  // namespace outbox::core::log
