@@ -135,6 +135,8 @@ void add_secrets(const std::vector<std::string>& values) {
   g_secrets = std::move(next);
 }
 
+std::string redact(std::string_view text) { return redacted(text, *secrets()); }
+
 bool enabled(Level level) noexcept { return level >= g_level.load() && level != Level::off; }
 
 void write(Level level, std::string_view component, std::string_view message,

@@ -29,6 +29,8 @@ void setup(Level level, bool json);
 // Adds values to redact from every line from now on. None is ever taken back: a reload that
 // is refused leaves the old values in use. Thread-safe.
 void add_secrets(const std::vector<std::string>& secrets);
+// `text` with every secret added so far replaced by "***": for what is printed, not logged.
+std::string redact(std::string_view text);
 bool enabled(Level level) noexcept;
 // `component` names the part of outboxd or the plugin that speaks ("engine", "plugin:stdout").
 void write(Level level, std::string_view component, std::string_view message,

@@ -23,7 +23,8 @@ class ConfigReload {
   ConfigReload(Config running, PluginRegistry& plugins, Engine& engine, std::optional<std::string> log_level)
       : running_(std::move(running)), plugins_(plugins), engine_(engine), log_level_(std::move(log_level)) {}
 
-  // Reads running().file again. Tells systemd RELOADING=1 first and READY=1 last.
+  // Reads running().file again. Tells systemd RELOADING=1 first and READY=1 last. The result
+  // is what a count of reloads by outcome counts (outboxd_config_reloads_total{result}).
   ReloadResult reload();
   const Config& running() const noexcept { return running_; }
 

@@ -53,7 +53,8 @@ std::string issue_line(const std::filesystem::path& file, SourceMark mark, const
   if (mark.line > 0) line += ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column);
   line += ": ";
   if (!path.empty()) line += path + ": ";
-  return line + message;
+  // A plugin's message may quote a value it was given: never a secret one.
+  return line + log::redact(message);
 }
 
 class Loader {

@@ -92,7 +92,9 @@ template <class Access>
 CoreKey bind(std::string path, FieldSpec spec, Reload reload, Access access) {
   using T = std::remove_cvref_t<decltype(access(std::declval<Config&>()))>;
   if (spec.type != FieldType::enumeration) spec.type = Codec<T>::type;
-  spec.default_value = Codec<T>::text(access(defaults()));
+  // An empty string is no default: the key is optional, and absent unless written.
+  if (std::string text = Codec<T>::text(access(defaults())); !text.empty())
+    spec.default_value = std::move(text);
   return entry(
       std::move(path), std::move(spec), reload,
       [access](const Value& v, Config& c) { access(c) = Codec<T>::read(v); },
