@@ -19,7 +19,8 @@ void apply_log_config(const LogConfig& log, const std::optional<std::string>& le
 
 class ConfigReload {
  public:
-  // `running` is the config the relay started with; `plugins` the registry it loaded them with.
+  // `running` is the config the relay started with; `plugins` the registry it loaded them with,
+  // which a reload then uses from the signal thread: after start-up it is its only user.
   ConfigReload(Config running, PluginRegistry& plugins, Engine& engine, std::optional<std::string> log_level)
       : running_(std::move(running)), plugins_(plugins), engine_(engine), log_level_(std::move(log_level)) {}
 

@@ -175,7 +175,9 @@ std::vector<CoreKey> declare() {
         c.plugin_paths.clear();
         for (const Value& item : v.items) {
           std::filesystem::path dir = item.text;
-          c.plugin_paths.push_back(dir.is_relative() ? c.file.parent_path() / dir : dir);
+          c.plugin_paths.push_back(
+              dir.is_relative() ? (std::filesystem::absolute(c.file).parent_path() / dir).lexically_normal()
+                                : dir);
         }
         c.plugin_paths = with_builtin_plugin_dir(std::move(c.plugin_paths));
       },
