@@ -112,7 +112,7 @@ Engine::Outcome Engine::run() {
     }
     if (claimed == 0) {
       if (stop_when_idle_ && in_flight_ == 0) break;
-      idle(relay_.poll_interval);
+      idle(idle_timeout());
     }
   }
   drain();
@@ -343,6 +343,14 @@ void Engine::take_reconfiguration() {
   router_ = std::move(next->router);
   backoff_ = std::move(next->backoff);
   stats_interval_ = next->stats_interval;
+}
+
+milliseconds Engine::idle_timeout() const {
+  if (stats_interval_.count() <= 0) return relay_.poll_interval;
+  // A quiet relay with a long poll_interval still says it is alive on time.
+  const auto until_stats =
+      std::chrono::ceil<milliseconds>(last_stats_at_ + stats_interval_ - Clock::now()) + milliseconds(1);
+  return std::clamp(until_stats, milliseconds(1), relay_.poll_interval);
 }
 
 void Engine::report_stats() {

@@ -123,6 +123,8 @@ class Engine {
   void drain();
   void take_reconfiguration();
   void report_stats();
+  // How long an idle loop waits: poll_interval, but not past the next stats line.
+  milliseconds idle_timeout() const;
 
   RelayConfig relay_;
   sdk::Storage& storage_;
