@@ -73,6 +73,7 @@ class Loader {
     // Past here the plugin blocks are validated even when core keys have problems, so that one
     // `check` reports them all; only a file that is not a map at all stops here.
     if (!doc.IsMap()) stop_if_issues();
+    const bool core_valid = validator_.issues().empty();
     static const Value kNone;
     auto section = [&](std::string_view key) -> const Value& {
       const Value* v = root.get(key);
@@ -103,9 +104,8 @@ class Loader {
     }
     log::add_secrets(secret_values(out.config));
     check_routes(out.config, names);
-    stop_if_issues();
-    // Plugins check only blocks that passed their field validation.
-    check_plugins(out.config);
+    // Plugins check only blocks that passed their field validation, even when others did not.
+    check_plugins(out.config, core_valid);
     stop_if_issues();
     out.missing_folders = validator_.missing_folders();
     return out;
@@ -126,7 +126,9 @@ class Loader {
     }
     try {
       std::shared_ptr<PluginLibrary> plugin = registry_->load(kind, type->text);
+      const size_t issues_before = validator_.issues().size();
       block.block = validator_.object(node, with_plugin_fields(core_fields, *plugin), path, core_view.mark);
+      if (validator_.issues().size() == issues_before) valid_blocks_.insert(path);
     } catch (const PluginError& e) {
       validator_.report(type->mark, path + ".type", e.what());
     }
@@ -152,27 +154,29 @@ class Loader {
     }
   }
 
-  // Asks each plugin to check its block offline; reports at the key the plugin blames.
-  void check_plugins(const Config& c) {
+  // Asks each plugin whose block is valid to check it offline; reports at the key the plugin
+  // blames. The delivery timeouts are compared with relay.lease only when the core keys are valid.
+  void check_plugins(const Config& c, bool core_valid) {
     auto report = [&](const PluginBlock& b, const outbox_error& err) {
       const Value* at = err.key.empty() ? nullptr : find_path(b.block, err.key);
       validator_.report(at ? at->mark : b.block.mark, b.path + (err.key.empty() ? "" : "." + err.key),
                         err.message);
     };
-    {
+    if (valid_blocks_.count(c.storage.path)) {
       const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_STORAGE, c.storage.type);
       AbiConfig view(c.storage, plugin);
       outbox_error err;
       if (plugin.storage()->check(view.get(), &err) != OUTBOX_OK) report(c.storage, err);
     }
     for (const PluginBlock& t : c.transports) {
+      if (!valid_blocks_.count(t.path)) continue;
       const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_TRANSPORT, t.type);
       AbiConfig view(t, plugin);
       outbox_error err;
       outbox_transport_info info{sizeof(outbox_transport_info), 0};
       if (plugin.transport()->check(view.get(), &info, &err) != OUTBOX_OK) {
         report(t, err);
-      } else if (info.delivery_timeout_ms >= c.relay.lease.count()) {
+      } else if (core_valid && info.delivery_timeout_ms >= c.relay.lease.count()) {
         validator_.report(t.block.mark, t.path,
                           "delivery timeout " + format_duration_ms(info.delivery_timeout_ms) +
                               " is not shorter than relay.lease " +
@@ -199,6 +203,7 @@ class Loader {
   std::filesystem::path file_;
   Validator validator_;
   PluginRegistry* registry_ = nullptr;
+  std::set<std::string> valid_blocks_;  // paths of the plugin blocks that passed validation
 };
 
 std::vector<std::string> lines_of(const std::filesystem::path& file, const std::vector<ConfigIssue>& issues) {

@@ -169,3 +169,11 @@ TEST(ConfigLoader, CoreTypoDoesNotHideThePluginBlockErrors) {
   EXPECT_EQ(errors[0], "test.yaml:8:5: transports[console].mdoe: unknown key; did you mean 'mode'?");
   EXPECT_EQ(errors[1], "test.yaml:12:10: relay.batchsize: unknown key; did you mean 'batch_size'?");
 }
+
+TEST(ConfigLoader, CoreTypoDoesNotHideAPluginsOwnCheck) {
+  auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mode: file\n") +
+                          "relay: { batchsize: 5 }\n");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "test.yaml:6:5: transports[console].path: mode: file needs a path");
+  EXPECT_EQ(errors[1], "test.yaml:12:10: relay.batchsize: unknown key; did you mean 'batch_size'?");
+}
