@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/cli/exit_codes.hpp"
+#include "core/cli/json_output.hpp"
 #include "core/cli/storage_session.hpp"
 #include "core/engine/uuid.hpp"
 
@@ -65,8 +66,7 @@ void print_json_line(const outbox_dead_letter& letter) {
   out["attempts"] = e.attempts;
   out["last_error"] = optional_text(e.last_error);
   out["died_at"] = sdk::rfc3339_ms(letter.died_at_ms);
-  // Names and errors come from anywhere; a stray invalid byte must not stop the listing.
-  fmt::print("{}\n", out.dump(-1, ' ', false, json::error_handler_t::replace));
+  print_json(out);
 }
 
 // A table row stays one row: the error text's line breaks become spaces.
@@ -104,10 +104,23 @@ int run_dead_change(const std::filesystem::path& config_file, bool all, const st
   }
   return run_storage_command([&] {
     StorageSession session(config_file);
-    // An empty span means every dead letter, which is what --all asks for.
-    const uint64_t count = (session.storage().*change)(id_views);
+    sdk::Storage& storage = session.storage();
+    uint64_t count = 0;
+    std::vector<std::string_view> unknown;
+    if (all) {
+      count = (storage.*change)({});  // an empty span means every dead letter
+    } else {
+      // One id a call, so that an id that names no dead letter can be named.
+      for (const outbox_str& id : id_views) {
+        const uint64_t changed = (storage.*change)({&id, 1});
+        count += changed;
+        if (changed == 0) unknown.push_back(sv(id));
+      }
+    }
     fmt::print("{} {} dead letter{}\n", done, count, count == 1 ? "" : "s");
-    return kExitOk;
+    for (std::string_view id : unknown)
+      std::cerr << "outboxd dead " << command << ": no dead letter with id " << id << "\n";
+    return unknown.empty() ? kExitOk : kExitFailure;
   });
 }
 

@@ -17,7 +17,7 @@ int run_dead_list(const std::filesystem::path& config_file, uint32_t limit, uint
 
 // Moves the dead letters with these ids (or with `all`, every one) back to pending with their
 // attempts reset, and prints how many moved. Exactly one of `all` and `ids` must be given, else
-// exit 64.
+// exit 64. An id that names no dead letter is named on stderr, and the exit is 1.
 int run_dead_requeue(const std::filesystem::path& config_file, bool all, const std::vector<std::string>& ids);
 
 // Deletes the dead letters with these ids (or every one); prints how many. Same rules.

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/cli/exit_codes.hpp"
+#include "core/cli/json_output.hpp"
 #include "core/cli/storage_session.hpp"
 #include "core/config/suggest.hpp"
 #include "core/engine/event_batch.hpp"
@@ -50,10 +51,18 @@ outbox_event to_abi(const EventFields& f) {
                       {}};
 }
 
-// The storage reports a refusal with a status only: name the usual causes.
-void report_refused(std::string_view where, outbox_str id) {
-  std::cerr << "outboxd: " << where << "event " << sdk::sv(id)
-            << " refused by the storage (a duplicate id or idempotency token, or a value it cannot store)\n";
+// The storage reports a refusal with a status only: name the usual causes, and the token.
+void report_refused(std::string_view where, const outbox_event& event) {
+  std::cerr << "outboxd: " << where << "event " << sdk::sv(event.id);
+  if (event.idempotency_token.len > 0)
+    std::cerr
+        << " with idempotency token '" << sdk::sv(event.idempotency_token)
+        << "' refused by the storage (an event with that token or id is already in the outbox, or a value "
+           "it cannot store)\n";
+  else
+    std::cerr
+        << " refused by the storage (an event with that id is already in the outbox, or a value it cannot "
+           "store)\n";
 }
 
 std::string plural_events(size_t n) { return fmt::format("{} event{}", n, n == 1 ? "" : "s"); }
@@ -205,7 +214,7 @@ ParsedFile parse_events(std::istream& in, const std::string& name) {
 
 // Writes the batches in order; reports each refused event by line and id. Returns how many
 // were written.
-size_t write_events(sdk::Storage& storage, ParsedFile& parsed, const std::string& name) {
+size_t write_events(sdk::Storage& storage, ParsedFile& parsed, const std::string& name, bool as_json) {
   std::vector<outbox_status> statuses(kEventsPerCall);
   size_t written = 0;
   size_t first = 0;  // file-order index of the batch's first event
@@ -221,10 +230,13 @@ size_t write_events(sdk::Storage& storage, ParsedFile& parsed, const std::string
       throw;
     }
     for (size_t i = 0; i < batch->size(); ++i) {
-      if (status_of[i] == OUTBOX_OK)
-        ++written;
-      else
-        report_refused(fmt::format("{}:{}: ", name, parsed.line_of[first + i]), batch->events()[i].id);
+      const outbox_event& event = batch->events()[i];
+      if (status_of[i] != OUTBOX_OK) {
+        report_refused(fmt::format("{}:{}: ", name, parsed.line_of[first + i]), event);
+        continue;
+      }
+      ++written;
+      if (as_json) print_json({{"id", sdk::sv(event.id)}, {"line", parsed.line_of[first + i]}});
     }
     first += batch->size();
   }
@@ -233,7 +245,7 @@ size_t write_events(sdk::Storage& storage, ParsedFile& parsed, const std::string
 
 }  // namespace
 
-int run_enqueue(const std::filesystem::path& config_file, const EnqueueOptions& options) {
+int run_enqueue(const std::filesystem::path& config_file, const EnqueueOptions& options, bool as_json) {
   if (options.event_type.empty()) return usage_error("--type must not be empty");
   if (!options.id.empty() && !is_uuid_text(options.id))
     return usage_error(fmt::format("--id '{}' is not a UUID", options.id));
@@ -258,20 +270,27 @@ int run_enqueue(const std::filesystem::path& config_file, const EnqueueOptions& 
     outbox_status status = OUTBOX_OK;
     session.storage().enqueue({&event, 1}, {&status, 1});
     if (status != OUTBOX_OK) {
-      report_refused("", event.id);
+      report_refused("", event);
       return kExitFailure;
     }
-    fmt::print("{}\n", fields.id);
+    if (as_json)
+      print_json({{"id", fields.id}});
+    else
+      fmt::print("{}\n", fields.id);
     return kExitOk;
   });
 }
 
-int run_enqueue_file(const std::filesystem::path& config_file, const std::filesystem::path& events_file) {
+int run_enqueue_file(const std::filesystem::path& config_file, const std::filesystem::path& events_file,
+                     bool as_json) {
   return run_storage_command([&] {
     // The config first: with a broken config, the events file does not matter yet.
     StorageSession session(config_file);
-    const std::string name = events_file.string();
-    std::ifstream in(events_file);
+    const bool from_stdin = events_file == "-";
+    const std::string name = from_stdin ? "<stdin>" : events_file.string();
+    std::ifstream file;
+    if (!from_stdin) file.open(events_file);
+    std::istream& in = from_stdin ? std::cin : file;
     if (!in) {
       std::cerr << "outboxd: cannot read " << name << ": " << std::strerror(errno) << "\n";
       return kExitNoInput;
@@ -286,12 +305,12 @@ int run_enqueue_file(const std::filesystem::path& config_file, const std::filesy
       return kExitDataError;
     }
     const size_t total = parsed.line_of.size();
-    const size_t written = write_events(session.storage(), parsed, name);
+    const size_t written = write_events(session.storage(), parsed, name, as_json);
     if (written == total) {
-      fmt::print("enqueued {}\n", plural_events(total));
+      if (!as_json) fmt::print("enqueued {}\n", plural_events(total));
       return kExitOk;
     }
-    fmt::print("enqueued {} of {}\n", written, plural_events(total));
+    if (!as_json) fmt::print("enqueued {} of {}\n", written, plural_events(total));
     return kExitFailure;
   });
 }

@@ -20,9 +20,10 @@ struct EnqueueOptions {
   std::string id;
 };
 
-// Writes one event and prints its id. Exit 0; 1 when the storage refuses the event (e.g. a
-// duplicate idempotency token); 64 on a malformed --header or --id; see run_storage_command.
-int run_enqueue(const std::filesystem::path& config_file, const EnqueueOptions& options);
+// Writes one event and prints its id (with `json`, {"id": ...}). Exit 0; 1 when the storage
+// refuses the event (e.g. a duplicate idempotency token, which the message names); 64 on a
+// malformed --header or --id; see run_storage_command.
+int run_enqueue(const std::filesystem::path& config_file, const EnqueueOptions& options, bool json = false);
 
 // Writes the events of a JSON-lines file, one object per line:
 //   {"event_type": "...", "payload": <any JSON>, "partition_key": "...", "headers": {"k": "v"},
@@ -32,7 +33,9 @@ int run_enqueue(const std::filesystem::path& config_file, const EnqueueOptions& 
 // written: a bad one is reported as FILE:LINE and nothing is written (exit 65). Events are
 // written 1000 per storage call; an event the storage refuses is reported with its line and
 // id, the others are written (exit 1). An unreadable file exits 66. Prints how many were
-// enqueued. Holds the parsed file in memory (about its own size) until it is written.
-int run_enqueue_file(const std::filesystem::path& config_file, const std::filesystem::path& events_file);
+// enqueued; with `json`, {"id": ..., "line": N} for each event written instead. "-" reads
+// standard input. Holds the parsed file in memory (about its own size) until it is written.
+int run_enqueue_file(const std::filesystem::path& config_file, const std::filesystem::path& events_file,
+                     bool json = false);
 
 }  // namespace outbox::core

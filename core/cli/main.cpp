@@ -20,32 +20,49 @@ int main(int argc, char** argv) {
                                         std::to_string(OUTBOX_ABI_MINOR) + ")");
   app.require_subcommand(1);
 
-  std::filesystem::path config_file;
+  // Found without -c as a service finds it: $OUTBOXD_CONFIG, then the installed one.
+  std::filesystem::path config_file = "/etc/outboxd/outboxd.yaml";
+  auto add_config = [&config_file](CLI::App* command) {
+    command
+        ->add_option("-c,--config", config_file,
+                     "Config file (default: $OUTBOXD_CONFIG, else " + config_file.string() + ")")
+        ->envname("OUTBOXD_CONFIG");
+  };
   std::vector<std::filesystem::path> plugin_dirs;
 
   bool until_idle = false;
   auto* run = app.add_subcommand("run", "Relay events until SIGTERM or SIGINT");
-  run->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(run);
   run->add_flag("--until-idle", until_idle, "Exit once nothing is claimable and nothing is in flight");
+  std::optional<std::string> log_level;
+  run->add_option("--log-level", log_level, "Lowest level logged, over log.level (also on SIGHUP)")
+      ->envname("OUTBOXD_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"}));
 
+  // Every --json prints JSON Lines (core/cli/json_output.hpp).
+  bool json_output = false;
   auto* check = app.add_subcommand("check", "Validate a config file offline (exit 78 when invalid)");
-  check->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(check);
+  check->add_flag("--json", json_output, "One JSON object: valid, errors, notes");
 
   auto* plugins = app.add_subcommand("plugins", "List the installed plugins");
+  plugins->add_flag("--json", json_output, "One JSON object a line");
   plugins->add_option("--plugin-dir", plugin_dirs,
-                      "Plugin directory (repeatable; default: the installed one)");
+                      "Plugin directory, searched before the installed one (repeatable)");
 
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the config file");
   schema->add_option("--plugin-dir", plugin_dirs,
-                     "Plugin directory (repeatable; default: the installed one)");
+                     "Plugin directory, searched before the installed one (repeatable)");
 
   EnqueueOptions event;
   std::filesystem::path events_file;
   auto* enqueue = app.add_subcommand("enqueue", "Write one event (prints its id) or a file of events");
-  enqueue->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(enqueue);
   auto* event_type = enqueue->add_option("--type", event.event_type, "Event type (one event)");
   auto* from_file =
-      enqueue->add_option("--file", events_file, "JSON-lines file, one event a line")->excludes(event_type);
+      enqueue->add_option("--file", events_file, "JSON-lines file, one event a line; - reads standard input")
+          ->excludes(event_type);
+  enqueue->add_flag("--json", json_output, "One JSON object a line for each event written: its id");
   for (CLI::Option* single :
        {enqueue->add_option("--payload", event.payload, "Payload, stored as-is (default: {})"),
         enqueue->add_option("--key", event.partition_key, "Partition key"),
@@ -55,9 +72,8 @@ int main(int argc, char** argv) {
         enqueue->add_option("--id", event.id, "Event id (default: a new UUID v7)")})
     single->excludes(from_file);
 
-  bool json_output = false;
   auto* status = app.add_subcommand("status", "Pending, in flight and dead events; the oldest pending age");
-  status->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(status);
   status->add_flag("--json", json_output, "One JSON object");
 
   uint32_t dead_limit = 50;
@@ -67,14 +83,14 @@ int main(int argc, char** argv) {
   auto* dead = app.add_subcommand("dead", "Dead letters: list, requeue, purge");
   dead->require_subcommand(1);
   auto* dead_list = dead->add_subcommand("list", "List dead letters, oldest first");
-  dead_list->add_option("-c,--config", config_file, "Config file")->required();
+  add_config(dead_list);
   dead_list->add_option("--limit", dead_limit, "At most this many (default 50)");
   dead_list->add_option("--offset", dead_offset, "Skip this many first");
   dead_list->add_flag("--json", json_output, "One JSON object a line, payload included");
   auto* dead_requeue = dead->add_subcommand("requeue", "Move dead letters back to pending");
   auto* dead_purge = dead->add_subcommand("purge", "Delete dead letters");
   for (CLI::App* change : {dead_requeue, dead_purge}) {
-    change->add_option("-c,--config", config_file, "Config file")->required();
+    add_config(change);
     change->add_flag("--all", dead_all, "Every dead letter");
     change->add_option("ids", dead_ids, "Event ids");
   }
@@ -86,12 +102,12 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   try {
-    if (*run) return run_relay(config_file, until_idle);
-    if (*check) return run_check(config_file);
-    if (*plugins) return run_plugins(plugin_dirs);
+    if (*run) return run_relay(config_file, until_idle, log_level);
+    if (*check) return run_check(config_file, json_output);
+    if (*plugins) return run_plugins(plugin_dirs, json_output);
     if (*schema) return run_schema(plugin_dirs);
-    if (*enqueue && *from_file) return run_enqueue_file(config_file, events_file);
-    if (*enqueue && *event_type) return run_enqueue(config_file, event);
+    if (*enqueue && *from_file) return run_enqueue_file(config_file, events_file, json_output);
+    if (*enqueue && *event_type) return run_enqueue(config_file, event, json_output);
     if (*enqueue) {
       std::cerr << "outboxd enqueue: give --type (one event) or --file (a JSON-lines file)\n";
       return kExitUsage;

@@ -3,9 +3,11 @@
 #include <fmt/core.h>
 
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <thread>
 
+#include "core/cli/config_reload.hpp"
 #include "core/cli/exit_codes.hpp"
 #include "core/config/config_loader.hpp"
 #include "core/engine/engine.hpp"
@@ -15,32 +17,36 @@
 namespace outbox::core {
 namespace {
 
-// Turns SIGTERM and SIGINT into engine.stop() on a thread of its own. The signals are blocked
-// in every thread (they inherit the mask from here, so this must run before any plugin starts
-// a thread) and taken synchronously, so no work happens in a signal handler.
-class SignalStop {
+// Takes SIGTERM, SIGINT (stop) and SIGHUP (reload) on a thread of its own. The signals are
+// blocked in every thread (they inherit the mask from here, so this must run before any plugin
+// starts a thread) and taken synchronously, so no work happens in a signal handler. Blocked from
+// the start, a SIGHUP that comes before the relay runs waits for it instead of ending outboxd.
+class SignalThread {
  public:
-  SignalStop() {
+  SignalThread() {
     sigemptyset(&set_);
     sigaddset(&set_, SIGTERM);
     sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
   }
-  ~SignalStop() { stop_forwarding(); }
-  SignalStop(const SignalStop&) = delete;
-  SignalStop& operator=(const SignalStop&) = delete;
+  ~SignalThread() { stop_forwarding(); }
+  SignalThread(const SignalThread&) = delete;
+  SignalThread& operator=(const SignalThread&) = delete;
 
   void stop_forwarding() {
     done_ = true;
     if (thread_.joinable()) thread_.join();
   }
 
-  void forward_to(Engine& engine) {
-    thread_ = std::thread([this, &engine] {
+  void forward_to(Engine& engine, std::function<void()> reload) {
+    thread_ = std::thread([this, &engine, reload = std::move(reload)] {
       timespec poll{0, 200'000'000};
       while (!done_) {
         int sig = sigtimedwait(&set_, nullptr, &poll);
-        if (sig > 0) {
+        if (sig == SIGHUP) {
+          reload();
+        } else if (sig > 0) {
           log::info("outboxd", fmt::format("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
           engine.stop();
         }
@@ -56,8 +62,9 @@ class SignalStop {
 
 }  // namespace
 
-int run_relay(const std::filesystem::path& config_file, bool until_idle) {
-  SignalStop signals;
+int run_relay(const std::filesystem::path& config_file, bool until_idle,
+              const std::optional<std::string>& log_level) {
+  SignalThread signals;
   LoadedConfig loaded;
   try {
     loaded = load_config(config_file);
@@ -66,11 +73,16 @@ int run_relay(const std::filesystem::path& config_file, bool until_idle) {
     return kExitConfig;
   }
   const Config& config = loaded.config;
-  log::setup(log::parse_level(config.log.level), config.log.format == "json");
-
+  apply_log_config(config.log, log_level);
   std::unique_ptr<sdk::Storage> storage;
   std::vector<std::unique_ptr<sdk::Transport>> transports;
   std::vector<Engine::TransportSlot> slots;
+  try {
+    loaded.create_missing_folders();
+  } catch (const std::runtime_error& e) {
+    log::error("outboxd", fmt::format("cannot start: {}", e.what()));
+    return kExitUnavailable;
+  }
   try {
     storage = open_storage(loaded.plugins->load(OUTBOX_KIND_STORAGE, config.storage.type), config.storage);
     if (config.migrate) storage->migrate();
@@ -87,7 +99,9 @@ int run_relay(const std::filesystem::path& config_file, bool until_idle) {
   {
     Engine engine(config.relay, *storage, std::move(slots), config.routes);
     engine.stop_when_idle(until_idle);
-    signals.forward_to(engine);
+    engine.report_stats_every(config.log.stats_interval);
+    ConfigReload reload(config, *loaded.plugins, engine, log_level);
+    signals.forward_to(engine, [&reload] { reload.reload(); });
     outcome = engine.run();
     signals.stop_forwarding();
     // Transports complete their last messages into the engine when closed: close them first.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cli/exit_codes.hpp"
+#include "core/cli/json_output.hpp"
 #include "core/cli/storage_session.hpp"
 
 namespace outbox::core {
@@ -28,11 +29,12 @@ int run_status(const std::filesystem::path& config_file, bool json) {
     StorageSession session(config_file);
     const outbox_storage_stats stats = session.storage().stats();
     if (json) {
-      const nlohmann::ordered_json out{{"pending", stats.pending},
-                                       {"in_flight", stats.in_flight},
-                                       {"dead", stats.dead},
-                                       {"oldest_pending_age_ms", stats.oldest_pending_age_ms}};
-      fmt::print("{}\n", out.dump());
+      print_json({{"pending", stats.pending},
+                  {"in_flight", stats.in_flight},
+                  {"dead", stats.dead},
+                  {"oldest_pending_age_ms", stats.pending == 0
+                                                ? nlohmann::ordered_json(nullptr)
+                                                : nlohmann::ordered_json(stats.oldest_pending_age_ms)}});
     } else {
       fmt::print("pending: {}\nin flight: {}\ndead: {}\noldest pending: {}\n", stats.pending, stats.in_flight,
                  stats.dead, stats.pending == 0 ? std::string("-") : human_age(stats.oldest_pending_age_ms));

@@ -6,7 +6,7 @@
 namespace outbox::core {
 
 // Prints pending, in flight, dead and the oldest pending age; with `json`, one JSON object
-// (oldest_pending_age_ms is 0 when nothing is pending). Exit codes: see run_storage_command.
+// (oldest_pending_age_ms is null when nothing is pending). Exit codes: see run_storage_command.
 int run_status(const std::filesystem::path& config_file, bool json);
 
 }  // namespace outbox::core

@@ -14,6 +14,11 @@ sdk::Storage& StorageSession::storage() {
   if (storage_) return *storage_;
   const PluginBlock& block = loaded_.config.storage;
   try {
+    loaded_.create_missing_folders();
+  } catch (const std::runtime_error& e) {
+    throw StorageUnavailable(e.what());
+  }
+  try {
     // load_config has loaded and handshaken the plugin already: this returns that library.
     auto storage = open_storage(loaded_.plugins->load(OUTBOX_KIND_STORAGE, block.type), block);
     if (loaded_.config.migrate) storage->migrate();

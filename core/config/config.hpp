@@ -1,4 +1,5 @@
-// The typed, validated configuration of one outboxd process.
+// The typed, validated configuration of one outboxd process. The initializers are the defaults
+// of the keys; core_keys.cpp binds each key to its member.
 #pragma once
 
 #include <chrono>
@@ -50,6 +51,7 @@ struct RouteConfig {
 struct LogConfig {
   std::string level = "info";
   std::string format = "text";
+  milliseconds stats_interval{30000};
 };
 
 struct Config {

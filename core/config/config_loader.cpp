@@ -10,11 +10,14 @@
 #include <sstream>
 
 #include "core/config/abi_config.hpp"
+#include "core/config/core_keys.hpp"
 #include "core/config/core_schema.hpp"
+#include "core/config/secrets.hpp"
 #include "core/config/suggest.hpp"
 #include "core/config/units.hpp"
 #include "core/config/validator.hpp"
 #include "core/engine/destination_template.hpp"
+#include "core/log.hpp"
 #include "core/plugin/host_api.hpp"
 
 namespace outbox::core {
@@ -43,37 +46,21 @@ const std::string& text_of(const Value& object, std::string_view key) {
   return v ? v->text : kEmpty;
 }
 
-int64_t integer_of(const Value& object, std::string_view key) {
-  const Value* v = object.get(key);
-  return v ? v->integer : 0;
-}
-
-// Builds the typed Config from a validated tree (only called when validation found nothing).
-void fill_typed(const Value& root, Config& c) {
-  const Value& relay = *root.get("relay");
-  c.relay.batch_size = static_cast<uint32_t>(integer_of(relay, "batch_size"));
-  c.relay.max_in_flight = static_cast<uint32_t>(integer_of(relay, "max_in_flight"));
-  c.relay.lease = milliseconds(integer_of(relay, "lease"));
-  c.relay.poll_interval = milliseconds(integer_of(relay, "poll_interval"));
-  c.relay.drain_timeout = milliseconds(integer_of(relay, "drain_timeout"));
-  const Value& retry = *relay.get("retry");
-  c.relay.retry.max_attempts = static_cast<uint32_t>(integer_of(retry, "max_attempts"));
-  c.relay.retry.initial_backoff = milliseconds(integer_of(retry, "initial_backoff"));
-  c.relay.retry.max_backoff = milliseconds(integer_of(retry, "max_backoff"));
-  c.relay.retry.jitter = retry.get("jitter")->number;
-  c.relay.on_permanent_error = text_of(relay, "on_permanent_error") == "halt"
-                                   ? PermanentErrorMode::halt
-                                   : PermanentErrorMode::dead_letter;
-  c.migrate = text_of(*root.get("storage"), "migrate") != "off";
-  for (const Value& r : root.get("routes")->items)
-    c.routes.push_back({text_of(r, "match"), text_of(r, "transport"), text_of(r, "destination"), r.mark});
-  const Value& log = *root.get("log");
-  c.log = {text_of(log, "level"), text_of(log, "format")};
+// "file:line:column: key.path: message"; without line and column for a default value.
+std::string issue_line(const std::filesystem::path& file, SourceMark mark, const std::string& path,
+                       const std::string& message) {
+  std::string line = file.string();
+  if (mark.line > 0) line += ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column);
+  line += ": ";
+  if (!path.empty()) line += path + ": ";
+  // A plugin's message may quote a value it was given: never a secret one.
+  return line + log::redact(message);
 }
 
 class Loader {
  public:
-  Loader(const std::filesystem::path& file, const EnvLookup& env) : file_(file), validator_(env) {}
+  Loader(const std::filesystem::path& file, const EnvLookup& env, PluginRegistry* running)
+      : file_(file), validator_(env, std::filesystem::absolute(file).parent_path()), registry_(running) {}
 
   LoadedConfig load(const std::string& text) {
     YAML::Node doc;
@@ -83,49 +70,48 @@ class Loader {
       fail({{e.mark.line + 1, e.mark.column + 1}, "", "YAML syntax error: " + e.msg});
     }
     Value root = validator_.object(doc, core_schema(), "", {1, 1});
-    stop_if_issues();
+    // Past here the plugin blocks are validated even when core keys have problems, so that one
+    // `check` reports them all; only a file that is not a map at all stops here.
+    if (!doc.IsMap()) stop_if_issues();
+    const bool core_valid = validator_.issues().empty();
+    static const Value kNone;
+    auto section = [&](std::string_view key) -> const Value& {
+      const Value* v = root.get(key);
+      return v ? *v : kNone;
+    };
 
     LoadedConfig out;
     out.config.file = file_;
-    out.config.plugin_paths = plugin_paths(root);
-    out.plugins = std::make_unique<PluginRegistry>(out.config.plugin_paths);
-    registry_ = out.plugins.get();
+    assign_core_keys(root, out.config);
+    if (!registry_) {
+      out.plugins = std::make_unique<PluginRegistry>(out.config.plugin_paths);
+      registry_ = out.plugins.get();
+    }
 
-    out.config.storage = plugin_block(doc["storage"], *root.get("storage"), OUTBOX_KIND_STORAGE, "storage",
+    out.config.storage = plugin_block(doc["storage"], section("storage"), OUTBOX_KIND_STORAGE, "storage",
                                       storage_core_fields());
     std::set<std::string> names;
-    const Value& transports = *root.get("transports");
+    const Value& transports = section("transports");
     for (size_t i = 0; i < transports.items.size(); ++i) {
       const Value& t = transports.items[i];
       std::string name = text_of(t, "name");
       std::string path = "transports[" + name + "]";
-      if (!names.insert(name).second)
+      if (!name.empty() && !names.insert(name).second)
         validator_.report(t.get("name")->mark, path + ".name", "duplicate transport name");
       out.config.transports.push_back(
           plugin_block(doc["transports"][i], t, OUTBOX_KIND_TRANSPORT, path, transport_core_fields()));
       out.config.transports.back().instance = name;
     }
-    fill_typed(root, out.config);
+    log::add_secrets(secret_values(out.config));
     check_routes(out.config, names);
+    // Plugins check only blocks that passed their field validation, even when others did not.
+    check_plugins(out.config, core_valid);
     stop_if_issues();
-    // Plugins check only blocks that passed their field validation.
-    check_plugins(out.config);
-    stop_if_issues();
+    out.missing_folders = validator_.missing_folders();
     return out;
   }
 
  private:
-  std::vector<std::filesystem::path> plugin_paths(const Value& root) {
-    std::vector<std::filesystem::path> paths;
-    if (const Value* p = root.get("plugins")->get("paths"))
-      for (const Value& item : p->items) {
-        std::filesystem::path dir = item.text;
-        paths.push_back(dir.is_relative() ? file_.parent_path() / dir : dir);
-      }
-    if (paths.empty()) paths.push_back(default_plugin_dir());
-    return paths;
-  }
-
   // Loads the plugin a block names and validates the block against the core keys plus the
   // plugin's fields. A plugin that cannot be loaded is reported at the block's `type`.
   PluginBlock plugin_block(const YAML::Node& node, const Value& core_view, outbox_plugin_kind kind,
@@ -133,10 +119,16 @@ class Loader {
     PluginBlock block{kind == OUTBOX_KIND_STORAGE ? "storage" : "", text_of(core_view, "type"), path,
                       core_view};
     const Value* type = core_view.get("type");
-    if (!type || type->text.empty()) return block;
+    if (!type) return block;  // missing: reported already
+    if (type->text.empty()) {
+      validator_.report(type->mark, path + ".type", "must name a plugin");
+      return block;
+    }
     try {
       std::shared_ptr<PluginLibrary> plugin = registry_->load(kind, type->text);
+      const size_t issues_before = validator_.issues().size();
       block.block = validator_.object(node, with_plugin_fields(core_fields, *plugin), path, core_view.mark);
+      if (validator_.issues().size() == issues_before) valid_blocks_.insert(path);
     } catch (const PluginError& e) {
       validator_.report(type->mark, path + ".type", e.what());
     }
@@ -148,6 +140,7 @@ class Loader {
     for (size_t i = 0; i < c.routes.size(); ++i) {
       const RouteConfig& r = c.routes[i];
       std::string path = "routes[" + std::to_string(i) + "]";
+      if (r.transport.empty()) continue;  // missing, or not a string: reported already
       if (!transports.count(r.transport)) {
         std::string message = "no transport named '" + r.transport + "'";
         if (auto hint = closest_match(r.transport, known)) message += "; did you mean '" + *hint + "'?";
@@ -161,27 +154,29 @@ class Loader {
     }
   }
 
-  // Asks each plugin to check its block offline; reports at the key the plugin blames.
-  void check_plugins(const Config& c) {
+  // Asks each plugin whose block is valid to check it offline; reports at the key the plugin
+  // blames. The delivery timeouts are compared with relay.lease only when the core keys are valid.
+  void check_plugins(const Config& c, bool core_valid) {
     auto report = [&](const PluginBlock& b, const outbox_error& err) {
       const Value* at = err.key.empty() ? nullptr : find_path(b.block, err.key);
       validator_.report(at ? at->mark : b.block.mark, b.path + (err.key.empty() ? "" : "." + err.key),
                         err.message);
     };
-    {
+    if (valid_blocks_.count(c.storage.path)) {
       const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_STORAGE, c.storage.type);
       AbiConfig view(c.storage, plugin);
       outbox_error err;
       if (plugin.storage()->check(view.get(), &err) != OUTBOX_OK) report(c.storage, err);
     }
     for (const PluginBlock& t : c.transports) {
+      if (!valid_blocks_.count(t.path)) continue;
       const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_TRANSPORT, t.type);
       AbiConfig view(t, plugin);
       outbox_error err;
       outbox_transport_info info{sizeof(outbox_transport_info), 0};
       if (plugin.transport()->check(view.get(), &info, &err) != OUTBOX_OK) {
         report(t, err);
-      } else if (info.delivery_timeout_ms >= c.relay.lease.count()) {
+      } else if (core_valid && info.delivery_timeout_ms >= c.relay.lease.count()) {
         validator_.report(t.block.mark, t.path,
                           "delivery timeout " + format_duration_ms(info.delivery_timeout_ms) +
                               " is not shorter than relay.lease " +
@@ -202,21 +197,20 @@ class Loader {
     std::stable_sort(issues.begin(), issues.end(), [](const ConfigIssue& a, const ConfigIssue& b) {
       return std::pair(a.mark.line, a.mark.column) < std::pair(b.mark.line, b.mark.column);
     });
-    std::vector<std::string> lines;
-    for (const ConfigIssue& i : issues) {
-      std::string line = file_.string();
-      if (i.mark.line > 0) line += ":" + std::to_string(i.mark.line) + ":" + std::to_string(i.mark.column);
-      line += ": ";
-      if (!i.path.empty()) line += i.path + ": ";
-      lines.push_back(line + i.message);
-    }
-    throw ConfigError(std::move(lines));
+    throw ConfigError(file_, std::move(issues));
   }
 
   std::filesystem::path file_;
   Validator validator_;
   PluginRegistry* registry_ = nullptr;
+  std::set<std::string> valid_blocks_;  // paths of the plugin blocks that passed validation
 };
+
+std::vector<std::string> lines_of(const std::filesystem::path& file, const std::vector<ConfigIssue>& issues) {
+  std::vector<std::string> lines;
+  for (const ConfigIssue& i : issues) lines.push_back(issue_line(file, i.mark, i.path, i.message));
+  return lines;
+}
 
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
@@ -226,20 +220,43 @@ std::string join_lines(const std::vector<std::string>& lines) {
 
 }  // namespace
 
-ConfigError::ConfigError(std::vector<std::string> lines)
-    : std::runtime_error(join_lines(lines)), lines_(std::move(lines)) {}
-
-LoadedConfig load_config_text(const std::string& text, const std::filesystem::path& file,
-                              const EnvLookup& env) {
-  return Loader(file, env).load(text);
+std::vector<std::string> LoadedConfig::missing_folder_notes() const {
+  std::vector<std::string> notes;
+  for (const MissingFolder& m : missing_folders)
+    notes.push_back(
+        issue_line(config.file, m.mark, m.path,
+                   "the folder " + m.folder.string() +
+                       " does not exist; run, enqueue and the other commands that open it create it"));
+  return notes;
 }
 
-LoadedConfig load_config(const std::filesystem::path& file, const EnvLookup& env) {
+void LoadedConfig::create_missing_folders() const {
+  for (const MissingFolder& m : missing_folders) {
+    std::error_code ec;
+    std::filesystem::create_directories(m.folder, ec);
+    if (ec)
+      throw std::runtime_error("cannot create the folder " + m.folder.string() + " (" + m.path +
+                               "): " + ec.message());
+  }
+}
+
+ConfigError::ConfigError(std::filesystem::path file, std::vector<ConfigIssue> issues)
+    : std::runtime_error(join_lines(lines_of(file, issues))),
+      issues_(std::move(issues)),
+      lines_(lines_of(file, issues_)) {}
+
+LoadedConfig load_config_text(const std::string& text, const std::filesystem::path& file,
+                              const EnvLookup& env, PluginRegistry* running) {
+  return Loader(file, env, running).load(text);
+}
+
+LoadedConfig load_config(const std::filesystem::path& file, const EnvLookup& env, PluginRegistry* running) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError({file.string() + ": cannot read the config file: " + std::strerror(errno)});
+  if (!in)
+    throw ConfigError(file, {{{}, "", std::string("cannot read the config file: ") + std::strerror(errno)}});
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return load_config_text(buffer.str(), file, env);
+  return load_config_text(buffer.str(), file, env, running);
 }
 
 }  // namespace outbox::core

@@ -38,6 +38,7 @@ FieldSpec FieldSpec::from_abi(const outbox_config_field& f) {
   if (f.default_value) spec.default_value = f.default_value;
   spec.required = (f.flags & OUTBOX_FIELD_REQUIRED) != 0;
   spec.secret = (f.flags & OUTBOX_FIELD_SECRET) != 0;
+  spec.path = (f.flags & OUTBOX_FIELD_PATH) != 0;
   for (const char* const* v = f.enum_values; v && *v; ++v) spec.enum_values.emplace_back(*v);
   if (f.flags & OUTBOX_FIELD_HAS_MIN) spec.min = f.min;
   if (f.flags & OUTBOX_FIELD_HAS_MAX) spec.max = f.max;

@@ -33,6 +33,7 @@ struct FieldSpec {
   std::optional<std::string> default_value;  // YAML scalar text
   bool required = false;
   bool secret = false;
+  bool path = false;  // a file: resolved against the config file's folder, its folder checked
   std::vector<std::string> enum_values;
   std::optional<double> min;  // durations in ms, byte sizes in bytes, lists: item count
   std::optional<double> max;

@@ -21,65 +21,95 @@ json typed_default(const FieldSpec& f) {
   return d;
 }
 
+// A ${VAR} reference, which outboxd expands before it reads the value as its type.
+const json& env_reference() {
+  static const json schema = {{"type", "string"},
+                              {"pattern", "\\$\\{[A-Za-z_][A-Za-z0-9_]*(:[-?][^}]*)?\\}"}};
+  return schema;
+}
+
+// The YAML 1.1 spellings outboxd reads as booleans, which YAML 1.2 parsers (editors) give as
+// strings.
+const json& boolean_words() {
+  static const json schema = {
+      {"type", "string"},
+      {"pattern", "^([Tt]rue|TRUE|[Ff]alse|FALSE|[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF)$"}};
+  return schema;
+}
+
 json properties_of(const std::vector<FieldSpec>& fields, json& required);
 
-json field_schema(const FieldSpec& f) {
+json object_schema(const std::vector<FieldSpec>& children, bool extensible) {
+  json required = json::array();
+  json s = {{"type", "object"}, {"properties", properties_of(children, required)}};
+  if (!required.empty()) s["required"] = required;
+  if (!extensible) s["additionalProperties"] = false;
+  return s;
+}
+
+// A scalar of its type, with its range.
+json scalar_schema(const FieldSpec& f) {
   json s;
   switch (f.type) {
-    case FieldType::string:
-      s["type"] = "string";
-      break;
     case FieldType::integer:
-      s["type"] = "integer";
-      break;
     case FieldType::number:
-      s["type"] = "number";
+      s["type"] = f.type == FieldType::integer ? "integer" : "number";
+      if (f.min) s["minimum"] = *f.min;
+      if (f.max) s["maximum"] = *f.max;
       break;
     case FieldType::boolean:
       s["type"] = "boolean";
       break;
     case FieldType::duration:
-      s["type"] = "string";
-      s["pattern"] = "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d)|0)$";
+      s = {{"type", "string"}, {"pattern", "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d)|0)$"}};
       break;
     case FieldType::bytes:
-      s["type"] = {"string", "integer"};
-      s["pattern"] = "^[0-9]+(\\.[0-9]+)?(B|KB|MB|GB|KiB|MiB|GiB)?$";
+      s = {{"type", {"string", "integer"}}, {"pattern", "^[0-9]+(\\.[0-9]+)?(B|KB|MB|GB|KiB|MiB|GiB)?$"}};
       break;
     case FieldType::enumeration:
       s["enum"] = f.enum_values;
       break;
+    default:
+      s["type"] = "string";
+      break;
+  }
+  return s;
+}
+
+json field_schema(const FieldSpec& f) {
+  const json any_scalar = {{"type", {"string", "number", "boolean"}}};
+  json s;
+  switch (f.type) {
     case FieldType::string_list:
-      s = {{"type", "array"}, {"items", {{"type", "string"}}}};
+      s = {{"type", "array"}, {"items", any_scalar}};
+      if (f.min) s["minItems"] = static_cast<int64_t>(*f.min);
+      if (f.max) s["maxItems"] = static_cast<int64_t>(*f.max);
       break;
     case FieldType::string_map:
-      s = {{"type", "object"}, {"additionalProperties", {{"type", {"string", "number", "boolean"}}}}};
+      s = {{"type", "object"}, {"additionalProperties", any_scalar}};
       break;
-    case FieldType::object: {
-      json required = json::array();
-      s = {{"type", "object"}, {"properties", properties_of(f.children, required)}};
-      if (!required.empty()) s["required"] = required;
-      if (!f.extensible) s["additionalProperties"] = false;
+    case FieldType::object:
+      s = object_schema(f.children, f.extensible);
       break;
-    }
-    case FieldType::object_list: {
-      json required = json::array();
-      json item = {{"type", "object"}, {"properties", properties_of(f.children, required)}};
-      if (!required.empty()) item["required"] = required;
-      if (!f.extensible) item["additionalProperties"] = false;
-      s = {{"type", "array"}, {"items", item}};
+    case FieldType::object_list:
+      s = {{"type", "array"}, {"items", object_schema(f.children, f.extensible)}};
+      if (f.min) s["minItems"] = static_cast<int64_t>(*f.min);
+      if (f.max) s["maxItems"] = static_cast<int64_t>(*f.max);
+      break;
+    case FieldType::string:
+      s = scalar_schema(f);
+      break;
+    default: {
+      // Every other scalar may be a ${VAR} reference too: the schema accepts what outboxd does.
+      json alternatives = json::array({scalar_schema(f), env_reference()});
+      if (f.type == FieldType::boolean) alternatives.push_back(boolean_words());
+      s["anyOf"] = alternatives;
       break;
     }
   }
   if (!f.description.empty()) s["description"] = f.description;
   if (f.default_value) s["default"] = typed_default(f);
   if (f.secret) s["writeOnly"] = true;
-  bool is_list = f.type == FieldType::string_list || f.type == FieldType::object_list;
-  bool is_numeric = f.type == FieldType::integer || f.type == FieldType::number;
-  if (f.min && is_list) s["minItems"] = static_cast<int64_t>(*f.min);
-  if (f.max && is_list) s["maxItems"] = static_cast<int64_t>(*f.max);
-  if (f.min && is_numeric) s["minimum"] = *f.min;
-  if (f.max && is_numeric) s["maximum"] = *f.max;
   return s;
 }
 
@@ -92,20 +122,28 @@ json properties_of(const std::vector<FieldSpec>& fields, json& required) {
   return props;
 }
 
-// One branch of the oneOf for a plugin block: its core keys, `type` fixed to the plugin's name,
-// and its own fields.
-json plugin_branch(const std::vector<FieldSpec>& core_fields, const PluginLibrary& plugin) {
-  std::vector<FieldSpec> fields = core_fields;
-  for (size_t i = 0; i < plugin.manifest().field_count; ++i)
-    fields.push_back(FieldSpec::from_abi(plugin.field(i)));
-  json required = json::array();
-  json props = properties_of(fields, required);
-  props["type"] = {{"const", plugin.name()}, {"description", plugin.manifest().description}};
-  return {{"title", std::string(plugin.name())},
-          {"type", "object"},
-          {"properties", props},
-          {"required", required},
-          {"additionalProperties", false}};
+// A plugin block keyed on its `type`: the core keys, `type` one of the plugins' names, and for
+// each plugin an if/then that applies its fields when `type` names it. (A oneOf would report
+// the errors of every other plugin's branch as well.)
+json plugin_blocks(const std::vector<FieldSpec>& core_fields, outbox_plugin_kind kind,
+                   const std::vector<std::shared_ptr<PluginLibrary>>& plugins) {
+  json names = json::array();
+  json branches = json::array();
+  for (const auto& p : plugins) {
+    if (p->kind() != kind) continue;
+    names.push_back(p->name());
+    std::vector<FieldSpec> fields = core_fields;
+    for (size_t i = 0; i < p->manifest().field_count; ++i) fields.push_back(FieldSpec::from_abi(p->field(i)));
+    json then = object_schema(fields, false);
+    then["properties"]["type"] = {{"const", p->name()}, {"description", p->manifest().description}};
+    branches.push_back({{"if", {{"properties", {{"type", {{"const", p->name()}}}}}, {"required", {"type"}}}},
+                        {"then", then}});
+  }
+  json block = object_schema(core_fields, true);
+  if (names.empty()) return block;
+  block["properties"]["type"]["enum"] = names;
+  block["allOf"] = branches;
+  return block;
 }
 
 }  // namespace
@@ -113,21 +151,17 @@ json plugin_branch(const std::vector<FieldSpec>& core_fields, const PluginLibrar
 std::string config_json_schema(const std::vector<std::shared_ptr<PluginLibrary>>& plugins) {
   json required = json::array();
   json schema = {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+                 {"$id", std::string("urn:outboxd:config:") + OUTBOXD_VERSION},
                  {"title", "outboxd configuration"},
                  {"type", "object"},
                  {"properties", properties_of(core_schema(), required)},
                  {"required", required},
                  {"additionalProperties", false}};
-  json storage = json::array();
-  json transports = json::array();
-  for (const auto& p : plugins) {
-    if (p->kind() == OUTBOX_KIND_STORAGE)
-      storage.push_back(plugin_branch(storage_core_fields(), *p));
-    else
-      transports.push_back(plugin_branch(transport_core_fields(), *p));
-  }
-  if (!storage.empty()) schema["properties"]["storage"] = {{"oneOf", storage}};
-  if (!transports.empty()) schema["properties"]["transports"]["items"] = {{"oneOf", transports}};
+  json& props = schema["properties"];
+  json storage = plugin_blocks(storage_core_fields(), OUTBOX_KIND_STORAGE, plugins);
+  storage["description"] = props["storage"]["description"];
+  props["storage"] = storage;
+  props["transports"]["items"] = plugin_blocks(transport_core_fields(), OUTBOX_KIND_TRANSPORT, plugins);
   return schema.dump(2);
 }
 

@@ -254,11 +254,24 @@ Value Validator::typed_scalar(std::string text, const FieldSpec& spec, const std
                with_suggestion(shown(text, spec) + " is not one of " + join(spec.enum_values), text,
                                spec.enum_values));
       break;
+    case FieldType::string:
+      if (spec.path && !text.empty()) text = file_path(std::move(text), path, mark);
+      break;
     default:
       break;
   }
   v.text = std::move(text);
   return v;
+}
+
+std::string Validator::file_path(std::string text, const std::string& path, SourceMark mark) {
+  std::filesystem::path file = text;
+  if (file.is_relative()) file = (base_ / file).lexically_normal();
+  std::error_code ec;
+  if (std::filesystem::path folder = file.parent_path();
+      !folder.empty() && !std::filesystem::exists(folder, ec))
+    missing_folders_.push_back({mark, path, folder});
+  return file.string();
 }
 
 void Validator::check_range(const Value& v, const FieldSpec& spec, const std::string& path, double amount) {

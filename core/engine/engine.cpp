@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/log.hpp"
 
@@ -86,6 +87,8 @@ Engine::Outcome Engine::run() {
   log::info("engine", fmt::format("relaying: batch_size {}, max_in_flight {}, lease {}ms", relay_.batch_size,
                                   relay_.max_in_flight, relay_.lease.count()));
   while (!stop_ && !halted_) {
+    take_reconfiguration();
+    report_stats();
     apply_completions();
     write_settlements();
     if (halted_ || stop_) break;  // a completion decided to halt, or a stop came: claim nothing more
@@ -109,7 +112,7 @@ Engine::Outcome Engine::run() {
     }
     if (claimed == 0) {
       if (stop_when_idle_ && in_flight_ == 0) break;
-      idle(relay_.poll_interval);
+      idle(idle_timeout());
     }
   }
   drain();
@@ -133,25 +136,26 @@ size_t Engine::claim_and_publish(uint32_t max) {
   in_flight_ += n;
 
   // Destinations first: the buffer they are rendered into may move while it grows.
-  targets_.assign(n, -1);
+  std::vector<int>& targets = claim->targets;
+  targets.assign(n, -1);
   for (size_t i = 0; i < n; ++i) {
     const outbox_event& e = batch.events()[i];
     if (auto target = router_.route(sv(e.event_type))) {
       size_t begin = batch.destination_buffer().size();
       target->destination->render(e, batch.destination_buffer());
       batch.close_destination(i, begin);
-      targets_[i] = static_cast<int>(target->transport);
+      targets[i] = static_cast<int>(target->transport);
     }
   }
   uint64_t id = next_claim_id_++;
   for (size_t i = 0; i < n; ++i) {
     const outbox_event& e = batch.events()[i];
-    if (targets_[i] < 0) {
+    if (targets[i] < 0) {
       apply(*claim, i, OUTBOX_PERMANENT,
             "no route matches event type '" + std::string(sv(e.event_type)) + "'");
       continue;
     }
-    outgoing_[static_cast<size_t>(targets_[i])].push_back(
+    outgoing_[static_cast<size_t>(targets[i])].push_back(
         {sizeof(outbox_message), tag_of(id, i), &e, sdk::view(batch.destination(i)), e.partition_key});
   }
   if (halted_) {
@@ -198,9 +202,16 @@ void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::
   --in_flight_;
   const outbox_event& e = batch.events()[index];
   uint32_t attempts = e.attempts + 1;
-  auto describe = [&] {
-    return fmt::format("event {} ({}) attempt {}: {}: {}", sv(e.id), sv(e.event_type), attempts,
-                       status_name(status), error.empty() ? "no reason given" : error);
+  int target = claim.targets[index];
+  auto say = [&](log::Level level, std::string_view outcome) {
+    log::write(
+        level, "engine",
+        fmt::format("{}: {}; {}", status_name(status), error.empty() ? "no reason given" : error, outcome),
+        {{"event_id", sv(e.id)},
+         {"event_type", sv(e.event_type)},
+         {"transport",
+          target < 0 ? log::FieldValue() : std::string_view(transports_[static_cast<size_t>(target)].name)},
+         {"attempt", int64_t{attempts}}});
   };
   if (status == OUTBOX_OK) {
     claim.settle.complete.push_back(e.handle);
@@ -208,18 +219,18 @@ void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::
   } else if (status == OUTBOX_RETRYABLE && !backoff_.exhausted(attempts)) {
     claim.settle.retry.push_back({e.handle, now_ms() + backoff_.delay(attempts).count(), error});
     ++counters_.retried;
-    if (log::enabled(log::Level::debug)) log::debug("engine", describe());
+    if (log::enabled(log::Level::debug)) say(log::Level::debug, "retrying");
   } else if (status != OUTBOX_RETRYABLE && relay_.on_permanent_error == PermanentErrorMode::halt) {
     claim.settle.release.push_back(e.handle);
     ++counters_.released;
     halted_ = true;
-    log::error("engine", describe() + "; halting (on_permanent_error: halt)");
+    say(log::Level::error, "halting (on_permanent_error: halt)");
   } else {
     std::string reason =
         status == OUTBOX_RETRYABLE ? fmt::format("gave up after {} attempts: {}", attempts, error) : error;
     claim.settle.bury.push_back({e.handle, 0, reason});
     ++counters_.dead;
-    log::warn("engine", describe() + "; moved to the dead letters");
+    say(log::Level::warn, "moved to the dead letters");
   }
 }
 
@@ -310,6 +321,70 @@ void Engine::idle(milliseconds timeout) {
     log::debug("engine", std::string("wait failed: ") + e.what());
     wait_for_completions(timeout);
   }
+}
+
+void Engine::reconfigure(const Live& live) {
+  auto next = std::make_unique<Swap>(
+      Swap{Router(live.routes, names_of(transports_)), Backoff(live.retry), live.stats_interval});
+  {
+    std::lock_guard lock(mutex_);
+    swap_ = std::move(next);
+  }
+  cv_.notify_all();
+}
+
+void Engine::take_reconfiguration() {
+  std::unique_ptr<Swap> next;
+  {
+    std::lock_guard lock(mutex_);
+    next.swap(swap_);
+  }
+  if (!next) return;
+  router_ = std::move(next->router);
+  backoff_ = std::move(next->backoff);
+  stats_interval_ = next->stats_interval;
+}
+
+milliseconds Engine::idle_timeout() const {
+  if (stats_interval_.count() <= 0) return relay_.poll_interval;
+  // A quiet relay with a long poll_interval still says it is alive on time.
+  const auto until_stats =
+      std::chrono::ceil<milliseconds>(last_stats_at_ + stats_interval_ - Clock::now()) + milliseconds(1);
+  return std::clamp(until_stats, milliseconds(1), relay_.poll_interval);
+}
+
+void Engine::report_stats() {
+  const auto now = Clock::now();
+  if (stats_interval_.count() <= 0 || now - last_stats_at_ < stats_interval_) return;
+  const double seconds = std::chrono::duration<double>(now - last_stats_at_).count();
+  last_stats_at_ = now;
+  auto rate = [&](const std::atomic<uint64_t>& counter, uint64_t& last) {
+    uint64_t value = counter.load();
+    double per_second = static_cast<double>(value - last) / seconds;
+    last = value;
+    return std::round(per_second * 10) / 10;
+  };
+  const double published = rate(counters_.published, last_published_);
+  const double retried = rate(counters_.retried, last_retried_);
+  const double dead = rate(counters_.dead, last_dead_);
+  std::optional<outbox_storage_stats> stats;
+  std::string message = "alive";
+  try {
+    stats = storage_.stats();
+  } catch (const std::exception& e) {
+    ++counters_.storage_errors;
+    message += std::string("; backlog unknown: ") + e.what();
+  }
+  // Null, not 0, where there is no value: no lag with nothing pending, no backlog unknown.
+  auto known = [&](bool has, int64_t value) { return has ? log::FieldValue(value) : log::FieldValue(); };
+  log::info("engine", message,
+            {{"published_per_s", published},
+             {"retried_per_s", retried},
+             {"dead_per_s", dead},
+             {"in_flight", static_cast<int64_t>(in_flight_)},
+             {"pending", known(stats.has_value(), stats ? static_cast<int64_t>(stats->pending) : 0)},
+             {"dead_letters", known(stats.has_value(), stats ? static_cast<int64_t>(stats->dead) : 0)},
+             {"lag_ms", known(stats && stats->pending > 0, stats ? stats->oldest_pending_age_ms : 0)}});
 }
 
 void Engine::drain() {

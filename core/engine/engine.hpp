@@ -58,6 +58,19 @@ class Engine {
   // Makes run() return by itself once a claim finds nothing and nothing is in flight (for
   // batch jobs and benchmarks; events waiting out a retry backoff stay pending).
   void stop_when_idle(bool on) noexcept { stop_when_idle_ = on; }
+  // Every `interval` (0: never) a line at info with the rates since the last one, the backlog
+  // and the lag, so that a long drain or a quiet relay shows it is alive. Before run().
+  void report_stats_every(milliseconds interval) noexcept { stats_interval_ = interval; }
+
+  // What a reload (SIGHUP) may change while the engine runs.
+  struct Live {
+    std::vector<RouteConfig> routes;
+    RetryPolicy retry;
+    milliseconds stats_interval;
+  };
+  // Takes effect as one, before the next claim: the events it claims are routed by the new
+  // routes. Any thread. Throws std::invalid_argument as Router does, changing nothing.
+  void reconfigure(const Live& live);
 
   const EngineCounters& counters() const noexcept { return counters_; }
   size_t in_flight() const noexcept { return in_flight_; }
@@ -79,7 +92,13 @@ class Engine {
   };
   struct Claim {
     EventBatch events;
+    std::vector<int> targets;  // per event: its transport, or -1 when no route matches it
     Settlement settle;
+  };
+  struct Swap {
+    Router router;
+    Backoff backoff;
+    milliseconds stats_interval;
   };
   struct Completion {
     uint64_t tag;
@@ -102,6 +121,10 @@ class Engine {
   // Waits for new rows (the storage's wait) or a completion, whichever comes first.
   void idle(milliseconds timeout);
   void drain();
+  void take_reconfiguration();
+  void report_stats();
+  // How long an idle loop waits: poll_interval, but not past the next stats line.
+  milliseconds idle_timeout() const;
 
   RelayConfig relay_;
   sdk::Storage& storage_;
@@ -123,8 +146,12 @@ class Engine {
   std::atomic<bool> stop_{false};
   std::atomic<bool> idle_{false};  // the loop is in storage_.wait(): a completion wakes it
 
+  std::unique_ptr<Swap> swap_;                         // guarded by mutex_: the next reconfiguration, if any
   std::vector<std::vector<outbox_message>> outgoing_;  // per transport, reused between batches
-  std::vector<int> targets_;                           // per event of a batch: transport or -1
+
+  milliseconds stats_interval_{0};
+  std::chrono::steady_clock::time_point last_stats_at_ = std::chrono::steady_clock::now();
+  uint64_t last_published_ = 0, last_retried_ = 0, last_dead_ = 0;
 
   EngineCounters counters_;
 };

@@ -23,7 +23,7 @@ class SqliteStorage final : public sdk::Storage {
                                          "Embedded outbox in a SQLite database file (one host)"};
   static constexpr const char* kSynchronousModes[] = {"normal", "full", nullptr};
   static constexpr std::array kFields{
-      sdk::string_field("path", "Database file; created when missing").required(),
+      sdk::string_field("path", "Database file; created when missing").required().file_path(),
       sdk::duration_field("busy_timeout", "How long a call waits for another connection's write lock", "5s")
           .at_least(0),
       sdk::duration_field(

@@ -19,7 +19,7 @@ class StdoutTransport final : public sdk::Transport {
                                          "Writes each message as one JSON line to standard output or a file"};
   static constexpr std::array kFields{
       sdk::enum_field("mode", "Where the lines go: stdout, or appended to `path`", kModes, "stdout"),
-      sdk::string_field("path", "The file written in mode: file"),
+      sdk::string_field("path", "The file written in mode: file").file_path(),
   };
 
   static outbox_transport_info check(const sdk::Config& config) {

@@ -164,14 +164,16 @@ TEST_F(RelayFault, TwoRelaysOnOneSqliteFileNeverDeliverTheSameClaim) {
 
 // ---- storage that cannot be opened at start-up ------------------------------------------------
 
-TEST_F(RelayFault, StoragePathInAMissingDirectoryExits69NamingThePath) {
+// A missing folder is created (cli_first_use_test.cpp); one that cannot be is the error.
+TEST_F(RelayFault, StoragePathUnderAFileExits69NamingTheFolder) {
   ConfigParts p = parts();
-  const auto missing = path("no/such/dir/outbox.db");
-  p.storage["path"] = "\"" + missing.string() + "\"";
+  { std::ofstream(path("no")) << "a file, not a folder\n"; }
+  const auto folder = path("no/such/dir");
+  p.storage["path"] = "\"" + (folder / "outbox.db").string() + "\"";
   auto config = write_config(p);
   ChildProcess& relay = start_relay(config);
   EXPECT_EQ(relay.wait_for_exit(milliseconds(30'000)), 69) << relay.stderr_text();
-  EXPECT_THAT(relay.stderr_text(), HasSubstr(missing.string()));
+  EXPECT_THAT(relay.stderr_text(), HasSubstr(folder.string()));
 }
 
 TEST_F(RelayFault, StorageFileThatIsNotADatabaseExits69NamingThePath) {

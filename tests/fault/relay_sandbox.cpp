@@ -38,6 +38,10 @@ bool eventually(const std::function<bool()>& done, milliseconds timeout, millise
   return true;
 }
 
+bool logged(const ChildProcess& child, const std::string& text, milliseconds timeout) {
+  return eventually([&] { return child.stderr_text().find(text) != std::string::npos; }, timeout);
+}
+
 RelaySandbox::RelaySandbox() : dir_(make_temp_dir()), db_(dir_ / "outbox.db"), record_(dir_ / "record.txt") {}
 
 RelaySandbox::~RelaySandbox() {
@@ -69,6 +73,7 @@ std::filesystem::path RelaySandbox::write_config(const ConfigParts& p, const std
       << "relay: " << flow_map(p.relay) << "\n"
       << "transports: " << (p.transports.empty() ? "[ " + flow_map(p.transport) + " ]" : p.transports) << "\n"
       << "routes: " << p.routes << "\n";
+  if (!p.log.empty()) out << "log: " << flow_map(p.log) << "\n";
   return dir_ / name;
 }
 
@@ -104,11 +109,12 @@ std::vector<std::string> RelaySandbox::ids_of(const std::vector<nlohmann::json>&
          << "outboxd enqueue --file exited " << r.exit_code << "\nstdout: " << r.out << "\nstderr: " << r.err;
 }
 
-ChildProcess& RelaySandbox::start_relay(const std::filesystem::path& config) {
+ChildProcess& RelaySandbox::start_relay(const std::filesystem::path& config,
+                                        const std::vector<std::string>& options) {
   const std::string stem = "relay-" + std::to_string(relays_.size());
-  relays_.push_back(std::make_unique<ChildProcess>(
-      std::vector<std::string>{outboxd_binary().string(), "run", "-c", config.string()},
-      dir_ / (stem + ".out"), dir_ / (stem + ".err")));
+  std::vector<std::string> args{outboxd_binary().string(), "run", "-c", config.string()};
+  args.insert(args.end(), options.begin(), options.end());
+  relays_.push_back(std::make_unique<ChildProcess>(args, dir_ / (stem + ".out"), dir_ / (stem + ".err")));
   return *relays_.back();
 }
 

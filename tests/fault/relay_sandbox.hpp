@@ -37,12 +37,16 @@ struct ConfigParts {
       {"batch_size", "100"}, {"lease", "30s"}, {"poll_interval", "50ms"}, {"drain_timeout", "5s"}};
   std::map<std::string, std::string> transport;  // the test transport `events`
   std::string routes = R"([ { match: "*", transport: events, destination: "topic.{event_type}" } ])";
-  std::string transports;  // replaces the whole transports list when not empty
+  std::string transports;                  // replaces the whole transports list when not empty
+  std::map<std::string, std::string> log;  // written only when not empty
 };
 
 // Polls `done` every `interval` until it is true or `timeout` has passed; true when it is.
 bool eventually(const std::function<bool()>& done, milliseconds timeout = milliseconds(120'000),
                 milliseconds interval = milliseconds(50));
+
+// Polls the child's standard error until it holds `text`; true when it does within `timeout`.
+bool logged(const ChildProcess& child, const std::string& text, milliseconds timeout = milliseconds(30'000));
 
 class RelaySandbox : public ::testing::Test {
  protected:
@@ -65,8 +69,9 @@ class RelaySandbox : public ::testing::Test {
   ::testing::AssertionResult enqueue(const std::filesystem::path& config,
                                      const std::vector<nlohmann::json>& events);
 
-  // `outboxd run -c config`, stopped (SIGKILL) at the latest when the test ends.
-  ChildProcess& start_relay(const std::filesystem::path& config);
+  // `outboxd run -c config [options...]`, stopped (SIGKILL) at the latest when the test ends.
+  ChildProcess& start_relay(const std::filesystem::path& config,
+                            const std::vector<std::string>& options = {});
   // SIGTERM, then the exit code (or nullopt if it did not exit within `timeout`).
   std::optional<int> stop_relay(ChildProcess& relay, milliseconds timeout = milliseconds(30'000));
 

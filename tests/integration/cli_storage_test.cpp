@@ -191,7 +191,8 @@ TEST_F(CliStorage, DuplicateIdempotencyTokenIsRefusedWithExitCode1) {
   ASSERT_EQ(outboxd({"enqueue"}, {"--type", "a", "--token", "once"}).exit_code, 0);
   const Result again = outboxd({"enqueue"}, {"--type", "a", "--token", "once"});
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_THAT(again.err, MatchesRegex("outboxd: event " + kUuidV7 + " refused by the storage .*\n"));
+  EXPECT_THAT(again.err, MatchesRegex("outboxd: event " + kUuidV7 +
+                                      " with idempotency token 'once' refused by the storage .*\n"));
   EXPECT_EQ(again.out, "");
 }
 
@@ -202,7 +203,8 @@ TEST_F(CliStorage, EnqueueFileWritesTheOthersWhenTheStorageRefusesOne) {
                                 "{\"event_type\": \"c\"}\n");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "enqueued 2 of 3 events\n");
-  EXPECT_THAT(r.err, MatchesRegex(".*events.jsonl:2: event " + kUuidV7 + " refused by the storage .*\n"));
+  EXPECT_THAT(r.err, MatchesRegex(".*events.jsonl:2: event " + kUuidV7 +
+                                  " with idempotency token 'once' refused by the storage .*\n"));
   EXPECT_THAT(status_json(), HasSubstr(R"("pending":2,)"));
 }
 
@@ -272,7 +274,9 @@ TEST_F(CliStorage, ConfigErrorExits78WithItsLines) {
 }
 
 TEST_F(CliStorage, StorageThatCannotBeOpenedExits69) {
-  const fs::path config = write_config("unreachable.yaml", (dir_ / "no-such-dir" / "outbox.db").string());
+  // A missing folder would be created: a file where the folder should be cannot be.
+  write_file(dir_ / "not-a-dir", "a file\n");
+  const fs::path config = write_config("unreachable.yaml", (dir_ / "not-a-dir" / "outbox.db").string());
   const Result r = finish(spawn({"enqueue", "-c", config.string(), "--type", "a"}, "cli"), "cli");
   EXPECT_EQ(r.exit_code, 69);
   EXPECT_THAT(r.err, HasSubstr("outboxd: storage: "));

@@ -152,3 +152,28 @@ TEST(ConfigLoader, PluginKeyAndRouteProblemsAreReportedTogether) {
   EXPECT_EQ(errors[1],
             "test.yaml:10:5: routes[0].transport: no transport named 'consle'; did you mean 'console'?");
 }
+
+TEST(ConfigLoader, PluginPathsAddToTheBuiltInPluginDirectory) {
+  // The test binary's built-in directory (../lib/outboxd/plugins) is where the plugins are built.
+  const std::string text = replace(kValid, kPlugins, "plugins: { paths: [/nonexistent/outboxd-plugins] }\n");
+  LoadedConfig loaded = load_config_text(text, "test.yaml");
+  EXPECT_EQ(loaded.config.storage.type, "sqlite");
+  ASSERT_EQ(loaded.config.plugin_paths.size(), 2u);
+  EXPECT_EQ(loaded.config.plugin_paths[0], "/nonexistent/outboxd-plugins");
+}
+
+TEST(ConfigLoader, CoreTypoDoesNotHideThePluginBlockErrors) {
+  auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mdoe: file\n") +
+                          "relay: { batchsize: 5 }\n");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "test.yaml:8:5: transports[console].mdoe: unknown key; did you mean 'mode'?");
+  EXPECT_EQ(errors[1], "test.yaml:12:10: relay.batchsize: unknown key; did you mean 'batch_size'?");
+}
+
+TEST(ConfigLoader, CoreTypoDoesNotHideAPluginsOwnCheck) {
+  auto errors = errors_of(replace(kValid, "    type: stdout\n", "    type: stdout\n    mode: file\n") +
+                          "relay: { batchsize: 5 }\n");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "test.yaml:6:5: transports[console].path: mode: file needs a path");
+  EXPECT_EQ(errors[1], "test.yaml:12:10: relay.batchsize: unknown key; did you mean 'batch_size'?");
+}

@@ -124,7 +124,11 @@ enum {
   OUTBOX_FIELD_REQUIRED = 1u << 0,
   OUTBOX_FIELD_SECRET = 1u << 1, /* never logged or printed by the host */
   OUTBOX_FIELD_HAS_MIN = 1u << 2,
-  OUTBOX_FIELD_HAS_MAX = 1u << 3
+  OUTBOX_FIELD_HAS_MAX = 1u << 3,
+  /* A string naming a file the plugin opens or creates. The host resolves a relative one against
+   * the config file's folder and makes sure that its folder exists (`check` reports a missing
+   * one, commands that open the plugin create it). A host that predates the bit ignores it. */
+  OUTBOX_FIELD_PATH = 1u << 4
 };
 
 /* One configuration key of a plugin's block.

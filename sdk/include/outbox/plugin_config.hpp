@@ -54,6 +54,7 @@ struct Field : outbox_config_field {
   // Must be present; a required string must also not be empty.
   constexpr Field required() const { return with_flags(OUTBOX_FIELD_REQUIRED); }
   constexpr Field secret() const { return with_flags(OUTBOX_FIELD_SECRET); }
+  constexpr Field file_path() const { return with_flags(OUTBOX_FIELD_PATH); }
   constexpr Field at_least(double value) const {
     Field f = with_flags(OUTBOX_FIELD_HAS_MIN);
     f.min = value;

@@ -55,7 +55,8 @@ class TestTransport final : public sdk::Transport {
   static constexpr std::array kFields{
       sdk::string_field("record",
                         "File to which each delivered message appends '<id> <destination> <pid> <unix_ms>'")
-          .required(),
+          .required()
+          .file_path(),
       sdk::integer_field("fail_first", "Each event id fails RETRYABLE this many times before it succeeds",
                          "0")
           .at_least(0),
@@ -68,6 +69,8 @@ class TestTransport final : public sdk::Transport {
           .at_least(0),
       sdk::duration_field("delivery_timeout", "The delivery timeout reported to `outboxd check`", "0s")
           .at_least(0),
+      sdk::string_field("password", "A secret that the transport logs at trace level when opened", "")
+          .secret(),
   };
 
   static outbox_transport_info check(const sdk::Config& config) {
@@ -80,6 +83,9 @@ class TestTransport final : public sdk::Transport {
         hang_types_(set_of(config.list("hang_types"))),
         out_of_order_(config.boolean("out_of_order")),
         delay_(config.duration("delay")) {
+    // A careless plugin on purpose: outboxd must hide the secret from its log all the same.
+    if (const std::string password = config.string("password"); !password.empty())
+      sdk::log(OUTBOX_LOG_TRACE, "opened with password " + password);
     const std::string path = config.string("record");
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd_ < 0)
