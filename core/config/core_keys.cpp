@@ -138,10 +138,9 @@ FieldSpec item_key(std::string name, FieldSpec spec) {
 bool same_value(const Value& a, const Value& b) {
   return a.type == b.type && a.text == b.text && a.integer == b.integer && a.number == b.number &&
          std::equal(a.items.begin(), a.items.end(), b.items.begin(), b.items.end(), same_value) &&
-         std::equal(a.fields.begin(), a.fields.end(), b.fields.begin(), b.fields.end(),
-                    [](const auto& x, const auto& y) {
-                      return x.first == y.first && same_value(x.second, y.second);
-                    });
+         std::equal(
+             a.fields.begin(), a.fields.end(), b.fields.begin(), b.fields.end(),
+             [](const auto& x, const auto& y) { return x.key == y.key && same_value(x.value, y.value); });
 }
 
 bool same_block(const PluginBlock& a, const PluginBlock& b) {
