@@ -13,7 +13,7 @@ using namespace outbox::sdk;
 class FileTransport final : public Transport {
  public:
   static constexpr PluginInfo kInfo{"file", "1.0.0", "Appends each message to a file as one line"};
-  static constexpr std::array kFields{string_field("path", "The file to append to").required()};
+  static constexpr std::array kFields{string_field("path", "The file to append to").required().file_path()};
 
   explicit FileTransport(const Config& config) : out_(config.string("path"), std::ios::app) {
     if (!out_) throw Error(OUTBOX_INVALID_CONFIG, "cannot open " + config.string("path"), "path");
