@@ -4,6 +4,8 @@
 // Never opens a connection.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -16,6 +18,10 @@
 #include "core/plugin/plugin_registry.hpp"
 
 namespace outbox::core {
+
+// The largest config file read, and the most problems reported (then a count of the rest).
+inline constexpr uintmax_t kMaxConfigBytes = 4u << 20;
+inline constexpr size_t kMaxReportedIssues = 100;
 
 // Every problem found, in file order: as issues (`check --json`), and as one
 // "file:line:column: key.path: message" line each.

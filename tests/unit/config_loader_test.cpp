@@ -177,3 +177,20 @@ TEST(ConfigLoader, CoreTypoDoesNotHideAPluginsOwnCheck) {
   EXPECT_EQ(errors[0], "test.yaml:6:5: transports[console].path: mode: file needs a path");
   EXPECT_EQ(errors[1], "test.yaml:12:10: relay.batchsize: unknown key; did you mean 'batch_size'?");
 }
+
+TEST(ConfigLoader, AConfigLargerThanTheLimitIsRefusedBeforeItIsRead) {
+  const std::string huge = std::string(kValid) + "# " + std::string(kMaxConfigBytes, 'x') + "\n";
+  const std::vector<std::string> errors = errors_of(huge);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "test.yaml: the config file is " + std::to_string(huge.size()) +
+                           " bytes, more than the 4 MiB a config may be");
+}
+
+TEST(ConfigLoader, AtMostAHundredErrorsAreReportedThenACountOfTheRest) {
+  std::string text = kValid;
+  for (int i = 0; i < 250; ++i) text += "unknown_" + std::to_string(i) + ": 1\n";
+  const std::vector<std::string> errors = errors_of(text);
+  ASSERT_EQ(errors.size(), kMaxReportedIssues + 1);
+  EXPECT_THAT(errors[0], HasSubstr("unknown_0: unknown key"));
+  EXPECT_EQ(errors.back(), "test.yaml: and 150 more errors (the first 100 are shown)");
+}
