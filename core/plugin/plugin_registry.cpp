@@ -20,6 +20,20 @@ std::string registry_key(outbox_plugin_kind kind, std::string_view name) {
   return fmt::format("{}:{}", kind_name(kind), name);
 }
 
+// A name as the config wrote it, with each control byte as \xNN: a NUL would end the message
+// (what() is a C string) and a line break would split it.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f)
+      out += fmt::format("\\x{:02x}", byte);
+    else
+      out += c;
+  }
+  return out;
+}
+
 fs::path real_path(const fs::path& path) {
   std::error_code ec;
   fs::path real = fs::canonical(path, ec);
@@ -127,7 +141,7 @@ std::shared_ptr<PluginLibrary> PluginRegistry::load(outbox_plugin_kind kind, std
   // Checked before the name becomes part of a path: "../x" must not reach the file system.
   if (!is_valid_plugin_name(name))
     throw PluginError(fmt::format("{} plugin name '{}' is invalid, expected one matching [a-z0-9_]+",
-                                  kind_name(kind), name));
+                                  kind_name(kind), printable(name)));
   std::string key = registry_key(kind, name);
   if (auto it = loaded_.find(key); it != loaded_.end()) return it->second;
 

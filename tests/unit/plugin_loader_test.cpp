@@ -323,6 +323,12 @@ TEST_F(PluginLoaderRegistry, RefusesANameThatIsNotAPluginName) {
             "transport plugin name '../good' is invalid, expected one matching [a-z0-9_]+");
 }
 
+TEST_F(PluginLoaderRegistry, ANameWithANulByteIsShownWholeWithTheByteEscaped) {
+  PluginRegistry registry({dir("plugins")});
+  EXPECT_EQ(refusal([&] { registry.load(kTransport, std::string("std\0out\n", 8)); }),
+            "transport plugin name 'std\\x00out\\x0a' is invalid, expected one matching [a-z0-9_]+");
+}
+
 TEST_F(PluginLoaderRegistry, RefusesASymlinkLeavingThePluginDirectory) {
   const fs::path plugins = dir("plugins");
   const fs::path outside = install(fixture(kTransport, "good"), dir("elsewhere"));
