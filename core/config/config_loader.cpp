@@ -117,6 +117,7 @@ class Loader {
   // plugin's fields. A plugin that cannot be loaded is reported at the block's `type`.
   PluginBlock plugin_block(const YAML::Node& node, const Value& core_view, outbox_plugin_kind kind,
                            const std::string& path, const std::vector<FieldSpec>& core_fields) {
+    ++blocks_seen_;
     PluginBlock block{kind == OUTBOX_KIND_STORAGE ? "storage" : "", text_of(core_view, "type"), path,
                       core_view};
     const Value* type = core_view.get("type");
@@ -129,7 +130,7 @@ class Loader {
       std::shared_ptr<PluginLibrary> plugin = registry_->load(kind, type->text);
       const size_t issues_before = validator_.issues().size();
       block.block = validator_.object(node, with_plugin_fields(core_fields, *plugin), path, core_view.mark);
-      if (validator_.issues().size() == issues_before) valid_blocks_.insert(path);
+      if (validator_.issues().size() == issues_before) valid_blocks_.insert(blocks_seen_ - 1);
     } catch (const PluginError& e) {
       validator_.report(type->mark, path + ".type", e.what());
     }
@@ -163,14 +164,15 @@ class Loader {
       validator_.report(at ? at->mark : b.block.mark, b.path + (err.key.empty() ? "" : "." + err.key),
                         err.message);
     };
-    if (valid_blocks_.count(c.storage.path)) {
+    if (valid_blocks_.count(0)) {
       const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_STORAGE, c.storage.type);
       AbiConfig view(c.storage, plugin);
       outbox_error err;
       if (plugin.storage()->check(view.get(), &err) != OUTBOX_OK) report(c.storage, err);
     }
-    for (const PluginBlock& t : c.transports) {
-      if (!valid_blocks_.count(t.path)) continue;
+    for (size_t i = 0; i < c.transports.size(); ++i) {
+      const PluginBlock& t = c.transports[i];
+      if (!valid_blocks_.count(i + 1)) continue;
       const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_TRANSPORT, t.type);
       AbiConfig view(t, plugin);
       outbox_error err;
@@ -211,7 +213,10 @@ class Loader {
   std::filesystem::path file_;
   Validator validator_;
   PluginRegistry* registry_ = nullptr;
-  std::set<std::string> valid_blocks_;  // paths of the plugin blocks that passed validation
+  // The plugin blocks that passed validation, by their place: 0 the storage, then the transports
+  // in order (by place, not path: two transports may share a name, which is reported apart).
+  std::set<size_t> valid_blocks_;
+  size_t blocks_seen_ = 0;
 };
 
 // Reading YAML takes memory and time in proportion to its size (a 50 MB file of 1.27M routes took

@@ -187,6 +187,18 @@ TEST_F(CliStorage, EnqueueFileWithABadLineNamesItAndWritesNothing) {
   EXPECT_THAT(status_json(), HasSubstr(R"("pending":1,)"));
 }
 
+// Found by fuzz/event_lines_fuzzer: a number too large for a double ended the command with an
+// uncaught exception.
+TEST_F(CliStorage, EnqueueFileWithANumberTooLargeForADoubleNamesTheLineAndWritesNothing) {
+  ASSERT_EQ(outboxd({"enqueue"}, {"--type", "before"}).exit_code, 0);
+  const Result r = enqueue_file("events.jsonl",
+                                "{\"event_type\": \"a\"}\n"
+                                "{\"event_type\": \"b\", \"payload\": 1e999}\n");
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("events.jsonl:2: not usable JSON: number overflow"));
+  EXPECT_THAT(status_json(), HasSubstr(R"("pending":1,)"));
+}
+
 TEST_F(CliStorage, DuplicateIdempotencyTokenIsRefusedWithExitCode1) {
   ASSERT_EQ(outboxd({"enqueue"}, {"--type", "a", "--token", "once"}).exit_code, 0);
   const Result again = outboxd({"enqueue"}, {"--type", "a", "--token", "once"});

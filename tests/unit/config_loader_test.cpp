@@ -194,3 +194,14 @@ TEST(ConfigLoader, AtMostAHundredErrorsAreReportedThenACountOfTheRest) {
   EXPECT_THAT(errors[0], HasSubstr("unknown_0: unknown key"));
   EXPECT_EQ(errors.back(), "test.yaml: and 150 more errors (the first 100 are shown)");
 }
+
+// Found by fuzz/config_fuzzer: of two transports of one name, the one without a type was taken
+// for valid, and its empty type ended `check` with an uncaught error (exit 1).
+TEST(ConfigLoader, TwoTransportsOfOneNameOneWithoutATypeAreBothReported) {
+  const std::string text = replace(kValid, "  - name: console\n    type: stdout\n",
+                                   "  - name: console\n  - name: console\n    type: stdout\n");
+  const std::vector<std::string> errors = errors_of(text);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_THAT(errors[0], HasSubstr("transports[console].type: missing required key"));
+  EXPECT_THAT(errors[1], HasSubstr("transports[console].name: duplicate transport name"));
+}
