@@ -1,0 +1,62 @@
+#include "core/metrics/sampler.hpp"
+
+#include "core/log.hpp"
+#include "core/metrics/metrics.hpp"
+
+namespace outbox::core::metrics {
+namespace {
+
+// Runs a probe; empty when it passed, else its reason.
+template <class F>
+std::string problem_of(F&& probe) {
+  try {
+    probe();
+    return {};
+  } catch (const std::exception& e) {
+    std::string reason = e.what();
+    return reason.empty() ? "failed without a reason" : reason;
+  }
+}
+
+}  // namespace
+
+Sampler::Sampler(std::unique_ptr<sdk::Storage> storage, std::vector<Engine::TransportSlot> transports,
+                 std::chrono::milliseconds interval, Readiness& readiness, OnSample on_sample)
+    : storage_(std::move(storage)),
+      transports_(std::move(transports)),
+      interval_(interval),
+      readiness_(readiness),
+      on_sample_(std::move(on_sample)) {}
+
+Sampler::~Sampler() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sampler::sample() {
+  std::optional<outbox_storage_stats> stats;
+  const std::string storage_problem = problem_of([&] { stats = storage_->stats(); });
+  if (stats) Metrics::get().set_storage(*stats);
+  readiness_.set("storage", storage_problem, true);
+  for (const Engine::TransportSlot& t : transports_)
+    readiness_.set("transport " + t.name, problem_of([&] { t.transport->health(); }), true);
+  Metrics::get().set_ready(readiness_.answer(false).ready);
+  on_sample_(stats, storage_problem);
+}
+
+void Sampler::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!cv_.wait_for(lock, interval_, [&] { return stop_; })) {
+      lock.unlock();
+      sample();
+      lock.lock();
+    }
+  });
+}
+
+}  // namespace outbox::core::metrics
