@@ -52,8 +52,8 @@ HttpServer::HttpServer(const ListenAddress& address, std::map<std::string, HttpH
   }
   if (port_ <= 0) {
     const int error = errno;
-    throw std::runtime_error("cannot listen on " + address.text() + " (http.listen): " +
-                             (error ? std::strerror(error) : "not a local address"));
+    throw std::runtime_error("cannot listen on " + address.text() +
+                             " (http.listen): " + (error ? std::strerror(error) : "not a local address"));
   }
   impl_->thread = std::thread([impl = impl_.get()] {
     if (!impl->server.listen_after_bind()) log::error("http", "the HTTP listener stopped");

@@ -21,8 +21,7 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text) {
   }
   unsigned value = 0;
   const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (error != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
-    return std::nullopt;
+  if (error != std::errc() || end != port.data() + port.size() || value > 65535) return std::nullopt;
   return ListenAddress{std::string(host), static_cast<uint16_t>(value)};
 }
 

@@ -15,7 +15,7 @@ struct ListenAddress {
   std::string text() const;
 };
 
-// nullopt unless `text` is HOST:PORT with a port of 1..65535.
+// nullopt unless `text` is HOST:PORT with a port of 0..65535 (0: any free port, as the log tells).
 std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
 }  // namespace outbox::core

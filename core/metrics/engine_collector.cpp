@@ -49,12 +49,12 @@ std::vector<MetricFamily> EngineCollector::Collect() const {
   out.push_back(family("outboxd_events_dead_total", "Events moved to the dead letters", MetricType::Counter,
                        {counter(c.dead)}));
   out.push_back(family("outboxd_stale_settles_total",
-                       "Settles the storage fenced off because the claim's lease was lost", MetricType::Counter,
-                       {counter(c.stale_settles)}));
+                       "Settles the storage fenced off because the claim's lease was lost",
+                       MetricType::Counter, {counter(c.stale_settles)}));
   out.push_back(family("outboxd_storage_errors_total", "Storage calls of the relay loop that failed",
                        MetricType::Counter, {counter(c.storage_errors)}));
-  out.push_back(family("outboxd_in_flight", "Events published and not yet completed", MetricType::Gauge,
-                       {in_flight}));
+  out.push_back(
+      family("outboxd_in_flight", "Events published and not yet completed", MetricType::Gauge, {in_flight}));
   out.push_back(family("outboxd_publish_duration_seconds", "From an event's publish to its completion",
                        MetricType::Histogram, {engine_.timings().publish.Collect()}));
   out.push_back(family("outboxd_settle_duration_seconds", "Writing one claim's outcomes to the storage",

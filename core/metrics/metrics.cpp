@@ -87,7 +87,8 @@ std::string Metrics::exposition() const {
   }
   for (const auto& c : collectors) {
     std::vector<prometheus::MetricFamily> more = c->Collect();
-    families.insert(families.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    families.insert(families.end(), std::make_move_iterator(more.begin()),
+                    std::make_move_iterator(more.end()));
   }
   return prometheus::TextSerializer().Serialize(families);
 }

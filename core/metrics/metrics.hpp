@@ -4,13 +4,14 @@
 // No label takes unbounded values: transport instance names come from the config.
 #pragma once
 
-#include <memory>
-#include <mutex>
 #include <outbox/plugin_abi.h>
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 

@@ -22,7 +22,8 @@ namespace outbox::core::metrics {
 class Sampler {
  public:
   // The figures, or nullopt with the reason when the storage could not be read.
-  using OnSample = std::function<void(const std::optional<outbox_storage_stats>&, const std::string& problem)>;
+  using OnSample =
+      std::function<void(const std::optional<outbox_storage_stats>&, const std::string& problem)>;
 
   // The transports must stay open until the sampler is destroyed.
   Sampler(std::unique_ptr<sdk::Storage> storage, std::vector<Engine::TransportSlot> transports,

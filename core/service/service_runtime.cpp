@@ -12,12 +12,15 @@ namespace outbox::core {
 namespace {
 
 // A sampled check older than this fails: a few rounds missed, or a probe that hangs.
-std::chrono::milliseconds stale_after(const HttpConfig& http) { return 3 * http.sample_interval + std::chrono::seconds(10); }
+std::chrono::milliseconds stale_after(const HttpConfig& http) {
+  return 3 * http.sample_interval + std::chrono::seconds(10);
+}
 
 std::string status_line(const std::optional<outbox_storage_stats>& s, const std::string& problem) {
   if (!s) return "storage unavailable: " + problem;
-  std::string line = fmt::format("pending {} (oldest {:.1f}s), in flight {}, dead {}", s->pending,
-                                 static_cast<double>(s->oldest_pending_age_ms) / 1000.0, s->in_flight, s->dead);
+  std::string line =
+      fmt::format("pending {} (oldest {:.1f}s), in flight {}, dead {}", s->pending,
+                  static_cast<double>(s->oldest_pending_age_ms) / 1000.0, s->in_flight, s->dead);
   if (s->claim_horizon_lag_ms >= 0)
     line += fmt::format(", claim horizon lag {:.1f}s", static_cast<double>(s->claim_horizon_lag_ms) / 1000.0);
   return line;
@@ -34,7 +37,8 @@ ServiceRuntime::ServiceRuntime(const HttpConfig& http) : http_(http), readiness_
   if (!address) throw std::runtime_error("http.listen: '" + http_.listen + "' is not HOST:PORT");
   std::map<std::string, HttpHandler> routes;
   routes["/metrics"] = [](const auto&) {
-    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics::Metrics::get().exposition()};
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                        metrics::Metrics::get().exposition()};
   };
   routes["/livez"] = [](const auto&) { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; };
   routes["/readyz"] = [this](const auto& query) {
@@ -42,7 +46,9 @@ ServiceRuntime::ServiceRuntime(const HttpConfig& http) : http_(http), readiness_
     return HttpResponse{answer.ready ? 200 : 503, "text/plain; charset=utf-8", std::move(answer.text)};
   };
   server_ = std::make_unique<HttpServer>(*address, std::move(routes));
-  log::info("http", "serving /metrics, /livez and /readyz on " + address->text());
+  // The port bound, which differs from the one asked for when that was 0.
+  const ListenAddress bound{address->host, static_cast<uint16_t>(server_->port())};
+  log::info("http", "serving /metrics, /livez and /readyz on " + bound.text());
 }
 
 ServiceRuntime::~ServiceRuntime() { stopped(); }

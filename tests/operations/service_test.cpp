@@ -1,0 +1,322 @@
+// outboxd run as a service, as a process: /metrics parsed with Prometheus' own Python parser,
+// /livez and /readyz following the transport's health and the drain, and the systemd
+// notifications received on a socket of the test's (NOTIFY_SOCKET), watchdog included.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "relay_sandbox.hpp"
+
+namespace outbox::fault {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+struct Sample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
+// A unix datagram socket bound where NOTIFY_SOCKET points, as systemd's would be.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("cannot bind the notify socket " + path.string());
+  }
+  ~NotifySocket() { ::close(fd_); }
+
+  // The datagrams that arrive within `window`, each split into its assignments.
+  std::vector<std::string> receive_for(milliseconds window) {
+    std::vector<std::string> out;
+    const auto deadline = Clock::now() + window;
+    for (auto now = Clock::now(); now < deadline; now = Clock::now()) {
+      pollfd p{fd_, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - now).count();
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      std::istringstream lines(std::string(buffer, static_cast<size_t>(std::max<ssize_t>(n, 0))));
+      for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) out.push_back(line);
+    }
+    return out;
+  }
+  // Receives until a message starting with `prefix` arrives; every message received, that one last.
+  std::vector<std::string> receive_until(const std::string& prefix, milliseconds timeout = milliseconds(30'000)) {
+    std::vector<std::string> out;
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      for (std::string& m : receive_for(milliseconds(50))) {
+        out.push_back(std::move(m));
+        if (out.back().starts_with(prefix)) return out;
+      }
+    }
+    ADD_FAILURE() << "no " << prefix << " within " << timeout.count() << "ms";
+    return out;
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+size_t count_of(const std::vector<std::string>& messages, const std::string& message) {
+  return static_cast<size_t>(std::count(messages.begin(), messages.end(), message));
+}
+
+class ServiceTest : public RelaySandbox {
+ protected:
+  ConfigParts service_parts() {
+    ConfigParts p = parts();
+    p.http = {{"listen", "\"127.0.0.1:0\""}, {"sample_interval", "200ms"}};
+    return p;
+  }
+
+  // The port the relay listens on, read from its log.
+  int port_of(ChildProcess& relay) {
+    static const std::regex line(R"(serving /metrics, /livez and /readyz on 127\.0\.0\.1:(\d+))");
+    int port = 0;
+    EXPECT_TRUE(eventually(
+        [&] {
+          std::smatch m;
+          const std::string err = relay.stderr_text();
+          if (!std::regex_search(err, m, line)) return false;
+          port = std::stoi(m[1]);
+          return true;
+        },
+        milliseconds(30'000)))
+        << relay.stderr_text();
+    return port;
+  }
+
+  // The status of GET path, or -1 when nothing answered.
+  static int status(int port, const std::string& path, std::string* body = nullptr) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_connection_timeout(5);
+    client.set_read_timeout(5);
+    httplib::Result r = client.Get(path);
+    if (!r) return -1;
+    if (body) *body = r->body;
+    return r->status;
+  }
+
+  // GET /metrics, parsed by prometheus_client's text parser.
+  std::vector<Sample> scrape(int port) {
+    std::string body;
+    EXPECT_EQ(status(port, "/metrics", &body), 200);
+    const std::filesystem::path file = path("metrics-" + std::to_string(scrapes_++) + ".txt");
+    std::ofstream(file) << body;
+    CommandResult parsed = run_command({PYTHON3, PARSE_METRICS, file.string()}, file.string() + ".parsed");
+    EXPECT_EQ(parsed.exit_code, 0) << "the Prometheus parser rejected " << file << ": " << parsed.err;
+    std::vector<Sample> out;
+    std::istringstream lines(parsed.out);
+    for (std::string line; std::getline(lines, line);) {
+      const auto j = nlohmann::json::parse(line);
+      out.push_back({j.at("name"), j.at("labels").get<std::map<std::string, std::string>>(), j.at("value")});
+    }
+    return out;
+  }
+
+  // The value of the one sample named `name` with exactly `labels`; NaN when there is none.
+  static double value(const std::vector<Sample>& samples, const std::string& name,
+                      const std::map<std::string, std::string>& labels = {}) {
+    for (const Sample& s : samples)
+      if (s.name == name && s.labels == labels) return s.value;
+    return std::nan("");
+  }
+
+  // Runs a program to completion, its output in files named after `stem`.
+  static CommandResult run_command(const std::vector<std::string>& args, const std::string& stem) {
+    CommandResult r;
+    ChildProcess child(args, stem + ".out", stem + ".err");
+    r.exit_code = child.wait_for_exit(milliseconds(60'000)).value_or(-1);
+    r.out = read_file(stem + ".out");
+    r.err = read_file(stem + ".err");
+    return r;
+  }
+
+  int scrapes_ = 0;
+};
+
+TEST_F(ServiceTest, MetricsCountTheEventsRelayed) {
+  ConfigParts p = service_parts();
+  p.transport["permanent_types"] = "[poison]";
+  const auto config = write_config(p);
+  std::vector<nlohmann::json> events = this->events("order.created", 40);
+  for (auto& e : this->events("poison", 7)) events.push_back(e);
+  ASSERT_TRUE(enqueue(config, events));
+
+  ChildProcess& relay = start_relay(config);
+  const int port = port_of(relay);
+  ASSERT_TRUE(wait_settled(config, 7));
+  // The storage figures are sampled on a timer: wait for a sample taken after the settle.
+  std::vector<Sample> m;
+  ASSERT_TRUE(eventually(
+      [&] {
+        m = scrape(port);
+        return value(m, "outboxd_pending_events") == 0 && value(m, "outboxd_dead_letters") == 7;
+      },
+      milliseconds(30'000)));
+
+  EXPECT_EQ(value(m, "outboxd_events_claimed_total"), 47);
+  EXPECT_EQ(value(m, "outboxd_events_published_total", {{"transport", "events"}}), 40);
+  EXPECT_EQ(value(m, "outboxd_publish_failures_total", {{"transport", "events"}, {"kind", "permanent"}}), 7);
+  EXPECT_EQ(value(m, "outboxd_publish_failures_total", {{"transport", "events"}, {"kind", "retryable"}}), 0);
+  EXPECT_EQ(value(m, "outboxd_events_dead_total"), 7);
+  EXPECT_EQ(value(m, "outboxd_stale_settles_total"), 0);
+  EXPECT_EQ(value(m, "outboxd_in_flight"), 0);
+  EXPECT_EQ(value(m, "outboxd_publish_duration_seconds_count"), 47);
+  EXPECT_EQ(value(m, "outboxd_publish_duration_seconds_bucket", {{"le", "+Inf"}}), 47);
+  EXPECT_GE(value(m, "outboxd_settle_duration_seconds_count"), 1);
+  EXPECT_GE(value(m, "outboxd_oldest_dead_letter_age_seconds"), 0);
+  EXPECT_EQ(value(m, "outboxd_config_reloads_total", {{"result", "ok"}}), 0);
+  EXPECT_EQ(value(m, "outboxd_ready"), 1);
+  bool build_info = false;
+  for (const Sample& s : m)
+    build_info |= s.name == "outboxd_build_info" && s.labels.count("version") && s.labels.count("abi");
+  EXPECT_TRUE(build_info);
+  // SQLite claims in no commit order: it has no claim horizon to report.
+  EXPECT_TRUE(std::isnan(value(m, "outboxd_claim_horizon_lag_seconds")));
+  EXPECT_EQ(stop_relay(relay), 0);
+}
+
+TEST_F(ServiceTest, ReadyzFollowsTheTransportsHealthAndTheDrain) {
+  ConfigParts p = service_parts();
+  const std::filesystem::path down = path("broker-down");
+  p.transport["down_file"] = "\"" + down.string() + "\"";
+  p.transport["hang_types"] = "[stuck]";
+  p.relay["drain_timeout"] = "3s";
+  const auto config = write_config(p);
+
+  ChildProcess& relay = start_relay(config);
+  const int port = port_of(relay);
+  EXPECT_EQ(status(port, "/livez"), 200);
+  ASSERT_TRUE(eventually([&] { return status(port, "/readyz") == 200; }, milliseconds(30'000)));
+
+  std::ofstream(down).put('\n');
+  ASSERT_TRUE(eventually([&] { return status(port, "/readyz") == 503; }, milliseconds(30'000)));
+  std::string verbose;
+  EXPECT_EQ(status(port, "/readyz?verbose", &verbose), 503);
+  EXPECT_NE(verbose.find("[-] transport events: down_file"), std::string::npos) << verbose;
+  EXPECT_NE(verbose.find("[+] storage: ok"), std::string::npos) << verbose;
+  EXPECT_EQ(status(port, "/livez"), 200) << "liveness checks no dependency";
+  EXPECT_EQ(value(scrape(port), "outboxd_ready"), 0);
+
+  std::filesystem::remove(down);
+  ASSERT_TRUE(eventually([&] { return status(port, "/readyz") == 200; }, milliseconds(30'000)));
+
+  // A message that never completes holds the drain open for drain_timeout: not ready meanwhile.
+  ASSERT_TRUE(enqueue(config, events("stuck", 1)));
+  ASSERT_TRUE(eventually([&] { return value(scrape(port), "outboxd_in_flight") == 1; }, milliseconds(30'000)));
+  relay.signal(SIGTERM);
+  std::string draining;
+  EXPECT_EQ(status(port, "/readyz?verbose", &draining), 503);
+  EXPECT_NE(draining.find("[-] relay: draining"), std::string::npos) << draining;
+  EXPECT_EQ(relay.wait_for_exit(milliseconds(30'000)), 0);
+}
+
+TEST_F(ServiceTest, PortInUseIsAClearError) {
+  const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof addr;
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &size), 0);
+  const std::string address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  ConfigParts p = service_parts();
+  p.http["listen"] = "\"" + address + "\"";
+  CommandResult r = outboxd({"run", "-c", write_config(p).string()}, milliseconds(30'000));
+  ::close(taken);
+  EXPECT_EQ(r.exit_code, 69);
+  EXPECT_NE(r.err.find("cannot listen on " + address + " (http.listen): Address already in use"),
+            std::string::npos)
+      << r.err;
+}
+
+// The service manager's side: NOTIFY_SOCKET and WATCHDOG_USEC in the relay's environment.
+class NotifyTest : public ServiceTest {
+ protected:
+  ChildProcess& start_notifying(const std::filesystem::path& config, const std::string& watchdog_usec) {
+    ::setenv("NOTIFY_SOCKET", socket_path_.c_str(), 1);
+    ::setenv("WATCHDOG_USEC", watchdog_usec.c_str(), 1);
+    ChildProcess& relay = start_relay(config);
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+    return relay;
+  }
+
+  std::filesystem::path socket_path_ = path("notify.sock");
+  NotifySocket socket_{socket_path_};
+};
+
+TEST_F(NotifyTest, ReadyStatusWatchdogAndStoppingArriveInOrder) {
+  ConfigParts p = parts();  // no HTTP listener: systemd alone still gets its STATUS
+  p.http = {{"sample_interval", "200ms"}};
+  const auto config = write_config(p);
+  ASSERT_TRUE(enqueue(config, events("order.created", 3)));
+  ChildProcess& relay = start_notifying(config, "400000");  // pings every 200 ms
+
+  std::vector<std::string> first = socket_.receive_until("READY=1");
+  ASSERT_FALSE(first.empty());
+  ASSERT_EQ(first.back(), "READY=1");
+  ASSERT_GE(first.size(), 2u);
+  EXPECT_TRUE(first[first.size() - 2].starts_with("STATUS=pending ")) << first[first.size() - 2];
+  EXPECT_EQ(count_of(first, "WATCHDOG=1"), 0u) << "no watchdog ping before READY";
+
+  ASSERT_TRUE(wait_settled(config));
+  const std::vector<std::string> running = socket_.receive_for(milliseconds(2000));
+  EXPECT_GE(count_of(running, "WATCHDOG=1"), 4u);
+  EXPECT_TRUE(std::any_of(running.begin(), running.end(),
+                          [](const std::string& m) { return m.starts_with("STATUS=pending 0 "); }));
+
+  relay.signal(SIGTERM);
+  const std::vector<std::string> stopping = socket_.receive_until("STOPPING=1");
+  ASSERT_FALSE(stopping.empty());
+  EXPECT_EQ(stopping.back(), "STOPPING=1");
+  EXPECT_EQ(relay.wait_for_exit(milliseconds(30'000)), 0);
+  EXPECT_EQ(count_of(socket_.receive_for(milliseconds(300)), "READY=1"), 0u);
+}
+
+TEST_F(NotifyTest, WatchdogStopsWhileTheLoopIsStuck) {
+  ConfigParts p = parts();
+  const std::filesystem::path stall = path("stall");
+  p.transport["stall_file"] = "\"" + stall.string() + "\"";
+  const auto config = write_config(p);
+  ChildProcess& relay = start_notifying(config, "400000");
+  ASSERT_EQ(socket_.receive_until("READY=1").back(), "READY=1");
+  EXPECT_GE(count_of(socket_.receive_for(milliseconds(1000)), "WATCHDOG=1"), 2u);
+
+  // The next publish blocks: the loop stops turning, and so do the pings.
+  std::ofstream(stall).put('\n');
+  ASSERT_TRUE(enqueue(config, events("order.created", 1)));
+  socket_.receive_for(milliseconds(1000));  // the claim is made within this second
+  EXPECT_EQ(count_of(socket_.receive_for(milliseconds(2000)), "WATCHDOG=1"), 0u);
+
+  std::filesystem::remove(stall);
+  EXPECT_GE(count_of(socket_.receive_for(milliseconds(1500)), "WATCHDOG=1"), 2u);
+  ASSERT_TRUE(wait_settled(config));
+  EXPECT_EQ(stop_relay(relay), 0);
+}
+
+}  // namespace
+}  // namespace outbox::fault
