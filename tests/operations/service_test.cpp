@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "relay_sandbox.hpp"
@@ -59,7 +60,8 @@ class NotifySocket {
     return out;
   }
   // Receives until a message starting with `prefix` arrives; every message received, that one last.
-  std::vector<std::string> receive_until(const std::string& prefix, milliseconds timeout = milliseconds(30'000)) {
+  std::vector<std::string> receive_until(const std::string& prefix,
+                                         milliseconds timeout = milliseconds(30'000)) {
     std::vector<std::string> out;
     const auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
@@ -197,6 +199,28 @@ TEST_F(ServiceTest, MetricsCountTheEventsRelayed) {
   EXPECT_EQ(stop_relay(relay), 0);
 }
 
+// The alerting rules and the dashboard query only what outboxd exports.
+TEST_F(ServiceTest, TheRulesAndTheDashboardUseExportedMetrics) {
+  const auto config = write_config(service_parts());
+  ASSERT_TRUE(enqueue(config, events("order.created", 1)));
+  ChildProcess& relay = start_relay(config);
+  const int port = port_of(relay);
+  ASSERT_TRUE(wait_settled(config));
+  std::set<std::string> exported{"outboxd_claim_horizon_lag_seconds"};  // PostgreSQL's only
+  for (const Sample& s : scrape(port)) exported.insert(s.name);
+
+  static const std::regex metric(R"(\boutboxd_[a-z_]+)");
+  for (const char* file : {"outboxd-alerts.yml", "outboxd-dashboard.json"}) {
+    const std::string text = read_file(std::filesystem::path(OBSERVABILITY_DIR) / file);
+    size_t used = 0;
+    for (std::sregex_iterator it(text.begin(), text.end(), metric), end; it != end; ++it, ++used)
+      EXPECT_TRUE(exported.count(it->str()))
+          << file << " uses " << it->str() << ", which outboxd does not export";
+    EXPECT_GT(used, 5u) << file;
+  }
+  EXPECT_EQ(stop_relay(relay), 0);
+}
+
 TEST_F(ServiceTest, ReadyzFollowsTheTransportsHealthAndTheDrain) {
   ConfigParts p = service_parts();
   const std::filesystem::path down = path("broker-down");
@@ -224,7 +248,8 @@ TEST_F(ServiceTest, ReadyzFollowsTheTransportsHealthAndTheDrain) {
 
   // A message that never completes holds the drain open for drain_timeout: not ready meanwhile.
   ASSERT_TRUE(enqueue(config, events("stuck", 1)));
-  ASSERT_TRUE(eventually([&] { return value(scrape(port), "outboxd_in_flight") == 1; }, milliseconds(30'000)));
+  ASSERT_TRUE(
+      eventually([&] { return value(scrape(port), "outboxd_in_flight") == 1; }, milliseconds(30'000)));
   relay.signal(SIGTERM);
   std::string draining;
   EXPECT_EQ(status(port, "/readyz?verbose", &draining), 503);
