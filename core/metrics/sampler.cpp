@@ -41,11 +41,22 @@ void Sampler::sample() {
   std::optional<outbox_storage_stats> stats;
   const std::string storage_problem = problem_of([&] { stats = storage_->stats(); });
   if (stats) Metrics::get().set_storage(*stats);
-  readiness_.set("storage", storage_problem, true);
+  record("storage", storage_problem);
   for (const Engine::TransportSlot& t : transports_)
-    readiness_.set("transport " + t.name, problem_of([&] { t.transport->health(); }), true);
+    record("transport " + t.name, problem_of([&] { t.transport->health(); }));
   Metrics::get().set_ready(readiness_.answer(false).ready);
   on_sample_(stats, storage_problem);
+}
+
+void Sampler::record(const std::string& check, const std::string& problem) {
+  readiness_.set(check, problem, true);
+  bool& failing = failing_[check];
+  if (failing == !problem.empty()) return;
+  failing = !problem.empty();
+  if (failing)
+    log::warn("health", check + " is down: " + problem);
+  else
+    log::info("health", check + " is back");
 }
 
 void Sampler::start() {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,11 +39,15 @@ class Sampler {
   void start();
 
  private:
+  // Sets a readiness check and logs when it turns from passing to failing or back.
+  void record(const std::string& check, const std::string& problem);
+
   std::unique_ptr<sdk::Storage> storage_;
   std::vector<Engine::TransportSlot> transports_;
   std::chrono::milliseconds interval_;
   Readiness& readiness_;
   OnSample on_sample_;
+  std::map<std::string, bool> failing_;  // per check, as last recorded (the sampling thread's)
 
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -1,8 +1,9 @@
 // outboxd run as a service, as a process: /metrics parsed with Prometheus' own Python parser,
 // /livez and /readyz following the transport's health and the drain, and the systemd
 // notifications received on a socket of the test's (NOTIFY_SOCKET), watchdog included.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,19 +17,13 @@
 #include <set>
 #include <sstream>
 
-#include "relay_sandbox.hpp"
+#include "service_fixture.hpp"
 
 namespace outbox::fault {
 namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-
-struct Sample {
-  std::string name;
-  std::map<std::string, std::string> labels;
-  double value = 0;
-};
 
 // A unix datagram socket bound where NOTIFY_SOCKET points, as systemd's would be.
 class NotifySocket {
@@ -82,80 +77,6 @@ class NotifySocket {
 size_t count_of(const std::vector<std::string>& messages, const std::string& message) {
   return static_cast<size_t>(std::count(messages.begin(), messages.end(), message));
 }
-
-class ServiceTest : public RelaySandbox {
- protected:
-  ConfigParts service_parts() {
-    ConfigParts p = parts();
-    p.http = {{"listen", "\"127.0.0.1:0\""}, {"sample_interval", "200ms"}};
-    return p;
-  }
-
-  // The port the relay listens on, read from its log.
-  int port_of(ChildProcess& relay) {
-    static const std::regex line(R"(serving /metrics, /livez and /readyz on 127\.0\.0\.1:(\d+))");
-    int port = 0;
-    EXPECT_TRUE(eventually(
-        [&] {
-          std::smatch m;
-          const std::string err = relay.stderr_text();
-          if (!std::regex_search(err, m, line)) return false;
-          port = std::stoi(m[1]);
-          return true;
-        },
-        milliseconds(30'000)))
-        << relay.stderr_text();
-    return port;
-  }
-
-  // The status of GET path, or -1 when nothing answered.
-  static int status(int port, const std::string& path, std::string* body = nullptr) {
-    httplib::Client client("127.0.0.1", port);
-    client.set_connection_timeout(5);
-    client.set_read_timeout(5);
-    httplib::Result r = client.Get(path);
-    if (!r) return -1;
-    if (body) *body = r->body;
-    return r->status;
-  }
-
-  // GET /metrics, parsed by prometheus_client's text parser.
-  std::vector<Sample> scrape(int port) {
-    std::string body;
-    EXPECT_EQ(status(port, "/metrics", &body), 200);
-    const std::filesystem::path file = path("metrics-" + std::to_string(scrapes_++) + ".txt");
-    std::ofstream(file) << body;
-    CommandResult parsed = run_command({PYTHON3, PARSE_METRICS, file.string()}, file.string() + ".parsed");
-    EXPECT_EQ(parsed.exit_code, 0) << "the Prometheus parser rejected " << file << ": " << parsed.err;
-    std::vector<Sample> out;
-    std::istringstream lines(parsed.out);
-    for (std::string line; std::getline(lines, line);) {
-      const auto j = nlohmann::json::parse(line);
-      out.push_back({j.at("name"), j.at("labels").get<std::map<std::string, std::string>>(), j.at("value")});
-    }
-    return out;
-  }
-
-  // The value of the one sample named `name` with exactly `labels`; NaN when there is none.
-  static double value(const std::vector<Sample>& samples, const std::string& name,
-                      const std::map<std::string, std::string>& labels = {}) {
-    for (const Sample& s : samples)
-      if (s.name == name && s.labels == labels) return s.value;
-    return std::nan("");
-  }
-
-  // Runs a program to completion, its output in files named after `stem`.
-  static CommandResult run_command(const std::vector<std::string>& args, const std::string& stem) {
-    CommandResult r;
-    ChildProcess child(args, stem + ".out", stem + ".err");
-    r.exit_code = child.wait_for_exit(milliseconds(60'000)).value_or(-1);
-    r.out = read_file(stem + ".out");
-    r.err = read_file(stem + ".err");
-    return r;
-  }
-
-  int scrapes_ = 0;
-};
 
 TEST_F(ServiceTest, MetricsCountTheEventsRelayed) {
   ConfigParts p = service_parts();
