@@ -12,8 +12,8 @@
 #   PREFETCH=false turns the storage's `prefetch` option off (on by default): the next claim runs on a
 #   second connection while the relay settles the last batch.
 #   HTTP_AB=ROUNDS runs, instead of (a) and (b), ROUNDS pairs of (a): one with http.listen off,
-#   one with it on and /metrics scraped every second (curl), in alternating order; then the
-#   mean of each and their ratio. OUTBOXD_BENCH_SCHEMA names the schema (default outboxd_bench).
+#   one with it on (storage sampled every HTTP_SAMPLE_INTERVAL, default 10s) and /metrics scraped
+#   every second (curl), in alternating order; then the mean and median of each and their ratios. OUTBOXD_BENCH_SCHEMA names the schema (default outboxd_bench).
 # needs: the release build (cmake --preset release && cmake --build --preset release), curl (HTTP_AB) and the
 # server of tests/services/postgres.sh (started here when it is not running).
 set -euo pipefail
@@ -45,7 +45,8 @@ routes: [ { match: "*", transport: sink, destination: "bench.{event_type}" } ]
 log: { level: warn }
 YAML
 http_port=${OUTBOXD_BENCH_HTTP_PORT:-29464}
-{ cat "$work/bench.yaml"; echo "http: { listen: \"127.0.0.1:$http_port\" }"; } >"$work/bench-http.yaml"
+{ cat "$work/bench.yaml"; echo "http: { listen: \"127.0.0.1:$http_port\", sample_interval: ${HTTP_SAMPLE_INTERVAL:-10s} }"; } \
+  >"$work/bench-http.yaml"
 
 
 fill_backlog() {
@@ -101,10 +102,13 @@ if [ -n "${HTTP_AB:-}" ]; then
       fi
     done
   done
-  mean() { sed -E 's/.* = ([0-9]+) events\/s.*/\1/' "$1" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
-  off=$(mean "$work/ab-off.txt") on=$(mean "$work/ab-on.txt")
-  awk -v off="$off" -v on="$on" -v r="$HTTP_AB" 'BEGIN {
-    printf "  mean of %d runs each: http off %d events/s, http on and scraped %d events/s: on/off = %.3f\n", r, off, on, on / off
+  rates() { sed -E 's/.* = ([0-9]+) events\/s.*/\1/' "$1" | sort -n; }
+  mean() { rates "$1" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
+  median() { rates "$1" | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  awk -v off="$(mean "$work/ab-off.txt")" -v on="$(mean "$work/ab-on.txt")" \
+      -v moff="$(median "$work/ab-off.txt")" -v mon="$(median "$work/ab-on.txt")" -v r="$HTTP_AB" 'BEGIN {
+    printf "  %d runs each: http off mean %d, median %d events/s; http on and scraped mean %d, median %d events/s; on/off: mean %.3f, median %.3f\n",
+      r, off, moff, on, mon, on / off, mon / moff
   }'
   psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
   exit 0
