@@ -86,7 +86,8 @@ class PluginStorage final : public sdk::Storage {
     // A plugin built with a smaller layout fills only its prefix (struct_size tells how much):
     // what it did not fill reads as not measured.
     auto filled = [&](size_t offset, size_t size) { return out.struct_size >= offset + size; };
-    if (!filled(offsetof(outbox_storage_stats, oldest_dead_age_ms), sizeof(int64_t))) out.oldest_dead_age_ms = 0;
+    if (!filled(offsetof(outbox_storage_stats, oldest_dead_age_ms), sizeof(int64_t)))
+      out.oldest_dead_age_ms = 0;
     if (!filled(offsetof(outbox_storage_stats, claim_horizon_lag_ms), sizeof(int64_t)))
       out.claim_horizon_lag_ms = -1;
     return out;
