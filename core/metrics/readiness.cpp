@@ -1,5 +1,7 @@
 #include "core/metrics/readiness.hpp"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 
 namespace outbox::core::metrics {
@@ -22,9 +24,8 @@ Readiness::Answer Readiness::answer(bool verbose) const {
   for (const Check& c : checks_) {
     std::string problem = c.problem;
     if (problem.empty() && c.sampled && now - c.updated > stale_after_)
-      problem = "no answer for " +
-                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - c.updated).count()) +
-                "s (the check hangs)";
+      problem = fmt::format("no answer for {:.1f}s (the check hangs)",
+                            std::chrono::duration<double>(now - c.updated).count());
     if (problem.empty()) {
       if (verbose) out.text += "[+] " + c.name + ": ok\n";
       continue;

@@ -14,8 +14,8 @@ TEST_F(ServiceTest, ReadyzIs503WhileTheKafkaBrokerIsDownAnd200WhenItIsBack) {
   MockCluster cluster(1);
   cluster.create_topic("outbox.order.created", 1);
   ConfigParts p = service_parts();
-  p.transports = "[ { name: events, type: kafka, properties: { bootstrap.servers: \"" + cluster.bootstrap() +
-                 "\" } } ]";
+  p.transports =
+      "[ { name: events, type: kafka, properties: { bootstrap.servers: \"" + cluster.bootstrap() + "\" } } ]";
   p.routes = R"([ { match: "*", transport: events, destination: "outbox.{event_type}" } ])";
   const auto config = write_config(p);
 
