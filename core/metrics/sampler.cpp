@@ -60,13 +60,17 @@ void Sampler::record(const std::string& check, const std::string& problem) {
 }
 
 void Sampler::start() {
+  // Until the first round has answered, the checks say so (and /readyz is 503).
+  readiness_.set("storage", "not sampled yet", true);
+  for (const Engine::TransportSlot& t : transports_)
+    readiness_.set("transport " + t.name, "not sampled yet", true);
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
-    while (!cv_.wait_for(lock, interval_, [&] { return stop_; })) {
+    do {
       lock.unlock();
       sample();
       lock.lock();
-    }
+    } while (!cv_.wait_for(lock, interval_, [&] { return stop_; }));
   });
 }
 

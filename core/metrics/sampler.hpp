@@ -33,12 +33,12 @@ class Sampler {
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
 
-  // One round on the caller's thread (the first, before the relay says it is ready).
-  void sample();
-  // Samples every interval from now on, until destroyed.
+  // Samples at once on a thread of its own (a count over a large backlog does not delay the
+  // start of the relay), then every interval, until destroyed.
   void start();
 
  private:
+  void sample();
   // Sets a readiness check and logs when it turns from passing to failing or back.
   void record(const std::string& check, const std::string& problem);
 

@@ -65,13 +65,12 @@ void ServiceRuntime::started(Engine& engine, std::unique_ptr<sdk::Storage> sampl
         [](const std::optional<outbox_storage_stats>& stats, const std::string& problem) {
           systemd::notify("STATUS=" + status_line(stats, problem));
         });
-    sampler_->sample();
   }
-  metrics::Metrics::get().set_ready(readiness_.answer(false).ready);
   systemd::notify("READY=1");
   if (const auto every = systemd::watchdog_interval())
     engine.heartbeat([] { systemd::notify("WATCHDOG=1"); }, *every);
   if (sampler_) sampler_->start();
+  metrics::Metrics::get().set_ready(readiness_.answer(false).ready);
 }
 
 void ServiceRuntime::stopping() {

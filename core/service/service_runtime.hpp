@@ -30,9 +30,10 @@ class ServiceRuntime {
   // started() wants a storage object of its own for them.
   bool samples() const noexcept;
 
-  // The storage and the transports are open and the engine is about to run: samples once, then
-  // every http.sample_interval; READY=1 with a STATUS; the engine's loop sends WATCHDOG=1 when
-  // the unit sets WatchdogSec. `sampler_storage` may be null when samples() is false.
+  // The storage and the transports are open and the engine is about to run: READY=1; samples
+  // now and every http.sample_interval (each sample sends a STATUS); the engine's loop sends
+  // WATCHDOG=1 when the unit sets WatchdogSec. `sampler_storage` may be null when samples() is
+  // false.
   void started(Engine& engine, std::unique_ptr<sdk::Storage> sampler_storage);
   // A stop was asked for (SIGTERM, SIGINT): /readyz says draining; STOPPING=1. Thread-safe.
   void stopping();

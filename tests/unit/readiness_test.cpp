@@ -40,7 +40,8 @@ TEST(Readiness, ASampledCheckNotRefreshedInTimeFails) {
   EXPECT_FALSE(stale.ready);
   EXPECT_THAT(stale.text,
               ::testing::ContainsRegex(R"(\[-\] storage: no answer for [0-9]+\.[0-9]s \(the check hangs\))"));
-  EXPECT_THAT(stale.text, ::testing::Not(HasSubstr("relay"))) << "a check that is not sampled does not expire";
+  EXPECT_THAT(stale.text, ::testing::Not(HasSubstr("relay")))
+      << "a check that is not sampled does not expire";
   r.set("storage", "", true);
   EXPECT_TRUE(r.answer(false).ready);
 }
