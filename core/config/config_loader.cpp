@@ -18,8 +18,8 @@
 #include "core/config/units.hpp"
 #include "core/config/validator.hpp"
 #include "core/engine/destination_template.hpp"
-#include "core/log.hpp"
 #include "core/http/listen_address.hpp"
+#include "core/log.hpp"
 #include "core/plugin/host_api.hpp"
 
 namespace outbox::core {

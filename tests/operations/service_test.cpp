@@ -178,6 +178,26 @@ TEST_F(ServiceTest, ReadyzFollowsTheTransportsHealthAndTheDrain) {
   EXPECT_EQ(relay.wait_for_exit(milliseconds(30'000)), 0);
 }
 
+TEST_F(ServiceTest, ReloadsAreCountedByResult) {
+  ConfigParts p = service_parts();
+  const auto config = write_config(p);
+  ChildProcess& relay = start_relay(config);
+  const int port = port_of(relay);
+  auto reloads = [&](const std::string& result) {
+    return value(scrape(port), "outboxd_config_reloads_total", {{"result", result}});
+  };
+  ASSERT_EQ(reloads("ok"), 0);
+  relay.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return reloads("ok") == 1; }, milliseconds(30'000)));
+
+  p.relay["batch_size"] = "7";  // restart-only: refused
+  write_config(p);
+  relay.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return reloads("error") == 1; }, milliseconds(30'000)));
+  EXPECT_EQ(reloads("ok"), 1);
+  EXPECT_EQ(stop_relay(relay), 0);
+}
+
 TEST_F(ServiceTest, PortInUseIsAClearError) {
   const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
