@@ -4,75 +4,23 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
+#include "notify_socket.hpp"
 #include "service_fixture.hpp"
 
 namespace outbox::fault {
 namespace {
 
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
-
-// A unix datagram socket bound where NOTIFY_SOCKET points, as systemd's would be.
-class NotifySocket {
- public:
-  explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("cannot bind the notify socket " + path.string());
-  }
-  ~NotifySocket() { ::close(fd_); }
-
-  // The datagrams that arrive within `window`, each split into its assignments.
-  std::vector<std::string> receive_for(milliseconds window) {
-    std::vector<std::string> out;
-    const auto deadline = Clock::now() + window;
-    for (auto now = Clock::now(); now < deadline; now = Clock::now()) {
-      pollfd p{fd_, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - now).count();
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      char buffer[4096];
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      std::istringstream lines(std::string(buffer, static_cast<size_t>(std::max<ssize_t>(n, 0))));
-      for (std::string line; std::getline(lines, line);)
-        if (!line.empty()) out.push_back(line);
-    }
-    return out;
-  }
-  // Receives until a message starting with `prefix` arrives; every message received, that one last.
-  std::vector<std::string> receive_until(const std::string& prefix,
-                                         milliseconds timeout = milliseconds(30'000)) {
-    std::vector<std::string> out;
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      for (std::string& m : receive_for(milliseconds(50))) {
-        out.push_back(std::move(m));
-        if (out.back().starts_with(prefix)) return out;
-      }
-    }
-    ADD_FAILURE() << "no " << prefix << " within " << timeout.count() << "ms";
-    return out;
-  }
-
- private:
-  std::filesystem::path path_;
-  int fd_ = -1;
-};
 
 size_t count_of(const std::vector<std::string>& messages, const std::string& message) {
   return static_cast<size_t>(std::count(messages.begin(), messages.end(), message));
