@@ -8,10 +8,13 @@
 # The backlog is filled server-side (INSERT ... SELECT generate_series), ~300-byte JSON payloads,
 # a partition key and one traceparent header per event, UUID v7-like ids; then CHECKPOINT.
 #
-# usage: [PREFETCH=false] bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
+# usage: [PREFETCH=false] [HTTP_AB=ROUNDS] bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
 #   PREFETCH=false turns the storage's `prefetch` option off (on by default): the next claim runs on a
 #   second connection while the relay settles the last batch.
-# needs: the release build (cmake --preset release && cmake --build --preset release) and the
+#   HTTP_AB=ROUNDS runs, instead of (a) and (b), ROUNDS pairs of (a): one with http.listen off,
+#   one with it on (storage sampled every HTTP_SAMPLE_INTERVAL, default 10s) and /metrics scraped
+#   every second (curl), in alternating order; then the mean and median of each and their ratios. OUTBOXD_BENCH_SCHEMA names the schema (default outboxd_bench).
+# needs: the release build (cmake --preset release && cmake --build --preset release), curl (HTTP_AB) and the
 # server of tests/services/postgres.sh (started here when it is not running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +29,7 @@ bin=build/release/bin/outboxd
   { echo "build the null transport: cmake --build --preset release --target outbox-transport-null" >&2; exit 1; }
 tests/services/postgres.sh start 2>/dev/null
 dsn=${OUTBOXD_BENCH_PG_DSN:-postgresql://outboxd:outboxd@127.0.0.1:55432/outboxd_test}
-schema=outboxd_bench
+schema=${OUTBOXD_BENCH_SCHEMA:-outboxd_bench}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export PGOPTIONS='-c client_min_messages=warning'
@@ -41,6 +44,9 @@ transports: [ { name: sink, type: "null" } ]
 routes: [ { match: "*", transport: sink, destination: "bench.{event_type}" } ]
 log: { level: warn }
 YAML
+http_port=${OUTBOXD_BENCH_HTTP_PORT:-29464}
+{ cat "$work/bench.yaml"; echo "http: { listen: \"127.0.0.1:$http_port\", sample_interval: ${HTTP_SAMPLE_INTERVAL:-10s} }"; } \
+  >"$work/bench-http.yaml"
 
 
 fill_backlog() {
@@ -51,10 +57,10 @@ fill_backlog() {
   checkpoint
 }
 
-run_relay() {  # $1: label; runs outboxd until idle, prints the numbers
+run_relay() {  # $1: label [$2: events produced meanwhile]; runs outboxd until idle, prints the numbers
   local label=$1 produced=${2:-0}
   TIMEFORMAT='%R %U %S'
-  { time "$bin" run -c "$work/bench.yaml" --until-idle 2>"$work/run.log"; } 2>"$work/time"
+  { time "$bin" run -c "${config:-$work/bench.yaml}" --until-idle 2>"$work/run.log"; } 2>"$work/time"
   read -r wall user sys <"$work/time"
   local left
   left=$(psql_ -tAc "SELECT count(*) FROM $schema.outbox_events")
@@ -70,6 +76,46 @@ echo "relay_postgres: $events-event backlog, ~300-byte JSON payloads + 1 header,
      "max_in_flight 20000, lease 30s, prefetch $prefetch, transport null, PostgreSQL $(psql_ -tAc 'SHOW server_version')" \
      "(synchronous_commit $(psql_ -tAc 'SHOW synchronous_commit') for producers, off for the relay," \
      "fsync $(psql_ -tAc 'SHOW fsync'), shared_buffers $(psql_ -tAc 'SHOW shared_buffers')), $(nproc) cores"
+
+# A Prometheus-like scraper: GET /metrics every second until killed.
+scrape_every_second() {
+  while :; do
+    curl -s -o /dev/null "http://127.0.0.1:$http_port/metrics" || true
+    sleep 1
+  done
+}
+
+if [ -n "${HTTP_AB:-}" ]; then
+  for round in $(seq 1 "$HTTP_AB"); do
+    order="off on"
+    [ $((round % 2)) -eq 0 ] && order="on off"
+    for mode in $order; do
+      fill_backlog
+      if [ "$mode" = on ]; then
+        scrape_every_second &
+        scraper=$!
+        config=$work/bench-http.yaml run_relay "round $round, http on, scraped every 1 s" | tee -a "$work/ab-on.txt"
+        kill "$scraper"
+        wait "$scraper" 2>/dev/null || true
+      else
+        run_relay "round $round, http off" | tee -a "$work/ab-off.txt"
+      fi
+    done
+  done
+  rates() { sed -E 's/.* = ([0-9]+) events\/s.*/\1/' "$1" | sort -n; }
+  mean() { rates "$1" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
+  median() { rates "$1" | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  # outboxd's own CPU per event varies less with the host's load than the wall clock does.
+  cpu() { sed -E 's/.* = ([0-9.]+) us\/event.*/\1/' "$1" | awk '{ s += $1 } END { printf "%.3f", s / NR }'; }
+  awk -v off="$(mean "$work/ab-off.txt")" -v on="$(mean "$work/ab-on.txt")" \
+      -v moff="$(median "$work/ab-off.txt")" -v mon="$(median "$work/ab-on.txt")" -v r="$HTTP_AB" \
+      -v coff="$(cpu "$work/ab-off.txt")" -v con="$(cpu "$work/ab-on.txt")" 'BEGIN {
+    printf "  %d runs each: http off mean %d, median %d events/s, %.2f us/event; http on and scraped mean %d, median %d events/s, %.2f us/event; on/off: mean %.3f, median %.3f, CPU per event %.3f\n",
+      r, off, moff, coff, on, mon, con, on / off, mon / moff, con / coff
+  }'
+  psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
+  exit 0
+fi
 
 fill_backlog
 run_relay "(a) storage-only drain"

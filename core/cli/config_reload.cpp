@@ -5,6 +5,7 @@
 #include "core/cli/reload_notify.hpp"
 #include "core/config/core_keys.hpp"
 #include "core/log.hpp"
+#include "core/metrics/metrics.hpp"
 
 namespace outbox::core {
 
@@ -16,6 +17,7 @@ ReloadResult ConfigReload::reload() {
   notify_reloading();
   log::info("outboxd", fmt::format("SIGHUP: reading {} again", running_.file.string()));
   ReloadResult result = swap_in();
+  metrics::count_config_reload(result == ReloadResult::applied || result == ReloadResult::unchanged);
   notify_ready();
   return result;
 }

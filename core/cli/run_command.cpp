@@ -5,6 +5,7 @@
 #include <csignal>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "core/cli/config_reload.hpp"
@@ -13,6 +14,7 @@
 #include "core/engine/engine.hpp"
 #include "core/engine/plugin_objects.hpp"
 #include "core/log.hpp"
+#include "core/service/service_runtime.hpp"
 
 namespace outbox::core {
 namespace {
@@ -39,8 +41,8 @@ class SignalThread {
     if (thread_.joinable()) thread_.join();
   }
 
-  void forward_to(Engine& engine, std::function<void()> reload) {
-    thread_ = std::thread([this, &engine, reload = std::move(reload)] {
+  void forward_to(std::function<void()> stop, std::function<void()> reload) {
+    thread_ = std::thread([this, stop = std::move(stop), reload = std::move(reload)] {
       timespec poll{0, 200'000'000};
       while (!done_) {
         int sig = sigtimedwait(&set_, nullptr, &poll);
@@ -48,7 +50,7 @@ class SignalThread {
           reload();
         } else if (sig > 0) {
           log::info("outboxd", fmt::format("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-          engine.stop();
+          stop();
         }
       }
     });
@@ -74,7 +76,16 @@ int run_relay(const std::filesystem::path& config_file, bool until_idle,
   }
   const Config& config = loaded.config;
   apply_log_config(config.log, log_level);
-  std::unique_ptr<sdk::Storage> storage;
+
+  std::optional<ServiceRuntime> service;
+  try {
+    service.emplace(config.http);
+  } catch (const std::runtime_error& e) {
+    log::error("outboxd", fmt::format("cannot start: {}", e.what()));
+    return kExitUnavailable;
+  }
+
+  std::unique_ptr<sdk::Storage> storage, sampler_storage;
   std::vector<std::unique_ptr<sdk::Transport>> transports;
   std::vector<Engine::TransportSlot> slots;
   try {
@@ -84,8 +95,10 @@ int run_relay(const std::filesystem::path& config_file, bool until_idle,
     return kExitUnavailable;
   }
   try {
-    storage = open_storage(loaded.plugins->load(OUTBOX_KIND_STORAGE, config.storage.type), config.storage);
+    auto storage_plugin = loaded.plugins->load(OUTBOX_KIND_STORAGE, config.storage.type);
+    storage = open_storage(storage_plugin, config.storage);
     if (config.migrate) storage->migrate();
+    if (service->samples()) sampler_storage = open_storage(storage_plugin, config.storage);
     for (const PluginBlock& t : config.transports) {
       transports.push_back(open_transport(loaded.plugins->load(OUTBOX_KIND_TRANSPORT, t.type), t));
       slots.push_back({t.instance, transports.back().get()});
@@ -101,9 +114,16 @@ int run_relay(const std::filesystem::path& config_file, bool until_idle,
     engine.stop_when_idle(until_idle);
     engine.report_stats_every(config.log.stats_interval);
     ConfigReload reload(config, *loaded.plugins, engine, log_level);
-    signals.forward_to(engine, [&reload] { reload.reload(); });
+    signals.forward_to(
+        [&] {
+          service->stopping();
+          engine.stop();
+        },
+        [&reload] { reload.reload(); });
+    service->started(engine, std::move(sampler_storage));
     outcome = engine.run();
     signals.stop_forwarding();
+    service->stopped();
     // Transports complete their last messages into the engine when closed: close them first.
     transports.clear();
   }

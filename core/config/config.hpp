@@ -54,6 +54,12 @@ struct LogConfig {
   milliseconds stats_interval{30000};
 };
 
+// The metrics and health endpoints; an empty listen address turns them off.
+struct HttpConfig {
+  std::string listen;  // HOST:PORT
+  milliseconds sample_interval{10000};
+};
+
 struct Config {
   std::filesystem::path file;
   std::vector<std::filesystem::path> plugin_paths;
@@ -63,6 +69,7 @@ struct Config {
   RelayConfig relay;
   std::vector<RouteConfig> routes;
   LogConfig log;
+  HttpConfig http;
 };
 
 }  // namespace outbox::core

@@ -18,6 +18,7 @@
 #include "core/config/units.hpp"
 #include "core/config/validator.hpp"
 #include "core/engine/destination_template.hpp"
+#include "core/http/listen_address.hpp"
 #include "core/log.hpp"
 #include "core/plugin/host_api.hpp"
 
@@ -105,6 +106,9 @@ class Loader {
     }
     log::add_secrets(secret_values(out.config));
     check_routes(out.config, names);
+    if (const Value* http = root.get("http"))
+      if (const Value* listen = http->get("listen"); listen && !parse_listen_address(listen->text))
+        validator_.report(listen->mark, "http.listen", "expected HOST:PORT, e.g. 127.0.0.1:9464");
     // Plugins check only blocks that passed their field validation, even when others did not.
     check_plugins(out.config, core_valid);
     stop_if_issues();

@@ -294,6 +294,14 @@ std::vector<CoreKey> declare() {
       "log.stats_interval",
       about("How often a line at info tells the rates, the backlog and the lag; 0s: never", 0), live,
       [](auto& c) -> auto& { return c.log.stats_interval; }));
+
+  keys.push_back(section("http", about("The metrics and health endpoints (/metrics, /livez, /readyz)")));
+  keys.push_back(bind(
+      "http.listen", about("HOST:PORT to listen on, e.g. 127.0.0.1:9464; absent: off"), restart,
+      [](auto& c) -> auto& { return c.http.listen; }));
+  keys.push_back(bind(
+      "http.sample_interval", about("How often the storage figures and the plugins' health are sampled", 100),
+      restart, [](auto& c) -> auto& { return c.http.sample_interval; }));
   return keys;
 }
 

@@ -46,6 +46,10 @@ const char* status_name(outbox_status status) {
   }
 }
 
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
 std::vector<std::string> names_of(const std::vector<Engine::TransportSlot>& transports) {
   std::vector<std::string> names;
   for (const auto& t : transports) names.push_back(t.name);
@@ -61,7 +65,9 @@ Engine::Engine(const RelayConfig& relay, sdk::Storage& storage, std::vector<Tran
       transports_(std::move(transports)),
       router_(routes, names_of(transports_)),
       backoff_(relay.retry, seed),
-      outgoing_(transports_.size()) {}
+      outgoing_(transports_.size()) {
+  counters_.transports = std::vector<TransportCounters>(transports_.size());
+}
 
 Engine::~Engine() = default;
 
@@ -69,12 +75,26 @@ void Engine::on_complete(void* ctx, uint64_t tag, outbox_status status, outbox_s
   auto* self = static_cast<Engine*>(ctx);
   try {
     std::lock_guard lock(self->mutex_);
-    self->completions_.push_back({tag, status, std::string(sv(error))});
+    self->completions_.push_back({tag, status, std::string(sv(error)), Clock::now()});
   } catch (...) {  // out of memory: the lease expires and the event is delivered again
     return;
   }
   self->cv_.notify_one();
   if (self->idle_.load(std::memory_order_acquire)) self->storage_.wake();
+}
+
+void Engine::heartbeat(std::function<void()> beat, milliseconds every) {
+  beat_ = std::move(beat);
+  beat_every_ = every;
+}
+
+void Engine::beat_if_due() {
+  counters_.in_flight.store(in_flight_, std::memory_order_relaxed);
+  if (!beat_) return;
+  const auto now = Clock::now();
+  if (now < next_beat_) return;
+  next_beat_ = now + beat_every_;
+  beat_();
 }
 
 void Engine::stop() noexcept {
@@ -89,6 +109,7 @@ Engine::Outcome Engine::run() {
   while (!stop_ && !halted_) {
     take_reconfiguration();
     report_stats();
+    beat_if_due();
     apply_completions();
     write_settlements();
     if (halted_ || stop_) break;  // a completion decided to halt, or a stop came: claim nothing more
@@ -96,7 +117,7 @@ Engine::Outcome Engine::run() {
     uint32_t want = static_cast<uint32_t>(std::min<size_t>(relay_.batch_size, room));
     // Claim only a whole batch while others are in flight; a small claim costs as much as a big one.
     if (want == 0 || (want < relay_.batch_size && in_flight_ > 0)) {
-      wait_for_completions(relay_.poll_interval);
+      wait_for_completions(turn_timeout());
       continue;
     }
     size_t claimed = 0;
@@ -107,15 +128,16 @@ Engine::Outcome Engine::run() {
     } catch (const std::exception& e) {
       ++counters_.storage_errors;
       if (storage_failures_++ == 0) log::warn("engine", std::string("claim failed, will retry: ") + e.what());
-      idle(std::min(relay_.poll_interval, milliseconds(100 << std::min(storage_failures_, 6))));
+      idle(std::min(turn_timeout(), milliseconds(100 << std::min(storage_failures_, 6))));
       continue;
     }
     if (claimed == 0) {
       if (stop_when_idle_ && in_flight_ == 0) break;
-      idle(idle_timeout());
+      idle(std::min(idle_timeout(), turn_timeout()));
     }
   }
   drain();
+  counters_.in_flight.store(in_flight_, std::memory_order_relaxed);
   log::info(
       "engine",
       fmt::format("stopped: claimed {}, published {}, retried {}, dead {}, released {}, stale settles {}",
@@ -163,6 +185,7 @@ size_t Engine::claim_and_publish(uint32_t max) {
     for (auto& queued : outgoing_) queued.clear();
     release_outstanding(*claim);
   }
+  claim->published_at = Clock::now();
   claims_.emplace(id, std::move(claim));
   for (size_t t = 0; t < transports_.size(); ++t) {
     if (outgoing_[t].empty()) continue;
@@ -189,6 +212,7 @@ void Engine::apply_completions() {
       ++counters_.ignored_completions;  // completed twice, or after its lease was released
       continue;
     }
+    timings_.publish.Observe(seconds_between(it->second->published_at, c.at));
     apply(*it->second, index, c.status, c.error);
   }
   applying_.clear();
@@ -203,6 +227,12 @@ void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::
   const outbox_event& e = batch.events()[index];
   uint32_t attempts = e.attempts + 1;
   int target = claim.targets[index];
+  if (target >= 0) {
+    TransportCounters& outcomes = counters_.transports[static_cast<size_t>(target)];
+    ++(status == OUTBOX_OK          ? outcomes.published
+       : status == OUTBOX_RETRYABLE ? outcomes.retryable
+                                    : outcomes.permanent);
+  }
   auto say = [&](log::Level level, std::string_view outcome) {
     log::write(
         level, "engine",
@@ -262,6 +292,7 @@ void Engine::write_settlement(Claim& claim) {
   auto count_stale = [&](size_t asked, size_t applied) {
     counters_.stale_settles += asked - std::min(asked, applied);
   };
+  const auto started = Clock::now();
   try {
     if (!s.complete.empty()) {
       count_stale(s.complete.size(), storage_.complete(token, s.complete));
@@ -279,6 +310,7 @@ void Engine::write_settlement(Claim& claim) {
       count_stale(s.release.size(), storage_.release(token, s.release));
       s.release.clear();
     }
+    timings_.settle.Observe(seconds_between(started, Clock::now()));
   } catch (const std::exception& e) {
     ++counters_.storage_errors;
     log::warn("engine", std::string("settle failed, will retry: ") + e.what());

@@ -8,9 +8,12 @@
 // run() returns and before the engine is destroyed.
 #pragma once
 
+#include <prometheus/histogram.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <outbox/sdk.hpp>
@@ -25,6 +28,14 @@
 
 namespace outbox::core {
 
+// Publish outcomes of one transport.
+struct TransportCounters {
+  std::atomic<uint64_t> published{0};
+  std::atomic<uint64_t> retryable{0};  // failures that will be retried (or buried once exhausted)
+  std::atomic<uint64_t> permanent{0};
+};
+
+// Read by other threads (the metrics) while the engine runs.
 struct EngineCounters {
   std::atomic<uint64_t> claimed{0};
   std::atomic<uint64_t> published{0};
@@ -34,6 +45,15 @@ struct EngineCounters {
   std::atomic<uint64_t> stale_settles{0};        // settles the storage fenced off (lease lost)
   std::atomic<uint64_t> ignored_completions{0};  // second or late completions of a message
   std::atomic<uint64_t> storage_errors{0};
+  std::atomic<uint64_t> in_flight{0};         // in_flight() as of the loop's last turn
+  std::vector<TransportCounters> transports;  // in the order of the engine's transports
+};
+
+// Durations in seconds: each message from its publish to its completion (as the transport
+// reported it), and each claim's settle writes. Histograms are thread-safe.
+struct EngineTimings {
+  prometheus::Histogram publish{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
+  prometheus::Histogram settle{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}};
 };
 
 class Engine {
@@ -72,7 +92,13 @@ class Engine {
   // routes. Any thread. Throws std::invalid_argument as Router does, changing nothing.
   void reconfigure(const Live& live);
 
+  // Calls `beat` from the loop, at most once per `every`, for as long as the loop turns (the
+  // systemd watchdog): never from a call that hangs. Idle waits are shortened to `every`.
+  void heartbeat(std::function<void()> beat, milliseconds every);
+
   const EngineCounters& counters() const noexcept { return counters_; }
+  const EngineTimings& timings() const noexcept { return timings_; }
+  const std::vector<TransportSlot>& transports() const noexcept { return transports_; }
   size_t in_flight() const noexcept { return in_flight_; }
 
  private:
@@ -94,6 +120,7 @@ class Engine {
     EventBatch events;
     std::vector<int> targets;  // per event: its transport, or -1 when no route matches it
     Settlement settle;
+    std::chrono::steady_clock::time_point published_at;
   };
   struct Swap {
     Router router;
@@ -104,6 +131,7 @@ class Engine {
     uint64_t tag;
     outbox_status status;
     std::string error;
+    std::chrono::steady_clock::time_point at;
   };
 
   static void on_complete(void* ctx, uint64_t tag, outbox_status status, outbox_str error) noexcept;
@@ -118,6 +146,9 @@ class Engine {
   // Marks every event of the claim not completed yet as released (handed back, attempts unchanged).
   void release_outstanding(Claim& claim);
   void wait_for_completions(milliseconds timeout);
+  // The longest the loop may sleep: the poll interval, or less for the heartbeat.
+  milliseconds turn_timeout() const noexcept { return std::min(relay_.poll_interval, beat_every_); }
+  void beat_if_due();
   // Waits for new rows (the storage's wait) or a completion, whichever comes first.
   void idle(milliseconds timeout);
   void drain();
@@ -153,7 +184,12 @@ class Engine {
   std::chrono::steady_clock::time_point last_stats_at_ = std::chrono::steady_clock::now();
   uint64_t last_published_ = 0, last_retried_ = 0, last_dead_ = 0;
 
+  std::function<void()> beat_;
+  milliseconds beat_every_ = milliseconds::max();
+  std::chrono::steady_clock::time_point next_beat_{};
+
   EngineCounters counters_;
+  EngineTimings timings_;
 };
 
 }  // namespace outbox::core

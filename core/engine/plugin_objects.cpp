@@ -1,5 +1,7 @@
 #include "core/engine/plugin_objects.hpp"
 
+#include <cstddef>
+
 #include "core/config/abi_config.hpp"
 #include "core/plugin/host_api.hpp"
 #include "core/plugin/plugin_library.hpp"
@@ -79,8 +81,15 @@ class PluginStorage final : public sdk::Storage {
   }
   void wake() override { vt_.wake(self_); }
   outbox_storage_stats stats() override {
-    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0};
+    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1};
     call("stats", [&](outbox_error* e) { return vt_.stats(self_, &out, e); });
+    // A plugin built with a smaller layout fills only its prefix (struct_size tells how much):
+    // what it did not fill reads as not measured.
+    auto filled = [&](size_t offset, size_t size) { return out.struct_size >= offset + size; };
+    if (!filled(offsetof(outbox_storage_stats, oldest_dead_age_ms), sizeof(int64_t)))
+      out.oldest_dead_age_ms = 0;
+    if (!filled(offsetof(outbox_storage_stats, claim_horizon_lag_ms), sizeof(int64_t)))
+      out.claim_horizon_lag_ms = -1;
     return out;
   }
   uint64_t purge(int64_t before_ms) override {

@@ -545,6 +545,8 @@ outbox_storage_stats PostgresStorage::stats() {
     out.dead = static_cast<uint64_t>(to_int64(row[3]));
     out.oldest_pending_age_ms =
         row[4].is_null() || out.pending == 0 ? 0 : std::max<int64_t>(0, to_int64(row[4]));
+    out.oldest_dead_age_ms = row[5].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[5]));
+    out.claim_horizon_lag_ms = row[6].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[6]));
     return out;
   });
 }

@@ -140,6 +140,15 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
           "   AND (locked_until IS NULL OR locked_until <= now())), "
           "  (SELECT min(h.created_at) FROM {leases} l JOIN {t} h ON " IN_RANGE
           " WHERE l.expires_at <= now())"
+          ")) * 1000)::int8, "
+          "(extract(epoch FROM now() - (SELECT min(died_at) FROM {dead})) * 1000)::int8, "
+          // Claims never pass an xid still running (the claim's xmin horizon): the oldest open
+          // transaction that has written anything, here or in another database, holds them back.
+          // Other roles' sessions show only with pg_read_all_stats (then they count as none).
+          "(extract(epoch FROM clock_timestamp() - least("
+          "  (SELECT min(xact_start) FROM pg_stat_activity "
+          "   WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()), "
+          "  (SELECT min(prepared) FROM pg_prepared_xacts)"
           ")) * 1000)::int8");
   prepare(q::kPurgeSent,
           "DELETE FROM {sent} WHERE ctid IN (SELECT ctid FROM {sent} "

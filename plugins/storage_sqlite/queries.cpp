@@ -37,8 +37,8 @@ Queries::Queries(const Database& db)
       stats(db,
             "SELECT count(*) FILTER (WHERE locked_until_ms <= ?1), count(*) FILTER (WHERE locked_until_ms > "
             "?1), "
-            "min(created_at_ms) FILTER (WHERE locked_until_ms <= ?1), (SELECT count(*) FROM outbox_dead) "
-            "FROM outbox"),
+            "min(created_at_ms) FILTER (WHERE locked_until_ms <= ?1), (SELECT count(*) FROM outbox_dead), "
+            "(SELECT min(died_at_ms) FROM outbox_dead) FROM outbox"),
       purge_sent(db, "DELETE FROM outbox_sent WHERE created_at_ms < ?1"),
       dead_list(db, "SELECT " OUTBOX_SQLITE_EVENT_COLUMNS
                     ", died_at_ms FROM outbox_dead ORDER BY died_at_ms, seq LIMIT ?1 OFFSET ?2"),

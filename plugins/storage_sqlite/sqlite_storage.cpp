@@ -177,6 +177,8 @@ outbox_storage_stats SqliteStorage::stats() {
   out.in_flight = static_cast<uint64_t>(row.integer(1));
   out.oldest_pending_age_ms = row.is_null(2) ? 0 : std::max<int64_t>(0, now - row.integer(2));
   out.dead = static_cast<uint64_t>(row.integer(3));
+  out.oldest_dead_age_ms = row.is_null(4) ? 0 : std::max<int64_t>(0, now - row.integer(4));
+  out.claim_horizon_lag_ms = -1;  // claims do not follow commit order: nothing holds them back
   return out;
 }
 

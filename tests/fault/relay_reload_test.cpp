@@ -1,14 +1,13 @@
 // SIGHUP: outboxd reads its config again and swaps in the routes (and the retry policy and the
 // log settings), or keeps the running config and logs every reason.
 #include <gmock/gmock.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 
+#include "notify_socket.hpp"
 #include "relay_sandbox.hpp"
 
 namespace outbox::fault {
@@ -94,34 +93,6 @@ TEST_F(RelayReload, ChangeThatNeedsARestartIsRefusedAndSaysSo) {
   EXPECT_THAT(relay.stderr_text(), HasSubstr("transports[events].fail_first changed, which needs a restart"));
   expect_next_events_go_to(relay, config, "topic.order.created");
 }
-
-// The socket systemd gives a Type=notify service in $NOTIFY_SOCKET: a datagram per notice.
-class NotifySocket {
- public:
-  explicit NotifySocket(const std::filesystem::path& file) : file_(file) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, file.c_str(), sizeof addr.sun_path - 1);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
-    timeval timeout{30, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  }
-  ~NotifySocket() { ::close(fd_); }
-  NotifySocket(const NotifySocket&) = delete;
-  NotifySocket& operator=(const NotifySocket&) = delete;
-
-  // The next notice, or "" after 30 s without one.
-  std::string next() {
-    char buffer[4096];
-    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
-  }
-
- private:
-  std::filesystem::path file_;
-  int fd_ = -1;
-};
 
 TEST_F(RelayReload, TellsSystemdReloadingWithItsMonotonicTimeThenReady) {
   // A short path: a socket's path holds at most 107 bytes.

@@ -74,6 +74,7 @@ std::filesystem::path RelaySandbox::write_config(const ConfigParts& p, const std
       << "transports: " << (p.transports.empty() ? "[ " + flow_map(p.transport) + " ]" : p.transports) << "\n"
       << "routes: " << p.routes << "\n";
   if (!p.log.empty()) out << "log: " << flow_map(p.log) << "\n";
+  if (!p.http.empty()) out << "http: " << flow_map(p.http) << "\n";
   return dir_ / name;
 }
 

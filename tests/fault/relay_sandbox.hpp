@@ -37,8 +37,9 @@ struct ConfigParts {
       {"batch_size", "100"}, {"lease", "30s"}, {"poll_interval", "50ms"}, {"drain_timeout", "5s"}};
   std::map<std::string, std::string> transport;  // the test transport `events`
   std::string routes = R"([ { match: "*", transport: events, destination: "topic.{event_type}" } ])";
-  std::string transports;                  // replaces the whole transports list when not empty
-  std::map<std::string, std::string> log;  // written only when not empty
+  std::string transports;                   // replaces the whole transports list when not empty
+  std::map<std::string, std::string> log;   // written only when not empty
+  std::map<std::string, std::string> http;  // written only when not empty
 };
 
 // Polls `done` every `interval` until it is true or `timeout` has passed; true when it is.

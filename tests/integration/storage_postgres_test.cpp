@@ -1,7 +1,8 @@
 // What is particular to the PostgreSQL storage, beyond the conformance kit, on a real server
 // (tests/services/postgres.sh): the xid rule for late commits, plain-SQL producers, lease
-// takeover and fencing, precise release, the sent archive, four relays on one table, reconnecting
-// after pg_terminate_backend, passwords kept out of messages, and hostile names refused offline.
+// takeover and fencing, precise release, the stats' claim horizon and dead letter age, the sent
+// archive, four relays on one table, reconnecting after pg_terminate_backend, passwords kept out
+// of messages, and hostile names refused offline.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -162,6 +163,28 @@ TEST_F(StoragePostgres, ARowOfATransactionThatCommitsLateIsDeliveredNotSkipped) 
   const Claim c = storage().claim(10, kLongLease);
   EXPECT_EQ(payloads(c), (std::vector<std::string>{"late", "early-0", "early-1"}));
   EXPECT_EQ(storage().complete(c.token, c.handles()), 3u);
+}
+
+TEST_F(StoragePostgres, StatsMeasureTheClaimHorizonLagAndTheOldestDeadLetter) {
+  {
+    auto holder_conn = pg_connect();
+    pqxx::work holding(*holder_conn);
+    holding.exec("INSERT INTO " + schema_.table() + " (event_type, payload) VALUES ('held', 'held')");
+    std::this_thread::sleep_for(1500ms);
+    // Other tests on the shared server may hold older transactions: at least this one's age.
+    EXPECT_GE(storage().stats().claim_horizon_lag_ms, 1400);
+  }  // rolled back
+  EXPECT_EQ(storage().stats().oldest_dead_age_ms, 0);
+
+  produce("doomed", 1);
+  const Claim c = storage().claim(10, kLongLease);
+  ASSERT_EQ(c.events.size(), 1u);
+  ASSERT_EQ(storage().bury(c.token, {{c.events[0].handle, 0, "poison"}}), 1u);
+  std::this_thread::sleep_for(1100ms);
+  const outbox_storage_stats s = storage().stats();
+  EXPECT_EQ(s.dead, 1u);
+  EXPECT_GE(s.oldest_dead_age_ms, 1000);
+  EXPECT_LT(s.oldest_dead_age_ms, 60'000);
 }
 
 TEST_F(StoragePostgres, ALongerExpiredLeaseIsTakenOverAtMostMaxAtATimeAndTheOldOwnerIsFenced) {

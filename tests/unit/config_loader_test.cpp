@@ -113,6 +113,23 @@ TEST(ConfigLoader, UnknownDestinationPlaceholderIsRefused) {
   EXPECT_THAT(errors[0], HasSubstr("routes[0].destination: unknown placeholder '{type}'"));
 }
 
+TEST(ConfigLoader, HttpIsOffByDefaultAndListenMustBeHostAndPort) {
+  LoadedConfig off = load_config_text(kValid, "test.yaml");
+  EXPECT_EQ(off.config.http.listen, "");
+  EXPECT_EQ(off.config.http.sample_interval, std::chrono::seconds(10));
+
+  LoadedConfig on =
+      load_config_text(kValid + "http: { listen: \"[::1]:9464\", sample_interval: 2s }\n", "test.yaml");
+  EXPECT_EQ(on.config.http.listen, "[::1]:9464");
+  EXPECT_EQ(on.config.http.sample_interval, std::chrono::seconds(2));
+
+  for (const char* bad : {"9464", "localhost", "127.0.0.1:http", "127.0.0.1:70000", "::1:9464"}) {
+    auto errors = errors_of(kValid + "http: { listen: \"" + bad + "\" }\n");
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0], "test.yaml:11:17: http.listen: expected HOST:PORT, e.g. 127.0.0.1:9464") << bad;
+  }
+}
+
 TEST(ConfigLoader, DuplicateTransportNamesAreRefused) {
   auto errors = errors_of(replace(kValid, "routes:", "  - name: console\n    type: stdout\nroutes:"));
   ASSERT_EQ(errors.size(), 1u);

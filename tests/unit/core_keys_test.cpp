@@ -75,6 +75,13 @@ TEST(CoreKeys, StorageTransportsAndRelaySizingNeedARestart) {
                           "transports[console].mode (restart)", "transports[console].path (restart)"));
 }
 
+TEST(CoreKeys, TheHttpListenerNeedsARestart) {
+  EXPECT_EQ(spec(spec(core_schema(), "http").children, "sample_interval").default_value, "10s");
+  EXPECT_FALSE(spec(spec(core_schema(), "http").children, "listen").default_value) << "absent: off";
+  EXPECT_THAT(diff(kConfig + "http: { listen: \"127.0.0.1:9464\", sample_interval: 5s }\n"),
+              ElementsAre("http.listen (restart)", "http.sample_interval (restart)"));
+}
+
 TEST(CoreKeys, AnotherSetOfTransportsIsOneChange) {
   std::string next = replace(kConfig, "[ { name: console, type: stdout } ]",
                              "[ { name: console, type: stdout }, { name: more, type: stdout } ]");

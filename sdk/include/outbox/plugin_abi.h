@@ -261,6 +261,10 @@ typedef struct outbox_storage_stats {
   uint64_t in_flight;
   uint64_t dead;
   int64_t oldest_pending_age_ms; /* 0 when nothing is pending */
+  int64_t oldest_dead_age_ms;    /* by the database's clock; 0 when there is no dead letter */
+  /* How long the oldest open writing transaction has held claims back (a storage that claims in
+   * commit order cannot claim past it); -1 when the storage has no such horizon. */
+  int64_t claim_horizon_lag_ms;
 } outbox_storage_stats;
 
 /* A dead letter as listed: the event (attempts and last_error filled) and when it died.

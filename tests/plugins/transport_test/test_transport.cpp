@@ -71,6 +71,8 @@ class TestTransport final : public sdk::Transport {
           .at_least(0),
       sdk::string_field("password", "A secret that the transport logs at trace level when opened", "")
           .secret(),
+      sdk::string_field("down_file", "health() reports the broker unreachable while this file exists"),
+      sdk::string_field("stall_file", "publish() blocks while this file exists (a relay loop that is stuck)"),
   };
 
   static outbox_transport_info check(const sdk::Config& config) {
@@ -82,7 +84,9 @@ class TestTransport final : public sdk::Transport {
         permanent_types_(set_of(config.list("permanent_types"))),
         hang_types_(set_of(config.list("hang_types"))),
         out_of_order_(config.boolean("out_of_order")),
-        delay_(config.duration("delay")) {
+        delay_(config.duration("delay")),
+        down_file_(config.string("down_file")),
+        stall_file_(config.string("stall_file")) {
     // A careless plugin on purpose: outboxd must hide the secret from its log all the same.
     if (const std::string password = config.string("password"); !password.empty())
       sdk::log(OUTBOX_LOG_TRACE, "opened with password " + password);
@@ -113,6 +117,7 @@ class TestTransport final : public sdk::Transport {
   TestTransport& operator=(const TestTransport&) = delete;
 
   void publish(std::span<const outbox_message> messages, sdk::Completer done) override {
+    while (exists(stall_file_)) std::this_thread::sleep_for(milliseconds(20));
     Job job{Clock::now() + delay_, {}, done};
     Job hung{{}, {}, done};
     for (const outbox_message& m : messages) {
@@ -132,6 +137,10 @@ class TestTransport final : public sdk::Transport {
       deliver(job);
   }
 
+  void health() override {
+    if (exists(down_file_)) throw sdk::Error(OUTBOX_RETRYABLE, "down_file " + down_file_ + " exists");
+  }
+
   // True once nothing is queued or being delivered; hung messages count as in flight.
   bool flush(milliseconds timeout) override {
     std::unique_lock lock(mutex_);
@@ -141,6 +150,7 @@ class TestTransport final : public sdk::Transport {
 
  private:
   bool asynchronous() const { return out_of_order_ || delay_.count() > 0; }
+  static bool exists(const std::string& path) { return !path.empty() && ::access(path.c_str(), F_OK) == 0; }
 
   // The worker: takes each job when it is due and delivers it, until the transport closes.
   void work() {
@@ -216,6 +226,7 @@ class TestTransport final : public sdk::Transport {
   const std::set<std::string> hang_types_;
   const bool out_of_order_;
   const milliseconds delay_;
+  const std::string down_file_, stall_file_;
   int fd_ = -1;
 
   std::mutex mutex_;  // guards everything below

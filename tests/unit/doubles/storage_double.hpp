@@ -138,7 +138,7 @@ class StorageDouble final : public sdk::Storage {
   }
   void wake() override {}
   outbox_storage_stats stats() override {
-    return {sizeof(outbox_storage_stats), live_rows(), 0, dead_rows(), 0};
+    return {sizeof(outbox_storage_stats), live_rows(), 0, dead_rows(), 0, 0, -1};
   }
   uint64_t purge(int64_t) override { return 0; }
   void dead_list(uint32_t, uint64_t, const std::function<void(const outbox_dead_letter&)>&) override {}
