@@ -23,8 +23,8 @@ class NotifySocket {
   std::vector<std::string> receive_for(std::chrono::milliseconds window);
   // The lines received until one starts with `prefix` (that one last); a test failure, and what
   // came, when none does within `timeout`.
-  std::vector<std::string> receive_until(const std::string& prefix,
-                                         std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000));
+  std::vector<std::string> receive_until(
+      const std::string& prefix, std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000));
 
  private:
   int fd_ = -1;
