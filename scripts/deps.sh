@@ -4,11 +4,13 @@
 outbox_build_packages=(
   cmake ninja-build g++ ccache pkg-config
   libboost-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libsqlite3-dev libpqxx-dev librdkafka-dev libsystemd-dev
+  libsqlite3-dev libpqxx-dev librdkafka-dev libsystemd-dev libpaho-mqtt-dev libpaho-mqttpp-dev libssl-dev
 )
 # The Kafka broker of the tests runs on Java 17 with jars fetched by Maven; kcat checks it is ready.
+# Mosquitto is the MQTT broker of the tests; its clients check it is ready, openssl makes its
+# certificates.
 outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15
-  kcat maven openjdk-17-jre-headless clang-format python3-jsonschema)
+  kcat maven openjdk-17-jre-headless clang-format python3-jsonschema mosquitto mosquitto-clients openssl)
 
 # The libFuzzer targets (scripts/fuzz) are built by clang, with its sanitizer and fuzzer runtimes.
 outbox_fuzz_packages=(clang-14 libclang-rt-14-dev llvm-14)
