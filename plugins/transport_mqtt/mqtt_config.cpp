@@ -90,6 +90,7 @@ Settings read_settings(const sdk::Config& config) {
   if (config.has("password") && !config.has("username")) refuse("a password needs a username", "password");
   s.tls_files = read_tls(config, s.tls);
   s.max_buffered_messages = static_cast<int>(config.integer("max_buffered_messages"));
+  s.receive_maximum = static_cast<int>(config.integer("receive_maximum"));
   s.delivery_timeout = config.duration("delivery_timeout");
   s.keep_alive = config.duration("keep_alive");
   s.connect_timeout = config.duration("connect_timeout");

@@ -42,6 +42,11 @@ inline constexpr std::array kFields{
         "Maximum lowers it); the rest wait in the transport",
         "1000")
         .in_range(1, 65'535),
+    sdk::integer_field("receive_maximum",
+                       "The broker's Receive Maximum (its max_inflight_messages; Mosquitto's default is 20), "
+                       "used when the CONNACK's value does not reach the transport",
+                       "20")
+        .in_range(1, 65'535),
     sdk::duration_field("delivery_timeout",
                         "Longest a message may wait for a connection and its acknowledgement before it "
                         "completes RETRYABLE; must be shorter than relay.lease",
@@ -75,6 +80,7 @@ struct Settings {
   bool tls = false;  // from the server's scheme
   Tls tls_files;
   int max_buffered_messages = 1000;
+  int receive_maximum = 20;
   std::chrono::milliseconds delivery_timeout{}, keep_alive{}, connect_timeout{}, close_timeout{};
 };
 

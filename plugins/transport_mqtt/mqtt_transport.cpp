@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <outbox/sdk.hpp>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -42,8 +43,7 @@ constexpr milliseconds kReconnectMax{5000};
 // whether the transport is closing.
 constexpr milliseconds kTick{50};
 constexpr milliseconds kDisconnectWait{2000};
-// Without a Receive Maximum in the CONNACK (and on 3.1.1) MQTT allows 65,535 in flight.
-constexpr int kMqttMaxInFlight = 65'535;
+constexpr milliseconds kLossGrace{100};
 
 // The event id, kept with its message for the reasons (a UUID is 36 characters).
 class EventId {
@@ -117,9 +117,20 @@ class MqttTransport final : public sdk::Transport {
       lose_connection("connection lost" + (cause.empty() ? std::string() : ": " + cause));
     });
     client_.set_disconnected_handler([this](const ::mqtt::properties&, ::mqtt::ReasonCode code) {
+      {
+        // What the broker refuses for good, learned from its DISCONNECT (paho C++ 1.2 does not
+        // pass the CONNACK's Maximum QoS and Retain Available on).
+        std::lock_guard lock(mutex_);
+        if (code == ::mqtt::ReasonCode::QOS_NOT_SUPPORTED) max_qos_ = std::min(max_qos_, settings_.qos - 1);
+        if (code == ::mqtt::ReasonCode::RETAIN_NOT_SUPPORTED) retain_available_ = false;
+      }
       lose_connection("the broker disconnected: " + reason_name(code));
     });
     worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
+    // Opening waits for the first attempt, so that a healthy transport is connected when it is
+    // used; a failed one keeps trying in the background (and has been logged).
+    std::unique_lock lock(mutex_);
+    settled_.wait_for(lock, settings_.connect_timeout + kDisconnectWait, [&] { return attempted_; });
     sdk::log(OUTBOX_LOG_INFO, "mqtt transport " + settings_.instance + ": " + settings_.server + ", MQTT " +
                                   (settings_.mqtt_version == MQTTVERSION_5 ? "5" : "3.1.1") + ", QoS " +
                                   std::to_string(settings_.qos) + ", client id " + settings_.client_id);
@@ -140,6 +151,7 @@ class MqttTransport final : public sdk::Transport {
       std::lock_guard lock(mutex_);
       waiting.swap(waiting_);
       unacknowledged.swap(in_flight_);
+      unacknowledged.merge(lost_);
     }
     for (const Delivery& d : waiting) d.complete(OUTBOX_RETRYABLE, "the transport closed before sending it");
     for (const auto& [seq, d] : unacknowledged)
@@ -214,6 +226,10 @@ class MqttTransport final : public sdk::Transport {
         return;
       }
       const int rc = token.get_return_code();
+      // Discarded with a closing connection: lose_connection() completes it, knowing what the
+      // broker said in its DISCONNECT, which paho reports after this (or, without a report, the
+      // delivery timeout does).
+      if (rc == MQTTASYNC_OPERATION_INCOMPLETE || rc == MQTTASYNC_FAILURE) return;
       owner_.settle(sequence(token), classify_return_code(rc),
                     std::string("not delivered: ") + MQTTAsync_strerror(rc));
     }
@@ -282,6 +298,7 @@ class MqttTransport final : public sdk::Transport {
     milliseconds backoff = kReconnectMin;
     while (!stop.stop_requested()) {
       expire(Clock::now());
+      complete_lost(Clock::now());
       if (!connected()) {
         if (connect(stop)) {
           backoff = kReconnectMin;
@@ -306,6 +323,16 @@ class MqttTransport final : public sdk::Transport {
 
   // One connection attempt; true when connected.
   bool connect(const std::stop_token& stop) {
+    const bool connected = attempt_connection(stop);
+    {
+      std::lock_guard lock(mutex_);
+      attempted_ = true;
+    }
+    settled_.notify_all();
+    return connected;
+  }
+
+  bool attempt_connection(const std::stop_token& stop) {
     std::string failure;
     try {
       {
@@ -318,16 +345,26 @@ class MqttTransport final : public sdk::Transport {
         if (stop.stop_requested()) return false;
         if (Clock::now() > give_up) throw std::runtime_error("no CONNACK within the connect timeout");
       }
-      const ::mqtt::connect_response response = token->get_connect_response();
-      int receive_maximum = kMqttMaxInFlight;
-      if (settings_.mqtt_version == MQTTVERSION_5 &&
-          response.get_properties().contains(::mqtt::property::RECEIVE_MAXIMUM))
-        receive_maximum = ::mqtt::get<uint16_t>(response.get_properties(), ::mqtt::property::RECEIVE_MAXIMUM);
+      // On MQTT 5 the CONNACK says how many unacknowledged messages the broker takes, the highest
+      // QoS it accepts and whether it keeps retained messages (absent: 65,535, 2, yes). paho C++
+      // 1.2 drops the CONNACK's properties on the way (the C library passes them), so there the
+      // configured receive_maximum stands in for the broker's.
+      const ::mqtt::properties& connack = token->get_connect_response().get_properties();
+      auto connack_value = [&]<class T>(T, ::mqtt::property::code code, int absent) {
+        return settings_.mqtt_version == MQTTVERSION_5 && connack.contains(code)
+                   ? static_cast<int>(::mqtt::get<T>(connack, code))
+                   : absent;
+      };
+      const int receive_maximum =
+          connack_value(uint16_t{}, ::mqtt::property::RECEIVE_MAXIMUM, settings_.receive_maximum);
       const size_t window = static_cast<size_t>(std::min(receive_maximum, settings_.max_buffered_messages));
       {
         std::lock_guard lock(mutex_);
         connected_ = true;
         window_ = window;
+        max_qos_ = connack_value(uint8_t{}, ::mqtt::property::MAXIMUM_QOS, max_qos_);
+        retain_available_ =
+            connack_value(uint8_t{}, ::mqtt::property::RETAIN_AVAILABLE, retain_available_) != 0;
         last_error_.clear();
       }
       sdk::log(OUTBOX_LOG_INFO, "mqtt transport " + settings_.instance + ": connected to " +
@@ -366,26 +403,58 @@ class MqttTransport final : public sdk::Transport {
   // lock: paho's callbacks take it, with paho's own locks held).
   void hand_over() {
     std::vector<std::pair<uint64_t, ::mqtt::const_message_ptr>> batch;
+    std::vector<std::pair<Delivery, std::string>> refused;
     {
       std::lock_guard lock(mutex_);
       while (connected_ && !waiting_.empty() && in_flight_.size() < window_) {
-        const uint64_t seq = ++last_sequence_;
-        batch.emplace_back(seq, waiting_.front().message);
-        in_flight_.emplace(seq, std::move(waiting_.front()));
+        Delivery d = std::move(waiting_.front());
         waiting_.pop_front();
+        if (std::string why = refusal_by_connack(*d.message); !why.empty()) {
+          refused.emplace_back(std::move(d), std::move(why));
+          continue;
+        }
+        const uint64_t seq = ++last_sequence_;
+        batch.emplace_back(seq, d.message);
+        in_flight_.emplace(seq, std::move(d));
       }
     }
-    for (const auto& [seq, message] : batch) {
+    for (const auto& [d, why] : refused) d.complete(OUTBOX_PERMANENT, why);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const uint64_t seq = batch[i].first;
       try {
-        client_.publish(message, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)), listener_);
+        client_.publish(batch[i].second, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)), listener_);
       } catch (const ::mqtt::exception& e) {
         const int rc = e.get_return_code();
+        if (rc == MQTTASYNC_DISCONNECTED) {  // before its connection-lost callback: never sent
+          give_back({batch.begin() + static_cast<std::ptrdiff_t>(i), batch.end()});
+          lose_connection("the MQTT client found the connection lost");
+          return;
+        }
         if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES)
           sdk::log(OUTBOX_LOG_WARN, "mqtt transport " + settings_.instance + ": paho's buffer was full " +
                                         std::to_string(++buffer_full_) + " times (outside the window)");
         settle(seq, classify_return_code(rc), std::string("not handed to the MQTT client: ") + e.what());
       }
     }
+  }
+
+  // Why what the broker announced (CONNACK) or answered (DISCONNECT) rules `message` out, or
+  // empty. Called with mutex_ held.
+  std::string refusal_by_connack(const ::mqtt::message& message) const {
+    if (message.get_qos() > max_qos_)
+      return "QoS " + std::to_string(message.get_qos()) + " refused: the broker accepts QoS up to " +
+             std::to_string(max_qos_);
+    if (message.is_retained() && !retain_available_)
+      return "retain refused: the broker keeps no retained messages";
+    return {};
+  }
+
+  // Puts messages that paho refused before sending back at the front of the queue, in order.
+  void give_back(std::span<const std::pair<uint64_t, ::mqtt::const_message_ptr>> unsent) {
+    std::lock_guard lock(mutex_);
+    for (auto it = unsent.rbegin(); it != unsent.rend(); ++it)
+      if (auto node = in_flight_.extract(it->first); !node.empty())
+        waiting_.push_front(std::move(node.mapped()));
   }
 
   // Completes every message whose delivery timeout has passed: waiting ones (not connected, or
@@ -421,6 +490,7 @@ class MqttTransport final : public sdk::Transport {
     {
       std::lock_guard lock(mutex_);
       node = in_flight_.extract(seq);
+      if (node.empty()) node = lost_.extract(seq);  // acknowledged as the connection went
     }
     wake_.notify_one();  // room in the window
     if (node.empty()) return;
@@ -428,23 +498,49 @@ class MqttTransport final : public sdk::Transport {
     settled_.notify_all();
   }
 
-  // The connection is gone: every unacknowledged message completes RETRYABLE now (paho would
-  // not report them before a reconnect, if ever); waiting ones wait for the next connection.
+  // The connection is gone: every unacknowledged message moves to lost_, which the worker
+  // completes kLossGrace later (paho would not report them before a reconnect, if ever). The
+  // grace lets a DISCONNECT's reason, which paho may report after the loss, decide how they
+  // complete. Waiting messages wait for the next connection.
   void lose_connection(const std::string& why) {
-    std::map<uint64_t, Delivery> lost;
     {
       std::lock_guard lock(mutex_);
-      if (!connected_) return;
-      connected_ = false;
-      last_error_ = why;
-      lost.swap(in_flight_);
+      if (connected_) {
+        connected_ = false;
+        lost_at_ = Clock::now();
+        lost_.merge(in_flight_);
+      } else if (lost_.empty()) {
+        return;
+      }
+      last_error_ = lost_why_ = why;
     }
     wake_.notify_all();
+  }
+
+  // Completes what the connection lost, RETRYABLE, or PERMANENT when the broker has said that it
+  // refuses its QoS or retain flag.
+  void complete_lost(Clock::time_point now) {
+    std::map<uint64_t, Delivery> lost;
+    std::vector<std::string> refusals;
+    std::string why;
+    {
+      std::lock_guard lock(mutex_);
+      if (lost_.empty() || now < lost_at_ + kLossGrace) return;
+      lost.swap(lost_);
+      for (const auto& [seq, d] : lost) refusals.push_back(refusal_by_connack(*d.message));
+      why = lost_why_;
+    }
     sdk::log(OUTBOX_LOG_WARN, "mqtt transport " + settings_.instance + ": " + why + "; " +
                                   std::to_string(lost.size()) +
-                                  " unacknowledged messages complete RETRYABLE; reconnecting");
-    for (const auto& [seq, d] : lost)
-      d.complete(OUTBOX_RETRYABLE, why + " before the broker acknowledged it");
+                                  " unacknowledged messages complete; reconnecting");
+    size_t i = 0;
+    for (const auto& [seq, d] : lost) {
+      const std::string& refusal = refusals[i++];
+      if (refusal.empty())
+        d.complete(OUTBOX_RETRYABLE, why + " before the broker acknowledged it");
+      else
+        d.complete(OUTBOX_PERMANENT, refusal + "; " + why);
+    }
     settled_.notify_all();
   }
 
@@ -454,21 +550,27 @@ class MqttTransport final : public sdk::Transport {
     std::unique_lock lock(mutex_);
     return settled_.wait_for(lock, timeout,
                              [&] {
-                               return (waiting_.empty() && in_flight_.empty()) ||
+                               return (waiting_.empty() && in_flight_.empty() && lost_.empty()) ||
                                       (while_connected_only && !connected_);
                              }) &&
-           waiting_.empty() && in_flight_.empty();
+           waiting_.empty() && in_flight_.empty() && lost_.empty();
   }
 
   const Settings settings_;
-  std::mutex mutex_;                        // everything below up to client_
-  std::condition_variable_any wake_;        // the worker: messages waiting, room, a lost connection
-  std::condition_variable_any settled_;     // flush and close
-  std::deque<Delivery> waiting_;            // accepted, not yet handed to paho
-  std::map<uint64_t, Delivery> in_flight_;  // handed to paho, by sequence number
+  std::mutex mutex_;                     // everything below up to client_
+  std::condition_variable_any wake_;     // the worker: messages waiting, room, a lost connection
+  std::condition_variable_any settled_;  // flush and close
+  std::deque<Delivery> waiting_;         // accepted, not yet handed to paho
+  std::map<uint64_t, Delivery> in_flight_;
+  std::map<uint64_t, Delivery> lost_;  // unacknowledged when the connection went
+  Clock::time_point lost_at_{};
+  std::string lost_why_;  // handed to paho, by sequence number
   uint64_t last_sequence_ = 0;
   bool connected_ = false;
+  bool attempted_ = false;  // the first connection attempt has ended
   size_t window_ = 0;
+  int max_qos_ = 2;
+  bool retain_available_ = true;
   std::string last_error_ = "not connected yet";
   std::string tls_error_;                 // OpenSSL's text for the last failed handshake
   std::atomic<uint64_t> buffer_full_{0};  // times paho refused with "No more messages can be buffered"
