@@ -15,10 +15,6 @@ namespace {
   throw sdk::Error(OUTBOX_INVALID_CONFIG, message, key);
 }
 
-std::string optional_string(const sdk::Config& config, const std::string& key) {
-  return config.has(key) ? config.string(key) : std::string();
-}
-
 // True for a TLS scheme; refuses a scheme paho cannot speak or a URI without a host.
 bool check_server(const std::string& server) {
   const size_t colon = server.find("://");
@@ -41,9 +37,9 @@ void check_readable_file(const std::string& path, const std::string& key) {
 }
 
 Tls read_tls(const sdk::Config& config, bool tls_scheme) {
-  Tls tls{optional_string(config, "tls_ca_file"),      optional_string(config, "tls_ca_path"),
-          optional_string(config, "tls_cert_file"),    optional_string(config, "tls_key_file"),
-          optional_string(config, "tls_key_password"), config.boolean("tls_verify_hostname")};
+  Tls tls{config.string("tls_ca_file"),      config.string("tls_ca_path"),
+          config.string("tls_cert_file"),    config.string("tls_key_file"),
+          config.string("tls_key_password"), config.boolean("tls_verify_hostname")};
   for (const char* key : {"tls_ca_file", "tls_ca_path", "tls_cert_file", "tls_key_file", "tls_key_password"})
     if (config.has(key) && !tls_scheme) refuse("needs a TLS server URI (ssl://, mqtts:// or wss://)", key);
   check_readable_file(tls.ca_file, "tls_ca_file");
@@ -85,8 +81,8 @@ Settings read_settings(const sdk::Config& config) {
   s.envelope = config.boolean("envelope");
   if (s.envelope && s.mqtt_version == MQTTVERSION_5)
     refuse("only for protocol 3.1.1: on MQTT 5 the event's fields travel as user properties", "envelope");
-  s.username = optional_string(config, "username");
-  s.password = optional_string(config, "password");
+  s.username = config.string("username");
+  s.password = config.string("password");
   if (config.has("password") && !config.has("username")) refuse("a password needs a username", "password");
   s.tls_files = read_tls(config, s.tls);
   s.max_buffered_messages = static_cast<int>(config.integer("max_buffered_messages"));

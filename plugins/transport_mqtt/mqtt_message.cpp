@@ -1,8 +1,8 @@
 #include "mqtt_message.hpp"
 
 #include <nlohmann/json.hpp>
+#include <outbox/event_text.hpp>
 
-#include "event_text_interim.hpp"
 #include "topic_rules.hpp"
 
 namespace outbox::plugins::mqtt {

@@ -37,22 +37,21 @@ ConfigBuilder mqtt_config(const std::string& server) {
 std::function<TransportUnderTest()> delivering(int qos, int mqtt_version) {
   return [qos, mqtt_version] {
     if (const std::string problem = outbox::mqtt_test::broker_problem(); !problem.empty())
-      throw std::runtime_error(std::string("no MQTT broker at ") + outbox::mqtt_test::kBroker + " (" + problem +
-                               "): start it with tests/services/mosquitto.sh start");
+      throw std::runtime_error(std::string("no MQTT broker at ") + outbox::mqtt_test::kBroker + " (" +
+                               problem + "): start it with tests/services/mosquitto.sh start");
     auto subscriber = std::make_shared<Subscriber>(std::vector<std::string>{kTopic}, qos);
     ConfigBuilder config = mqtt_config(outbox::mqtt_test::kBroker);
     config.integer("qos", qos);
-    if (mqtt_version == MQTTVERSION_3_1_1) config.string("protocol", "3.1.1").boolean("envelope", true);
-    return TransportUnderTest{config,
-                              [subscriber, mqtt_version] {
-                                std::string text;
-                                for (const Received& r : subscriber->wait(SIZE_MAX, std::chrono::seconds(2)))
-                                  text += (mqtt_version == MQTTVERSION_5 ? r.property("id").value_or("")
-                                                                         : r.payload) +
-                                          "\n";
-                                return text;
-                              },
-                              [subscriber]() mutable { subscriber.reset(); }};
+    if (mqtt_version == MQTTVERSION_3_1_1) config.enumeration("protocol", "3.1.1").boolean("envelope", true);
+    return TransportUnderTest{
+        config,
+        [subscriber, mqtt_version] {
+          std::string text;
+          for (const Received& r : subscriber->wait(SIZE_MAX, std::chrono::seconds(2)))
+            text += (mqtt_version == MQTTVERSION_5 ? r.property("id").value_or("") : r.payload) + "\n";
+          return text;
+        },
+        [subscriber]() mutable { subscriber.reset(); }};
   };
 }
 
@@ -68,8 +67,11 @@ using outbox::testing::TransportConformance;
 INSTANTIATE_TEST_SUITE_P(
     Mqtt, TransportConformance,
     ::testing::Values(
-        TransportConformanceParam{"mqtt5_qos1", kPlugin, delivering(1, MQTTVERSION_5),
-                                  [] { return unreachable(std::chrono::seconds(1)); }, {},
+        TransportConformanceParam{"mqtt5_qos1",
+                                  kPlugin,
+                                  delivering(1, MQTTVERSION_5),
+                                  [] { return unreachable(std::chrono::seconds(1)); },
+                                  {},
                                   [] { return unreachable(std::chrono::seconds(20)); }},
         TransportConformanceParam{"mqtt5_qos2", kPlugin, delivering(2, MQTTVERSION_5), {}, {}, {}},
         TransportConformanceParam{"mqtt311_envelope", kPlugin, delivering(1, MQTTVERSION_3_1_1), {}, {}, {}}),

@@ -21,7 +21,7 @@ struct Received {
   std::string topic, payload;
   int qos = 0;
   bool retained = false;
-  std::string content_type;  // MQTT 5 content-type property
+  std::string content_type;                                          // MQTT 5 content-type property
   std::vector<std::pair<std::string, std::string>> user_properties;  // MQTT 5, in order
 
   // The first user property named `name`.

@@ -52,19 +52,16 @@ TEST(MqttReasonCodes, SuccessBelow0x80PermanentForWhatTheBrokerRefusesForGood) {
   for (int code : {MQTTREASONCODE_NOT_AUTHORIZED, MQTTREASONCODE_TOPIC_NAME_INVALID,
                    MQTTREASONCODE_PACKET_TOO_LARGE, MQTTREASONCODE_PAYLOAD_FORMAT_INVALID})
     EXPECT_EQ(classify_reason(code), OUTBOX_PERMANENT) << reason_name(code);
-  for (int code : {MQTTREASONCODE_QUOTA_EXCEEDED, MQTTREASONCODE_UNSPECIFIED_ERROR, MQTTREASONCODE_SERVER_BUSY})
+  for (int code :
+       {MQTTREASONCODE_QUOTA_EXCEEDED, MQTTREASONCODE_UNSPECIFIED_ERROR, MQTTREASONCODE_SERVER_BUSY})
     EXPECT_EQ(classify_reason(code), OUTBOX_RETRYABLE) << reason_name(code);
   EXPECT_EQ(reason_name(MQTTREASONCODE_PACKET_TOO_LARGE), "Packet too large (0x95)");
 }
 
 // The block as the host hands it over: the manifest's defaults under `set`.
 Settings settings(ConfigBuilder set) {
-  outbox_manifest manifest{};
-  manifest.fields = kFields.data();
-  manifest.field_count = kFields.size();
-  manifest.field_size = sizeof(kFields[0]);
-  set.defaults_from(manifest);
-  return read_settings(sdk::Config(set.view()));
+  set.defaults_from(sdk::field_span(kFields));
+  return read_settings(sdk::Config(set.view(), sdk::field_span(kFields)));
 }
 
 ConfigBuilder base(const std::string& server = "tcp://127.0.0.1:1883") {
@@ -96,10 +93,12 @@ TEST(MqttConfig, DefaultsAreMqtt5Qos1WithHostNameVerification) {
 TEST(MqttConfig, RefusesWhatNeedsAnotherFieldWithTheKeyAtFault) {
   EXPECT_NE(refusal(base("http://x")).find("server: "), std::string::npos);
   EXPECT_NE(refusal(base("tcp://")).find("names no host"), std::string::npos);
-  EXPECT_NE(refusal(base().boolean("envelope", true)).find("envelope: only for protocol 3.1.1"), std::string::npos);
-  EXPECT_EQ(refusal(base().string("protocol", "3.1.1").boolean("envelope", true)), "accepted");
-  EXPECT_NE(refusal(base().string("tls_ca_file", "/etc/hostname")).find("tls_ca_file: needs a TLS server URI"),
+  EXPECT_NE(refusal(base().boolean("envelope", true)).find("envelope: only for protocol 3.1.1"),
             std::string::npos);
+  EXPECT_EQ(refusal(base().enumeration("protocol", "3.1.1").boolean("envelope", true)), "accepted");
+  EXPECT_NE(
+      refusal(base().string("tls_ca_file", "/etc/hostname")).find("tls_ca_file: needs a TLS server URI"),
+      std::string::npos);
   EXPECT_NE(refusal(base("ssl://b:8883").string("tls_ca_file", "/nonexistent.pem")).find("is not a file"),
             std::string::npos);
   EXPECT_NE(refusal(base("ssl://b:8883").string("tls_cert_file", "/etc/hostname")).find("tls_key_file"),
@@ -113,7 +112,8 @@ TEST(MqttConfig, RefusesWhatNeedsAnotherFieldWithTheKeyAtFault) {
 // One event lent as the host lends it to publish().
 struct Lent {
   Lent(const testing::Event& e, std::string_view topic)
-      : event(e.view(headers)), message{sizeof(outbox_message), 7, &event, sdk::view(topic), event.partition_key} {}
+      : event(e.view(headers)),
+        message{sizeof(outbox_message), 7, &event, sdk::view(topic), event.partition_key} {}
   std::vector<outbox_header> headers;
   outbox_event event;
   outbox_message message;
@@ -147,17 +147,17 @@ TEST(MqttMessage, OnMqtt5TheEventTravelsAsUserPropertiesAndContentType) {
     user.emplace_back(name, value);
   }
   const std::vector<std::pair<std::string, std::string>> expected{{"id", e.id},
-                                                  {"event_type", "order.created"},
-                                                  {"partition_key", "customer-1"},
-                                                  {"created_at", "2023-11-14T22:13:20.123Z"},
-                                                  {"traceparent", "00-abc-def-01"}};
+                                                                  {"event_type", "order.created"},
+                                                                  {"partition_key", "customer-1"},
+                                                                  {"created_at", "2023-11-14T22:13:20.123Z"},
+                                                                  {"traceparent", "00-abc-def-01"}};
   EXPECT_EQ(user, expected);
 }
 
 TEST(MqttMessage, On311TheEnvelopeCarriesTheFieldsAndThePayload) {
   testing::Event e = sample_event();
   std::string error;
-  const Settings s = settings(base().string("protocol", "3.1.1").boolean("envelope", true));
+  const Settings s = settings(base().enumeration("protocol", "3.1.1").boolean("envelope", true));
   auto m = make_message(Lent(e, "t").message, s, false, error);
   ASSERT_TRUE(m) << error;
   const auto j = nlohmann::json::parse(m->get_payload_str());
@@ -179,7 +179,8 @@ TEST(MqttMessage, On311TheEnvelopeCarriesTheFieldsAndThePayload) {
   EXPECT_FALSE(make_message(Lent(e, "t").message, s, false, error));
   EXPECT_NE(error.find("not valid JSON"), std::string::npos) << error;
 
-  const auto bare = make_message(Lent(e, "t").message, settings(base().string("protocol", "3.1.1")), false, error);
+  const auto bare =
+      make_message(Lent(e, "t").message, settings(base().enumeration("protocol", "3.1.1")), false, error);
   ASSERT_TRUE(bare);
   EXPECT_EQ(bare->get_payload_str(), "not json");
 }
