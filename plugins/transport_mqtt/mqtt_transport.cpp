@@ -29,6 +29,7 @@
 #include "mqtt_config.hpp"
 #include "mqtt_message.hpp"
 #include "reason_codes.hpp"
+#include "tls_probe.hpp"
 #include "topic_rules.hpp"
 
 namespace outbox::plugins::mqtt {
@@ -377,9 +378,13 @@ class MqttTransport final : public sdk::Transport {
     } catch (const std::exception& e) {
       failure = e.what();
     }
+    std::string tls_failure;
+    if (settings_.tls)
+      tls_failure = tls_problem(settings_.server, settings_.tls_files, settings_.connect_timeout);
     {
       std::lock_guard lock(mutex_);
-      if (!tls_error_.empty()) failure += "; TLS: " + tls_error_;
+      if (!tls_error_.empty()) tls_failure = tls_error_;
+      if (!tls_failure.empty()) failure += "; TLS: " + tls_failure;
       if (failure == last_error_) return false;  // logged already: one line per distinct failure
       last_error_ = failure;
     }
@@ -390,8 +395,10 @@ class MqttTransport final : public sdk::Transport {
 
   std::string describe_connect_failure(const ::mqtt::exception& e) const {
     std::string text = MQTTAsync_strerror(e.get_return_code());
-    if (settings_.mqtt_version == MQTTVERSION_5 && e.get_reason_code() >= MQTTREASONCODE_UNSPECIFIED_ERROR)
-      return "the broker refused the connection: " + reason_name(e.get_reason_code());
+    // On MQTT 5 paho reports the CONNACK's reason code as the return code.
+    for (const int code : {e.get_reason_code(), e.get_return_code()})
+      if (settings_.mqtt_version == MQTTVERSION_5 && code >= MQTTREASONCODE_UNSPECIFIED_ERROR)
+        return "the broker refused the connection: " + reason_name(code);
     if (const std::string connack = connack_3_name(e.get_return_code()); !connack.empty())
       return "the broker refused the connection: " + connack;
     if (const std::string message = e.get_message(); !message.empty() && message != text)
