@@ -1,6 +1,7 @@
 #include "tls_probe.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -10,7 +11,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fcntl.h>
 #include <memory>
 
 namespace outbox::plugins::mqtt {
@@ -49,7 +49,8 @@ std::string openssl_error() {
 }
 
 // A TCP connection within `timeout`, blocking afterwards with `timeout` on each read and write.
-int connect_with_timeout(const std::string& host, const std::string& port, std::chrono::milliseconds timeout) {
+int connect_with_timeout(const std::string& host, const std::string& port,
+                         std::chrono::milliseconds timeout) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
@@ -72,7 +73,8 @@ int connect_with_timeout(const std::string& host, const std::string& port, std::
     return -1;
   }
   fcntl(fd, F_SETFL, flags);
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   return fd;
@@ -108,9 +110,11 @@ std::string tls_problem(const std::string& server_uri, const Tls& tls, std::chro
   const std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
   if (!ssl) return openssl_error();
   in6_addr ip{};
-  const bool is_ip = inet_pton(AF_INET, host.c_str(), &ip) == 1 || inet_pton(AF_INET6, host.c_str(), &ip) == 1;
+  const bool is_ip =
+      inet_pton(AF_INET, host.c_str(), &ip) == 1 || inet_pton(AF_INET6, host.c_str(), &ip) == 1;
   if (!is_ip)  // SNI, as paho sends it (SSL_set_tlsext_host_name, without its C cast)
-    SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
+    SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(host.c_str()));
   if (tls.verify_hostname) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
     if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1

@@ -42,8 +42,8 @@ bool broker(const std::string& what) {
 }
 
 std::string certs_dir() {
-  const std::string base = std::getenv("OUTBOXD_SERVICES_DIR") ? std::getenv("OUTBOXD_SERVICES_DIR")
-                                                                : "/tmp/outboxd-services";
+  const std::string base =
+      std::getenv("OUTBOXD_SERVICES_DIR") ? std::getenv("OUTBOXD_SERVICES_DIR") : "/tmp/outboxd-services";
   return base + "/mosquitto/certs";
 }
 
@@ -148,8 +148,8 @@ TEST_F(MqttRelay, TwentyThousandEventsAtQos1ArriveWithTheirUserPropertiesAndCont
 TEST_F(MqttRelay, TopicTemplatesAndRetainFiltersShapeEachRoute) {
   ConfigParts p = mqtt_parts(", retain_topics: [\"" + prefix_ + "/devices/+/state\"]");
   p.routes = R"([ { match: "device.*", transport: events, destination: ")" + prefix_ +
-             R"(/devices/{partition_key}/state" }, { match: "*", transport: events, destination: ")" + prefix_ +
-             R"(/events/{event_type}" } ])";
+             R"(/devices/{partition_key}/state" }, { match: "*", transport: events, destination: ")" +
+             prefix_ + R"(/events/{event_type}" } ])";
   const auto config = write_config(p);
   std::vector<json> events;
   for (const char* device : {"d1", "d2"}) {
@@ -206,7 +206,8 @@ TEST_F(MqttRelay, TheBrokerKilledMidRunLosesNothingAndLeavesNothingForTheLease) 
 
   auto before = std::make_unique<Subscriber>(std::vector<std::string>{prefix_ + "/#"}, 0);
   fault::ChildProcess& relay = start_relay(config);
-  ASSERT_TRUE(fault::eventually([&] { return before->received().size() >= kEvents / 4; }, milliseconds(60'000)))
+  ASSERT_TRUE(
+      fault::eventually([&] { return before->received().size() >= kEvents / 4; }, milliseconds(60'000)))
       << "the relay did not get going";
   bool restarted = false;
   struct Restart {  // the broker comes back even when an assertion below fails
@@ -242,8 +243,8 @@ TEST_F(MqttRelay, TheBrokerKilledMidRunLosesNothingAndLeavesNothingForTheLease) 
   }
   EXPECT_EQ(missing, 0u) << "of " << kEvents;
   std::cerr << "broker killed: " << first.size() << " messages before, drained "
-            << std::chrono::duration_cast<milliseconds>(drained).count() << " ms after the restart, " << repeated
-            << " events delivered more than once\n";
+            << std::chrono::duration_cast<milliseconds>(drained).count() << " ms after the restart, "
+            << repeated << " events delivered more than once\n";
 }
 
 TEST_F(MqttRelay, APayloadOverTheBrokersLimitBecomesADeadLetterWithItsReason) {
@@ -282,7 +283,8 @@ TEST_F(MqttRelay, TlsWithHostNameVerificationConnectsAndAnotherHostsCertificateI
   ASSERT_TRUE(enqueue(wrong_host, events("order.created", 1)));
   const std::string err = run_for(wrong_host, seconds(3));
   EXPECT_NE(err.find("cannot connect to ssl://127.0.0.1:8884"), std::string::npos) << err;
-  EXPECT_TRUE(std::regex_search(err, std::regex("TLS: certificate verify failed: (IP address|[Hh]ostname) mismatch")))
+  EXPECT_TRUE(
+      std::regex_search(err, std::regex("TLS: certificate verify failed: (IP address|[Hh]ostname) mismatch")))
       << err;
   const auto left = status(wrong_host);
   ASSERT_TRUE(left);
@@ -290,14 +292,15 @@ TEST_F(MqttRelay, TlsWithHostNameVerificationConnectsAndAnotherHostsCertificateI
 }
 
 TEST_F(MqttRelay, WrongCredentialsAreAClearErrorAndTheEventsWait) {
-  const auto config = write_config(mqtt_parts(R"(, username: outboxd, password: "not-the-password")",
-                                              "tcp://127.0.0.1:1884"),
-                                   "wrong.yaml");
+  const auto config =
+      write_config(mqtt_parts(R"(, username: outboxd, password: "not-the-password")", "tcp://127.0.0.1:1884"),
+                   "wrong.yaml");
   ASSERT_TRUE(enqueue(config, events("order.created", 2)));
   const std::string err = run_for(config, seconds(3));
   // Mosquitto 2.0 answers a wrong password with 0x87 (the specification suggests 0x86).
   EXPECT_TRUE(std::regex_search(
-      err, std::regex(R"(the broker refused the connection: (Not authorized \(0x87\)|Bad user name or password))")))
+      err, std::regex(
+               R"(the broker refused the connection: (Not authorized \(0x87\)|Bad user name or password))")))
       << err;
   EXPECT_EQ(err.find("not-the-password"), std::string::npos) << "the password was printed";
   const auto left = status(config);
@@ -305,12 +308,43 @@ TEST_F(MqttRelay, WrongCredentialsAreAClearErrorAndTheEventsWait) {
   EXPECT_EQ(left->pending + left->in_flight, 2u);
 
   Subscriber subscriber({prefix_ + "/#"}, 1);
-  const auto good = write_config(mqtt_parts(R"(, username: outboxd, password: "outboxd-secret")",
-                                            "tcp://127.0.0.1:1884"),
-                                 "good.yaml");
+  const auto good = write_config(
+      mqtt_parts(R"(, username: outboxd, password: "outboxd-secret")", "tcp://127.0.0.1:1884"), "good.yaml");
   const CommandResult run = outboxd({"run", "-c", good.string(), "--until-idle"}, milliseconds(60'000));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(subscriber.wait(2, seconds(5)).size(), 2u) << "the right password delivers them";
+}
+
+// `outboxd check` on MQTT configs: no broker needed.
+class MqttCheck : public fault::RelaySandbox {
+ protected:
+  // `outboxd check` on a config with this transport block exits 78 with a message matching `error`.
+  void expect_refused(const std::string& transport, const std::string& error,
+                      const std::string& lease = "30s") {
+    ConfigParts p = parts();
+    p.relay["lease"] = lease;
+    p.transports = "[ { name: events, type: mqtt, " + transport + " } ]";
+    const CommandResult r = outboxd({"check", "-c", write_config(p).string()});
+    EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+    EXPECT_TRUE(std::regex_search(r.err + r.out, std::regex(error))) << r.err << r.out;
+  }
+};
+
+TEST_F(MqttCheck, ADeliveryTimeoutNotShorterThanTheLeaseIsRefused) {
+  expect_refused(
+      R"(server: "tcp://127.0.0.1:1883", delivery_timeout: 30s)",
+      R"(outboxd\.yaml:\d+:\d+: transports\[events\]: delivery timeout 30s is not shorter than relay\.lease 30s)");
+}
+
+TEST_F(MqttCheck, CrossFieldMistakesAreRefusedAtTheirKey) {
+  expect_refused(R"(server: "tcp://127.0.0.1:1883", envelope: true)",
+                 R"(transports\[events\]\.envelope: only for protocol 3\.1\.1)");
+  expect_refused(R"(server: "tcp://127.0.0.1:1883", tls_ca_file: /etc/hostname)",
+                 R"(transports\[events\]\.tls_ca_file: needs a TLS server URI)");
+  expect_refused(R"(server: "ssl://127.0.0.1:8883", tls_ca_file: /nonexistent/ca.pem)",
+                 R"(transports\[events\]\.tls_ca_file: '/nonexistent/ca\.pem' is not a file)");
+  expect_refused(R"(server: "http://127.0.0.1:1883")",
+                 R"(transports\[events\]\.server: .* is not a broker URI)");
 }
 
 }  // namespace
