@@ -196,7 +196,7 @@ class MqttTransport final : public sdk::Transport {
       std::lock_guard lock(mutex_);
       for (Delivery& d : accepted) waiting_.push_back(std::move(d));
     }
-    wake_.notify_one();
+    refill();
   }
 
   bool flush(milliseconds timeout) override { return wait_settled(timeout, /*while_connected_only=*/false); }
@@ -310,7 +310,10 @@ class MqttTransport final : public sdk::Transport {
         backoff = std::min(backoff * 2, kReconnectMax);
         continue;
       }
-      hand_over();
+      {
+        std::lock_guard handing(hand_over_mutex_);
+        hand_over();
+      }
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, stop, kTick,
                      [&] { return !connected_ || (!waiting_.empty() && in_flight_.size() < window_); });
@@ -406,8 +409,20 @@ class MqttTransport final : public sdk::Transport {
     return text;
   }
 
-  // Moves what fits in the window from waiting_ to in_flight_, then hands it to paho (outside the
-  // lock: paho's callbacks take it, with paho's own locks held).
+  // Fills the window from the thread at hand (publish(), a delivery callback), saving the worker's
+  // wake-up per message; when another thread is handing over, the worker, woken, does it. Only
+  // try_lock here: a paho callback must never wait for a thread that may be waiting for paho.
+  void refill() {
+    if (std::unique_lock handing(hand_over_mutex_, std::try_to_lock); handing.owns_lock()) {
+      hand_over();
+      return;
+    }
+    wake_.notify_one();
+  }
+
+  // Moves what fits in the window from waiting_ to in_flight_, then hands it to paho (outside
+  // mutex_: paho's callbacks take it, with paho's own locks held). Called with hand_over_mutex_
+  // held, so that paho gets the messages in their order.
   void hand_over() {
     std::vector<std::pair<uint64_t, ::mqtt::const_message_ptr>> batch;
     std::vector<std::pair<Delivery, std::string>> refused;
@@ -499,10 +514,11 @@ class MqttTransport final : public sdk::Transport {
       node = in_flight_.extract(seq);
       if (node.empty()) node = lost_.extract(seq);  // acknowledged as the connection went
     }
-    wake_.notify_one();  // room in the window
-    if (node.empty()) return;
-    node.mapped().complete(status, what);
-    settled_.notify_all();
+    if (!node.empty()) {
+      node.mapped().complete(status, what);
+      settled_.notify_all();
+    }
+    refill();  // room in the window
   }
 
   // The connection is gone: every unacknowledged message moves to lost_, which the worker
@@ -564,6 +580,7 @@ class MqttTransport final : public sdk::Transport {
   }
 
   const Settings settings_;
+  std::mutex hand_over_mutex_;           // one thread at a time hands messages to paho
   std::mutex mutex_;                     // everything below up to client_
   std::condition_variable_any wake_;     // the worker: messages waiting, room, a lost connection
   std::condition_variable_any settled_;  // flush and close
