@@ -2,7 +2,7 @@
 # Benchmark: the MQTT transport against the local Mosquitto (tests/services/mosquitto.sh, started
 # here when it is not running), QoS 1, MQTT 5, ~300-byte payloads, in one run:
 #   (a) the ceiling: a bare paho C++ client publishing with a window of the broker's Receive
-#       Maximum (bench/mqtt/mqtt_bare_bench.cpp, payload only);
+#       Maximum (bench/mqtt/mqtt_bare_bench.cpp), the same content type and user properties;
 #   (b) the transport alone: MESSAGES messages built in memory, through the plugin's vtable
 #       (bench/transport_publish_bench.cpp), with their user properties;
 #   (c) SQLite -> MQTT and (d) PostgreSQL -> MQTT: drain an EVENTS backlog with
