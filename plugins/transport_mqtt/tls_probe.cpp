@@ -125,10 +125,19 @@ std::string tls_problem(const std::string& server_uri, const Tls& tls, std::chro
   if (socket.fd() < 0) return {};  // not reachable: not a TLS problem
   SSL_set_fd(ssl.get(), socket.fd());
   ERR_clear_error();
-  if (SSL_connect(ssl.get()) == 1) return {};
-  if (const long verify = SSL_get_verify_result(ssl.get()); verify != X509_V_OK)
-    return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
-  return openssl_error();
+  if (SSL_connect(ssl.get()) != 1) {
+    if (const long verify = SSL_get_verify_result(ssl.get()); verify != X509_V_OK)
+      return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
+    return openssl_error();
+  }
+  // On TLS 1.3 a server refuses a missing or unknown client certificate only after the client's
+  // handshake is done, with an alert: wait briefly for one (an MQTT broker says nothing before
+  // CONNECT, so a healthy one only costs the wait).
+  constexpr timeval kAlertWait{0, 300'000};
+  setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &kAlertWait, sizeof kAlertWait);
+  char byte = 0;
+  if (SSL_read(ssl.get(), &byte, 1) <= 0 && ERR_peek_error() != 0) return openssl_error();
+  return {};
 }
 
 }  // namespace outbox::plugins::mqtt

@@ -297,6 +297,47 @@ TEST_F(MqttRelay, TlsWithHostNameVerificationConnectsAndAnotherHostsCertificateI
   EXPECT_EQ(left->pending + left->in_flight, 1u) << "the event waits for a broker it may trust";
 }
 
+TEST_F(MqttRelay, ARenderedTopicWithAWildcardIsADeadLetterNamingTheEvent) {
+  ConfigParts p = mqtt_parts();
+  p.routes =
+      R"([ { match: "*", transport: events, destination: ")" + prefix_ + R"(/devices/{partition_key}" } ])";
+  const auto config = write_config(p);
+  json bad = event("device.reported");
+  bad["partition_key"] = "room+1";
+  json good = event("device.reported");
+  good["partition_key"] = "room-1";
+  ASSERT_TRUE(enqueue(config, {bad, good}));
+  const CommandResult run = outboxd({"run", "-c", config.string(), "--until-idle"}, milliseconds(60'000));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<json> dead = dead_letters(config);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].at("id"), bad.at("id"));
+  const std::string reason = dead[0].dump();
+  EXPECT_NE(reason.find(bad.at("id").get<std::string>() +
+                        ": cannot be published: its topic contains the wildcard '+'"),
+            std::string::npos)
+      << reason;
+}
+
+TEST_F(MqttRelay, AListenerThatRequiresAClientCertificateTakesOursAndRefusesNone) {
+  Subscriber subscriber({prefix_ + "/#"}, 1);
+  const std::string certs = certs_dir();
+  const std::string ca = ", tls_ca_file: \"" + certs + "/ca.crt\"";
+  const auto config = write_config(mqtt_parts(
+      ca + ", tls_cert_file: \"" + certs + "/client.crt\", tls_key_file: \"" + certs + "/client.key\"",
+      "ssl://127.0.0.1:8885"));
+  ASSERT_TRUE(enqueue(config, events("order.created", 3)));
+  const CommandResult run = outboxd({"run", "-c", config.string(), "--until-idle"}, milliseconds(60'000));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(subscriber.wait(3, seconds(5)).size(), 3u);
+
+  const auto without = write_config(mqtt_parts(ca, "ssl://127.0.0.1:8885"), "without.yaml");
+  ASSERT_TRUE(enqueue(without, events("order.created", 1)));
+  const std::string err = run_for(without, seconds(3));
+  EXPECT_NE(err.find("cannot connect to ssl://127.0.0.1:8885"), std::string::npos) << err;
+  EXPECT_NE(err.find("; TLS: "), std::string::npos) << "OpenSSL's reason: " << err;
+}
+
 TEST_F(MqttRelay, WrongCredentialsAreAClearErrorAndTheEventsWait) {
   const auto config =
       write_config(mqtt_parts(R"(, username: outboxd, password: "not-the-password")", "tcp://127.0.0.1:1884"),
