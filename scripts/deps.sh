@@ -5,11 +5,15 @@ outbox_build_packages=(
   cmake ninja-build g++ ccache pkg-config
   libboost-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libsqlite3-dev libpqxx-dev librdkafka-dev libsystemd-dev libcpp-httplib-dev prometheus-cpp-dev
+  libpaho-mqtt-dev libpaho-mqttpp-dev libssl-dev
 )
 # The Kafka broker of the tests runs on Java 17 with jars fetched by Maven; kcat checks it is ready.
 # prometheus brings promtool (the alerting rules' check); python3-prometheus-client parses /metrics.
+# Mosquitto is the MQTT broker of the tests; its clients check it is ready, openssl makes its
+# certificates.
 outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15
-  kcat maven openjdk-17-jre-headless clang-format python3-jsonschema prometheus python3-prometheus-client)
+  kcat maven openjdk-17-jre-headless clang-format python3-jsonschema prometheus python3-prometheus-client
+  mosquitto mosquitto-clients openssl)
 
 # The libFuzzer targets (scripts/fuzz) are built by clang, with its sanitizer and fuzzer runtimes.
 outbox_fuzz_packages=(clang-14 libclang-rt-14-dev llvm-14)

@@ -1,9 +1,13 @@
-// Transport-only benchmark of the Kafka plugin: N messages built in memory, published through the
-// plugin's C vtable (loaded as outboxd loads it) in batches, with at most `window` in flight, timed
-// from the first publish until the last completion.
+// Transport-only benchmark of a transport plugin: N messages built in memory, published through
+// the plugin's C vtable (loaded as outboxd loads it) in batches, with at most `window` in flight,
+// timed from the first publish until the last completion. The plugin's config comes from
+// key=value arguments, typed by its manifest; `properties.NAME=value` goes into the map
+// `properties` (the Kafka transport's librdkafka properties).
 //
-// usage: kafka_publish_bench PLUGIN BOOTSTRAP TOPIC [MESSAGES=500000] [BATCH=500] [PAYLOAD=300]
-//                            [WINDOW=50000] [name=value ...]   (extra librdkafka properties)
+// usage: transport_publish_bench PLUGIN TOPIC MESSAGES BATCH PAYLOAD WINDOW [key=value ...]
+//   e.g. transport_publish_bench outbox-transport-kafka.so t 500000 500 300 50000
+//   properties.bootstrap.servers=127.0.0.1:9092
+//        transport_publish_bench outbox-transport-mqtt.so t 200000 500 300 50000 server=tcp://127.0.0.1:1883
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -35,26 +39,30 @@ size_t arg(int argc, char** argv, int i, size_t fallback) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (argc < 4) {
-    std::fprintf(stderr,
-                 "usage: %s PLUGIN BOOTSTRAP TOPIC [MESSAGES] [BATCH] [PAYLOAD] [WINDOW] [name=value ...]\n",
-                 argv[0]);
+  if (argc < 7) {
+    std::fprintf(stderr, "usage: %s PLUGIN TOPIC MESSAGES BATCH PAYLOAD WINDOW [key=value ...]\n", argv[0]);
     return 2;
   }
-  const std::string topic = argv[3];
-  const size_t total = arg(argc, argv, 4, 500'000), batch = arg(argc, argv, 5, 500),
-               payload_size = arg(argc, argv, 6, 300), window = arg(argc, argv, 7, 50'000);
-  std::vector<std::pair<std::string, std::string>> properties{{"bootstrap.servers", argv[2]}};
-  for (int i = 8; i < argc; ++i) {
-    const std::string kv = argv[i];
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos) throw std::runtime_error("expected name=value, got " + kv);
-    properties.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-
+  const std::string topic = argv[2];
+  const size_t total = arg(argc, argv, 3, 0), batch = arg(argc, argv, 4, 0),
+               payload_size = arg(argc, argv, 5, 0), window = arg(argc, argv, 6, 0);
   auto plugin = outbox::testing::LoadedPlugin::load(argv[1]);
   outbox::testing::ConfigBuilder config("bench");
-  config.map("properties", properties).defaults_from(plugin->manifest());
+  std::vector<std::pair<std::string, std::string>> properties;
+  std::string described;
+  for (int i = 7; i < argc; ++i) {
+    const std::string kv = argv[i];
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos) throw std::runtime_error("expected key=value, got " + kv);
+    const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    if (key.starts_with("properties."))
+      properties.emplace_back(key.substr(11), value);
+    else
+      config.text(plugin->manifest(), key, value);
+    described += " " + kv;
+  }
+  if (!properties.empty()) config.map("properties", properties);
+  config.defaults_from(plugin->manifest());
   const outbox_transport_vtable& vt = plugin->transport();
   outbox::testing::ErrorBox error;
   outbox_transport* transport = nullptr;
@@ -82,7 +90,7 @@ int main(int argc, char** argv) try {
   }
   std::vector<outbox_message> messages(batch);
 
-  // Warm-up, not timed: the producer's id from the broker, the topic created and its metadata.
+  // Warm-up, not timed: a connection, the producer's id from the broker, the topic created.
   messages[0] = {sizeof(outbox_message), 0, &views[0], {topic.data(), topic.size()}, views[0].partition_key};
   vt.publish(transport, messages.data(), 1, &on_complete, nullptr);
   while (completed.load(std::memory_order_acquire) < 1)
@@ -107,16 +115,13 @@ int main(int argc, char** argv) try {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   vt.close(transport);
 
-  std::string described;
-  for (const auto& [name, value] : properties) described += " " + name + "=" + value;
-  std::printf(
-      "kafka transport only: %zu messages, %zu-byte payloads, batches of %zu, window %zu, topic %s,%s\n",
-      total, payload_size, batch, window, topic.c_str(), described.c_str());
+  std::printf("%s transport only: %zu messages, %zu-byte payloads, batches of %zu, window %zu, topic %s,%s\n",
+              plugin->manifest().name, total, payload_size, batch, window, topic.c_str(), described.c_str());
   std::printf("  %.2f s   %.0f messages/s   %.1f MB/s payload   failed %llu\n", seconds,
               static_cast<double>(total) / seconds, static_cast<double>(total * payload_size) / seconds / 1e6,
               static_cast<unsigned long long>(failed.load()));
   return failed.load() == 0 ? 0 : 1;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "kafka_publish_bench: %s\n", e.what());
+  std::fprintf(stderr, "transport_publish_bench: %s\n", e.what());
   return 1;
 }
