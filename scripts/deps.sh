@@ -6,9 +6,13 @@ outbox_build_packages=(
   libboost-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libsqlite3-dev libpqxx-dev librdkafka-dev
 )
+# scripts/package: dpkg-shlibdeps (and file, which CPack runs on each binary), rpmbuild, help2man and
+# python3 for the man pages.
+outbox_package_packages=(dpkg-dev file rpm help2man python3)
 # The Kafka broker of the tests runs on Java 17 with jars fetched by Maven; kcat checks it is ready.
 outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15
-  kcat maven openjdk-17-jre-headless clang-format)
+  kcat maven openjdk-17-jre-headless clang-format
+  lintian rpmlint debootstrap systemd)
 
 # ensure_packages PKG...: installs those of PKG that are not installed yet.
 ensure_packages() {

@@ -1,0 +1,97 @@
+# The packages, one a CPack component (see packaging/README.md): outboxd (the binary, the default
+# plugins, the service), one package per driver plugin (registered by outbox_install_plugin),
+# outboxd-dev (the SDK's component "sdk") and liboutbox-producer-dev. scripts/package builds
+# them with OUTBOXD_PACKAGE_FORMAT set to deb or rpm.
+set(OUTBOXD_PACKAGE_MAINTAINER "outboxd maintainers <maintainers@outboxd.example>"
+  CACHE STRING "Maintainer of the packages (Name <address>)")
+
+# The plugin ABI major, read from the header plugins are built with: outboxd provides
+# outboxd-abi-<major>, and every plugin package depends on that, not on one outboxd version.
+file(STRINGS "${PROJECT_SOURCE_DIR}/sdk/include/outbox/plugin_abi.h" abi_major_line
+  REGEX "^#define OUTBOX_ABI_MAJOR [0-9]+$")
+string(REGEX REPLACE "^.* " "" OUTBOXD_ABI_MAJOR "${abi_major_line}")
+set(abi_capability "outboxd-abi-${OUTBOXD_ABI_MAJOR}")
+
+# The changelog's newest entry is the version packaged: it cannot say another.
+file(STRINGS "${PROJECT_SOURCE_DIR}/packaging/changelog" changelog_head LIMIT_COUNT 1)
+if(NOT changelog_head MATCHES "^outboxd \\(${PROJECT_VERSION}\\) ")
+  message(FATAL_ERROR "packaging/changelog: its first entry is not version ${PROJECT_VERSION}: ${changelog_head}")
+endif()
+
+set(CPACK_PACKAGE_NAME outboxd)
+# Each package has its own synopsis; CPackDeb would put this one before it.
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_VENDOR outboxd)
+set(CPACK_PACKAGE_CONTACT "${OUTBOXD_PACKAGE_MAINTAINER}")
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_RPM_COMPONENT_INSTALL ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_RPM_PACKAGE_LICENSE "LicenseRef-not-yet-chosen")
+set(CPACK_RPM_PACKAGE_AUTOREQ ON)
+set(CPACK_RPM_PACKAGE_AUTOPROV OFF)  # the plugins are loaded by path, never linked to
+
+get_property(plugin_packages GLOBAL PROPERTY OUTBOX_PLUGIN_PACKAGES)
+set(CPACK_COMPONENTS_ALL outboxd ${plugin_packages} sdk liboutbox-producer-dev)
+
+# outbox_package(<component> <package> <section> <summary> <description>)
+macro(outbox_package component package section summary description)
+  string(TOUPPER "${component}" c)
+  set(CPACK_DEBIAN_${c}_PACKAGE_NAME ${package})
+  set(CPACK_DEBIAN_${c}_PACKAGE_SECTION ${section})
+  set(CPACK_DEBIAN_${c}_DESCRIPTION "${summary}\n${description}")
+  set(CPACK_RPM_${c}_PACKAGE_NAME ${package})
+  set(CPACK_RPM_${c}_PACKAGE_SUMMARY "${summary}")
+  set(CPACK_RPM_${c}_PACKAGE_DESCRIPTION "${description}")
+  if(OUTBOXD_PACKAGE_FORMAT STREQUAL "deb")
+    install(FILES ${PROJECT_SOURCE_DIR}/packaging/copyright ${CMAKE_BINARY_DIR}/packaging/changelog.gz
+      DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/${package} COMPONENT ${component})
+  endif()
+endmacro()
+
+outbox_package(outboxd outboxd net "transactional-outbox relay"
+  "outboxd claims the events a service wrote into an outbox table, in the same\ntransaction as its business change, publishes them to a broker and settles\nthem: sent, retried with backoff, or moved to the dead letters.\n\nThis package holds the relay with its embedded default plugins (SQLite storage,\nstdout transport), the systemd service and its configuration.")
+set(CPACK_DEBIAN_OUTBOXD_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_OUTBOXD_PACKAGE_PROVIDES "${abi_capability}")
+set(CPACK_RPM_OUTBOXD_PACKAGE_PROVIDES "${abi_capability}")
+set(CPACK_DEBIAN_OUTBOXD_PACKAGE_CONTROL_EXTRA
+  ${PROJECT_SOURCE_DIR}/packaging/deb/conffiles ${PROJECT_SOURCE_DIR}/packaging/deb/postinst
+  ${PROJECT_SOURCE_DIR}/packaging/deb/prerm ${PROJECT_SOURCE_DIR}/packaging/deb/postrm)
+set(CPACK_RPM_OUTBOXD_USER_FILELIST "%config(noreplace) ${CMAKE_INSTALL_FULL_SYSCONFDIR}/outboxd/outboxd.yaml")
+set(CPACK_RPM_OUTBOXD_PACKAGE_REQUIRES_PRE "shadow-utils")
+set(CPACK_RPM_OUTBOXD_PRE_INSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/pre.sh)
+set(CPACK_RPM_OUTBOXD_POST_INSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/post.sh)
+set(CPACK_RPM_OUTBOXD_PRE_UNINSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/preun.sh)
+set(CPACK_RPM_OUTBOXD_POST_UNINSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/postun.sh)
+
+foreach(plugin_package IN LISTS plugin_packages)
+  get_property(summary GLOBAL PROPERTY OUTBOX_PACKAGE_SUMMARY_${plugin_package})
+  get_property(description GLOBAL PROPERTY OUTBOX_PACKAGE_DESCRIPTION_${plugin_package})
+  outbox_package(${plugin_package} ${plugin_package} net "${summary}"
+    "${description}\n\nThe plugin is loaded by outboxd from its plugin directory; it depends on the\nplugin ABI outboxd provides, not on one outboxd version.")
+  string(TOUPPER "${plugin_package}" c)
+  set(CPACK_DEBIAN_${c}_PACKAGE_DEPENDS "${abi_capability}")
+  set(CPACK_RPM_${c}_PACKAGE_REQUIRES "${abi_capability}")
+endforeach()
+
+outbox_package(sdk outboxd-dev devel "plugin SDK for outboxd"
+  "The C plugin ABI header, its C++ wrapper and the conformance kit to write\nstorage and transport plugins for outboxd, with the CMake package OutboxSDK\n(find_package(OutboxSDK): Outbox::sdk, outbox_add_plugin()) and the example\nplugin's source.")
+outbox_package(liboutbox-producer-dev liboutbox-producer-dev libdevel
+  "C++ helper to write outboxd events inside a libpqxx transaction"
+  "outbox::producer writes outbox events into the outboxd PostgreSQL outbox table\ninside the application's own libpqxx transaction. A static library with its\nheaders and the CMake package OutboxProducer.")
+# Its CMake package finds libpqxx through pkg-config; outbox/uuid_v7.hpp comes from the SDK.
+set(CPACK_DEBIAN_LIBOUTBOX-PRODUCER-DEV_PACKAGE_DEPENDS
+  "outboxd-dev (= ${PROJECT_VERSION}), libpqxx-dev (>= 6.4), pkgconf | pkg-config")
+set(CPACK_RPM_LIBOUTBOX-PRODUCER-DEV_PACKAGE_REQUIRES "outboxd-dev = ${PROJECT_VERSION}, libpqxx-devel >= 6.4, pkgconfig")
+
+if(OUTBOXD_PACKAGE_FORMAT STREQUAL "deb")
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/packaging)
+  execute_process(COMMAND gzip -9n -c ${PROJECT_SOURCE_DIR}/packaging/changelog
+    OUTPUT_FILE ${CMAKE_BINARY_DIR}/packaging/changelog.gz COMMAND_ERROR_IS_FATAL ANY)
+endif()
+include(CPack)
