@@ -35,27 +35,49 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_RPM_PACKAGE_LICENSE "LicenseRef-not-yet-chosen")
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)
 set(CPACK_RPM_PACKAGE_AUTOPROV OFF)  # the plugins are loaded by path, never linked to
+# rpmbuild strips the binaries (brp-strip) but leaves the static library its debug information,
+# for whoever debugs into it (rpmlint: static-library-without-debuginfo).
+set(CPACK_RPM_SPEC_MORE_DEFINE "%define packager ${OUTBOXD_PACKAGE_MAINTAINER}
+%define __brp_strip_static_archive /bin/true")
+# Directories of the filesystem layout, owned by the filesystem package, not by these.
+set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /usr/lib/systemd /usr/lib/systemd/system
+  /usr/lib/sysusers.d /usr/share/man /usr/share/man/man5 /usr/share/man/man8 /usr/lib64/cmake)
 
 get_property(plugin_packages GLOBAL PROPERTY OUTBOX_PLUGIN_PACKAGES)
 set(CPACK_COMPONENTS_ALL outboxd ${plugin_packages} sdk liboutbox-producer-dev)
 
-# outbox_package(<component> <package> <section> <summary> <description>)
+# outbox_package(<component> <package> <section> <summary> <description> [<doc>...]): the
+# package of an install component, with its documents in /usr/share/doc/<package>. A development
+# package <name>-dev is <name>-devel as an RPM, the name RPM distributions (and rpmlint) expect.
 macro(outbox_package component package section summary description)
   string(TOUPPER "${component}" c)
   set(CPACK_DEBIAN_${c}_PACKAGE_NAME ${package})
   set(CPACK_DEBIAN_${c}_PACKAGE_SECTION ${section})
   set(CPACK_DEBIAN_${c}_DESCRIPTION "${summary}\n${description}")
-  set(CPACK_RPM_${c}_PACKAGE_NAME ${package})
+  string(REGEX REPLACE "-dev$" "-devel" rpm_name ${package})
+  set(CPACK_RPM_${c}_PACKAGE_NAME ${rpm_name})
   set(CPACK_RPM_${c}_PACKAGE_SUMMARY "${summary}")
   set(CPACK_RPM_${c}_PACKAGE_DESCRIPTION "${description}")
-  if(OUTBOXD_PACKAGE_FORMAT STREQUAL "deb")
-    install(FILES ${PROJECT_SOURCE_DIR}/packaging/copyright ${CMAKE_BINARY_DIR}/packaging/changelog.gz
-      DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/${package} COMPONENT ${component})
+  if(rpm_name MATCHES "-devel$")
+    set(CPACK_RPM_${c}_PACKAGE_GROUP "Development/Libraries")
+  endif()
+  set(docs ${ARGN})
+  if(OUTBOXD_PACKAGE_FORMAT STREQUAL "rpm")
+    set(doc_dir ${CMAKE_INSTALL_DATAROOTDIR}/doc/${rpm_name})
+  else()
+    set(doc_dir ${CMAKE_INSTALL_DATAROOTDIR}/doc/${package})
+  endif()
+  if(OUTBOXD_PACKAGE_FORMAT STREQUAL "deb")  # Debian policy 12.5 and 12.7
+    list(APPEND docs ${PROJECT_SOURCE_DIR}/packaging/copyright ${CMAKE_BINARY_DIR}/packaging/changelog.gz)
+  endif()
+  if(docs)
+    install(FILES ${docs} DESTINATION ${doc_dir} COMPONENT ${component})
   endif()
 endmacro()
 
-outbox_package(outboxd outboxd net "transactional-outbox relay"
-  "outboxd claims the events a service wrote into an outbox table, in the same\ntransaction as its business change, publishes them to a broker and settles\nthem: sent, retried with backoff, or moved to the dead letters.\n\nThis package holds the relay with its embedded default plugins (SQLite storage,\nstdout transport), the systemd service and its configuration.")
+outbox_package(outboxd outboxd net "Transactional-outbox relay"
+  "outboxd claims the events a service wrote into an outbox table, in the same\ntransaction as its business change, publishes them to a broker and settles\nthem: sent, retried with backoff, or moved to the dead letters.\n\nThis package holds the relay with its embedded default plugins (SQLite storage,\nstdout transport), the systemd service and its configuration."
+  ${PROJECT_SOURCE_DIR}/docs/user-guide.md ${PROJECT_SOURCE_DIR}/docs/configuration.md)
 set(CPACK_DEBIAN_OUTBOXD_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_OUTBOXD_PACKAGE_PROVIDES "${abi_capability}")
 set(CPACK_RPM_OUTBOXD_PACKAGE_PROVIDES "${abi_capability}")
@@ -72,22 +94,26 @@ set(CPACK_RPM_OUTBOXD_POST_UNINSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging
 foreach(plugin_package IN LISTS plugin_packages)
   get_property(summary GLOBAL PROPERTY OUTBOX_PACKAGE_SUMMARY_${plugin_package})
   get_property(description GLOBAL PROPERTY OUTBOX_PACKAGE_DESCRIPTION_${plugin_package})
+  get_property(readme GLOBAL PROPERTY OUTBOX_PACKAGE_README_${plugin_package})
   outbox_package(${plugin_package} ${plugin_package} net "${summary}"
-    "${description}\n\nThe plugin is loaded by outboxd from its plugin directory; it depends on the\nplugin ABI outboxd provides, not on one outboxd version.")
+    "${description}\n\nThe plugin is loaded by outboxd from its plugin directory; it depends on the\nplugin ABI outboxd provides, not on one outboxd version." ${readme})
   string(TOUPPER "${plugin_package}" c)
   set(CPACK_DEBIAN_${c}_PACKAGE_DEPENDS "${abi_capability}")
   set(CPACK_RPM_${c}_PACKAGE_REQUIRES "${abi_capability}")
 endforeach()
 
-outbox_package(sdk outboxd-dev devel "plugin SDK for outboxd"
-  "The C plugin ABI header, its C++ wrapper and the conformance kit to write\nstorage and transport plugins for outboxd, with the CMake package OutboxSDK\n(find_package(OutboxSDK): Outbox::sdk, outbox_add_plugin()) and the example\nplugin's source.")
+outbox_package(sdk outboxd-dev devel "Plugin SDK for outboxd"
+  "The C plugin ABI header, its C++ wrapper and the conformance kit to write\nstorage and transport plugins for outboxd, with the CMake package OutboxSDK\n(find_package(OutboxSDK): Outbox::sdk, outbox_add_plugin()) and the example\nplugin's source."
+  ${PROJECT_SOURCE_DIR}/sdk/README.md ${PROJECT_SOURCE_DIR}/docs/plugin-authors.md)
 outbox_package(liboutbox-producer-dev liboutbox-producer-dev libdevel
   "C++ helper to write outboxd events inside a libpqxx transaction"
-  "outbox::producer writes outbox events into the outboxd PostgreSQL outbox table\ninside the application's own libpqxx transaction. A static library with its\nheaders and the CMake package OutboxProducer.")
+  "outbox::producer writes outbox events into the outboxd PostgreSQL outbox table\ninside the application's own libpqxx transaction. A static library with its\nheaders and the CMake package OutboxProducer."
+  ${PROJECT_SOURCE_DIR}/producer/README.md ${PROJECT_SOURCE_DIR}/docs/producers.md)
 # Its CMake package finds libpqxx through pkg-config; outbox/uuid_v7.hpp comes from the SDK.
 set(CPACK_DEBIAN_LIBOUTBOX-PRODUCER-DEV_PACKAGE_DEPENDS
   "outboxd-dev (= ${PROJECT_VERSION}), libpqxx-dev (>= 6.4), pkgconf | pkg-config")
-set(CPACK_RPM_LIBOUTBOX-PRODUCER-DEV_PACKAGE_REQUIRES "outboxd-dev = ${PROJECT_VERSION}, libpqxx-devel >= 6.4, pkgconfig")
+set(CPACK_RPM_LIBOUTBOX-PRODUCER-DEV_PACKAGE_REQUIRES
+  "outboxd-devel = ${PROJECT_VERSION}, libpqxx-devel >= 6.4, pkgconfig")
 
 if(OUTBOXD_PACKAGE_FORMAT STREQUAL "deb")
   file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/packaging)
