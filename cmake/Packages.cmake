@@ -34,14 +34,17 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_RPM_PACKAGE_LICENSE "LicenseRef-not-yet-chosen")
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)
-set(CPACK_RPM_PACKAGE_AUTOPROV OFF)  # the plugins are loaded by path, never linked to
-# rpmbuild strips the binaries (brp-strip) but leaves the static library its debug information,
-# for whoever debugs into it (rpmlint: static-library-without-debuginfo).
+set(CPACK_RPM_PACKAGE_AUTOPROV ON)
+# The plugins are loaded by path, never linked to: they provide no library (Fedora's way for
+# plugin directories). rpmbuild strips the binaries (brp-strip) but leaves the static library
+# its debug information, for whoever debugs into it (rpmlint: static-library-without-debuginfo).
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define packager ${OUTBOXD_PACKAGE_MAINTAINER}
+%global __provides_exclude_from ^/usr/${OUTBOXD_PLUGIN_SUBDIR}/.*$
 %define __brp_strip_static_archive /bin/true")
 # Directories of the filesystem layout, owned by the filesystem package, not by these.
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /usr/lib/systemd /usr/lib/systemd/system
-  /usr/lib/sysusers.d /usr/share/man /usr/share/man/man5 /usr/share/man/man8 /usr/lib64/cmake)
+  /usr/lib/sysusers.d /usr/share/man /usr/share/man/man5 /usr/share/man/man8 /usr/lib64/cmake
+  /usr/share/bash-completion /usr/share/bash-completion/completions)
 
 get_property(plugin_packages GLOBAL PROPERTY OUTBOX_PLUGIN_PACKAGES)
 set(CPACK_COMPONENTS_ALL outboxd ${plugin_packages} sdk liboutbox-producer-dev)
@@ -86,7 +89,9 @@ set(CPACK_DEBIAN_OUTBOXD_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/packaging/deb/prerm ${PROJECT_SOURCE_DIR}/packaging/deb/postrm)
 set(CPACK_RPM_OUTBOXD_USER_FILELIST "%config(noreplace) ${CMAKE_INSTALL_FULL_SYSCONFDIR}/outboxd/outboxd.yaml")
 set(CPACK_RPM_OUTBOXD_PACKAGE_REQUIRES_PRE "shadow-utils")
-set(CPACK_RPM_OUTBOXD_PRE_INSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/pre.sh)
+file(STRINGS ${PROJECT_SOURCE_DIR}/packaging/sysusers.conf OUTBOXD_SYSUSERS_ENTRY REGEX "^u ")
+configure_file(${PROJECT_SOURCE_DIR}/packaging/rpm/pre.sh.in ${CMAKE_BINARY_DIR}/packaging/pre.sh @ONLY)
+set(CPACK_RPM_OUTBOXD_PRE_INSTALL_SCRIPT_FILE ${CMAKE_BINARY_DIR}/packaging/pre.sh)
 set(CPACK_RPM_OUTBOXD_POST_INSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/post.sh)
 set(CPACK_RPM_OUTBOXD_PRE_UNINSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/preun.sh)
 set(CPACK_RPM_OUTBOXD_POST_UNINSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/postun.sh)
