@@ -18,13 +18,14 @@ echo "== the package build's flags and hardening"
 for flag in -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2; do
   grep -q -- "$flag" "$package_build/compile_commands.json" || fail "the package build lacks $flag"
 done
-mapfile -t binaries < <(find "$package_build/bin/outboxd" "$package_build/lib" -name outboxd -o -name '*.so')
+mapfile -t binaries < <(find "$package_build/bin/outboxd" "$package_build/lib" -type f \( -name outboxd -o -name '*.so' \))
 [ ${#binaries[@]} -ge 3 ] || fail "no binaries in $package_build"
+# (readelf's output is read whole: grep -q would stop it early, a failure under pipefail.)
 for binary in "${binaries[@]}"; do
-  readelf -lW "$binary" | grep -q GNU_RELRO || fail "$binary: no RELRO"
-  readelf -dW "$binary" | grep -Eq 'BIND_NOW|FLAGS_1.*NOW' || fail "$binary: not linked with -z now"
+  grep -q GNU_RELRO <<<"$(readelf -lW "$binary")" || fail "$binary: no RELRO"
+  grep -Eq 'BIND_NOW|FLAGS_1.*NOW' <<<"$(readelf -dW "$binary")" || fail "$binary: not linked with -z now"
 done
 # Fortified calls where the compiler could check a size: outboxd has them.
-readelf -sW --dyn-syms "$package_build/bin/outboxd" | grep -q '__[a-z]*_chk@' ||
+grep -Eq '__[a-z]+_chk@' <<<"$(readelf -W --dyn-syms "$package_build/bin/outboxd")" ||
   fail "outboxd calls no fortified function: -D_FORTIFY_SOURCE is not in effect"
 echo "downstream builds: ok"
