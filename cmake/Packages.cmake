@@ -76,6 +76,10 @@ macro(outbox_package component package section summary description)
   if(docs)
     install(FILES ${docs} DESTINATION ${doc_dir} COMPONENT ${component})
   endif()
+  set(overrides ${PROJECT_SOURCE_DIR}/packaging/lintian/${package})
+  if(OUTBOXD_PACKAGE_FORMAT STREQUAL "deb" AND EXISTS ${overrides})
+    install(FILES ${overrides} DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/lintian/overrides COMPONENT ${component})
+  endif()
 endmacro()
 
 outbox_package(outboxd outboxd net "Transactional-outbox relay"

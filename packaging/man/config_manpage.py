@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes outboxd.yaml(5) from the JSON Schema of the config (`outboxd schema`), so that the page
 names every key, type, default and plugin block the binary and its plugins accept, and nothing
-else. usage: config_manpage.py OUTBOXD PLUGIN_DIR OUTPUT"""
+else: the plugins are those of the binary's own plugin directory (in a build tree, the built ones).
+usage: config_manpage.py OUTBOXD OUTPUT"""
 import json
 import subprocess
 import sys
@@ -67,11 +68,11 @@ def section(name, prop, out):
 
 
 def main():
-    outboxd, plugin_dir, output = sys.argv[1:4]
+    outboxd, output = sys.argv[1:3]
     version = subprocess.run([outboxd, "--version"], check=True, capture_output=True,
                              text=True).stdout.split()[1]
-    schema = json.loads(subprocess.run([outboxd, "schema", "--plugin-dir", plugin_dir],
-                                       check=True, capture_output=True, text=True).stdout)
+    schema = json.loads(subprocess.run([outboxd, "schema"], check=True, capture_output=True,
+                                       text=True).stdout)
     out = [
         '.TH OUTBOXD.YAML 5 "" "outboxd %s" "File Formats"' % roff(version),
         ".SH NAME\noutboxd.yaml \\- configuration file of outboxd",

@@ -39,5 +39,9 @@ for rpm in "${rpms[@]}"; do
   # The libraries, not the symbol versions of each (libc.so.6(GLIBC_2.34)(64bit)).
   rpm -qpR "$rpm" | sed -E 's/\([A-Z]+_[0-9.]+\)\(64bit\)$/()(64bit)/' | sort -u | check "$name.rpm.requires"
 done
-[ "$update" = "--update" ] && echo "expected lists written to $expected"
+if [ "$update" = "--update" ]; then
+  echo "expected lists written to $expected"
+elif [ $status -eq 0 ]; then
+  echo "file lists: ok"
+fi
 exit $status
