@@ -10,6 +10,7 @@ outbox_build_packages=(
 # python3 for the man pages.
 outbox_package_packages=(dpkg-dev file rpm help2man python3)
 # The Kafka broker of the tests runs on Java 17 with jars fetched by Maven; kcat checks it is ready.
+# The package tests need lintian, rpmlint, debootstrap and systemd-analyze (systemd).
 outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15
   kcat maven openjdk-17-jre-headless clang-format
   lintian rpmlint debootstrap systemd)
