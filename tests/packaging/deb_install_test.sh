@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The .debs as a user gets them: installed with apt into a minimal Debian 12 root (debootstrap,
-# cached; see debian_root.sh), their dependencies from Debian's archive. Checks the installed
-# relay, its plugins, config, user and unit; an upgrade from the previous version that keeps a
-# changed conffile; remove, which keeps it, and purge, which does not; and a plugin built out of
-# tree against the installed outboxd-dev and loaded by the installed outboxd.
+# cached; see debian_root.sh), their dependencies from Debian's archive. Checks that a plugin's
+# package brings no other plugin's driver; the installed relay, its plugins, config, user and
+# unit; an upgrade from the previous version that keeps a changed conffile; remove, which keeps
+# it, and purge, which does not; and a plugin built out of tree against the installed
+# outboxd-dev and loaded by the installed outboxd.
 # usage: deb_install_test.sh DEB_DIR SOURCE_DIR
 set -euo pipefail
 debs=$(realpath "$1") src=$(realpath "$2")
@@ -35,6 +36,25 @@ dpkg-deb --root-owner-group -b "$root/tmp/previous" "$root/debs/previous/" >/dev
 
 echo "== apt-get update"
 run apt-get update -qq
+
+# The plugin packages: outboxd-storage-NAME, outboxd-transport-NAME.
+mapfile -t plugin_packages < <(cd "$debs" && ls outboxd-storage-*.deb outboxd-transport-*.deb | sed 's/_.*//')
+# depends DEB: the names of the packages it depends on, one a line, sorted.
+depends() { dpkg-deb -f "$1" Depends | tr ',' '\n' | sed -E 's/^ *//; s/ .*//' | sort -u; }
+
+echo "== each plugin package brings its own driver libraries, none of another plugin's"
+for package in "${plugin_packages[@]}"; do
+  installs=$(cd "$root" && run apt-get install -s ./debs/outboxd_*.deb ./debs/"$package"_*.deb |
+    sed -n 's/^Inst \([^ ]*\) .*/\1/p' | sort -u)
+  for other in "${plugin_packages[@]}"; do
+    [ "$other" = "$package" ] && continue
+    # What only the other plugin needs: its dependencies that neither outboxd nor this one has.
+    only_other=$(comm -23 <(depends "$debs/${other}"_*.deb) \
+      <(sort -u <(depends "$debs"/outboxd_*.deb) <(depends "$debs/${package}"_*.deb)))
+    pulled=$(comm -12 <(echo "$installs") <(echo "$only_other"))
+    [ -z "$pulled" ] || fail "installing $package also installs $other's $pulled"
+  done
+done
 echo "== install the previous outboxd, change its config, upgrade to $version with every package"
 (cd "$root" && run apt-get install -y -qq ./debs/previous/outboxd_*.deb >/dev/null)
 echo "# changed by the administrator" >>"$root/etc/outboxd/outboxd.yaml"
@@ -49,7 +69,7 @@ echo "$installed"
 grep -q "^outboxd ${version} " <<<"$installed" || fail "outboxd --version says: $installed"
 listing=$(run outboxd plugins)
 echo "$listing"
-for plugin in sqlite stdout postgres kafka; do
+for plugin in sqlite stdout "${plugin_packages[@]##*-}"; do
   grep -Eq "^$plugin .*/usr/lib/outboxd/plugins/outbox-[a-z]+-$plugin\.so" <<<"$listing" ||
     fail "outboxd plugins does not list $plugin from /usr/lib/outboxd/plugins"
 done
