@@ -9,5 +9,5 @@ $here/completion_test.sh packaging/bash-completion/outboxd build/package-deb/bin
 $here/lint_test.sh build/packages/deb build/packages/rpm
 $here/file_lists_test.sh build/packages/deb build/packages/rpm
 $here/rpm_test.sh build/packages/rpm
-$here/deb_install_test.sh build/packages/deb .
+$here/deb_install_test.sh build/packages/deb . build/package-deb
 $here/downstream_build_test.sh . build/package-deb

@@ -5,9 +5,9 @@
 # unit; an upgrade from the previous version that keeps a changed conffile; remove, which keeps
 # it, and purge, which does not; and a plugin built out of tree against the installed
 # outboxd-dev and loaded by the installed outboxd.
-# usage: deb_install_test.sh DEB_DIR SOURCE_DIR
+# usage: deb_install_test.sh DEB_DIR SOURCE_DIR PACKAGE_BUILD_DIR
 set -euo pipefail
-debs=$(realpath "$1") src=$(realpath "$2")
+debs=$(realpath "$1") src=$(realpath "$2") package_build=$(realpath "$3")
 here=$(dirname "$(realpath "$0")")
 source "$here/debian_root.sh"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -73,6 +73,10 @@ for plugin in sqlite stdout "${plugin_packages[@]##*-}"; do
   grep -Eq "^$plugin .*/usr/lib/outboxd/plugins/outbox-[a-z]+-$plugin\.so" <<<"$listing" ||
     fail "outboxd plugins does not list $plugin from /usr/lib/outboxd/plugins"
 done
+# Every plugin the package build made is in a package (one installed some other way would not be).
+built=$(ls "$package_build/lib/outboxd/plugins")
+installed=$(ls "$root/usr/lib/outboxd/plugins")
+[ "$built" = "$installed" ] || fail "plugins built: $(echo $built); installed by the packages: $(echo $installed)"
 run outboxd check -c /etc/outboxd/outboxd.yaml || fail "outboxd check rejects the packaged config"
 run getent passwd outboxd >/dev/null || fail "no outboxd system user"
 [ "$(run getent passwd outboxd | cut -d: -f3)" -lt 1000 ] || fail "the outboxd user is not a system user"
