@@ -10,6 +10,9 @@ set(OUTBOXD_PACKAGE_MAINTAINER "outboxd maintainers <maintainers@outboxd.example
 file(STRINGS "${PROJECT_SOURCE_DIR}/sdk/include/outbox/plugin_abi.h" abi_major_line
   REGEX "^#define OUTBOX_ABI_MAJOR [0-9]+$")
 string(REGEX REPLACE "^.* " "" OUTBOXD_ABI_MAJOR "${abi_major_line}")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  ${PROJECT_SOURCE_DIR}/sdk/include/outbox/plugin_abi.h ${PROJECT_SOURCE_DIR}/packaging/changelog
+  ${PROJECT_SOURCE_DIR}/packaging/sysusers.conf)
 set(abi_capability "outboxd-abi-${OUTBOXD_ABI_MAJOR}")
 
 # The changelog's newest entry is the version packaged: it cannot say another.
@@ -39,7 +42,7 @@ set(CPACK_RPM_PACKAGE_AUTOPROV ON)
 # plugin directories). rpmbuild strips the binaries (brp-strip) but leaves the static library
 # its debug information, for whoever debugs into it (rpmlint: static-library-without-debuginfo).
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define packager ${OUTBOXD_PACKAGE_MAINTAINER}
-%global __provides_exclude_from ^/usr/${OUTBOXD_PLUGIN_SUBDIR}/.*$
+%global __provides_exclude_from ^${CMAKE_INSTALL_PREFIX}/${OUTBOXD_PLUGIN_SUBDIR}/.*$
 %define __brp_strip_static_archive /bin/true")
 # Directories of the filesystem layout, owned by the filesystem package, not by these.
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION /usr/lib/systemd /usr/lib/systemd/system
@@ -112,7 +115,7 @@ foreach(plugin_package IN LISTS plugin_packages)
 endforeach()
 
 outbox_package(sdk outboxd-dev devel "Plugin SDK for outboxd"
-  "The C plugin ABI header, its C++ wrapper and the conformance kit to write\nstorage and transport plugins for outboxd, with the CMake package OutboxSDK\n(find_package(OutboxSDK): Outbox::sdk, outbox_add_plugin()) and the example\nplugin's source."
+  "The C plugin ABI header, its C++ wrapper and the conformance kit to write\nstorage and transport plugins for outboxd, with the CMake package OutboxSDK\n(find_package(OutboxSDK), with outbox_add_plugin()) and the example plugin's\nsource."
   ${PROJECT_SOURCE_DIR}/sdk/README.md ${PROJECT_SOURCE_DIR}/docs/plugin-authors.md)
 outbox_package(liboutbox-producer-dev liboutbox-producer-dev libdevel
   "C++ helper to write outboxd events inside a libpqxx transaction"
