@@ -121,6 +121,9 @@ outbox_package(liboutbox-producer-dev liboutbox-producer-dev libdevel
   "C++ helper to write outboxd events inside a libpqxx transaction"
   "outbox::producer writes outbox events into the outboxd PostgreSQL outbox table\ninside the application's own libpqxx transaction. A static library with its\nheaders and the CMake package OutboxProducer."
   ${PROJECT_SOURCE_DIR}/producer/README.md ${PROJECT_SOURCE_DIR}/docs/producers.md)
+# The conformance kit (outbox_add_conformance_test) builds on GoogleTest; plugins need not use it.
+set(CPACK_DEBIAN_SDK_PACKAGE_RECOMMENDS "libgtest-dev")
+set(CPACK_RPM_SDK_PACKAGE_SUGGESTS "gtest-devel")
 # Its CMake package finds libpqxx through pkg-config; outbox/uuid_v7.hpp comes from the SDK.
 set(CPACK_DEBIAN_LIBOUTBOX-PRODUCER-DEV_PACKAGE_DEPENDS
   "outboxd-dev (= ${PROJECT_VERSION}), libpqxx-dev (>= 6.4), pkgconf | pkg-config")

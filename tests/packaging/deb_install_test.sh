@@ -3,8 +3,8 @@
 # cached; see debian_root.sh), their dependencies from Debian's archive. Checks that a plugin's
 # package brings no other plugin's driver; the installed relay, its plugins, config, user and
 # unit; an upgrade from the previous version that keeps a changed conffile; remove, which keeps
-# it, and purge, which does not; and a plugin built out of tree against the installed
-# outboxd-dev and loaded by the installed outboxd.
+# it, and purge, which does not; and the example plugin of outboxd-dev built out of tree with
+# find_package(OutboxSDK) alone, its conformance test run, and loaded by the installed outboxd.
 # usage: deb_install_test.sh DEB_DIR SOURCE_DIR PACKAGE_BUILD_DIR
 set -euo pipefail
 debs=$(realpath "$1") src=$(realpath "$2") package_build=$(realpath "$3")
@@ -99,12 +99,18 @@ run sh -c 'export OUTBOXD_DATA_DIR=$(mktemp -d) && config=/usr/share/doc/outboxd
   outboxd run -c $config --until-idle' >"$root/tmp/relayed" || fail "the quickstart failed"
 grep -q '"order.created"' "$root/tmp/relayed" || fail "the quickstart relayed nothing: $(cat "$root/tmp/relayed")"
 
-echo "== a plugin built out of tree against outboxd-dev, loaded by the installed outboxd"
-cp -r "$src/sdk/examples/hello_transport" "$root/tmp/hello"
-run cmake -S /tmp/hello -B /tmp/hello/build >/dev/null || fail "configure against the installed SDK"
-run cmake --build /tmp/hello/build >/dev/null || fail "build against the installed SDK"
-run outboxd plugins --plugin-dir /tmp/hello/build | grep -Eq '^hello +transport ' ||
-  fail "the installed outboxd does not load the out-of-tree plugin"
+echo "== the example plugin of outboxd-dev, built out of tree, its conformance test, loaded by outboxd"
+example=/usr/share/outboxd/examples/file_transport
+[ -f "$root$example/CMakeLists.txt" ] || fail "outboxd-dev does not ship $example"
+run cp -r "$example" /tmp/file_transport
+run cmake -S /tmp/file_transport -B /tmp/file_transport/build >/dev/null || fail "configure against the installed SDK"
+run cmake --build /tmp/file_transport/build -j "$(nproc)" >/dev/null || fail "build against the installed SDK"
+run ctest --test-dir /tmp/file_transport/build -j "$(nproc)" >"$root/tmp/conformance.log" ||
+  { cat "$root/tmp/conformance.log"; fail "the example fails its conformance test"; }
+grep -q "100% tests passed" "$root/tmp/conformance.log" || fail "no conformance test ran"
+tail -3 "$root/tmp/conformance.log"
+listing=$(run outboxd plugins --plugin-dir /tmp/file_transport/build)
+grep -Eq '^file +transport ' <<<"$listing" || fail "the installed outboxd does not load the out-of-tree plugin"
 
 echo "== remove keeps the conffile, purge removes it"
 run apt-get remove -y -qq outboxd >/dev/null
