@@ -7,13 +7,17 @@ outbox_build_packages=(
   libsqlite3-dev libpqxx-dev librdkafka-dev libsystemd-dev libcpp-httplib-dev prometheus-cpp-dev
   libpaho-mqtt-dev libpaho-mqttpp-dev libssl-dev
 )
+# scripts/package: dpkg-shlibdeps (and file, which CPack runs on each binary), rpmbuild, help2man and
+# python3 for the man pages.
+outbox_package_packages=(dpkg-dev file rpm help2man python3)
 # The Kafka broker of the tests runs on Java 17 with jars fetched by Maven; kcat checks it is ready.
 # prometheus brings promtool (the alerting rules' check); python3-prometheus-client parses /metrics.
 # Mosquitto is the MQTT broker of the tests; its clients check it is ready, openssl makes its
-# certificates.
+# certificates. The package tests need lintian, rpmlint, debootstrap and systemd-analyze (systemd).
 outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 postgresql-client-15
   kcat maven openjdk-17-jre-headless clang-format python3-jsonschema prometheus python3-prometheus-client
-  mosquitto mosquitto-clients openssl)
+  mosquitto mosquitto-clients openssl
+  lintian rpmlint debootstrap systemd)
 
 # The libFuzzer targets (scripts/fuzz) are built by clang, with its sanitizer and fuzzer runtimes.
 outbox_fuzz_packages=(clang-14 libclang-rt-14-dev llvm-14)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A producer application's view: install the SDK component alone, then build a program outside
-# the tree with find_package(OutboxProducer) and run it (no server needed: it only makes ids and
-# tokens and checks that hostile names are refused).
+# A producer application's view: install the producer's component and the SDK's (for
+# outbox/uuid_v7.hpp) alone, as the packages liboutbox-producer-dev and outboxd-dev hold them,
+# then build a program outside the tree with find_package(OutboxProducer) and run it (no server
+# needed: it only makes ids and tokens and checks that hostile names are refused).
 # usage: installed_package_test.sh BUILD_DIR
 set -euo pipefail
 build=$1
@@ -9,11 +10,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-cmake --install "$build" --component sdk --prefix "$work/prefix" >/dev/null
-for f in include/outbox/producer.hpp include/outbox/uuid_v7.hpp; do
-  [ -f "$work/prefix/$f" ] || fail "the SDK install lacks $f"
+for component in sdk liboutbox-producer-dev; do
+  cmake --install "$build" --component "$component" --prefix "$work/prefix" >/dev/null
 done
-ls "$work"/prefix/lib*/liboutbox-producer.a >/dev/null 2>&1 || fail "the SDK install lacks liboutbox-producer.a"
+for f in include/outbox/producer.hpp include/outbox/uuid_v7.hpp; do
+  [ -f "$work/prefix/$f" ] || fail "the install lacks $f"
+done
+ls "$work"/prefix/lib*/liboutbox-producer.a >/dev/null 2>&1 || fail "the install lacks liboutbox-producer.a"
 
 mkdir "$work/app"
 cat >"$work/app/CMakeLists.txt" <<'CMAKE'
