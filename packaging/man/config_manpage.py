@@ -19,6 +19,11 @@ def number(value):
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def type_name(t):
+    """A JSON Schema type, or a list of them (a list item that may be any scalar)."""
+    return " or ".join(t) if isinstance(t, list) else t
+
+
 def kind(prop):
     """A key's type as the page shows it: enum values, type, default."""
     if "const" in prop:
@@ -27,8 +32,8 @@ def kind(prop):
     if "enum" in prop:
         parts.append(" | ".join(str(v) for v in prop["enum"]))
     elif "type" in prop:
-        parts.append(prop["type"] if prop["type"] != "array" else
-                     "list of " + prop.get("items", {}).get("type", "values"))
+        parts.append(type_name(prop["type"]) if prop["type"] != "array" else
+                     "list of " + type_name(prop.get("items", {}).get("type", "values")))
     if "minimum" in prop and "maximum" in prop:
         parts.append("%s..%s" % (number(prop["minimum"]), number(prop["maximum"])))
     elif "minimum" in prop:
