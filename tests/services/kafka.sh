@@ -19,6 +19,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=daemon.sh
+source "$here/daemon.sh"
 base="${OUTBOXD_SERVICES_DIR:-/tmp/outboxd-services}/kafka"
 libs="$base/libs"
 data="$base/data"
@@ -39,12 +41,20 @@ answers() {
   timeout 10 kcat -L -b "$host:$port" -m 3 >/dev/null 2>&1
 }
 
-running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid
-  pid="$(cat "$pidfile")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q 'kafka.Kafka' "/proc/$pid/cmdline" 2>/dev/null || return 1
-  echo "$pid"
+running_pid() { daemon_pid "$pidfile" kafka.Kafka; }
+
+# daemon_await's ON_FAILURE: what the broker's logs say.
+start_failed() {
+  if [ "$1" = exited ]; then
+    say "the broker exited during start-up; the end of $logs/stdout.log and server.log:"
+    tail -n 40 "$logs/stdout.log" >&2 || true
+    tail -n 60 "$logs/server.log" >&2 || true
+    rm -f "$pidfile"
+    say "if its data is damaged (e.g. after a crash), start afresh with: $0 reset && $0 start"
+  else
+    say "not ready after ${ready_timeout}s; the end of $logs/server.log:"
+    tail -n 60 "$logs/server.log" >&2 || true
+  fi
 }
 
 fetch_jars() {
@@ -148,46 +158,11 @@ start() {
     echo "$pid" >"$pidfile"
     say "started pid $pid; waiting up to ${ready_timeout}s for $host:$port"
   fi
-  local deadline=$((SECONDS + ready_timeout))
-  until answers; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      say "the broker exited during start-up; the end of $logs/stdout.log and server.log:"
-      tail -n 40 "$logs/stdout.log" >&2 || true
-      tail -n 60 "$logs/server.log" >&2 || true
-      rm -f "$pidfile"
-      say "if its data is damaged (e.g. after a crash), start afresh with: $0 reset && $0 start"
-      exit 1
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "not ready after ${ready_timeout}s; the end of $logs/server.log:"
-      tail -n 60 "$logs/server.log" >&2 || true
-      exit 1
-    fi
-    sleep 0.5
-  done
+  daemon_await "$pid" "$ready_timeout" start_failed
   say "ready on $host:$port (pid $pid, logs in $logs)"
 }
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    rm -f "$pidfile"
-    say "not running"
-    return 0
-  fi
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + 60))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "pid $pid did not stop within 60s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$pidfile"
-  say "stopped (pid $pid)"
-}
+stop() { daemon_stop "$pidfile" kafka.Kafka TERM 60; }
 
 mkdir -p "$base"
 # One start/stop at a time: tests that restart the broker may run next to scripts/test.

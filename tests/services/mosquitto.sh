@@ -23,6 +23,9 @@
 # Needs mosquitto, mosquitto-clients (readiness check) and openssl.
 set -euo pipefail
 
+# shellcheck source=daemon.sh
+source "$(cd "$(dirname "$0")" && pwd)/daemon.sh"
+
 base="${OUTBOXD_SERVICES_DIR:-/tmp/outboxd-services}/mosquitto"
 certs="$base/certs"
 conf="$base/mosquitto.conf"
@@ -39,12 +42,17 @@ answers() {
   timeout 5 mosquitto_pub -h "$host" -p "$port" -q 1 -t outboxd/ready -m ready >/dev/null 2>&1
 }
 
-running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid
-  pid="$(cat "$pidfile")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q mosquitto "/proc/$pid/cmdline" 2>/dev/null || return 1
-  echo "$pid"
+running_pid() { daemon_pid "$pidfile" mosquitto; }
+
+# daemon_await's ON_FAILURE: what the broker's log says.
+start_failed() {
+  if [ "$1" = exited ]; then
+    say "mosquitto exited during start-up; the end of $log:"
+    rm -f "$pidfile"
+  else
+    say "not ready after ${ready_timeout}s; the end of $log:"
+  fi
+  tail -n 20 "$log" >&2 || true
 }
 
 # A CA, and certificates it signs: server (localhost), other (other.invalid), client.
@@ -143,45 +151,11 @@ start() {
     echo "$pid" >"$pidfile"
     say "started pid $pid (max_inflight_messages $max_inflight); waiting up to ${ready_timeout}s for $host:$port"
   fi
-  local deadline=$((SECONDS + ready_timeout))
-  until answers; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      say "mosquitto exited during start-up; the end of $log:"
-      tail -n 20 "$log" >&2 || true
-      rm -f "$pidfile"
-      exit 1
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "not ready after ${ready_timeout}s; the end of $log:"
-      tail -n 20 "$log" >&2 || true
-      exit 1
-    fi
-    sleep 0.1
-  done
+  daemon_await "$pid" "$ready_timeout" start_failed
   say "ready on $host:$port (pid $pid, log $log)"
 }
 
-# stop_with SIGNAL: signals the broker this script started and waits until it is gone.
-stop_with() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    rm -f "$pidfile"
-    say "not running"
-    return 0
-  fi
-  kill "-$1" "$pid"
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "pid $pid did not stop within 30s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.05
-  done
-  rm -f "$pidfile"
-  say "stopped (pid $pid, $1)"
-}
+stop_with() { daemon_stop "$pidfile" mosquitto "$1" 30; }
 
 mkdir -p "$base"
 # One command at a time: a test that kills and restarts the broker may run next to scripts/test.
