@@ -13,7 +13,7 @@
 
 #include <cstddef>
 #include <cstring>
-#include <deque>
+#include <list>
 #include <span>
 #include <vector>
 
@@ -117,8 +117,10 @@ class EventLayouts {
   }
 
  private:
-  std::deque<outbox_event> events_;  // a deque: each event keeps its address as more are added
-  std::deque<std::vector<outbox_header>> headers_;
+  // Lists: each copy keeps its address as more are added, and an empty list allocates nothing
+  // (a deque allocates on construction, and one of these is made per publish and per claim).
+  std::list<outbox_event> events_;
+  std::list<std::vector<outbox_header>> headers_;
   std::vector<outbox_event> event_array_;
   std::vector<outbox_message> messages_;
 };
