@@ -122,8 +122,8 @@ TEST_F(ServiceTest, ReadyzFollowsTheTransportsHealthAndTheDrain) {
   relay.signal(SIGTERM);
   // The signal is handled on the relay's own time: wait for it, within the 3 s drain it starts.
   std::string draining;
-  EXPECT_TRUE(eventually([&] { return status(port, "/readyz?verbose", &draining) == 503; },
-                         milliseconds(2'500)));
+  EXPECT_TRUE(
+      eventually([&] { return status(port, "/readyz?verbose", &draining) == 503; }, milliseconds(2'500)));
   EXPECT_NE(draining.find("[-] relay: draining"), std::string::npos) << draining;
   EXPECT_EQ(relay.wait_for_exit(milliseconds(30'000)), 0);
 }

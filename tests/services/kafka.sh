@@ -8,6 +8,7 @@
 #
 #   tests/services/kafka.sh start    idempotent: a broker that already answers is left alone
 #   tests/services/kafka.sh stop     stops the broker this script started; keeps its data
+#   tests/services/kafka.sh crash    kills it with SIGKILL (a crash for the fault tests)
 #   tests/services/kafka.sh status   exit 0 when the broker answers metadata requests
 #   tests/services/kafka.sh reset    stop, then delete the data (the next start formats anew)
 #
@@ -163,6 +164,8 @@ start() {
 }
 
 stop() { daemon_stop "$pidfile" kafka.Kafka TERM 60; }
+# A crash: SIGKILL, no controlled shutdown; the next start recovers the logs.
+crash() { daemon_stop "$pidfile" kafka.Kafka KILL 10; }
 
 mkdir -p "$base"
 # One start/stop at a time: tests that restart the broker may run next to scripts/test.
@@ -172,7 +175,8 @@ flock 9
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  crash) crash ;;
   status) if answers; then say "up on $host:$port"; else say "down"; exit 1; fi ;;
   reset) stop; rm -rf "$data"; say "data removed" ;;
-  *) echo "usage: $0 start|stop|status|reset" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|crash|status|reset" >&2; exit 2 ;;
 esac

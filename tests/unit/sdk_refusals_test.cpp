@@ -53,8 +53,8 @@ TEST(SdkInit, AHostOlderThanThePluginNeedsIsToldBothVersionsAndGetsNoVtable) {
 
 TEST(SdkConfig, ReadingAnUndeclaredKeyIsALogicErrorNamingTheKey) {
   static constexpr std::array fields{outbox::sdk::string_field("topic", "where to")};
-  const outbox_config_value topic{sizeof(outbox_config_value), OUTBOX_FIELD_STRING, view("topic"),
-                                  view("orders"), 0, 0.0, nullptr, 0};
+  const outbox_config_value topic{
+      sizeof(outbox_config_value), OUTBOX_FIELD_STRING, view("topic"), view("orders"), 0, 0.0, nullptr, 0};
   const outbox_config config{sizeof(outbox_config), view("events"), &topic, 1};
   const outbox::sdk::Config c(config, outbox::sdk::field_span(fields));
 
