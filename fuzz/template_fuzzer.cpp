@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/engine/destination_template.hpp"
+#include "core/routing/destination_template.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -17,10 +17,10 @@
 #include "core/config/suggest.hpp"
 #include "core/config/units.hpp"
 #include "core/config/validator.hpp"
-#include "core/engine/destination_template.hpp"
 #include "core/http/listen_address.hpp"
 #include "core/log.hpp"
 #include "core/plugin/host_api.hpp"
+#include "core/routing/destination_template.hpp"
 
 namespace outbox::core {
 namespace {

@@ -24,7 +24,7 @@
 #include "core/config/config.hpp"
 #include "core/engine/backoff.hpp"
 #include "core/engine/event_batch.hpp"
-#include "core/engine/router.hpp"
+#include "core/routing/router.hpp"
 
 namespace outbox::core {
 

@@ -3,8 +3,8 @@
 #include <outbox/abi_layout.hpp>
 
 #include "core/engine/backoff.hpp"
-#include "core/engine/destination_template.hpp"
-#include "core/engine/router.hpp"
+#include "core/routing/destination_template.hpp"
+#include "core/routing/router.hpp"
 
 using namespace outbox::core;
 using namespace std::chrono_literals;

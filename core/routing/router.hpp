@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/config/config.hpp"
-#include "core/engine/destination_template.hpp"
+#include "core/routing/destination_template.hpp"
 
 namespace outbox::core {
 

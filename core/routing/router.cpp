@@ -1,4 +1,4 @@
-#include "core/engine/router.hpp"
+#include "core/routing/router.hpp"
 
 #include <algorithm>
 

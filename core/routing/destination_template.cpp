@@ -1,4 +1,4 @@
-#include "core/engine/destination_template.hpp"
+#include "core/routing/destination_template.hpp"
 
 #include <outbox/sdk.hpp>
 
