@@ -7,7 +7,8 @@
 //       which splits the latency at that point (see below).
 //   kafka_latency_bench delete-topics BOOTSTRAP TOPIC...
 //       deletes the topics a benchmark made (their logs would otherwise stay on the broker's disk).
-//   kafka_latency_bench run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]
+//   kafka_latency_bench run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX
+//   [CDF_FILE]]
 //       producers: CONNECTIONS connections insert transactions of PER_TX events (default 1; BEGIN;
 //       one INSERT of PER_TX rows, as producer::write_batch writes them; COMMIT;
 //       synchronous_commit = on) into TABLE ("schema"."table") on an
@@ -24,6 +25,7 @@
 //       Prints count, p50/p90/p99/p99.9/max in ms, offered and achieved rates, producer lag, the
 //       latency split at the approximate claim horizon (the latest commit of any earlier-scheduled
 //       event), and commit - created_at (the database's now(): the transaction's start).
+//       CDF_FILE: the latency's distribution is also written there (write_cdf below).
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -199,6 +201,22 @@ void print_distribution(const char* label, std::vector<double> v) {
               v.empty() ? 0.0 : v.back());
 }
 
+// The latency's distribution as "latency_ms fraction" lines: the minimum, every 1 % to 99 %, every
+// 0.1 % and 0.01 % above, the maximum (bench/run plots its CDF from them).
+void write_cdf(const std::string& path, std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  FILE* out = std::fopen(path.c_str(), "w");
+  if (!out) throw std::runtime_error("cannot write " + path);
+  std::vector<double> fractions{0};
+  for (int i = 1; i <= 99; ++i) fractions.push_back(i / 100.0);
+  for (int i = 1; i <= 9; ++i) fractions.push_back(0.99 + i / 1000.0);
+  for (int i = 1; i <= 9; ++i) fractions.push_back(0.999 + i / 10000.0);
+  fractions.push_back(1);
+  if (!v.empty())
+    for (double f : fractions) std::fprintf(out, "%.3f %.4f\n", percentile(v, 100 * f), f);
+  std::fclose(out);
+}
+
 struct Run {
   std::string dsn, table, bootstrap, topic;
   int partitions = 3;
@@ -207,6 +225,7 @@ struct Run {
   double warmup = 5;
   unsigned connections = 2;
   unsigned per_tx = 1;
+  std::string cdf_file;  // empty: none written
 };
 
 int run(const Run& r) {
@@ -377,6 +396,7 @@ int run(const Run& r) {
   } else {
     print_distribution("commit-to-ack latency (append time - commit)", latency);
   }
+  if (!r.cdf_file.empty()) write_cdf(r.cdf_file, latency);
   print_distribution("  of which waiting for older transactions (latest commit of events 0..k - commit)",
                      horizon_wait);
   print_distribution("  of which relay + Kafka (ack - that latest commit)", after_horizon);
@@ -392,7 +412,7 @@ int main(int argc, char** argv) try {
   if (mode == "create-topic" && (argc == 5 || argc == 6))
     return create_topic(argv[2], argv[3], std::atoi(argv[4]), argc == 6 ? argv[5] : "LogAppendTime");
   if (mode == "delete-topics" && argc >= 4) return delete_topics(argv[2], argv + 3, argc - 3);
-  if (mode == "run" && (argc == 11 || argc == 12)) {
+  if (mode == "run" && argc >= 11 && argc <= 13) {
     Run r;
     r.dsn = argv[2];
     r.table = argv[3];
@@ -403,15 +423,16 @@ int main(int argc, char** argv) try {
     r.seconds = std::atof(argv[8]);
     r.warmup = std::atof(argv[9]);
     r.connections = static_cast<unsigned>(std::atoi(argv[10]));
-    if (argc == 12) r.per_tx = static_cast<unsigned>(std::max(1, std::atoi(argv[11])));
+    if (argc >= 12) r.per_tx = static_cast<unsigned>(std::max(1, std::atoi(argv[11])));
+    if (argc == 13) r.cdf_file = argv[12];
     return run(r);
   }
-  std::fprintf(
-      stderr,
-      "usage: %s create-topic BOOTSTRAP TOPIC PARTITIONS [LogAppendTime|CreateTime]\n"
-      "       %s delete-topics BOOTSTRAP TOPIC...\n"
-      "       %s run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]\n",
-      argv[0], argv[0], argv[0]);
+  std::fprintf(stderr,
+               "usage: %s create-topic BOOTSTRAP TOPIC PARTITIONS [LogAppendTime|CreateTime]\n"
+               "       %s delete-topics BOOTSTRAP TOPIC...\n"
+               "       %s run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX "
+               "[CDF_FILE]]\n",
+               argv[0], argv[0], argv[0]);
   return 2;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "kafka_latency_bench: %s\n", e.what());
