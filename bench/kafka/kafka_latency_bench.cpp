@@ -304,7 +304,6 @@ int run(const Run& r) {
       "'[[\"traceparent\",\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"]]' "
       "FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS u(id, partition_key, payload, n) "
       "ORDER BY u.n";
-  const std::string pad(275, 'x');
   const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(200);
   const int64_t t0_real = realtime_ns() + 200'000'000;
   const auto period = std::chrono::duration<double>(1.0 / r.rate);
@@ -327,7 +326,10 @@ int run(const Run& r) {
             scheduled_ns[k] = t0_real + static_cast<int64_t>(1e9 * static_cast<double>(k) / r.rate);
             ids.push_back(id_of(tag, k));
             keys.push_back("order-" + std::to_string(k % 1000));
-            payloads.push_back("{\"order\":" + std::to_string(k) + ",\"note\":\"" + pad + "\"}");
+            // 300 bytes, as bench/sample_events.sh writes them.
+            std::string payload = "{\"order\":" + std::to_string(k) + ",\"note\":\"";
+            payload.append(298 - payload.size(), 'x');
+            payloads.push_back(payload + "\"}");
           }
           pqxx::work tx(conn);
           tx.exec_prepared("ins", text_array(ids), text_array(keys), text_array(payloads));
