@@ -13,7 +13,7 @@
 #     librdkafka consumer reads the topic; latency = LogAppendTime - commit time (same host clock);
 #     the first WARMUP seconds of events are dropped.
 # Prints count, p50/p90/p99/p99.9/max in ms, offered and achieved rates, outboxd's CPU and peak RSS,
-# and the settings (the run itself: bench/steady_kafka.sh).
+# and the settings (the run itself: bench/steady_run.sh).
 #
 # usage: bench/latency_kafka.sh [RATE=5000] [SECONDS=60] [WARMUP=5] [CONNECTIONS=8] [PER_TX=1]
 #        relay settings (unset: outboxd's defaults): POLL_INTERVAL=10ms BATCH_SIZE=500
@@ -25,7 +25,7 @@
 #        OUTBOXD_BENCH_PG_DSN overrides the DSN of tests/services/postgres.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/steady_kafka.sh
+. bench/steady_run.sh
 rate=${1:-5000}
 seconds=${2:-60}
 warmup=${3:-5}
@@ -40,9 +40,9 @@ bin=build/release/bin/outboxd
 latency_bench=build/release/bin/kafka_latency_bench
 [ -x "$latency_bench" ] || { echo "missing $latency_bench (needs libpqxx-dev and librdkafka-dev)" >&2; exit 1; }
 work=$(mktemp -d)
-trap 'steady_kafka_cleanup; rm -rf "$work"' EXIT
+trap 'steady_cleanup; rm -rf "$work"' EXIT
 
-steady_kafka_settings
+steady_settings
 echo "latency_kafka: $(pg_describe), $per_tx event(s) per transaction" \
      "-> outboxd -> Apache Kafka $(kafka_version)" \
      "on $kafka_bootstrap (one node, same machine, $(nproc) cores), librdkafka $(librdkafka_version)"
@@ -52,6 +52,6 @@ echo "settings: relay { $steady_relay } (unset keys: outboxd defaults batch_size
      "message.timestamp.type=${TIMESTAMPS:-LogAppendTime}; load: $rate events/s for $seconds s from $connections connections," \
      "warm-up $warmup s dropped; ~300-byte payloads, 1000 keys, one traceparent header; outboxd at nice ${OUTBOXD_NICE:-0}"
 rc=0
-steady_kafka "$rate" "$seconds" "$warmup" "$connections" "$per_tx" || rc=$?
+steady_run kafka "$rate" "$seconds" "$warmup" "$connections" "$per_tx" || rc=$?
 echo "load average at the end (other work on the host shows here): $(cut -d" " -f1-3 /proc/loadavg)"
 exit $rc

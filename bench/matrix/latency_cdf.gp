@@ -1,10 +1,10 @@
-# bench/run's commit-to-ack latency CDF at one offered rate, one curve per path, its y axis in
+# bench/run's commit-to-delivery latency CDF at one offered rate, one curve per path, its y axis in
 # "nines" (-log10 of the fraction above) so that the tail is as readable as the median.
 # Variables (-e): files and titles (space-separated, one word per path: "latency_ms fraction"
 # lines), out, rate, subtitle.
 set terminal pngcairo size 900,560 font "sans,10" noenhanced
 set output out
-set title sprintf("Commit-to-ack latency at %s events/s offered (CDF)\n%s", rate, subtitle)
+set title sprintf("Commit-to-delivery latency at %s events/s offered, CDF (Kafka: the broker's ack; MQTT: a subscriber's receipt)\n%s", rate, subtitle)
 set logscale x
 set xlabel "latency (ms, log scale)"
 set ylabel "fraction of events at or below"
