@@ -46,7 +46,7 @@ describe_settings() {
     steady:="$(json rates:="$rates_json" seconds:="$steady_seconds" warmup_s:="$warmup" connections:="$connections" \
       events_per_transaction="rate / 1000, at least 1" latency="from the producer's COMMIT return (CLOCK_REALTIME) to Kafka's LogAppendTime (the ack), or to the MQTT subscriber's receipt")" \
     producers:="$(json clients:="$connections" seconds:="$producer_seconds")" \
-    sql_ceiling:="$(json clients:=2 batch:="$batch")" rss_sample_interval_s:=1 \
+    sql_ceiling:="$(json sessions:=2 batch:="$batch" loop="a server-side procedure, the rows claimed read on the server")" rss_sample_interval_s:=1 \
     callgrind_events:="$($callgrind && echo "$callgrind_events" || echo null)"
 }
 

@@ -3,24 +3,25 @@
 # the transport paths) are drains like the others (bench/matrix/drains.sh).
 
 # limit_sql_ceiling: the plain-SQL ceiling of the claim/settle design on this PostgreSQL: a
-# backlog of $events (as the drains fill it), then pgbench runs the storage's own claim and
-# settle statements (bench/postgres/claim_settle_script.cpp) in a tight loop, batches of $batch,
-# from 2 clients (as the relay claims on one connection while it settles on the other), with
-# the relay's session settings; no relay, no transport.
+# backlog of $events (as the drains fill it), then the storage's own claim and settle statements
+# in a loop on the server (bench/postgres/claim_settle_script.cpp), batches of $batch, from 2
+# sessions (as the relay claims on one connection while it settles on the other), with the
+# relay's session settings; no relay, no transport, no rows sent to a client.
 limit_sql_ceiling() {
-  local schema=outboxd_bench_sql clients=2
+  local schema=outboxd_bench_sql sessions=2
   trap 'psql_ -c "DROP SCHEMA IF EXISTS outboxd_bench_sql CASCADE" || true' EXIT
   relay_config "$work/sql.yaml" "$(pg_config_storage "$schema")" '[ { name: events, type: "null" } ]' bench
   pg_fill_backlog "$work/sql.yaml" "$schema" "$events"
-  "$claim_settle_script" "$schema" outbox_events script >"$work/claim_settle.sql"
-  # Enough loops for every batch, a few more (a claim past the end finds nothing).
-  local loops=$(((events + batch - 1) / batch / clients + 2)) lsn start
+  psql_ -c "$("$claim_settle_script" "$schema" outbox_events procedure)"
+  local options lsn start i pids=()
+  options=$("$claim_settle_script" "$schema" outbox_events options)
   lsn=$(pg_wal_lsn)
   start=$EPOCHREALTIME
-  PGOPTIONS="$("$claim_settle_script" "$schema" outbox_events options)" \
-    pgbench_ -n -M prepared -c "$clients" -j "$clients" -t "$loops" -D "batch=$batch" -D lease_ms=30000 \
-    -D owner=pgbench -f "$work/claim_settle.sql" >"$work/pgbench.log" 2>&1 ||
-    { tail -5 "$work/pgbench.log"; return 1; }
+  for ((i = 1; i <= sessions; i++)); do
+    PGOPTIONS=$options psql_ -c "CALL $schema.claim_settle_loop($batch, 'ceiling-$i')" &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i"; done
   local wall wal left
   wall=$(awk -v a="$EPOCHREALTIME" -v b="$start" 'BEGIN { printf "%.3f", a - b }')
   wal=$(pg_wal_bytes_since "$lsn")
@@ -29,7 +30,7 @@ limit_sql_ceiling() {
     printf "plain-SQL claim/settle ceiling: %d events in %.2f s = %.0f events/s; WAL %.0f bytes/event; left %d\n",
       n, wall, n / wall, wal / n, left }'
   record limit "$(json name=postgres_sql_ceiling events:="$events" settled:="$((events - left))" wall_s:="$wall" \
-    clients:="$clients" batch:="$batch" wal_bytes:="$wal")"
+    sessions:="$sessions" batch:="$batch" wal_bytes:="$wal")"
 }
 
 # bare_result FILE: "seconds messages/s failed" from the last line of a bare bench's output

@@ -1,20 +1,19 @@
 // The plain-SQL ceiling of the PostgreSQL storage's claim/settle design (bench/matrix/limits.sh):
-// prints a pgbench script of the storage's own claim (outbox_claim_fresh) and settle
-// (outbox_complete_range) statements, as plugins/storage_postgres/queries.cpp writes them, and
-// the relay's session settings as PGOPTIONS. pgbench then runs them in a tight loop: no relay,
-// no event handled, only the server's share of the design.
+// prints a procedure that runs the storage's own claim (outbox_claim_fresh) and settle
+// (outbox_complete_range) statements, as plugins/storage_postgres/queries.cpp writes them, in a
+// loop on the server, and the relay's session settings as PGOPTIONS. No relay, no client: the
+// claimed rows are read to the end on the server and dropped there, so what is measured is the
+// server's work for the design alone, an upper bound for any relay.
 //
-// usage: claim_settle_script SCHEMA TABLE script    the pgbench script, on stdout
-//        claim_settle_script SCHEMA TABLE options   "-c name=value ..." for PGOPTIONS
+// usage: claim_settle_script SCHEMA TABLE procedure   CREATE PROCEDURE SCHEMA.claim_settle_loop
+//        claim_settle_script SCHEMA TABLE options     "-c name=value ..." for PGOPTIONS
 //
-// The script's variables: :batch (the claim's size), :lease_ms and :owner (pgbench -D), and
-// pgbench's :client_id as the lease token (unique among the clients; a settle of every row
-// deletes the lease). The relay passes the settle the (xid, first seq, last seq) runs it kept from
-// the claim's rows; pgbench keeps nothing, so the script reads the one run from the lease row:
-// exact when every claimed row has one xid, i.e. the backlog was written by one transaction.
-#include <cctype>
+// CALL SCHEMA.claim_settle_loop(batch, token) claims `batch` rows under lease `token` and settles
+// them, one statement and one commit each as the relay runs them (prepared, so planned as the
+// relay's are), until a claim finds nothing. The relay passes the settle the (xid, first seq, last
+// seq) runs it kept from the claim's rows; the loop reads the one run from the lease row instead:
+// exact when every claimed row has one xid, i.e. when one transaction wrote the backlog.
 #include <cstdio>
-#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,25 +22,9 @@
 
 namespace {
 
-using outbox::plugins::postgres::Names;
+namespace pg = outbox::plugins::postgres;
 
-// sql with each $N replaced by args[N] (every N it holds must be there).
-std::string bind(const std::string& sql, const std::map<int, std::string>& args) {
-  std::string out;
-  for (size_t i = 0; i < sql.size(); ++i) {
-    if (sql[i] != '$' || i + 1 == sql.size() || !std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
-      out += sql[i];
-      continue;
-    }
-    size_t end = i + 1;
-    while (end < sql.size() && std::isdigit(static_cast<unsigned char>(sql[end]))) ++end;
-    out += args.at(std::stoi(sql.substr(i + 1, end - i - 1)));
-    i = end - 1;
-  }
-  return out;
-}
-
-const std::string& sql_of(const std::vector<outbox::plugins::postgres::Statement>& all, const char* name) {
+const std::string& sql_of(const std::vector<pg::Statement>& all, const char* name) {
   for (const auto& s : all)
     if (std::string(s.name) == name) return s.sql;
   throw std::runtime_error(std::string("no statement ") + name);
@@ -50,10 +33,9 @@ const std::string& sql_of(const std::vector<outbox::plugins::postgres::Statement
 }  // namespace
 
 int main(int argc, char** argv) try {
-  namespace pg = outbox::plugins::postgres;
   const std::string mode = argc == 4 ? argv[3] : "";
-  if (mode != "script" && mode != "options") {
-    std::fprintf(stderr, "usage: %s SCHEMA TABLE script|options\n", argv[0]);
+  if (mode != "procedure" && mode != "options") {
+    std::fprintf(stderr, "usage: %s SCHEMA TABLE procedure|options\n", argv[0]);
     return 2;
   }
   if (mode == "options") {
@@ -61,23 +43,32 @@ int main(int argc, char** argv) try {
     std::printf("\n");
     return 0;
   }
-  const Names names(argv[1], argv[2]);
+  const pg::Names names(argv[1], argv[2]);
   const auto all = pg::statements(names, false);
-  auto from_lease = [&](const std::string& column) {
-    return "(SELECT ARRAY[" + column + "] FROM " + names.leases + " WHERE token = :client_id)";
-  };
-  std::printf("-- %s, then %s (plugins/storage_postgres/queries.cpp)\n", pg::q::kClaimFresh,
-              pg::q::kCompleteRange);
-  std::printf("%s;\n", bind(sql_of(all, pg::q::kClaimFresh),
-                            {{1, ":batch"}, {2, ":client_id"}, {3, ":lease_ms"}, {4, ":owner"}})
-                           .c_str());
-  std::printf("%s;\n", bind(sql_of(all, pg::q::kCompleteRange), {{1, ":client_id"},
-                                                                 {2, from_lease("lo_xid")},
-                                                                 {3, from_lease("lo_seq")},
-                                                                 {4, from_lease("hi_seq")},
-                                                                 {5, "true"},
-                                                                 {6, "'{}'"}})
-                           .c_str());
+  std::printf(R"sql(-- %s, then %s (plugins/storage_postgres/queries.cpp), until a claim finds nothing.
+CREATE OR REPLACE PROCEDURE %s.claim_settle_loop(batch int8, lease_token text) LANGUAGE plpgsql AS $loop$
+DECLARE
+  xids xid8[];
+  firsts int8[];
+  lasts int8[];
+BEGIN
+  DEALLOCATE ALL;
+  EXECUTE 'PREPARE claim (int8, text, int8, text) AS ' || $claim$%s$claim$;
+  EXECUTE 'PREPARE settle (text, xid8[], int8[], int8[], bool, int8[]) AS ' || $settle$%s$settle$;
+  LOOP
+    EXECUTE format('EXECUTE claim(%%s, %%L, 30000, %%L)', batch, lease_token, 'claim_settle_loop');
+    SELECT ARRAY[lo_xid], ARRAY[lo_seq], ARRAY[hi_seq] INTO xids, firsts, lasts FROM %s WHERE token = lease_token;
+    EXIT WHEN NOT FOUND;
+    COMMIT;
+    EXECUTE format('EXECUTE settle(%%L, %%L, %%L, %%L, true, %%L)', lease_token, xids, firsts, lasts, '{}');
+    COMMIT;
+  END LOOP;
+END
+$loop$;
+)sql",
+              pg::q::kClaimFresh, pg::q::kCompleteRange, names.qschema.c_str(),
+              sql_of(all, pg::q::kClaimFresh).c_str(), sql_of(all, pg::q::kCompleteRange).c_str(),
+              names.leases.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "claim_settle_script: %s\n", e.what());
