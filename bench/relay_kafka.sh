@@ -16,8 +16,8 @@
 #        outboxd outbox-storage-sqlite outbox-transport-kafka transport_publish_bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/sample_events.sh
 . bench/relay_backlog.sh
+. bench/brokers.sh
 events=${1:-200000}
 batch=${2:-500}
 messages=${3:-500000}
@@ -31,7 +31,7 @@ for f in "$bin" "$bench" "$plugins/outbox-transport-kafka.so" "$plugins/outbox-s
   [ -e "$f" ] || { echo "missing $f; build first: cmake --preset release && cmake --build --preset release" \
                         "--target outboxd outbox-storage-sqlite outbox-transport-kafka transport_publish_bench" >&2; exit 1; }
 done
-tests/services/kafka.sh start 2>/dev/null
+kafka_start
 work=$(mktemp -d)
 run_id="bench-$(date +%s)"
 cleanup() {
@@ -39,27 +39,21 @@ cleanup() {
   # The run's topics hold ~1 GB of logs: delete them (with the admin client of the latency bench,
   # when it is built).
   [ -x build/release/bin/kafka_latency_bench ] &&
-    build/release/bin/kafka_latency_bench delete-topics 127.0.0.1:9092 \
+    build/release/bin/kafka_latency_bench delete-topics "$kafka_bootstrap" \
       "$run_id.transport" "$run_id.sqlite.order.created" "$run_id.pg.order.created" || true
 }
 trap cleanup EXIT
 
-yaml_properties() {  # the extra properties as YAML flow-map entries
-  local kv out=""
-  for kv in "${props[@]}"; do out+=", ${kv%%=*}: \"${kv#*=}\""; done
-  echo "$out"
-}
-
-echo "relay_kafka: Apache Kafka $(ls /tmp/outboxd-services/kafka/libs | sed -n 's/^kafka_2.13-\(.*\)\.jar$/\1/p')" \
-     "single node on 127.0.0.1:9092 (same machine, $(nproc) cores, heap 1 GB), librdkafka" \
-     "$(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null), producer: enable.idempotence=true acks=all" \
+echo "relay_kafka: Apache Kafka $(kafka_version)" \
+     "single node on $kafka_bootstrap (same machine, $(nproc) cores, heap 1 GB), librdkafka" \
+     "$(librdkafka_version), producer: enable.idempotence=true acks=all" \
      "partitioner=murmur2_random linger.ms=5 (librdkafka default) ${props[*]:-}; topics of 3 partitions"
 
 # (a) transport only
 "$bench" "$plugins/outbox-transport-kafka.so" "$run_id.transport" "$messages" "$batch" 300 50000 \
-  properties.bootstrap.servers=127.0.0.1:9092 "${props[@]/#/properties.}" | sed 's/^/(a) /'
+  "properties.bootstrap.servers=$kafka_bootstrap" "${props[@]/#/properties.}" | sed 's/^/(a) /'
 
-kafka_transport="[ { name: events, type: kafka, properties: { bootstrap.servers: \"127.0.0.1:9092\"$(yaml_properties) } } ]"
+kafka_transport=$(kafka_transports "${props[@]}")
 
 drain_sqlite "(b) SQLite -> Kafka" "$kafka_transport" "$run_id.sqlite.{event_type}" "$events"
 drain_postgres "(c) PostgreSQL -> Kafka" "$kafka_transport" "$run_id.pg.{event_type}" "$pg_events" outboxd_bench_kafka

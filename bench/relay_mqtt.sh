@@ -17,8 +17,8 @@
 #        transport_publish_bench mqtt_bare_bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/sample_events.sh
 . bench/relay_backlog.sh
+. bench/brokers.sh
 events=${1:-200000}
 batch=${2:-500}
 messages=${3:-200000}
@@ -30,24 +30,19 @@ for f in "$bin" build/release/bin/transport_publish_bench build/release/bin/mqtt
          "$plugins/outbox-transport-mqtt.so" "$plugins/outbox-storage-sqlite.so"; do
   [ -e "$f" ] || { echo "missing $f; build first (see the head of $0)" >&2; exit 1; }
 done
-if [ "$(sed -n 's/^max_inflight_messages //p' "${OUTBOXD_SERVICES_DIR:-/tmp/outboxd-services}/mosquitto/mosquitto.conf" 2>/dev/null)" != "$inflight" ]; then
-  MOSQUITTO_MAX_INFLIGHT=$inflight tests/services/mosquitto.sh restart 2>/dev/null
-else
-  tests/services/mosquitto.sh start 2>/dev/null
-fi
+mosquitto_start "$inflight"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 run_id="bench/$(date +%s)"
-server=tcp://127.0.0.1:1883
+server=$mqtt_server
 
-echo "relay_mqtt: Mosquitto $(dpkg-query -W -f='${Version}' mosquitto) on 127.0.0.1:1883 (same machine, $(nproc) cores)," \
-     "max_inflight_messages $inflight, no subscriber; paho C $(dpkg-query -W -f='${Version}' libpaho-mqtt1.3)," \
-     "paho C++ $(dpkg-query -W -f='${Version}' libpaho-mqttpp3-1); QoS 1, MQTT 5"
+echo "relay_mqtt: Mosquitto $(mosquitto_version) on $server (same machine, $(nproc) cores)," \
+     "max_inflight_messages $inflight, no subscriber; $(paho_versions); QoS 1, MQTT 5"
 
 build/release/bin/mqtt_bare_bench "$server" "$run_id/bare" "$messages" 300 "$inflight" | sed 's/^/(a) /'
 build/release/bin/transport_publish_bench "$plugins/outbox-transport-mqtt.so" "$run_id/transport" "$messages" \
   "$batch" 300 50000 "server=$server" "receive_maximum=$inflight" | sed 's/^/(b) /'
 
-mqtt_transport="[ { name: events, type: mqtt, server: \"$server\", receive_maximum: $inflight } ]"
+mqtt_transport=$(mqtt_transports "$inflight")
 drain_sqlite "(c) SQLite -> MQTT" "$mqtt_transport" "$run_id/sqlite/{event_type}" "$events"
 drain_postgres "(d) PostgreSQL -> MQTT" "$mqtt_transport" "$run_id/pg/{event_type}" "$events" outboxd_bench_mqtt

@@ -4,7 +4,8 @@
 #   (a) the backlog alone (storage-only drain);
 #   (b) the same backlog while 2 producer connections insert 100-row transactions with
 #       synchronous_commit = on (pgbench, for PRODUCE_SECONDS) into the same table.
-# Prints events/s (wall clock), outboxd's CPU per event (user + system), and the settings.
+# Prints events/s (wall clock), outboxd's CPU per event (user + system), its peak RSS and the
+# settings (bench/relay_backlog.sh).
 # The backlog is filled server-side (INSERT ... SELECT generate_series), ~300-byte JSON payloads,
 # a partition key and one traceparent header per event, UUID v7-like ids; then CHECKPOINT.
 #
@@ -18,64 +19,34 @@
 # server of tests/services/postgres.sh (started here when it is not running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/sample_events.sh
+. bench/relay_backlog.sh
 events=${1:-1000000}
 batch=${2:-500}
 produce_seconds=${3:-5}
 prefetch=${PREFETCH:-true}
+max_in_flight=20000
 bin=build/release/bin/outboxd
 [ -x "$bin" ] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
 [ -f build/release/lib/outboxd/plugins/outbox-transport-null.so ] ||
   { echo "build the null transport: cmake --build --preset release --target outbox-transport-null" >&2; exit 1; }
-tests/services/postgres.sh start 2>/dev/null
-dsn=${OUTBOXD_BENCH_PG_DSN:-postgresql://outboxd:outboxd@127.0.0.1:55432/outboxd_test}
+pg_start
 schema=${OUTBOXD_BENCH_SCHEMA:-outboxd_bench}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export PGOPTIONS='-c client_min_messages=warning'
-psql_() { psql -X -q -v ON_ERROR_STOP=1 "$dsn" "$@"; }
-# CHECKPOINT needs a superuser: the script's server lets postgres in over loopback.
-checkpoint() { psql -X -q -h 127.0.0.1 -p "${OUTBOXD_PG_PORT:-55432}" -U postgres -d postgres -c CHECKPOINT; }
 
-cat >"$work/bench.yaml" <<YAML
-storage: { type: postgres, dsn: "$dsn", schema: $schema, table: outbox_events, prefetch: $prefetch }
-relay: { batch_size: $batch, max_in_flight: 20000, lease: 30s, poll_interval: 100ms }
-transports: [ { name: sink, type: "null" } ]
-routes: [ { match: "*", transport: sink, destination: "bench.{event_type}" } ]
-log: { level: warn }
-YAML
+relay_config "$work/bench.yaml" "$(pg_config_storage "$schema" "prefetch: $prefetch")" \
+  '[ { name: events, type: "null" } ]' "bench.{event_type}"
 http_port=${OUTBOXD_BENCH_HTTP_PORT:-29464}
 { cat "$work/bench.yaml"; echo "http: { listen: \"127.0.0.1:$http_port\", sample_interval: ${HTTP_SAMPLE_INTERVAL:-10s} }"; } \
   >"$work/bench-http.yaml"
 
+fill_backlog() { pg_fill_backlog "$work/bench.yaml" "$schema" "$events"; }
 
-fill_backlog() {
-  psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
-  "$bin" status -c "$work/bench.yaml" >/dev/null  # migrates (storage.migrate: auto)
-  psql_ -c "$(sample_rows_sql "$schema.outbox_events" "$events")"
-  psql_ -c "VACUUM ANALYZE $schema.outbox_events"
-  checkpoint
-}
-
-run_relay() {  # $1: label [$2: events produced meanwhile]; runs outboxd until idle, prints the numbers
-  local label=$1 produced=${2:-0}
-  TIMEFORMAT='%R %U %S'
-  { time "$bin" run -c "${config:-$work/bench.yaml}" --until-idle 2>"$work/run.log"; } 2>"$work/time"
-  read -r wall user sys <"$work/time"
-  local left
-  left=$(psql_ -tAc "SELECT count(*) FROM $schema.outbox_events")
-  local relayed=$((events + produced - left))
-  awk -v label="$label" -v n="$relayed" -v wall="$wall" -v user="$user" -v sys="$sys" -v left="$left" 'BEGIN {
-    printf "  %s: %d events in %.2f s = %.0f events/s; outboxd CPU %.2f s (user %.2f + sys %.2f) = %.2f us/event; left %d\n",
-      label, n, wall, n / wall, user + sys, user, sys, (user + sys) * 1e6 / n, left
-  }'
-  if [ -s "$work/run.log" ]; then echo "  outboxd stderr:"; sed 's/^/    /' "$work/run.log" | tail -5; fi
-}
+# run_relay LABEL: drains the backlog (config: $config, else bench.yaml), prints the numbers.
+run_relay() { drain "  $1" "${config:-$work/bench.yaml}" "$events"; }
 
 echo "relay_postgres: $events-event backlog, ~300-byte JSON payloads + 1 header, batch_size $batch," \
-     "max_in_flight 20000, lease 30s, prefetch $prefetch, transport null, PostgreSQL $(psql_ -tAc 'SHOW server_version')" \
-     "(synchronous_commit $(psql_ -tAc 'SHOW synchronous_commit') for producers, off for the relay," \
-     "fsync $(psql_ -tAc 'SHOW fsync'), shared_buffers $(psql_ -tAc 'SHOW shared_buffers')), $(nproc) cores"
+     "max_in_flight 20000, lease 30s, prefetch $prefetch, transport null, $(pg_describe), $(nproc) cores"
 
 # A Prometheus-like scraper: GET /metrics every second until killed.
 scrape_every_second() {
@@ -122,20 +93,17 @@ run_relay "(a) storage-only drain"
 
 fill_backlog
 sample_rows_sql "$schema.outbox_events" 100 >"$work/producer.sql"  # one producer transaction
-PGPASSWORD=$(sed -E 's|^postgresql://[^:]*:([^@]*)@.*|\1|' <<<"$dsn") \
-  pgbench -n -c 2 -j 2 -T "$produce_seconds" -f "$work/producer.sql" \
-  "$(sed -E 's|^(postgresql://[^:]*):[^@]*@|\1@|' <<<"$dsn")" >"$work/pgbench.log" 2>&1 &
+pgbench_ -n -c 2 -j 2 -T "$produce_seconds" -f "$work/producer.sql" >"$work/pgbench.log" 2>&1 &
 producer=$!
-run_relay "(b) drain while producing" 0 >"$work/b.txt"
+run_relay "(b) drain while producing" >/dev/null
 wait "$producer" || { echo "pgbench failed:"; cat "$work/pgbench.log"; exit 1; }
 txns=$(awk '/number of transactions actually processed/ { split($NF, a, "/"); print $(NF) ~ /\// ? a[1] : $NF }' "$work/pgbench.log")
 tps=$(awk '/^tps = / { print $3; exit }' "$work/pgbench.log")
 # Recount with the produced rows now known.
-left=$(psql_ -tAc "SELECT count(*) FROM $schema.outbox_events")
-read -r _ _ _ _ _ wall _ <<<"$(sed -E 's/.*: ([0-9]+) events in ([0-9.]+) s.*/x x x x x \2 x/' "$work/b.txt")"
-cpu=$(sed -E 's/.*outboxd CPU ([0-9.]+) s.*/\1/' "$work/b.txt")
-awk -v n="$((events + txns * 100 - left))" -v wall="$wall" -v cpu="$cpu" -v left="$left" -v txns="$txns" \
-    -v tps="$tps" -v secs="$produce_seconds" 'BEGIN {
+left=$(pg_value "SELECT count(*) FROM $schema.outbox_events")
+awk -v n="$((events + txns * 100 - left))" -v wall="$drain_wall" -v user="$drain_user" -v sys="$drain_sys" \
+    -v left="$left" -v txns="$txns" -v tps="$tps" -v secs="$produce_seconds" 'BEGIN {
+  cpu = user + sys
   printf "  (b) drain while 2 producers insert 100-row transactions (synchronous_commit on) for %d s: %d events (backlog + %d produced, %.0f rows/s) in %.2f s = %.0f events/s; outboxd CPU %.2f s = %.2f us/event; left %d\n",
     secs, n, txns * 100, tps * 100, wall, n / wall, cpu, cpu * 1e6 / n, left
 }'

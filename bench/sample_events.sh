@@ -1,13 +1,14 @@
-# The benchmarks' sample events, sourced by bench/relay_*.sh: ~300-byte JSON payloads (296 to
-# 300 bytes), a partition key of 1000 distinct values and one traceparent header per event.
+# The benchmarks' sample events, sourced by bench/relay_*.sh and bench/run: 300-byte JSON payloads
+# ({"order":N,"note":"xx..."}, padded to 300 bytes whatever N's digits), a partition key of 1000
+# distinct values and one traceparent header per event.
 
 # sample_events_jsonl N: N events as `outboxd enqueue --file` reads them, on stdout.
 sample_events_jsonl() {
   local pad
-  pad=$(printf 'x%.0s' $(seq 1 275))
+  pad=$(printf 'x%.0s' $(seq 1 280))
   awk -v n="$1" -v pad="$pad" 'BEGIN {
     for (i = 0; i < n; i++)
-      printf "{\"event_type\":\"order.created\",\"partition_key\":\"order-%d\",\"headers\":{\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"},\"payload\":{\"order\":%d,\"note\":\"%s\"}}\n", i % 1000, i, pad
+      printf "{\"event_type\":\"order.created\",\"partition_key\":\"order-%d\",\"headers\":{\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"},\"payload\":{\"order\":%d,\"note\":\"%s\"}}\n", i % 1000, i, substr(pad, 1, 280 - length(i ""))
   }'
 }
 
@@ -20,7 +21,7 @@ SELECT encode(overlay(uuid_send(gen_random_uuid()) PLACING
                       substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::int8) FROM 3)
                       FROM 1 FOR 6), 'hex')::uuid,
        'order.created', 'order-' || (i % 1000),
-       convert_to(format('{"order":%s,"note":"%s"}', i, repeat('x', 275)), 'UTF8'),
+       convert_to(format('{"order":%s,"note":"%s"}', i, repeat('x', 280 - length(i::text))), 'UTF8'),
        '[["traceparent","00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]]'
 FROM generate_series(1, $2) AS i;
 SQL

@@ -19,6 +19,11 @@ outbox_test_packages=(libgtest-dev libgmock-dev sqlite3 procps postgresql-15 pos
   mosquitto mosquitto-clients openssl
   lintian rpmlint debootstrap systemd)
 
+# bench/run: jq builds and reads its results, gnuplot draws them, GNU time and procps (pgrep)
+# measure outboxd, column (bsdextrautils) aligns the tables; pgbench comes with postgresql-15.
+# valgrind only for --callgrind.
+outbox_bench_packages=(jq gnuplot-nox time procps bsdextrautils postgresql-15)
+
 # The libFuzzer targets (scripts/fuzz) are built by clang, with its sanitizer and fuzzer runtimes.
 outbox_fuzz_packages=(clang-14 libclang-rt-14-dev llvm-14)
 

@@ -7,14 +7,10 @@
 //       which splits the latency at that point (see below).
 //   kafka_latency_bench delete-topics BOOTSTRAP TOPIC...
 //       deletes the topics a benchmark made (their logs would otherwise stay on the broker's disk).
-//   kafka_latency_bench run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]
-//       producers: CONNECTIONS connections insert transactions of PER_TX events (default 1; BEGIN;
-//       one INSERT of PER_TX rows, as producer::write_batch writes them; COMMIT;
-//       synchronous_commit = on) into TABLE ("schema"."table") on an
-//       absolute schedule: event k is due at t0 + k / RATE, its transaction (events j*PER_TX ..
-//       j*PER_TX + PER_TX - 1) starts when its first event is due, transaction j runs on connection
-//       j % CONNECTIONS; the commit time of each event is CLOCK_REALTIME right after its COMMIT
-//       returned. A consumer reads TOPIC from its beginning and
+//   kafka_latency_bench run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX
+//   [CDF_FILE]]
+//       the load of bench/latency/timed_load.hpp (PER_TX default 1) into TABLE ("schema"."table").
+//       A consumer reads TOPIC from its beginning and
 //       takes, per message, the broker's LogAppendTime and the `id` header (which names k).
 //       latency = append time - commit time (one host, one clock), over the events due after WARMUP
 //       seconds. Append times have millisecond resolution (truncated): latencies are ~0.5 ms low.
@@ -24,6 +20,7 @@
 //       Prints count, p50/p90/p99/p99.9/max in ms, offered and achieved rates, producer lag, the
 //       latency split at the approximate claim horizon (the latest commit of any earlier-scheduled
 //       event), and commit - created_at (the database's now(): the transaction's start).
+//       CDF_FILE: the latency's distribution is also written there (bench/latency/timed_load.cpp).
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -32,40 +29,17 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
-#include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "timed_load.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t realtime_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-// Event k's id: a UUID whose last 12 hex digits are k and whose first 8 are the run's tag.
-std::string id_of(uint32_t tag, uint64_t k) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%08x-0000-7000-8000-%012" PRIx64, tag, k);
-  return buf;
-}
-
-bool index_of(const char* id, size_t len, uint64_t& k) {
-  if (len != 36) return false;
-  char tail[13];
-  std::memcpy(tail, id + 24, 12);
-  tail[12] = '\0';
-  char* end = nullptr;
-  k = std::strtoull(tail, &end, 16);
-  return end == tail + 12;
-}
 
 // "2026-11-27T20:31:22.123Z" -> ns since the epoch; -1 when it is not that shape.
 int64_t parse_rfc3339_ms(const char* s, size_t len) {
@@ -171,50 +145,18 @@ int create_topic(const std::string& bootstrap, const std::string& topic, int par
   return rc;
 }
 
-// {"a","b"}: a PostgreSQL array literal of text elements.
-std::string text_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const std::string& item : items) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : item) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(i, sorted.size() - 1)];
-}
-
-void print_distribution(const char* label, std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  std::printf("%s: n %zu  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms\n", label, v.size(),
-              percentile(v, 50), percentile(v, 90), percentile(v, 99), percentile(v, 99.9),
-              v.empty() ? 0.0 : v.back());
-}
-
 struct Run {
-  std::string dsn, table, bootstrap, topic;
+  outbox::bench::Load load;
+  std::string bootstrap, topic;
   int partitions = 3;
-  double rate = 5000;
-  double seconds = 60;
-  double warmup = 5;
-  unsigned connections = 2;
-  unsigned per_tx = 1;
 };
 
 int run(const Run& r) {
-  const uint64_t total = static_cast<uint64_t>(r.rate * r.seconds);
-  const uint32_t tag = static_cast<uint32_t>(realtime_ns() / 1'000'000'000);
+  using namespace outbox::bench;
+  const uint64_t total = r.load.total();
+  Commits commits(total);
   // timestamp_ns: the message's timestamp (append time, or the producer's create time).
-  std::vector<int64_t> commit_ns(total, -1), scheduled_ns(total, -1), timestamp_ns(total, -1),
-      received_ns(total, -1), created_ns(total, -1);
+  std::vector<int64_t> timestamp_ns(total, -1), received_ns(total, -1), created_ns(total, -1);
   std::atomic<uint64_t> seen{0}, foreign{0}, duplicates{0}, create_time{0};
   std::atomic<bool> producers_done{false};
 
@@ -258,8 +200,7 @@ int run(const Run& r) {
       uint64_t k = 0;
       if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
           rd_kafka_header_get_last(headers, "id", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-          index_of(static_cast<const char*>(value), size, k) && k < total &&
-          id_of(tag, k) == std::string(static_cast<const char*>(value), size)) {
+          index_of(commits.tag, static_cast<const char*>(value), size, k) && k < total) {
         if (type != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME) ++create_time;
         if (timestamp_ns[k] >= 0) {
           ++duplicates;
@@ -277,110 +218,38 @@ int run(const Run& r) {
     }
   });
 
-  // The producers: an absolute schedule, never sleep-after-work.
-  const std::string insert =
-      "INSERT INTO " + r.table +
-      " (id, event_type, partition_key, payload, headers) "
-      "SELECT u.id, 'order.created', u.partition_key, convert_to(u.payload, 'UTF8'), "
-      "'[[\"traceparent\",\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"]]' "
-      "FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS u(id, partition_key, payload, n) "
-      "ORDER BY u.n";
-  const std::string pad(275, 'x');
-  const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(200);
-  const int64_t t0_real = realtime_ns() + 200'000'000;
-  const auto period = std::chrono::duration<double>(1.0 / r.rate);
-  std::vector<std::thread> producers;
-  std::atomic<int> failures{0};
-  for (unsigned c = 0; c < r.connections; ++c) {
-    producers.emplace_back([&, c] {
-      try {
-        pqxx::connection conn(r.dsn);
-        pqxx::nontransaction(conn).exec("SET synchronous_commit = on");
-        conn.prepare("ins", insert);
-        for (uint64_t first = uint64_t{c} * r.per_tx; first < total;
-             first += uint64_t{r.connections} * r.per_tx) {
-          const uint64_t end = std::min<uint64_t>(total, first + r.per_tx);
-          const auto due =
-              t0 + std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(first));
-          std::this_thread::sleep_until(due);
-          std::vector<std::string> ids, keys, payloads;
-          for (uint64_t k = first; k < end; ++k) {
-            scheduled_ns[k] = t0_real + static_cast<int64_t>(1e9 * static_cast<double>(k) / r.rate);
-            ids.push_back(id_of(tag, k));
-            keys.push_back("order-" + std::to_string(k % 1000));
-            payloads.push_back("{\"order\":" + std::to_string(k) + ",\"note\":\"" + pad + "\"}");
-          }
-          pqxx::work tx(conn);
-          tx.exec_prepared("ins", text_array(ids), text_array(keys), text_array(payloads));
-          tx.commit();
-          const int64_t committed = realtime_ns();
-          for (uint64_t k = first; k < end; ++k) commit_ns[k] = committed;
-        }
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "producer %u: %s\n", c, e.what());
-        ++failures;
-      }
-    });
-  }
-  for (auto& t : producers) t.join();
+  const bool produced = produce(r.load, commits);
   producers_done = true;
   consuming.join();
   rd_kafka_consumer_close(consumer);
   rd_kafka_destroy(consumer);
-  if (failures) return 1;
+  if (!produced) return 1;
 
-  const uint64_t first = static_cast<uint64_t>(r.warmup * r.rate);
-  // Every message of a run has one timestamp type: the topic's.
+  // Every message of a run has one timestamp type: the topic's. On a CreateTime topic there is no
+  // append time: the latency is the consumer's receipt, split at the time outboxd produced it.
   const bool split_at_produce = create_time.load() > 0;
-  std::vector<double> latency, lag, commit_minus_created, horizon_wait, after_horizon, to_produce,
-      after_produce;
-  uint64_t missing = 0;
-  int64_t first_commit = INT64_MAX, last_commit = 0;
-  for (uint64_t k = 0; k < total; ++k) {
-    first_commit = std::min(first_commit, commit_ns[k]);
-    last_commit = std::max(last_commit, commit_ns[k]);
-    if (k < first) continue;
-    // The relay claims a row only once every older transaction has ended. Events are inserted in
-    // schedule order, so (roughly: xids are taken at the INSERT) event k is claimable no sooner than
-    // the latest commit among events 0..k: split its latency at that point.
-    const int64_t horizon = last_commit;
-    lag.push_back(static_cast<double>(commit_ns[k] - scheduled_ns[k]) / 1e6);
-    if (timestamp_ns[k] < 0) {
-      ++missing;
-      continue;
-    }
-    const int64_t acked = split_at_produce ? received_ns[k] : timestamp_ns[k];
-    latency.push_back(static_cast<double>(acked - commit_ns[k]) / 1e6);
-    horizon_wait.push_back(static_cast<double>(horizon - commit_ns[k]) / 1e6);
-    after_horizon.push_back(static_cast<double>(acked - horizon) / 1e6);
-    if (split_at_produce) {
-      to_produce.push_back(static_cast<double>(timestamp_ns[k] - commit_ns[k]) / 1e6);
-      after_produce.push_back(static_cast<double>(received_ns[k] - timestamp_ns[k]) / 1e6);
-    }
-    if (created_ns[k] >= 0)
-      commit_minus_created.push_back(static_cast<double>(commit_ns[k] - created_ns[k]) / 1e6);
-  }
-  std::printf("events: %" PRIu64
-              " committed in %.2f s (offered %.0f/s, achieved %.0f/s), %u connections; "
-              "warm-up dropped: first %.1f s (%" PRIu64 " events)\n",
-              total, static_cast<double>(last_commit - first_commit) / 1e9, r.rate,
-              static_cast<double>(total - 1) * 1e9 / static_cast<double>(last_commit - first_commit),
-              r.connections, r.warmup, first);
+  print_load(r.load, commits);
+  const uint64_t missing =
+      split_at_produce
+          ? report(r.load, commits, received_ns, "commit-to-receipt latency (consumer's receipt - commit)")
+          : report(r.load, commits, timestamp_ns, "commit-to-ack latency (append time - commit)");
   std::printf("consumed: %" PRIu64 " of ours; missing after warm-up %" PRIu64 ", duplicates %" PRIu64
               ", foreign %" PRIu64 ", CreateTime %" PRIu64 "\n",
               seen.load(), missing, duplicates.load(), foreign.load(), create_time.load());
-  if (split_at_produce) {
-    print_distribution("commit-to-receipt latency (consumer's receipt - commit)", latency);
-    print_distribution("  of which commit -> produce() in outboxd (the message's CreateTime - commit)",
-                       to_produce);
-    print_distribution("  of which produce() -> receipt (linger, broker, consumer fetch)", after_produce);
-  } else {
-    print_distribution("commit-to-ack latency (append time - commit)", latency);
+  std::vector<double> to_produce, after_produce, commit_minus_created;
+  for (uint64_t k = static_cast<uint64_t>(r.load.warmup * r.load.rate); k < total; ++k) {
+    if (timestamp_ns[k] < 0) continue;
+    if (split_at_produce) {
+      to_produce.push_back(static_cast<double>(timestamp_ns[k] - commits.commit_ns[k]) / 1e6);
+      after_produce.push_back(static_cast<double>(received_ns[k] - timestamp_ns[k]) / 1e6);
+    }
+    if (created_ns[k] >= 0)
+      commit_minus_created.push_back(static_cast<double>(commits.commit_ns[k] - created_ns[k]) / 1e6);
   }
-  print_distribution("  of which waiting for older transactions (latest commit of events 0..k - commit)",
-                     horizon_wait);
-  print_distribution("  of which relay + Kafka (ack - that latest commit)", after_horizon);
-  print_distribution("producer lag (commit - scheduled time)", lag);
+  if (split_at_produce) {
+    print_distribution("commit -> produce() in outboxd (the message's CreateTime - commit)", to_produce);
+    print_distribution("produce() -> receipt (linger, broker, consumer fetch)", after_produce);
+  }
   print_distribution("commit - created_at (database now(), ms)", commit_minus_created);
   return missing == 0 && (create_time == 0 || create_time == seen) ? 0 : 1;
 }
@@ -392,26 +261,27 @@ int main(int argc, char** argv) try {
   if (mode == "create-topic" && (argc == 5 || argc == 6))
     return create_topic(argv[2], argv[3], std::atoi(argv[4]), argc == 6 ? argv[5] : "LogAppendTime");
   if (mode == "delete-topics" && argc >= 4) return delete_topics(argv[2], argv + 3, argc - 3);
-  if (mode == "run" && (argc == 11 || argc == 12)) {
+  if (mode == "run" && argc >= 11 && argc <= 13) {
     Run r;
-    r.dsn = argv[2];
-    r.table = argv[3];
+    r.load.dsn = argv[2];
+    r.load.table = argv[3];
     r.bootstrap = argv[4];
     r.topic = argv[5];
     r.partitions = std::atoi(argv[6]);
-    r.rate = std::atof(argv[7]);
-    r.seconds = std::atof(argv[8]);
-    r.warmup = std::atof(argv[9]);
-    r.connections = static_cast<unsigned>(std::atoi(argv[10]));
-    if (argc == 12) r.per_tx = static_cast<unsigned>(std::max(1, std::atoi(argv[11])));
+    r.load.rate = std::atof(argv[7]);
+    r.load.seconds = std::atof(argv[8]);
+    r.load.warmup = std::atof(argv[9]);
+    r.load.connections = static_cast<unsigned>(std::atoi(argv[10]));
+    if (argc >= 12) r.load.per_tx = static_cast<unsigned>(std::max(1, std::atoi(argv[11])));
+    if (argc == 13) r.load.cdf_file = argv[12];
     return run(r);
   }
-  std::fprintf(
-      stderr,
-      "usage: %s create-topic BOOTSTRAP TOPIC PARTITIONS [LogAppendTime|CreateTime]\n"
-      "       %s delete-topics BOOTSTRAP TOPIC...\n"
-      "       %s run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX]\n",
-      argv[0], argv[0], argv[0]);
+  std::fprintf(stderr,
+               "usage: %s create-topic BOOTSTRAP TOPIC PARTITIONS [LogAppendTime|CreateTime]\n"
+               "       %s delete-topics BOOTSTRAP TOPIC...\n"
+               "       %s run DSN TABLE BOOTSTRAP TOPIC PARTITIONS RATE SECONDS WARMUP CONNECTIONS [PER_TX "
+               "[CDF_FILE]]\n",
+               argv[0], argv[0], argv[0]);
   return 2;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "kafka_latency_bench: %s\n", e.what());

@@ -1,7 +1,8 @@
-// The ceiling for bench/relay_mqtt.sh: a bare paho C++ client (no outboxd) publishing N messages
-// of PAYLOAD bytes at QoS 1 over MQTT 5, with at most WINDOW unacknowledged (the broker's Receive
-// Maximum), timed from the first publish until the last PUBACK. Each message carries what the
-// transport's do (a content type and five user properties), so that both pay paho the same.
+// The ceiling for bench/relay_mqtt.sh and bench/run: a bare paho C++ client (no outboxd)
+// publishing N messages of PAYLOAD bytes at QoS 1 over MQTT 5, with at most WINDOW unacknowledged
+// (the broker's Receive Maximum), timed from the first publish until the last PUBACK. Each message
+// carries what the transport's do (a content type and five user properties), so that both pay
+// paho the same.
 //
 // usage: mqtt_bare_bench SERVER TOPIC [MESSAGES=200000] [PAYLOAD=300] [WINDOW=20]
 #include <mqtt/async_client.h>

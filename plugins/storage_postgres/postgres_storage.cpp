@@ -182,20 +182,7 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
 }
 
 void PostgresStorage::on_connect(pqxx::connection& c) {
-  // The relay's own transactions: a lost settle means a resend, never a loss.
-  c.set_variable("synchronous_commit", "off");
-  // Every statement is written to need no per-value plan (LATERAL + LIMIT, ctid, init plans):
-  // planning them at each execution was a visible share of the server's time.
-  c.set_variable("plan_cache_mode", "force_generic_plan");
-  // Short statements over few rows: JIT compilation (triggered by cost estimates of CTE scans)
-  // cost 300 ms per claim and gains nothing.
-  c.set_variable("jit", "off");
-  // The outbox is a queue: its statistics often describe a nearly empty table whose pages are
-  // mostly dead rows, and then the planner picks a sequential scan over every page (measured at
-  // 5k events/s: 2,000-5,000 buffers and 4-10 ms per claim, against 30 on the index or by ctid).
-  // Every statement of the relay is written for an index or a ctid path; a scan that has no
-  // other path still runs.
-  c.set_variable("enable_seqscan", "off");
+  for (const auto& [name, value] : kSessionSettings) c.set_variable(name, value);
   prepare_queries(c, names_, retain_sent_.count() > 0);
 }
 

@@ -54,8 +54,9 @@ namespace {
 
 }  // namespace
 
-void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sent) {
-  auto prepare = [&](const char* name, const std::string& sql) { conn.prepare(name, fill(sql, names)); };
+std::vector<Statement> statements(const Names& names, bool retain_sent) {
+  std::vector<Statement> out;
+  auto prepare = [&](const char* name, const std::string& sql) { out.push_back({name, fill(sql, names)}); };
   const std::string archive = retain_sent ? ARCHIVE : "";
 
   prepare(
@@ -173,6 +174,11 @@ void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sen
       "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[]) "
       "WITH ORDINALITY AS u(id, event_type, partition_key, content_type, payload, headers, token, n) "
       "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING seq, id::text, coalesce(idempotency_token, '')");
+  return out;
+}
+
+void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sent) {
+  for (const Statement& s : statements(names, retain_sent)) conn.prepare(s.name, s.sql);
 }
 
 }  // namespace outbox::plugins::postgres

@@ -2,7 +2,11 @@
 // prepared statements' names; each comment lists the parameters and what comes back.
 #pragma once
 
+#include <array>
 #include <pqxx/pqxx>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "names.hpp"
 
@@ -59,6 +63,33 @@ inline constexpr const char* kDeadPurge = "outbox_dead_purge";
 // $6 headers text[], $7 idempotency_token[] -> seq, id, token of each row inserted
 inline constexpr const char* kEnqueue = "outbox_enqueue";
 }  // namespace q
+
+// The relay's session settings, set on each of its connections before the statements are prepared.
+inline constexpr std::array<std::pair<const char*, const char*>, 4> kSessionSettings{{
+    // The relay's own transactions: a lost settle means a resend, never a loss.
+    {"synchronous_commit", "off"},
+    // Every statement is written to need no per-value plan (LATERAL + LIMIT, ctid, init plans):
+    // planning them at each execution was a visible share of the server's time.
+    {"plan_cache_mode", "force_generic_plan"},
+    // Short statements over few rows: JIT compilation (triggered by cost estimates of CTE scans)
+    // cost 300 ms per claim and gains nothing.
+    {"jit", "off"},
+    // The outbox is a queue: its statistics often describe a nearly empty table whose pages are
+    // mostly dead rows, and then the planner picks a sequential scan over every page (measured at
+    // 5k events/s: 2,000-5,000 buffers and 4-10 ms per claim, against 30 on the index or by ctid).
+    // Every statement of the relay is written for an index or a ctid path; a scan that has no
+    // other path still runs.
+    {"enable_seqscan", "off"},
+}};
+
+// One of the statements above: its prepared name and its SQL, the names filled in.
+struct Statement {
+  const char* name;
+  std::string sql;
+};
+
+// Every statement above for these names (also read by bench/postgres/claim_settle_script.cpp).
+std::vector<Statement> statements(const Names& names, bool retain_sent);
 
 // Registers every statement above on conn (libpqxx prepares each at its first use).
 void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sent);
