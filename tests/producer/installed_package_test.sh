@@ -3,9 +3,10 @@
 # outbox/uuid_v7.hpp) alone, as the packages liboutbox-producer-dev and outboxd-dev hold them,
 # then build a program outside the tree with find_package(OutboxProducer) and run it (no server
 # needed: it only makes ids and tokens and checks that hostile names are refused).
-# usage: installed_package_test.sh BUILD_DIR
+# usage: installed_package_test.sh BUILD_DIR [CXX_FLAGS]
+#   CXX_FLAGS: the build's own (a sanitizer build's library needs its runtime in the program too)
 set -euo pipefail
-build=$1
+build=$1 cxx_flags=${2:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -49,7 +50,8 @@ int main() {
   return 0;
 }
 CPP
-cmake -S "$work/app" -B "$work/app/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake -S "$work/app" -B "$work/app/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_CXX_FLAGS="$cxx_flags" >/dev/null
 cmake --build "$work/app/build" >/dev/null
 out=$("$work/app/build/producer_app") || fail "the installed-package program failed ($?)"
 echo "$out"
