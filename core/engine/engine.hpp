@@ -1,5 +1,6 @@
 // The relay engine (docs/architecture.md#relay-loop): claims batches under a lease, routes and publishes them
-// asynchronously with up to relay.max_in_flight messages outstanding, and settles each event
+// asynchronously with up to relay.max_in_flight messages (and about relay.max_in_flight_bytes of
+// them) outstanding, and settles each event
 // from its completion: complete, retry with backoff, or bury in the dead letters.
 //
 // Threads: run() owns the loop and makes every storage call except wake(); completions may
@@ -46,6 +47,7 @@ struct EngineCounters {
   std::atomic<uint64_t> ignored_completions{0};  // second or late completions of a message
   std::atomic<uint64_t> storage_errors{0};
   std::atomic<uint64_t> in_flight{0};         // in_flight() as of the loop's last turn
+  std::atomic<uint64_t> in_flight_bytes{0};   // their payload and header bytes, as of the same turn
   std::vector<TransportCounters> transports;  // in the order of the engine's transports
 };
 
@@ -136,6 +138,8 @@ class Engine {
 
   static void on_complete(void* ctx, uint64_t tag, outbox_status status, outbox_str error) noexcept;
 
+  // How many events the next claim may take; 0: wait for completions first.
+  uint32_t claim_size() const noexcept;
   size_t claim_and_publish(uint32_t max);
   void apply_completions();
   void apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
@@ -145,6 +149,8 @@ class Engine {
   void write_settlement(Claim& claim);
   // Marks every event of the claim not completed yet as released (handed back, attempts unchanged).
   void release_outstanding(Claim& claim);
+  // Event `index` of the claim is decided: it no longer counts as in flight.
+  void take_out(Claim& claim, size_t index);
   void wait_for_completions(milliseconds timeout);
   // The longest the loop may sleep: the poll interval, or less for the heartbeat.
   milliseconds turn_timeout() const noexcept { return std::min(relay_.poll_interval, beat_every_); }
@@ -166,6 +172,8 @@ class Engine {
   std::unordered_map<uint64_t, std::unique_ptr<Claim>> claims_;
   uint64_t next_claim_id_ = 1;
   size_t in_flight_ = 0;
+  uint64_t in_flight_bytes_ = 0;
+  uint64_t bytes_per_event_ = 0;  // the last claim's average; 0 before the first (or if they weigh nothing)
   bool halted_ = false;
   bool stop_when_idle_ = false;
   int storage_failures_ = 0;  // consecutive; drives the pause after a storage error

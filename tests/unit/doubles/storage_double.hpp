@@ -40,6 +40,12 @@ class StorageDouble final : public sdk::Storage {
     return next_++;
   }
 
+  // Replaces the event's payload ("{}" by default).
+  void set_payload(uint64_t handle, std::string payload) {
+    std::lock_guard lock(mutex_);
+    rows_[handle].payload = std::move(payload);
+  }
+
   // Failure injection: the next `n` claims throw a RETRYABLE error.
   void fail_claims(int n) {
     std::lock_guard lock(mutex_);
