@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <outbox/event_text.hpp>
 
 #include "core/config/units.hpp"
 #include "core/log.hpp"
@@ -141,7 +142,7 @@ Engine::Outcome Engine::run() {
       continue;
     }
     if (claimed == 0) {
-      if (stop_when_idle_ && in_flight_ == 0) break;
+      if (stop_when_idle_ && in_flight_ == 0 && !held_elsewhere()) break;
       idle(std::min(idle_timeout(), turn_timeout()));
     }
   }
@@ -392,6 +393,33 @@ void Engine::idle(milliseconds timeout) {
     log::debug("engine", std::string("wait failed: ") + e.what());
     wait_for_completions(timeout);
   }
+}
+
+// A storage plugin built before ABI 1.2 reports nothing held, and one whose stats fail cannot
+// tell: the loop then stops as it always did, leaving held rows to a later run.
+bool Engine::held_elsewhere() {
+  const auto now = Clock::now();
+  if (now < held_recheck_at_) return true;
+  outbox_storage_stats stats;
+  try {
+    stats = storage_.stats();
+  } catch (const std::exception& e) {
+    ++counters_.storage_errors;
+    log::warn("engine", std::string("cannot tell whether other relays hold events; stopping: ") + e.what());
+    return false;
+  }
+  if (stats.held_count == 0) return false;
+  // Rows of ours whose settle failed are held too: the next turns write them first.
+  if (!claims_.empty()) return true;
+  if (stats.held_expires_in_ms <= 0) {
+    // Run out already: a claim takes them back soon (ours, or another relay's first).
+    held_recheck_at_ = now + turn_timeout();
+    return true;
+  }
+  held_recheck_at_ = now + milliseconds(stats.held_expires_in_ms);
+  log::info("engine", fmt::format("{} events held by another relay's lease until {}; waiting",
+                                  stats.held_count, sdk::rfc3339_ms(now_ms() + stats.held_expires_in_ms)));
+  return true;
 }
 
 void Engine::reconfigure(const Live& live) {

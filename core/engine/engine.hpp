@@ -77,8 +77,9 @@ class Engine {
   // releases the leases of the rest.
   Outcome run();
   void stop() noexcept;
-  // Makes run() return by itself once a claim finds nothing and nothing is in flight (for
-  // batch jobs and benchmarks; events waiting out a retry backoff stay pending).
+  // Makes run() return by itself once a claim finds nothing, nothing is in flight and no rows
+  // are held under another relay's lease (a killed relay's: they come back when it runs out),
+  // for batch jobs and benchmarks; events waiting out a retry backoff stay pending.
   void stop_when_idle(bool on) noexcept { stop_when_idle_ = on; }
   // Every `interval` (0: never) a line at info with the rates since the last one, the backlog
   // and the lag, so that a long drain or a quiet relay shows it is alive. Before run().
@@ -157,6 +158,9 @@ class Engine {
   void beat_if_due();
   // Waits for new rows (the storage's wait) or a completion, whichever comes first.
   void idle(milliseconds timeout);
+  // With stop_when_idle: whether rows are held under a lease that will run out, so that the loop
+  // must wait for them rather than stop. Asks the storage once per lease expiry it waits for.
+  bool held_elsewhere();
   void drain();
   void take_reconfiguration();
   void report_stats();
@@ -177,6 +181,7 @@ class Engine {
   bool halted_ = false;
   bool stop_when_idle_ = false;
   int storage_failures_ = 0;  // consecutive; drives the pause after a storage error
+  std::chrono::steady_clock::time_point held_recheck_at_{};  // held_elsewhere() waits until then
 
   std::mutex mutex_;  // guards completions_ and wakes the loop
   std::condition_variable cv_;

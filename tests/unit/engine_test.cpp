@@ -380,6 +380,47 @@ TEST(Engine, StopsByItselfWhenIdleIfAsked) {
   EXPECT_EQ(transport.sent().size(), 120u);
 }
 
+TEST(Engine, StopsWhenIdleOnlyOnceRowsHeldUnderAnotherLeaseAreDelivered) {
+  StorageDouble storage;
+  for (int i = 0; i < 5; ++i) storage.add("id-" + std::to_string(i), "t");
+  storage.claim_elsewhere(3, 300ms);  // by a relay that was killed
+  TransportDouble transport;
+  Engine engine(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  engine.stop_when_idle(true);
+  const auto started = std::chrono::steady_clock::now();
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(engine.run(), Engine::Outcome::stopped);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 290ms);
+  EXPECT_EQ(storage.live_rows(), 0u);
+  EXPECT_EQ(transport.sent().size(), 5u);
+  EXPECT_THAT(log, HasSubstr("3 events held by another relay's lease until "));
+  EXPECT_EQ(engine.counters().storage_errors, 0u);
+}
+
+// A storage plugin built before ABI 1.2 reports no held rows; one whose stats fail cannot tell.
+TEST(Engine, StopsWhenIdleAsBeforeWhenTheStorageCannotTellWhatIsHeld) {
+  for (bool fail : {false, true}) {
+    StorageDouble storage;
+    for (int i = 0; i < 5; ++i) storage.add("id-" + std::to_string(i), "t");
+    storage.claim_elsewhere(3, 30s);
+    storage.report_held(fail);
+    if (fail) storage.fail_stats(1);
+    TransportDouble transport;
+    Engine engine(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+    engine.stop_when_idle(true);
+    ::testing::internal::CaptureStderr();
+    EXPECT_EQ(engine.run(), Engine::Outcome::stopped);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(transport.sent().size(), 2u);
+    EXPECT_EQ(storage.live_rows(), 3u) << "left to the lease, for a later run";
+    EXPECT_EQ(engine.counters().storage_errors, fail ? 1u : 0u);
+    if (fail) {
+      EXPECT_THAT(log, HasSubstr("cannot tell whether other relays hold events; stopping: "));
+    }
+  }
+}
+
 TEST(Engine, UnroutableEventHaltsWithoutPublishingTheRestOfItsClaimInHaltMode) {
   StorageDouble storage;
   storage.add("a", "order.created");
