@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   bool until_idle = false;
   auto* run = app.add_subcommand("run", "Relay events until SIGTERM or SIGINT");
   add_config(run);
-  run->add_flag("--until-idle", until_idle, "Exit once nothing is claimable and nothing is in flight");
+  run->add_flag("--until-idle", until_idle,
+                "Exit once nothing is claimable, in flight or held by another relay's lease");
   std::optional<std::string> log_level;
   run->add_option("--log-level", log_level, "Lowest level logged, over log.level (also on SIGHUP)")
       ->envname("OUTBOXD_LOG_LEVEL")

@@ -33,6 +33,13 @@ struct Codec<milliseconds> {
   static milliseconds read(const Value& v) { return milliseconds(v.integer); }
   static std::string text(milliseconds x) { return format_duration_ms(x.count()); }
 };
+// The core's only uint64_t members are byte sizes.
+template <>
+struct Codec<uint64_t> {
+  static constexpr FieldType type = FieldType::bytes;
+  static uint64_t read(const Value& v) { return static_cast<uint64_t>(v.integer); }
+  static std::string text(uint64_t x) { return format_bytes(x); }
+};
 template <>
 struct Codec<std::string> {
   static constexpr FieldType type = FieldType::string;
@@ -204,6 +211,11 @@ std::vector<CoreKey> declare() {
   keys.push_back(bind(
       "relay.max_in_flight", about("Events published and not yet settled, at most", 1, 10000000), restart,
       [](auto& c) -> auto& { return c.relay.max_in_flight; }));
+  keys.push_back(bind(
+      "relay.max_in_flight_bytes",
+      about("Payload and header bytes of the events in flight, at most (an event larger still goes, alone)",
+            1 << 20),
+      restart, [](auto& c) -> auto& { return c.relay.max_in_flight_bytes; }));
   keys.push_back(bind(
       "relay.lease", about("How long a claim is held before others may take it", 100), restart,
       [](auto& c) -> auto& { return c.relay.lease; }));

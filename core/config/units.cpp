@@ -10,4 +10,12 @@ std::string format_duration_ms(int64_t ms) {
   return std::to_string(ms) + "ms";
 }
 
+std::string format_bytes(uint64_t bytes) {
+  static constexpr std::pair<uint64_t, const char*> kUnits[] = {
+      {uint64_t{1} << 30, "GiB"}, {uint64_t{1} << 20, "MiB"}, {uint64_t{1} << 10, "KiB"}};
+  for (auto [factor, name] : kUnits)
+    if (bytes != 0 && bytes % factor == 0) return std::to_string(bytes / factor) + name;
+  return std::to_string(bytes) + "B";
+}
+
 }  // namespace outbox::core

@@ -55,6 +55,7 @@ std::string shown(const std::string& text, const FieldSpec& spec) {
 
 std::string show_amount(double amount, FieldType type) {
   if (type == FieldType::duration) return format_duration_ms(static_cast<int64_t>(amount));
+  if (type == FieldType::bytes) return format_bytes(static_cast<uint64_t>(amount));
   if (type == FieldType::number) {
     std::string s = std::to_string(amount);
     s.erase(s.find_last_not_of('0') + 1);

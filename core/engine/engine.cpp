@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <outbox/event_text.hpp>
 
+#include "core/config/units.hpp"
 #include "core/log.hpp"
 
 namespace outbox::core {
@@ -50,6 +52,13 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+// What relay.max_in_flight_bytes counts of an event: what a transport sends of it.
+uint64_t bytes_of(const outbox_event& e) {
+  uint64_t bytes = e.payload.len;
+  for (size_t i = 0; i < e.header_count; ++i) bytes += e.headers[i].name.len + e.headers[i].value.len;
+  return bytes;
+}
+
 std::vector<std::string> names_of(const std::vector<Engine::TransportSlot>& transports) {
   std::vector<std::string> names;
   for (const auto& t : transports) names.push_back(t.name);
@@ -90,6 +99,7 @@ void Engine::heartbeat(std::function<void()> beat, milliseconds every) {
 
 void Engine::beat_if_due() {
   counters_.in_flight.store(in_flight_, std::memory_order_relaxed);
+  counters_.in_flight_bytes.store(in_flight_bytes_, std::memory_order_relaxed);
   if (!beat_) return;
   const auto now = Clock::now();
   if (now < next_beat_) return;
@@ -104,8 +114,10 @@ void Engine::stop() noexcept {
 }
 
 Engine::Outcome Engine::run() {
-  log::info("engine", fmt::format("relaying: batch_size {}, max_in_flight {}, lease {}ms", relay_.batch_size,
-                                  relay_.max_in_flight, relay_.lease.count()));
+  log::info("engine",
+            fmt::format("relaying: batch_size {}, max_in_flight {}, max_in_flight_bytes {}, lease {}ms",
+                        relay_.batch_size, relay_.max_in_flight, format_bytes(relay_.max_in_flight_bytes),
+                        relay_.lease.count()));
   while (!stop_ && !halted_) {
     take_reconfiguration();
     report_stats();
@@ -113,10 +125,8 @@ Engine::Outcome Engine::run() {
     apply_completions();
     write_settlements();
     if (halted_ || stop_) break;  // a completion decided to halt, or a stop came: claim nothing more
-    size_t room = relay_.max_in_flight - std::min<size_t>(in_flight_, relay_.max_in_flight);
-    uint32_t want = static_cast<uint32_t>(std::min<size_t>(relay_.batch_size, room));
-    // Claim only a whole batch while others are in flight; a small claim costs as much as a big one.
-    if (want == 0 || (want < relay_.batch_size && in_flight_ > 0)) {
+    const uint32_t want = claim_size();
+    if (want == 0) {
       wait_for_completions(turn_timeout());
       continue;
     }
@@ -132,18 +142,40 @@ Engine::Outcome Engine::run() {
       continue;
     }
     if (claimed == 0) {
-      if (stop_when_idle_ && in_flight_ == 0) break;
+      if (stop_when_idle_ && in_flight_ == 0 && !held_elsewhere()) break;
       idle(std::min(idle_timeout(), turn_timeout()));
     }
   }
   drain();
   counters_.in_flight.store(in_flight_, std::memory_order_relaxed);
+  counters_.in_flight_bytes.store(in_flight_bytes_, std::memory_order_relaxed);
   log::info(
       "engine",
       fmt::format("stopped: claimed {}, published {}, retried {}, dead {}, released {}, stale settles {}",
                   counters_.claimed.load(), counters_.published.load(), counters_.retried.load(),
                   counters_.dead.load(), counters_.released.load(), counters_.stale_settles.load()));
   return halted_ ? Outcome::halted : Outcome::stopped;
+}
+
+// By count: up to max_in_flight, and only a whole batch while others are in flight (a small claim
+// costs as much as a big one). By bytes, whose sizes are known only once claimed: none while
+// max_in_flight_bytes are in flight, else as many as fit in the bytes left at the size of the last
+// claim's events; a whole batch is then one that fills at most half the bound, so that the next
+// claim can be under way while one is published. So in flight stays within the bound, give or
+// take how far a claim's events differ from the last one's (the first claim, knowing no size,
+// takes a whole batch). With nothing in flight one event at least: one larger than the bound
+// goes, alone.
+uint32_t Engine::claim_size() const noexcept {
+  const uint64_t bound = relay_.max_in_flight_bytes;
+  auto fitting = [&](uint64_t bytes) -> size_t {
+    return bytes_per_event_ > 0 ? static_cast<size_t>(bytes / bytes_per_event_) : SIZE_MAX;
+  };
+  const size_t batch = std::clamp<size_t>(fitting(bound / 2), 1, relay_.batch_size);
+  const size_t want =
+      std::min({batch, relay_.max_in_flight - std::min<size_t>(in_flight_, relay_.max_in_flight),
+                in_flight_bytes_ < bound ? fitting(bound - in_flight_bytes_) : 0});
+  if (in_flight_ == 0) return static_cast<uint32_t>(std::max<size_t>(want, 1));
+  return want < batch ? 0 : static_cast<uint32_t>(want);
 }
 
 size_t Engine::claim_and_publish(uint32_t max) {
@@ -156,6 +188,10 @@ size_t Engine::claim_and_publish(uint32_t max) {
   if (n == 0) return 0;
   counters_.claimed += n;
   in_flight_ += n;
+  uint64_t bytes = 0;
+  for (const outbox_event& e : batch.events()) bytes += bytes_of(e);
+  in_flight_bytes_ += bytes;
+  bytes_per_event_ = (bytes + n - 1) / n;
 
   // Destinations first: the buffer they are rendered into may move while it grows.
   std::vector<int>& targets = claim->targets;
@@ -221,9 +257,7 @@ void Engine::apply_completions() {
 void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::string& error) {
   EventBatch& batch = claim.events;
   if (claim.settle.empty()) claim.settle.since = Clock::now();
-  batch.done[index] = 1;
-  --batch.outstanding;
-  --in_flight_;
+  take_out(claim, index);
   const outbox_event& e = batch.events()[index];
   uint32_t attempts = e.attempts + 1;
   int target = claim.targets[index];
@@ -322,12 +356,18 @@ void Engine::release_outstanding(Claim& claim) {
   if (claim.settle.empty()) claim.settle.since = Clock::now();
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch.done[i]) continue;
-    batch.done[i] = 1;
-    --batch.outstanding;
-    --in_flight_;
+    take_out(claim, i);
     claim.settle.release.push_back(batch.events()[i].handle);
     ++counters_.released;
   }
+}
+
+void Engine::take_out(Claim& claim, size_t index) {
+  EventBatch& batch = claim.events;
+  batch.done[index] = 1;
+  --batch.outstanding;
+  --in_flight_;
+  in_flight_bytes_ -= bytes_of(batch.events()[index]);
 }
 
 void Engine::wait_for_completions(milliseconds timeout) {
@@ -353,6 +393,33 @@ void Engine::idle(milliseconds timeout) {
     log::debug("engine", std::string("wait failed: ") + e.what());
     wait_for_completions(timeout);
   }
+}
+
+// A storage plugin built before ABI 1.2 reports nothing held, and one whose stats fail cannot
+// tell: the loop then stops as it always did, leaving held rows to a later run.
+bool Engine::held_elsewhere() {
+  const auto now = Clock::now();
+  if (now < held_recheck_at_) return true;
+  outbox_storage_stats stats;
+  try {
+    stats = storage_.stats();
+  } catch (const std::exception& e) {
+    ++counters_.storage_errors;
+    log::warn("engine", std::string("cannot tell whether other relays hold events; stopping: ") + e.what());
+    return false;
+  }
+  if (stats.held_count == 0) return false;
+  // Rows of ours whose settle failed are held too: the next turns write them first.
+  if (!claims_.empty()) return true;
+  if (stats.held_expires_in_ms <= 0) {
+    // Run out already: a claim takes them back soon (ours, or another relay's first).
+    held_recheck_at_ = now + turn_timeout();
+    return true;
+  }
+  held_recheck_at_ = now + milliseconds(stats.held_expires_in_ms);
+  log::info("engine", fmt::format("{} events held by another relay's lease until {}; waiting",
+                                  stats.held_count, sdk::rfc3339_ms(now_ms() + stats.held_expires_in_ms)));
+  return true;
 }
 
 void Engine::reconfigure(const Live& live) {

@@ -1,5 +1,6 @@
 // The relay engine (docs/architecture.md#relay-loop): claims batches under a lease, routes and publishes them
-// asynchronously with up to relay.max_in_flight messages outstanding, and settles each event
+// asynchronously with up to relay.max_in_flight messages (and about relay.max_in_flight_bytes of
+// them) outstanding, and settles each event
 // from its completion: complete, retry with backoff, or bury in the dead letters.
 //
 // Threads: run() owns the loop and makes every storage call except wake(); completions may
@@ -46,6 +47,7 @@ struct EngineCounters {
   std::atomic<uint64_t> ignored_completions{0};  // second or late completions of a message
   std::atomic<uint64_t> storage_errors{0};
   std::atomic<uint64_t> in_flight{0};         // in_flight() as of the loop's last turn
+  std::atomic<uint64_t> in_flight_bytes{0};   // their payload and header bytes, as of the same turn
   std::vector<TransportCounters> transports;  // in the order of the engine's transports
 };
 
@@ -75,8 +77,9 @@ class Engine {
   // releases the leases of the rest.
   Outcome run();
   void stop() noexcept;
-  // Makes run() return by itself once a claim finds nothing and nothing is in flight (for
-  // batch jobs and benchmarks; events waiting out a retry backoff stay pending).
+  // Makes run() return by itself once a claim finds nothing, nothing is in flight and no rows
+  // are held under another relay's lease (a killed relay's: they come back when it runs out),
+  // for batch jobs and benchmarks; events waiting out a retry backoff stay pending.
   void stop_when_idle(bool on) noexcept { stop_when_idle_ = on; }
   // Every `interval` (0: never) a line at info with the rates since the last one, the backlog
   // and the lag, so that a long drain or a quiet relay shows it is alive. Before run().
@@ -136,6 +139,8 @@ class Engine {
 
   static void on_complete(void* ctx, uint64_t tag, outbox_status status, outbox_str error) noexcept;
 
+  // How many events the next claim may take; 0: wait for completions first.
+  uint32_t claim_size() const noexcept;
   size_t claim_and_publish(uint32_t max);
   void apply_completions();
   void apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
@@ -145,12 +150,17 @@ class Engine {
   void write_settlement(Claim& claim);
   // Marks every event of the claim not completed yet as released (handed back, attempts unchanged).
   void release_outstanding(Claim& claim);
+  // Event `index` of the claim is decided: it no longer counts as in flight.
+  void take_out(Claim& claim, size_t index);
   void wait_for_completions(milliseconds timeout);
   // The longest the loop may sleep: the poll interval, or less for the heartbeat.
   milliseconds turn_timeout() const noexcept { return std::min(relay_.poll_interval, beat_every_); }
   void beat_if_due();
   // Waits for new rows (the storage's wait) or a completion, whichever comes first.
   void idle(milliseconds timeout);
+  // With stop_when_idle: whether rows are held under a lease that will run out, so that the loop
+  // must wait for them rather than stop. Asks the storage once per lease expiry it waits for.
+  bool held_elsewhere();
   void drain();
   void take_reconfiguration();
   void report_stats();
@@ -166,9 +176,12 @@ class Engine {
   std::unordered_map<uint64_t, std::unique_ptr<Claim>> claims_;
   uint64_t next_claim_id_ = 1;
   size_t in_flight_ = 0;
+  uint64_t in_flight_bytes_ = 0;
+  uint64_t bytes_per_event_ = 0;  // the last claim's average; 0 before the first (or if they weigh nothing)
   bool halted_ = false;
   bool stop_when_idle_ = false;
   int storage_failures_ = 0;  // consecutive; drives the pause after a storage error
+  std::chrono::steady_clock::time_point held_recheck_at_{};  // held_elsewhere() waits until then
 
   std::mutex mutex_;  // guards completions_ and wakes the loop
   std::condition_variable cv_;

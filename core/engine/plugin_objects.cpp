@@ -81,7 +81,7 @@ class PluginStorage final : public sdk::Storage {
   }
   void wake() override { vt_.wake(self_); }
   outbox_storage_stats stats() override {
-    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1};
+    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0};
     call("stats", [&](outbox_error* e) { return vt_.stats(self_, &out, e); });
     // A plugin built with a smaller layout fills only its prefix (struct_size tells how much):
     // what it did not fill reads as not measured.
@@ -90,6 +90,10 @@ class PluginStorage final : public sdk::Storage {
       out.oldest_dead_age_ms = 0;
     if (!filled(offsetof(outbox_storage_stats, claim_horizon_lag_ms), sizeof(int64_t)))
       out.claim_horizon_lag_ms = -1;
+    if (!filled(offsetof(outbox_storage_stats, held_expires_in_ms), sizeof(int64_t))) {  // ABI 1.1
+      out.held_count = 0;
+      out.held_expires_in_ms = 0;
+    }
     return out;
   }
   uint64_t purge(int64_t before_ms) override {

@@ -16,6 +16,12 @@ ClientMetric counter(const std::atomic<uint64_t>& value, std::vector<ClientMetri
   return m;
 }
 
+ClientMetric gauge(const std::atomic<uint64_t>& value) {
+  ClientMetric m;
+  m.gauge.value = static_cast<double>(value.load(std::memory_order_relaxed));
+  return m;
+}
+
 MetricFamily family(std::string name, std::string help, MetricType type, std::vector<ClientMetric> metrics) {
   return {std::move(name), std::move(help), type, std::move(metrics)};
 }
@@ -32,9 +38,6 @@ std::vector<MetricFamily> EngineCollector::Collect() const {
     failures.push_back(counter(outcomes.retryable, {{"transport", slots[t].name}, {"kind", "retryable"}}));
     failures.push_back(counter(outcomes.permanent, {{"transport", slots[t].name}, {"kind", "permanent"}}));
   }
-  ClientMetric in_flight;
-  in_flight.gauge.value = static_cast<double>(c.in_flight.load(std::memory_order_relaxed));
-
   std::vector<MetricFamily> out;
   out.push_back(family("outboxd_events_claimed_total", "Events claimed from the storage", MetricType::Counter,
                        {counter(c.claimed)}));
@@ -53,8 +56,10 @@ std::vector<MetricFamily> EngineCollector::Collect() const {
                        MetricType::Counter, {counter(c.stale_settles)}));
   out.push_back(family("outboxd_storage_errors_total", "Storage calls of the relay loop that failed",
                        MetricType::Counter, {counter(c.storage_errors)}));
-  out.push_back(
-      family("outboxd_in_flight", "Events published and not yet completed", MetricType::Gauge, {in_flight}));
+  out.push_back(family("outboxd_in_flight", "Events published and not yet completed", MetricType::Gauge,
+                       {gauge(c.in_flight)}));
+  out.push_back(family("outboxd_in_flight_bytes", "Payload and header bytes of the events in flight",
+                       MetricType::Gauge, {gauge(c.in_flight_bytes)}));
   out.push_back(family("outboxd_publish_duration_seconds", "From an event's publish to its completion",
                        MetricType::Histogram, {engine_.timings().publish.Collect()}));
   out.push_back(family("outboxd_settle_duration_seconds", "Writing one claim's outcomes to the storage",

@@ -2,7 +2,8 @@
 // scrape: outboxd_events_claimed_total, outboxd_events_published_total{transport},
 // outboxd_publish_failures_total{transport,kind}, outboxd_events_retried_total,
 // outboxd_events_dead_total, outboxd_stale_settles_total, outboxd_storage_errors_total,
-// outboxd_in_flight, outboxd_publish_duration_seconds, outboxd_settle_duration_seconds.
+// outboxd_in_flight, outboxd_in_flight_bytes, outboxd_publish_duration_seconds,
+// outboxd_settle_duration_seconds.
 #pragma once
 
 #include <prometheus/collectable.h>

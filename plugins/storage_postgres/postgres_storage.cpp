@@ -534,6 +534,8 @@ outbox_storage_stats PostgresStorage::stats() {
         row[4].is_null() || out.pending == 0 ? 0 : std::max<int64_t>(0, to_int64(row[4]));
     out.oldest_dead_age_ms = row[5].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[5]));
     out.claim_horizon_lag_ms = row[6].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[6]));
+    out.held_count = static_cast<uint64_t>(to_int64(row[7]));
+    out.held_expires_in_ms = row[8].is_null() ? 0 : to_int64(row[8]);
     return out;
   });
 }

@@ -150,7 +150,15 @@ std::vector<Statement> statements(const Names& names, bool retain_sent) {
           "  (SELECT min(xact_start) FROM pg_stat_activity "
           "   WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()), "
           "  (SELECT min(prepared) FROM pg_prepared_xacts)"
-          ")) * 1000)::int8");
+          ")) * 1000)::int8, "
+          // Held: every lease row until its rows are settled or taken over, and row leases until
+          // settled or claimed again, expired ones included.
+          "(SELECT coalesce(sum(remaining), 0) FROM {leases}) + "
+          "(SELECT count(*) FROM {t} WHERE claim_token IS NOT NULL), "
+          "(extract(epoch FROM least("
+          "  (SELECT min(expires_at) FROM {leases}), "
+          "  (SELECT min(locked_until) FROM {t} WHERE claim_token IS NOT NULL)"
+          ") - now()) * 1000)::int8");
   prepare(q::kPurgeSent,
           "DELETE FROM {sent} WHERE ctid IN (SELECT ctid FROM {sent} "
           "WHERE created_at < to_timestamp($1::int8 / 1000.0) LIMIT $2::int8)");

@@ -38,7 +38,10 @@ Queries::Queries(const Database& db)
             "SELECT count(*) FILTER (WHERE locked_until_ms <= ?1), count(*) FILTER (WHERE locked_until_ms > "
             "?1), "
             "min(created_at_ms) FILTER (WHERE locked_until_ms <= ?1), (SELECT count(*) FROM outbox_dead), "
-            "(SELECT min(died_at_ms) FROM outbox_dead) FROM outbox"),
+            "(SELECT min(died_at_ms) FROM outbox_dead), "
+            // Held: a claim's token stays on its rows until they are settled or claimed again.
+            "count(*) FILTER (WHERE claim_token IS NOT NULL), "
+            "min(locked_until_ms) FILTER (WHERE claim_token IS NOT NULL) FROM outbox"),
       purge_sent(db, "DELETE FROM outbox_sent WHERE created_at_ms < ?1"),
       dead_list(db, "SELECT " OUTBOX_SQLITE_EVENT_COLUMNS
                     ", died_at_ms FROM outbox_dead ORDER BY died_at_ms, seq LIMIT ?1 OFFSET ?2"),

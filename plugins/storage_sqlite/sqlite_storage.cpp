@@ -179,6 +179,8 @@ outbox_storage_stats SqliteStorage::stats() {
   out.dead = static_cast<uint64_t>(row.integer(3));
   out.oldest_dead_age_ms = row.is_null(4) ? 0 : std::max<int64_t>(0, now - row.integer(4));
   out.claim_horizon_lag_ms = -1;  // claims do not follow commit order: nothing holds them back
+  out.held_count = static_cast<uint64_t>(row.integer(5));
+  out.held_expires_in_ms = row.is_null(6) ? 0 : row.integer(6) - now;
   return out;
 }
 

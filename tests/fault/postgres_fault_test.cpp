@@ -1,7 +1,8 @@
 // Process-level tests of outboxd on the PostgreSQL storage: the server stops immediately (a crash)
-// in the middle of a run and comes back, and `outboxd check` refuses hostile schema and table
-// names offline. The crash test runs a server of its own (tests/services/postgres.sh with another
-// directory and port), so that it never disturbs the shared test server.
+// in the middle of a run and comes back, a killed relay's leases drained by `run --until-idle`,
+// and `outboxd check` refuses hostile schema and table names offline. The crash test runs a server of its own
+// (tests/services/postgres.sh with another directory and port), so that it never disturbs the shared test
+// server.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "../integration/postgres_test_store.hpp"
+#include "killed_relay.hpp"
 #include "outboxd_process.hpp"
 #include "relay_sandbox.hpp"
 
@@ -32,15 +34,14 @@ int crash_server(const std::string& command) {
   return std::system((script + " >/dev/null 2>&1").c_str());
 }
 
-class PostgresRelay : public RelaySandbox {
- protected:
-  static ConfigParts postgres_parts(const ConfigParts& defaults, const std::string& dsn,
-                                    const tests::ScratchSchema& schema) {
-    ConfigParts p = defaults;
-    p.storage = {{"type", "postgres"}, {"dsn", quoted(dsn)}, {"schema", schema.name()}};
-    return p;
-  }
-};
+ConfigParts postgres_parts(const ConfigParts& defaults, const std::string& dsn,
+                           const tests::ScratchSchema& schema) {
+  ConfigParts p = defaults;
+  p.storage = {{"type", "postgres"}, {"dsn", quoted(dsn)}, {"schema", schema.name()}};
+  return p;
+}
+
+using PostgresRelay = RelaySandbox;
 
 TEST_F(PostgresRelay, NothingIsLostWhenTheServerStopsImmediatelyInTheMiddleOfARun) {
   ASSERT_EQ(crash_server("start"), 0) << "tests/services/postgres.sh start on port " << kCrashPort;
@@ -82,6 +83,11 @@ TEST_F(PostgresRelay, NothingIsLostWhenTheServerStopsImmediatelyInTheMiddleOfARu
   // storage prefetched.
   EXPECT_LE(resent, 300u + 2 * 100u);
   std::cout << "delivered " << events.size() << " events; resent after the crash: " << resent << "\n";
+}
+
+TEST_F(KilledRelay, OneRunUntilIdleWaitsForTheLeasesOfARelayKilledOnPostgres) {
+  tests::ScratchSchema schema;  // on the shared server
+  expect_one_run_until_idle_drains_everything(postgres_parts(parts(), tests::pg_dsn(), schema));
 }
 
 TEST_F(PostgresRelay, CheckRefusesHostileSchemaAndTableNamesWithTheirPosition) {

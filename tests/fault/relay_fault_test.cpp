@@ -1,6 +1,6 @@
 // outboxd as a process, under faults: shutdown with messages stuck in the transport, a relay
-// killed with SIGKILL, two relays on one SQLite file, storage that cannot be opened, and a
-// config whose delivery timeout does not fit in the lease.
+// killed with SIGKILL (restarted, or drained by `run --until-idle`), two relays on one SQLite file, storage
+// that cannot be opened, and a config whose delivery timeout does not fit in the lease.
 #include <gmock/gmock.h>
 #include <sqlite3.h>
 
@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 
+#include "killed_relay.hpp"
 #include "relay_sandbox.hpp"
 
 namespace outbox::fault {
@@ -125,6 +126,10 @@ TEST_F(RelayFault, KilledRelayLosesNothingAndDuplicatesOnlyWhatItHeldUnderLease)
   }
   std::cout << "killed after " << recorded_by_killed << " deliveries, holding " << at_kill->in_flight
             << " leases; " << duplicates.size() << " delivered twice\n";
+}
+
+TEST_F(KilledRelay, OneRunUntilIdleWaitsForTheLeasesOfARelayKilledOnSqlite) {
+  expect_one_run_until_idle_drains_everything(parts());
 }
 
 TEST_F(RelayFault, TwoRelaysOnOneSqliteFileNeverDeliverTheSameClaim) {

@@ -29,11 +29,13 @@ find_package(SQLite3 REQUIRED)
 find_package(nlohmann_json 3.11 REQUIRED)
 set(fault_dir ${CMAKE_CURRENT_LIST_DIR}/../fault)
 add_executable(postgres_fault_test ${fault_dir}/postgres_fault_test.cpp ${fault_dir}/outboxd_process.cpp
-  ${fault_dir}/relay_sandbox.cpp)
+  ${fault_dir}/relay_sandbox.cpp ${fault_dir}/killed_relay.cpp)
 target_link_libraries(postgres_fault_test PRIVATE outbox::sdk GTest::gtest GTest::gtest_main GTest::gmock
   nlohmann_json::nlohmann_json SQLite::SQLite3 PkgConfig::TEST_PQXX Threads::Threads)
 outbox_set_warnings(postgres_fault_test)
 target_compile_definitions(postgres_fault_test PRIVATE OUTBOXD_BINARY="$<TARGET_FILE:outboxd>"
   OUTBOXD_SOURCE_DIR="${PROJECT_SOURCE_DIR}" OUTBOX_POSTGRES_PLUGIN="$<TARGET_FILE:outbox-storage-postgres>")
 add_dependencies(postgres_fault_test outboxd outbox-storage-postgres outbox-transport-test)
-gtest_discover_tests(postgres_fault_test PROPERTIES LABELS integration DISCOVERY_TIMEOUT 60)
+# The killed-relay test runs on the shared server: one at a time with the tests above.
+gtest_discover_tests(postgres_fault_test PROPERTIES LABELS integration RESOURCE_LOCK postgres_xid_horizon
+  DISCOVERY_TIMEOUT 60)

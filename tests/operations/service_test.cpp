@@ -53,6 +53,7 @@ TEST_F(ServiceTest, MetricsCountTheEventsRelayed) {
   EXPECT_EQ(value(m, "outboxd_events_dead_total"), 7);
   EXPECT_EQ(value(m, "outboxd_stale_settles_total"), 0);
   EXPECT_EQ(value(m, "outboxd_in_flight"), 0);
+  EXPECT_EQ(value(m, "outboxd_in_flight_bytes"), 0);
   EXPECT_EQ(value(m, "outboxd_publish_duration_seconds_count"), 47);
   EXPECT_EQ(value(m, "outboxd_publish_duration_seconds_bucket", {{"le", "+Inf"}}), 47);
   EXPECT_GE(value(m, "outboxd_settle_duration_seconds_count"), 1);
@@ -119,6 +120,7 @@ TEST_F(ServiceTest, ReadyzFollowsTheTransportsHealthAndTheDrain) {
   ASSERT_TRUE(enqueue(config, events("stuck", 1)));
   ASSERT_TRUE(
       eventually([&] { return value(scrape(port), "outboxd_in_flight") == 1; }, milliseconds(30'000)));
+  EXPECT_GT(value(scrape(port), "outboxd_in_flight_bytes"), 0) << "the stuck event's payload";
   relay.signal(SIGTERM);
   // The signal is handled on the relay's own time: wait for it, within the 3 s drain it starts.
   std::string draining;

@@ -1,9 +1,11 @@
 // The growth rules of plugin_abi.h, in both directions: outboxd with a plugin built against a
-// later, larger layout of every struct; and a host built against that larger layout with a plugin
-// of this one (the SQLite storage, through the SDK's thunks).
+// later, larger layout of every struct; and a host built against that larger layout, or an older
+// smaller one, with a plugin of this one (the SQLite storage, through the SDK's thunks).
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <outbox/abi_layout.hpp>
 #include <outbox/testing/plugin_harness.hpp>
@@ -236,6 +238,24 @@ TEST_F(FutureLayoutHost, ThePluginStepsOverTheHostsLargerFailures) {
   EXPECT_EQ(again[0].last_error, "first broke");
   EXPECT_EQ(again[1].last_error, "second broke");
   EXPECT_EQ(again[1].attempts, 1u);
+}
+
+// ---- a host of ABI 1.1, whose stats end before held_count --------------------------------------
+
+using OlderLayoutHost = FutureLayoutHost;
+
+TEST_F(OlderLayoutHost, ThePluginFillsItsSmallerStatsOnlyAsFarAsTheHostSizedThem) {
+  ASSERT_EQ(enqueue_future_events(2), std::vector<outbox_status>(2, OUTBOX_OK));
+  ASSERT_EQ(claim_in_future_layout().size(), 2u);
+  constexpr uint32_t kAbi11Size = offsetof(outbox_storage_stats, held_count);
+  outbox_storage_stats out;
+  std::memset(&out, 0xAB, sizeof out);
+  out.struct_size = kAbi11Size;
+  kit::ErrorBox error;
+  ASSERT_EQ(storage_->vtable().stats(storage_->get(), &out, error.get()), OUTBOX_OK);
+  EXPECT_EQ(out.struct_size, kAbi11Size);
+  EXPECT_EQ(out.in_flight, 2u);
+  EXPECT_EQ(out.held_count, 0xABABABABABABABABu) << "written past what the host sized";
 }
 
 }  // namespace

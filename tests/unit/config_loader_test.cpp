@@ -56,6 +56,15 @@ TEST(ConfigLoader, LoadsAValidConfigWithDefaults) {
   EXPECT_TRUE(c.migrate);
 }
 
+TEST(ConfigLoader, ByteSizesOutOfRangeAreReportedInTheirUnit) {
+  auto errors = errors_of(kValid + "relay: { max_in_flight_bytes: 512KiB }\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr("relay.max_in_flight_bytes: 512KiB is below the minimum 1MiB"));
+  errors = errors_of(kValid + "relay: { max_in_flight_bytes: lots }\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr("is not a byte size"));
+}
+
 TEST(ConfigLoader, YamlSyntaxErrorNamesFileLineAndColumn) {
   auto errors = errors_of(kPlugins + "storage:\n  type: [sqlite\n");
   ASSERT_EQ(errors.size(), 1u);

@@ -54,6 +54,16 @@ TEST(CoreKeys, SchemaDefaultsAreTheInitializersOfConfig) {
   EXPECT_EQ(spec(spec(core_schema(), "log").children, "stats_interval").default_value, "30s");
 }
 
+TEST(CoreKeys, MaxInFlightBytesIsAByteSizeThatNeedsARestart) {
+  const FieldSpec& bytes = spec(spec(core_schema(), "relay").children, "max_in_flight_bytes");
+  EXPECT_EQ(bytes.type, FieldType::bytes);
+  EXPECT_EQ(bytes.default_value, "256MiB");
+  EXPECT_EQ(load(kConfig).relay.max_in_flight_bytes, uint64_t{256} << 20);
+  const std::string next = replace(kConfig, "batch_size: 100", "batch_size: 100, max_in_flight_bytes: 64MiB");
+  EXPECT_EQ(load(next).relay.max_in_flight_bytes, uint64_t{64} << 20);
+  EXPECT_THAT(diff(next), ElementsAre("relay.max_in_flight_bytes (restart)"));
+}
+
 TEST(CoreKeys, SameFileChangesNothing) { EXPECT_TRUE(diff(kConfig).empty()); }
 
 TEST(CoreKeys, RoutesRetryAndLogChangeLive) {

@@ -1,5 +1,5 @@
 // The engine's state machine against in-process doubles: delivery, retry schedule, dead
-// letters, halting, fencing, the in-flight bound, drain on shutdown and routing.
+// letters, halting, fencing, the in-flight bounds (count and bytes), drain on shutdown and routing.
 #include "core/engine/engine.hpp"
 
 #include <gmock/gmock.h>
@@ -191,6 +191,74 @@ TEST(Engine, NeverExceedsMaxInFlight) {
   EXPECT_EQ(transport.max_held(), 40u);
 }
 
+// Adds `n` events of `payload_bytes` each; returns their handles.
+std::vector<uint64_t> add_sized(StorageDouble& storage, size_t n, size_t payload_bytes,
+                                const std::string& prefix = "id-") {
+  std::vector<uint64_t> handles;
+  for (size_t i = 0; i < n; ++i) {
+    handles.push_back(storage.add(prefix + std::to_string(i), "t"));
+    storage.set_payload(handles.back(), std::string(payload_bytes, 'x'));
+  }
+  return handles;
+}
+
+TEST(Engine, HoldsClaimsBackWhileMaxInFlightBytesAreInFlight) {
+  StorageDouble storage;
+  add_sized(storage, 100, 1000);
+  TransportDouble transport;
+  transport.hold(true);
+  RelayConfig relay = fast_relay();
+  relay.batch_size = 10;
+  relay.max_in_flight_bytes = 4000;
+  Running run(relay, storage, {{"t", &transport}}, everything_to("t"));
+  // Knowing no event's size yet, the first claim takes a whole batch, over the bound.
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 10; }));
+  std::this_thread::sleep_for(50ms);  // give the engine the chance to claim more, if it would
+  EXPECT_EQ(transport.held(), 10u) << "claimed with 10000 bytes in flight";
+  EXPECT_EQ(run.engine().counters().in_flight_bytes, 10000u);
+  size_t most = 0;
+  while (storage.live_rows() > 0) {
+    transport.complete_held();
+    ASSERT_TRUE(run.wait_until([&] { return transport.held() > 0 || storage.live_rows() == 0; }));
+    std::this_thread::sleep_for(5ms);
+    most = std::max(most, transport.held());
+    ASSERT_LE(transport.held(), 4u) << "more than 4000 bytes in flight";
+  }
+  EXPECT_EQ(most, 4u) << "the bound is also used up";
+  EXPECT_EQ(transport.sent().size(), 100u);
+  EXPECT_TRUE(run.wait_until([&] { return run.engine().counters().in_flight_bytes == 0; }));
+}
+
+TEST(Engine, AnEventLargerThanMaxInFlightBytesGoesThroughAlone) {
+  StorageDouble storage;
+  add_sized(storage, 1, 3000, "first-");
+  TransportDouble transport;
+  transport.hold(true);
+  RelayConfig relay = fast_relay();
+  relay.batch_size = 10;
+  relay.max_in_flight_bytes = 4000;
+  Running run(relay, storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 1; }));
+  transport.complete_held();  // the relay has seen events of 3000 bytes now
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+
+  add_sized(storage, 1, 10000, "big-");
+  add_sized(storage, 3, 3000, "after-");
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 1; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(transport.held(), 1u) << "claimed more while 10000 bytes were in flight";
+  EXPECT_EQ(transport.sent().back().id, "big-0");
+  for (int i = 0; i < 3; ++i) {
+    transport.complete_held();
+    ASSERT_TRUE(run.wait_until([&] { return transport.held() == 1; }));
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(transport.held(), 1u) << "two events of 3000 bytes exceed the bound";
+  }
+  transport.complete_held();
+  EXPECT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  EXPECT_EQ(transport.sent().size(), 5u);
+}
+
 // Twenty events, claimed in one batch and published; the transport holds their completions.
 class TwentyHeld {
  public:
@@ -310,6 +378,47 @@ TEST(Engine, StopsByItselfWhenIdleIfAsked) {
   EXPECT_EQ(engine.run(), Engine::Outcome::stopped);
   EXPECT_EQ(storage.live_rows(), 0u);
   EXPECT_EQ(transport.sent().size(), 120u);
+}
+
+TEST(Engine, StopsWhenIdleOnlyOnceRowsHeldUnderAnotherLeaseAreDelivered) {
+  StorageDouble storage;
+  for (int i = 0; i < 5; ++i) storage.add("id-" + std::to_string(i), "t");
+  storage.claim_elsewhere(3, 300ms);  // by a relay that was killed
+  TransportDouble transport;
+  Engine engine(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  engine.stop_when_idle(true);
+  const auto started = std::chrono::steady_clock::now();
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(engine.run(), Engine::Outcome::stopped);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 290ms);
+  EXPECT_EQ(storage.live_rows(), 0u);
+  EXPECT_EQ(transport.sent().size(), 5u);
+  EXPECT_THAT(log, HasSubstr("3 events held by another relay's lease until "));
+  EXPECT_EQ(engine.counters().storage_errors, 0u);
+}
+
+// A storage plugin built before ABI 1.2 reports no held rows; one whose stats fail cannot tell.
+TEST(Engine, StopsWhenIdleAsBeforeWhenTheStorageCannotTellWhatIsHeld) {
+  for (bool fail : {false, true}) {
+    StorageDouble storage;
+    for (int i = 0; i < 5; ++i) storage.add("id-" + std::to_string(i), "t");
+    storage.claim_elsewhere(3, 30s);
+    storage.report_held(fail);
+    if (fail) storage.fail_stats(1);
+    TransportDouble transport;
+    Engine engine(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+    engine.stop_when_idle(true);
+    ::testing::internal::CaptureStderr();
+    EXPECT_EQ(engine.run(), Engine::Outcome::stopped);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(transport.sent().size(), 2u);
+    EXPECT_EQ(storage.live_rows(), 3u) << "left to the lease, for a later run";
+    EXPECT_EQ(engine.counters().storage_errors, fail ? 1u : 0u);
+    if (fail) {
+      EXPECT_THAT(log, HasSubstr("cannot tell whether other relays hold events; stopping: "));
+    }
+  }
 }
 
 TEST(Engine, UnroutableEventHaltsWithoutPublishingTheRestOfItsClaimInHaltMode) {

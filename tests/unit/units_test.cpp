@@ -37,3 +37,11 @@ TEST(Units, FormatsDurationsInTheLargestExactUnit) {
   EXPECT_EQ(format_duration_ms(300000), "5m");
   EXPECT_EQ(format_duration_ms(0), "0ms");
 }
+
+TEST(Units, FormatsByteSizesInTheLargestExactBinaryUnit) {
+  EXPECT_EQ(format_bytes(uint64_t{256} << 20), "256MiB");
+  EXPECT_EQ(format_bytes(1536), "1536B");
+  EXPECT_EQ(format_bytes(2048), "2KiB");
+  EXPECT_EQ(format_bytes(0), "0B");
+  EXPECT_EQ(parse_bytes(format_bytes(uint64_t{3} << 30)), int64_t{3} << 30);
+}

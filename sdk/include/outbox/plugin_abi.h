@@ -29,7 +29,10 @@
  *    that and leaves in struct_size how much it filled;
  *  - outbox_str and the plain arrays (uint64_t handles, outbox_str ids, outbox_status statuses) are
  *    frozen for the 1.x line;
- *  - a function added in a later minor version may be NULL and the caller must check.
+ *  - a function added in a later minor version may be NULL and the caller must check;
+ *  - a member appended in a later minor version says so in its comment. A plugin that merely
+ *    fills such members of an out-parameter needs no newer host (an older host's smaller
+ *    struct_size keeps them from being written), so it may still state the older minor.
  *
  * Strings and byte buffers cross as borrowed (ptr, len) views: valid for the duration of the call
  * that passes them, unless a comment says otherwise; whoever allocates frees. Every pointer
@@ -49,7 +52,7 @@ extern "C" {
 #endif
 
 #define OUTBOX_ABI_MAJOR 1
-#define OUTBOX_ABI_MINOR 1
+#define OUTBOX_ABI_MINOR 2
 /* The oldest minor a host of this version loads. ABI 1.0 was never released: its headers and
  * failures had no struct_size, so a 1.0 plugin's arrays cannot be read by the rules above. */
 #define OUTBOX_ABI_MINOR_OLDEST 1
@@ -265,6 +268,13 @@ typedef struct outbox_storage_stats {
   /* How long the oldest open writing transaction has held claims back (a storage that claims in
    * commit order cannot claim past it); -1 when the storage has no such horizon. */
   int64_t claim_horizon_lag_ms;
+  /* Since ABI 1.2; a host reading a 1.1 plugin's smaller struct sees 0 for both (nothing held).
+   * Rows held by a claim and not settled, counting those whose lease ran out that no claim has
+   * taken back yet (in_flight counts only live leases): */
+  uint64_t held_count;
+  /* how long until the first of those leases runs out, by the store's clock; 0 or less when one
+   * has run out already (the next claim takes its rows back); 0 when nothing is held. */
+  int64_t held_expires_in_ms;
 } outbox_storage_stats;
 
 /* A dead letter as listed: the event (attempts and last_error filled) and when it died.

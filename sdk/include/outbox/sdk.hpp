@@ -162,7 +162,8 @@ outbox_status guarded(outbox_error* err, F&& f) noexcept {
 
 // The oldest ABI minor with everything the plugin class uses (plugin_abi.h): what its manifest
 // states, so that it loads on every host since. Each later minor that adds something a plugin can
-// use adds a test here for it; ABI 1.1 is the first.
+// use adds a test here for it; ABI 1.1 is the first. ABI 1.2 needs none: it only appends members
+// to outbox_storage_stats, which a 1.1 host sizes without them (the thunk writes what it sized).
 template <class P>
 constexpr uint32_t needed_minor() noexcept {
   return 1;

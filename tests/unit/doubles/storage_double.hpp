@@ -40,10 +40,30 @@ class StorageDouble final : public sdk::Storage {
     return next_++;
   }
 
+  // Replaces the event's payload ("{}" by default).
+  void set_payload(uint64_t handle, std::string payload) {
+    std::lock_guard lock(mutex_);
+    rows_[handle].payload = std::move(payload);
+  }
+
   // Failure injection: the next `n` claims throw a RETRYABLE error.
   void fail_claims(int n) {
     std::lock_guard lock(mutex_);
     failing_claims_ = n;
+  }
+  // Another relay claims up to `n` events under `lease` (and never settles them: it was killed).
+  void claim_elsewhere(uint32_t n, std::chrono::milliseconds lease) {
+    claim(n, lease, sdk::EventSink([](void*, const outbox_event*) {}, nullptr));
+  }
+  // Failure injection: the next `n` stats() calls throw a RETRYABLE error.
+  void fail_stats(int n) {
+    std::lock_guard lock(mutex_);
+    failing_stats_ = n;
+  }
+  // As a storage plugin built before ABI 1.2 does, stats() reports no held rows.
+  void report_held(bool on) {
+    std::lock_guard lock(mutex_);
+    report_held_ = on;
   }
   // Simulates another relay taking every claimed row over (its lease expired): their tokens change.
   void steal_leases() {
@@ -138,7 +158,24 @@ class StorageDouble final : public sdk::Storage {
   }
   void wake() override {}
   outbox_storage_stats stats() override {
-    return {sizeof(outbox_storage_stats), live_rows(), 0, dead_rows(), 0, 0, -1};
+    std::lock_guard lock(mutex_);
+    if (failing_stats_ > 0) {
+      --failing_stats_;
+      throw sdk::Error(OUTBOX_RETRYABLE, "statement timeout (injected)");
+    }
+    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0};
+    std::optional<std::chrono::steady_clock::time_point> first_expiry;
+    for (auto& [h, r] : rows_) {
+      ++(r.dead ? out.dead : out.pending);
+      if (r.dead || r.token.empty() || !report_held_) continue;
+      ++out.held_count;  // until settled or claimed again, as in the real storages
+      first_expiry = std::min(first_expiry.value_or(r.locked_until), r.locked_until);
+    }
+    if (first_expiry)
+      out.held_expires_in_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   *first_expiry - std::chrono::steady_clock::now())
+                                   .count();
+    return out;
   }
   uint64_t purge(int64_t) override { return 0; }
   void dead_list(uint32_t, uint64_t, const std::function<void(const outbox_dead_letter&)>&) override {}
@@ -185,6 +222,8 @@ class StorageDouble final : public sdk::Storage {
   int claims_ = 0;
   int complete_calls_ = 0;
   int failing_claims_ = 0;
+  int failing_stats_ = 0;
+  bool report_held_ = true;
 };
 
 }  // namespace outbox::testing

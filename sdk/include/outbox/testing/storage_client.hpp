@@ -95,7 +95,7 @@ class StorageObject {
   void wake() { vt_.wake(self_); }
 
   outbox_storage_stats stats() {
-    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1};
+    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0};
     ErrorBox error;
     require_ok("stats", vt_.stats(self_, &out, error.get()), error);
     return out;

@@ -480,6 +480,43 @@ TEST_P(StorageConformance, StatsCountPendingInFlightDeadAndTheOldestPendingAge) 
   EXPECT_EQ(stats.oldest_pending_age_ms, 0);
 }
 
+// Claims of fewer rows than asked for, so that no storage claims ahead (prefetches) meanwhile.
+TEST_P(StorageConformance, StatsCountHeldRowsUntilSettledOrTakenBackAndWhenTheFirstLeaseRunsOut) {
+  outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.held_count, 0u);
+  EXPECT_EQ(stats.held_expires_in_ms, 0);
+
+  enqueue_samples(2);
+  const Claim held = storage().claim(10, kLongLease);
+  ASSERT_EQ(held.events.size(), 2u);
+  enqueue_samples(1, 2);
+  const Claim lapsing = storage().claim(10, kShortLease);
+  ASSERT_EQ(lapsing.events.size(), 1u);
+  stats = storage().stats();
+  EXPECT_EQ(stats.held_count, 3u);
+  EXPECT_LE(stats.held_expires_in_ms, kShortLease.count()) << "the first lease to run out is the short one";
+
+  std::this_thread::sleep_for(kPastShortLease);
+  stats = storage().stats();
+  EXPECT_EQ(stats.in_flight, 2u);
+  EXPECT_EQ(stats.held_count, 3u) << "a lease that ran out holds its rows until a claim takes them back";
+  EXPECT_LE(stats.held_expires_in_ms, 0);
+
+  const Claim taken_back = storage().claim(10, kLongLease);
+  ASSERT_EQ(payloads(taken_back.events), sample_payloads(2, 1));
+  stats = storage().stats();
+  EXPECT_EQ(stats.held_count, 3u);
+  EXPECT_GT(stats.held_expires_in_ms, kLongLease.count() / 2);
+
+  ASSERT_EQ(storage().release(held.token, {held.events[0].handle}), 1u);
+  ASSERT_EQ(storage().complete(held.token, {held.events[1].handle}), 1u);
+  EXPECT_EQ(storage().stats().held_count, 1u);
+  ASSERT_EQ(storage().complete(taken_back.token, taken_back.handles()), 1u);
+  stats = storage().stats();
+  EXPECT_EQ(stats.held_count, 0u);
+  EXPECT_EQ(stats.held_expires_in_ms, 0);
+}
+
 TEST_P(StorageConformance, DuplicateIdempotencyTokenOrIdIsRefusedForThatEventOnly) {
   std::vector<Event> batch{sample(0), sample(1), sample(2), sample(3), sample(4)};
   batch[0].idempotency_token = "token-x";
