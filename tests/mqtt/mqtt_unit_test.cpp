@@ -2,7 +2,6 @@
 // and how an event becomes a PUBLISH.
 #include <MQTTReasonCodes.h>
 #include <gtest/gtest.h>
-
 #include <mqtt/async_client.h>
 
 #include <nlohmann/json.hpp>
@@ -138,8 +137,8 @@ testing::Event sample_event() {
 class MqttMessage : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    static ::mqtt::async_client heap_owner("tcp://127.0.0.1:1", "outboxd-unit-test", ::mqtt::create_options(5),
-                                           nullptr);
+    static ::mqtt::async_client heap_owner("tcp://127.0.0.1:1", "outboxd-unit-test",
+                                           ::mqtt::create_options(5), nullptr);
   }
 };
 
