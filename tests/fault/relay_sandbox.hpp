@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "outboxd_process.hpp"
@@ -48,6 +49,23 @@ bool eventually(const std::function<bool()>& done, milliseconds timeout = millis
 
 // Polls the child's standard error until it holds `text`; true when it does within `timeout`.
 bool logged(const ChildProcess& child, const std::string& text, milliseconds timeout = milliseconds(30'000));
+
+// Starts a server again that a test stopped: now(), or at the latest when it goes out of scope
+// (an assertion failed), so that the tests after it find the server up.
+class StartAtExit {
+ public:
+  explicit StartAtExit(std::function<bool()> start) : start_(std::move(start)) {}
+  ~StartAtExit() {
+    if (start_) start_();
+  }
+  StartAtExit(const StartAtExit&) = delete;
+  StartAtExit& operator=(const StartAtExit&) = delete;
+  // Starts it now; true when that succeeded.
+  bool now() { return std::exchange(start_, nullptr)(); }
+
+ private:
+  std::function<bool()> start_;
+};
 
 class RelaySandbox : public ::testing::Test {
  protected:

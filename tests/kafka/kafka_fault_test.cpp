@@ -114,21 +114,14 @@ TEST_F(KafkaFault, TheBrokerKilledInTheMiddleOfARunLosesNothing) {
   fault::ChildProcess& relay = start_relay(config);
   ASSERT_TRUE(
       fault::eventually([&] { return written(topic) >= 1'000; }, milliseconds(120'000), milliseconds(5)));
-  bool restarted = false;
-  struct Restart {  // the broker comes back even when an assertion below fails
-    bool& done;
-    ~Restart() {
-      if (!done) broker("start");
-    }
-  } restart{restarted};
+  fault::StartAtExit restart([] { return broker("start"); });  // even when an assertion below fails
   ASSERT_TRUE(broker("crash"));
   const auto s = status(config);
   ASSERT_TRUE(s);
   ASSERT_GT(s->pending + s->in_flight, 0u) << "the run ended before the crash: slow it down";
   std::this_thread::sleep_for(seconds(5));
   ASSERT_TRUE(relay.running()) << "the relay must ride out a broker crash: " << relay.stderr_text();
-  restarted = broker("start");
-  ASSERT_TRUE(restarted);
+  ASSERT_TRUE(restart.now());
 
   ASSERT_TRUE(wait_settled(config, 0, milliseconds(240'000))) << relay.stderr_text();
   EXPECT_EQ(stop_relay(relay), 0);

@@ -136,18 +136,11 @@ TEST_F(KafkaRelay, TheBrokerStoppedForTwentySecondsInTheMiddleOfARunLosesNothing
 
   ASSERT_TRUE(broker("stop"));
   const auto stopped = std::chrono::steady_clock::now();
-  bool restarted = false;
-  struct Restart {  // the broker comes back even when an assertion below fails
-    bool& done;
-    ~Restart() {
-      if (!done) broker("start");
-    }
-  } restart{restarted};
+  fault::StartAtExit restart([] { return broker("start"); });  // even when an assertion below fails
   ASSERT_TRUE(wave(5000)) << "enqueue while the broker is down";
   std::this_thread::sleep_for(seconds(20) - (std::chrono::steady_clock::now() - stopped));
   ASSERT_TRUE(relay.running()) << "the relay must ride out a broker outage";
-  restarted = broker("start");
-  ASSERT_TRUE(restarted);
+  ASSERT_TRUE(restart.now());
   ASSERT_TRUE(wave(5000)) << "enqueue after the broker is back";
 
   ASSERT_TRUE(wait_settled(config, 0, milliseconds(240'000))) << "events left after the broker came back";

@@ -209,19 +209,12 @@ TEST_F(MqttRelay, TheBrokerKilledMidRunLosesNothingAndLeavesNothingForTheLease) 
   ASSERT_TRUE(
       fault::eventually([&] { return before->received().size() >= kEvents / 4; }, milliseconds(60'000)))
       << "the relay did not get going";
-  bool restarted = false;
-  struct Restart {  // the broker comes back even when an assertion below fails
-    bool& done;
-    ~Restart() {
-      if (!done) broker("start");
-    }
-  } restart{restarted};
+  fault::StartAtExit restart([] { return broker("start"); });  // even when an assertion below fails
   ASSERT_TRUE(broker("kill"));
   const std::vector<Received> first = before->received();
   before.reset();
   std::this_thread::sleep_for(seconds(2));
-  restarted = broker("start");
-  ASSERT_TRUE(restarted);
+  ASSERT_TRUE(restart.now());
   const auto back = std::chrono::steady_clock::now();
   Subscriber after({prefix_ + "/#"}, 0);
 
