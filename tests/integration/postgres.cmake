@@ -5,6 +5,7 @@
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(TEST_PQXX REQUIRED IMPORTED_TARGET libpqxx>=6.4)
+pkg_check_modules(TEST_PQ REQUIRED IMPORTED_TARGET libpq)  # libpq itself: its DSN parser
 # One at a time: the xid rule makes a transaction left open by one test (on purpose, in
 # StoragePostgres.ARowOfATransactionThatCommitsLate...) hold back every other test's claims.
 function(outbox_add_pg_test name)
@@ -17,6 +18,14 @@ function(outbox_add_pg_test name)
   gtest_discover_tests(${name} PROPERTIES LABELS integration RESOURCE_LOCK postgres_xid_horizon
     DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# What the plugin adds to the DSN, and its calls' deadline: no server (the plugin's sources).
+outbox_add_test(NAME storage_postgres_unit_test LABEL unit
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/storage_postgres_unit_test.cpp
+    ${PROJECT_SOURCE_DIR}/plugins/storage_postgres/server_address.cpp
+    ${PROJECT_SOURCE_DIR}/plugins/storage_postgres/call_deadline.cpp
+  LIBRARIES outbox::sdk PkgConfig::TEST_PQ Threads::Threads)
+target_include_directories(storage_postgres_unit_test PRIVATE "${PROJECT_SOURCE_DIR}")
 
 outbox_add_pg_test(storage_postgres_conformance_test
   ${CMAKE_CURRENT_LIST_DIR}/storage_postgres_conformance_test.cpp)
