@@ -33,14 +33,16 @@ outbox_add_pg_test(storage_postgres_conformance_test
 outbox_add_pg_test(storage_postgres_test ${CMAKE_CURRENT_LIST_DIR}/storage_postgres_test.cpp)
 
 # outboxd as a child process on the PostgreSQL storage (the helpers of tests/fault). The crash
-# test starts and crashes a server of its own (port 55433), never the shared one.
+# test starts and crashes a server of its own (port 55433), never the shared one; the blackhole
+# test puts a proxy of its own between outboxd and the shared one.
 find_package(SQLite3 REQUIRED)
 find_package(nlohmann_json 3.11 REQUIRED)
 set(fault_dir ${CMAKE_CURRENT_LIST_DIR}/../fault)
-add_executable(postgres_fault_test ${fault_dir}/postgres_fault_test.cpp ${fault_dir}/outboxd_process.cpp
+add_executable(postgres_fault_test ${fault_dir}/postgres_fault_test.cpp ${fault_dir}/postgres_blackhole_test.cpp
+  ${fault_dir}/postgres_relay.cpp ${fault_dir}/blackhole_proxy.cpp ${fault_dir}/outboxd_process.cpp
   ${fault_dir}/relay_sandbox.cpp)
 target_link_libraries(postgres_fault_test PRIVATE outbox::sdk GTest::gtest GTest::gtest_main GTest::gmock
-  nlohmann_json::nlohmann_json SQLite::SQLite3 PkgConfig::TEST_PQXX Threads::Threads)
+  nlohmann_json::nlohmann_json SQLite::SQLite3 PkgConfig::TEST_PQXX PkgConfig::TEST_PQ Threads::Threads)
 outbox_set_warnings(postgres_fault_test)
 target_compile_definitions(postgres_fault_test PRIVATE OUTBOXD_BINARY="$<TARGET_FILE:outboxd>"
   OUTBOXD_SOURCE_DIR="${PROJECT_SOURCE_DIR}" OUTBOX_POSTGRES_PLUGIN="$<TARGET_FILE:outbox-storage-postgres>")
