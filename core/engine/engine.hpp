@@ -168,7 +168,8 @@ class Engine {
   size_t in_flight_ = 0;
   bool halted_ = false;
   bool stop_when_idle_ = false;
-  int storage_failures_ = 0;  // consecutive; drives the pause after a storage error
+  int storage_failures_ = 0;      // consecutive; drives the pause after a storage error
+  uint64_t settle_failures_ = 0;  // consecutive failed settle writes: only the first is logged
 
   std::mutex mutex_;  // guards completions_ and wakes the loop
   std::condition_variable cv_;

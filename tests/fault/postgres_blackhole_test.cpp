@@ -85,6 +85,9 @@ TEST_F(PostgresRelay, AServerThatVanishesWithoutClosingIsFoundOutWithinTheQueryT
   EXPECT_TRUE(wait_settled(direct_config)) << relay.stderr_text();
   EXPECT_TRUE(logged(relay, "listening for notifications again", 10s)) << relay.stderr_text(1 << 20);
   EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+  // One line for the outage, not one per attempt.
+  EXPECT_LE(count_of(relay.stderr_text(1 << 20), "settle failed, will retry"), 1u)
+      << relay.stderr_text(1 << 20);
 
   const Tally t = recorded(ids_of(events));
   EXPECT_EQ(t.missing, 0u);
