@@ -122,8 +122,8 @@ TEST_F(DiskFull, EnqueueFailsWithTheReasonAndTheRelayRetriesUntilThereIsRoomLosi
   EXPECT_LE(t.resent, 40u + 2 * 20u);
   EXPECT_EQ(recorded(ids_of(refused)).resent, 0u)
       << "a refused event was delivered before it was enqueued again";
-  std::cout << "disk full after " << while_full << " of " << events.size() << " deliveries (filler "
-            << filler / 1024 << " KiB); resent: " << t.resent << "\n";
+  std::cout << while_full << " of " << events.size() << " delivered before the filler (" << filler / 1024
+            << " KiB) went; resent: " << t.resent << "\n";
 }
 
 // 4 MiB: the outbox (1.4 MB) fits, but its WAL, growing under the relay's commits towards SQLite's
