@@ -345,9 +345,14 @@ void Engine::write_settlement(Claim& claim) {
       s.release.clear();
     }
     timings_.settle.Observe(seconds_between(started, Clock::now()));
+    if (settle_failures_ > 0)
+      log::info("engine", fmt::format("settles are written again ({} attempts failed)", settle_failures_));
+    settle_failures_ = 0;
   } catch (const std::exception& e) {
     ++counters_.storage_errors;
-    log::warn("engine", std::string("settle failed, will retry: ") + e.what());
+    // One line per outage, not one per attempt: the loop tries again at every turn (40 lines a
+    // second were seen while a server was unreachable).
+    if (settle_failures_++ == 0) log::warn("engine", std::string("settle failed, will retry: ") + e.what());
   }
 }
 

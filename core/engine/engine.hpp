@@ -180,7 +180,8 @@ class Engine {
   uint64_t bytes_per_event_ = 0;  // the last claim's average; 0 before the first (or if they weigh nothing)
   bool halted_ = false;
   bool stop_when_idle_ = false;
-  int storage_failures_ = 0;  // consecutive; drives the pause after a storage error
+  int storage_failures_ = 0;      // consecutive; drives the pause after a storage error
+  uint64_t settle_failures_ = 0;  // consecutive failed settle writes: only the first is logged
   std::chrono::steady_clock::time_point held_recheck_at_{};  // held_elsewhere() waits until then
 
   std::mutex mutex_;  // guards completions_ and wakes the loop

@@ -39,6 +39,8 @@ constexpr std::chrono::milliseconds kRecoveryCheckInterval{100};
 // other clients end within it, so their neighbours' events are not delayed by a poll interval.
 constexpr std::chrono::milliseconds kHeldBackRetry{2};
 constexpr int kHeldBackTries = 100;
+// How long a migration (at start-up) may wait for the server's answer.
+constexpr std::chrono::milliseconds kMigrationTimeout = std::chrono::minutes(15);
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -170,18 +172,25 @@ void PostgresStorage::check(const sdk::Config& config) {
 PostgresStorage::PostgresStorage(const sdk::Config& config)
     : names_(config.string("schema"), config.string("table")),
       retain_sent_(config.duration("retain_sent")),
+      query_timeout_(config.duration("query_timeout")),
       owner_(owner_name()),
-      address_(
-          server_address(config.string("dsn"), read_password(config), config.duration("connect_timeout"))),
+      address_(server_address(config.string("dsn"), read_password(config),
+                              Timeouts{config.duration("connect_timeout"), query_timeout_})),
       db_(address_, [this](pqxx::connection& c) { on_connect(c); }),
       listener_(address_, names_.channel) {
   db_.connect_now();
   if (config.boolean("prefetch"))
-    prefetch_ = std::make_unique<Prefetch>(Database(address_, [this](pqxx::connection& c) { on_connect(c); }),
-                                           owner_);
+    prefetch_ = std::make_unique<Prefetch>(
+        address_, [this](pqxx::connection& c) { on_connect(c); }, owner_);
 }
 
 void PostgresStorage::on_connect(pqxx::connection& c) {
+  // The server's side of the call deadline: a statement ends with an error (57014) before the
+  // client gives up on the connection; and a session whose relay vanished inside a transaction
+  // gives its locks back rather than hold them until the server's TCP keepalive notices (hours).
+  const std::string timeout = std::to_string(query_timeout_.count());
+  c.set_variable("statement_timeout", timeout);
+  c.set_variable("idle_in_transaction_session_timeout", timeout);
   for (const auto& [name, value] : kSessionSettings) c.set_variable(name, value);
   prepare_queries(c, names_, retain_sent_.count() > 0);
 }
@@ -190,7 +199,8 @@ void PostgresStorage::on_connect(pqxx::connection& c) {
 // the host publishes and settles the batch before it. At most one is in flight or waiting.
 class PostgresStorage::Prefetch {
  public:
-  Prefetch(Database db, std::string owner) : db_(std::move(db)), owner_(std::move(owner)) {
+  Prefetch(ServerAddress address, std::function<void(pqxx::connection&)> on_connect, std::string owner)
+      : db_(std::move(address), std::move(on_connect)), owner_(std::move(owner)) {
     thread_ = std::thread([this] { run(); });
   }
   ~Prefetch() {
@@ -286,7 +296,9 @@ PostgresStorage::~PostgresStorage() {
 }
 
 void PostgresStorage::migrate() {
-  db_.run("migrating " + names_.t, [&](pqxx::connection& c) {
+  // A migration may build an index over a large outbox, or wait for another relay's migration:
+  // it has a deadline of its own (statement_timeout is lifted inside it).
+  db_.run_within("migrating " + names_.t, kMigrationTimeout, [&](pqxx::connection& c) {
     migrate_schema(c, names_);
     prepare_queries(c, names_, retain_sent_.count() > 0);  // harmless re-registration
   });

@@ -14,6 +14,7 @@
 
 #include "database.hpp"
 #include "event_rows.hpp"
+#include "listener.hpp"
 #include "names.hpp"
 
 namespace outbox::plugins::postgres {
@@ -34,6 +35,11 @@ class PostgresStorage final : public sdk::Storage {
                           "Keep sent events this long in <table>_sent; 0s deletes them at once", "0s")
           .at_least(0),
       sdk::duration_field("connect_timeout", "How long one connection attempt may take", "5s").at_least(1000),
+      sdk::duration_field("query_timeout",
+                          "Longest a statement may run (the server's statement_timeout); a call unanswered "
+                          "1s longer counts as a lost connection (a server or path gone without closing it)",
+                          "10s")
+          .in_range(1'000, 3'600'000),
       sdk::bool_field("prefetch",
                       "After a full batch, claim the next one on a second connection while the relay "
                       "publishes and settles (drains a backlog ~1.6x faster; one more batch stays leased)",
@@ -87,6 +93,7 @@ class PostgresStorage final : public sdk::Storage {
 
   const Names names_;
   const std::chrono::milliseconds retain_sent_;
+  const std::chrono::milliseconds query_timeout_;
   const std::string owner_;
   const ServerAddress address_;  // of db_, listener_ and the prefetch's connection
   Database db_;

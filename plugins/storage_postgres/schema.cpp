@@ -141,6 +141,8 @@ std::string fill(std::string_view sql, const Names& names) {
 void migrate_schema(pqxx::connection& conn, const Names& names) {
   constexpr auto kNewest = static_cast<int64_t>(kMigrations.size());
   pqxx::work txn(conn);
+  // The session's statement_timeout is for the relay's short statements, not for this.
+  txn.exec("SET LOCAL statement_timeout = 0");
   // Serialises concurrent migrations of the same outbox; released at commit.
   txn.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
                   "outboxd:" + names.schema + "." + names.table);

@@ -58,6 +58,7 @@ void Database::exec(const char* sql) {
 }
 
 void Database::fail(int rc, std::string_view doing) const {
+  if ((rc & 0xff) == SQLITE_FULL) full_ = true;
   throw sdk::Error(status_of(rc), "sqlite: " + path_ + ": " + std::string(doing) + ": " + reason(db_, rc));
 }
 
@@ -115,7 +116,17 @@ void Statement::check_bind(int rc) const {
   if (rc != SQLITE_OK) db_->fail(rc, std::string("binding ") + sqlite3_sql(stmt_));
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+void Database::reclaim_wal_if_full() noexcept {
+  if (!full_) return;
+  full_ = false;
+  // TRUNCATE waits (busy_timeout) for readers of older snapshots; what it cannot fold back stays.
+  sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+}
+
+Transaction::Transaction(Database& db) : db_(db) {
+  db_.reclaim_wal_if_full();  // outside any transaction, as a checkpoint must be
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);  // best effort

@@ -40,10 +40,15 @@ class Database {
   int64_t changes() const noexcept { return sqlite3_changes64(db_); }
   // Throws outbox::sdk::Error: RETRYABLE for contention and I/O trouble, PERMANENT otherwise.
   [[noreturn]] void fail(int rc, std::string_view doing) const;
+  // After a write failed on a full disk: checkpoints the WAL and truncates it, giving back the
+  // space it holds. Without this a WAL that filled the disk itself stays full: SQLite checkpoints
+  // only after a commit that succeeded. Best effort; a no-op unless a write failed so.
+  void reclaim_wal_if_full() noexcept;
 
  private:
   std::string path_;
   sqlite3* db_ = nullptr;
+  mutable bool full_ = false;  // a call failed with SQLITE_FULL since the last reclaim
 };
 
 // One execution of a prepared statement. Resetting it when done matters: a statement left

@@ -52,8 +52,10 @@ inline constexpr std::array kFields{
                         "completes RETRYABLE; must be shorter than relay.lease",
                         "20s")
         .in_range(100, 600'000),
-    sdk::duration_field("keep_alive", "MQTT keep-alive interval: how soon a silent broker counts as lost",
-                        "30s")
+    sdk::duration_field("keep_alive",
+                        "MQTT keep-alive interval (whole seconds): a broker silent this long is pinged, and "
+                        "one that does not answer within another interval counts as lost",
+                        "10s")
         .in_range(1'000, 65'535'000),
     sdk::duration_field("connect_timeout", "How long one connection attempt may take", "10s")
         .in_range(1'000, 600'000),

@@ -301,6 +301,15 @@ class MqttTransport final : public sdk::Transport {
       expire(Clock::now());
       complete_lost(Clock::now());
       if (!connected()) {
+        {
+          // What the lost connection left unacknowledged completes first (kLossGrace after the
+          // loss), not after a connection attempt that may take connect_timeout.
+          std::unique_lock lock(mutex_);
+          if (!lost_.empty() && Clock::now() < lost_at_ + kLossGrace) {
+            wake_.wait_until(lock, stop, lost_at_ + kLossGrace, [] { return false; });
+            continue;
+          }
+        }
         if (connect(stop)) {
           backoff = kReconnectMin;
           continue;

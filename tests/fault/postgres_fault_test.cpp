@@ -10,17 +10,14 @@
 #include <fstream>
 #include <thread>
 
-#include "../integration/postgres_test_store.hpp"
 #include "killed_relay.hpp"
 #include "outboxd_process.hpp"
-#include "relay_sandbox.hpp"
+#include "postgres_relay.hpp"
 
 namespace outbox::fault {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 // The crash test's own server.
 constexpr const char* kCrashPort = "55433";
@@ -33,15 +30,6 @@ int crash_server(const std::string& command) {
       OUTBOXD_SOURCE_DIR + "/tests/services/postgres.sh " + command;
   return std::system((script + " >/dev/null 2>&1").c_str());
 }
-
-ConfigParts postgres_parts(const ConfigParts& defaults, const std::string& dsn,
-                           const tests::ScratchSchema& schema) {
-  ConfigParts p = defaults;
-  p.storage = {{"type", "postgres"}, {"dsn", quoted(dsn)}, {"schema", schema.name()}};
-  return p;
-}
-
-using PostgresRelay = RelaySandbox;
 
 TEST_F(PostgresRelay, NothingIsLostWhenTheServerStopsImmediatelyInTheMiddleOfARun) {
   ASSERT_EQ(crash_server("start"), 0) << "tests/services/postgres.sh start on port " << kCrashPort;
@@ -68,21 +56,13 @@ TEST_F(PostgresRelay, NothingIsLostWhenTheServerStopsImmediatelyInTheMiddleOfARu
   EXPECT_TRUE(wait_settled(config)) << relay.stderr_text();
   EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
 
-  const auto by_id = records_by_id();
-  size_t missing = 0, resent = 0;
-  for (const std::string& id : ids_of(events)) {
-    auto it = by_id.find(id);
-    if (it == by_id.end())
-      ++missing;
-    else
-      resent += it->second.size() - 1;
-  }
-  EXPECT_EQ(missing, 0u);
+  const Tally t = recorded(ids_of(events));
+  EXPECT_EQ(t.missing, 0u);
   // At least once: a settle lost in the crash means a resend (synchronous_commit is off for the
   // relay), bounded by what was leased: in flight, the claim being settled, and the batch the
   // storage prefetched.
-  EXPECT_LE(resent, 300u + 2 * 100u);
-  std::cout << "delivered " << events.size() << " events; resent after the crash: " << resent << "\n";
+  EXPECT_LE(t.resent, 300u + 2 * 100u);
+  std::cout << "delivered " << events.size() << " events; resent after the crash: " << t.resent << "\n";
 }
 
 TEST_F(KilledRelay, OneRunUntilIdleWaitsForTheLeasesOfARelayKilledOnPostgres) {

@@ -29,6 +29,18 @@ std::filesystem::path make_temp_dir() {
 
 }  // namespace
 
+Tally tally(const std::vector<std::string>& ids, const std::map<std::string, size_t>& times) {
+  Tally t;
+  for (const std::string& id : ids) {
+    const auto it = times.find(id);
+    if (it == times.end() || it->second == 0)
+      ++t.missing;
+    else
+      t.resent += it->second - 1;
+  }
+  return t;
+}
+
 bool eventually(const std::function<bool()>& done, milliseconds timeout, milliseconds interval) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done()) {
@@ -176,6 +188,12 @@ std::map<std::string, std::vector<Record>> RelaySandbox::records_by_id() const {
   std::map<std::string, std::vector<Record>> out;
   for (Record& r : records()) out[r.id].push_back(std::move(r));
   return out;
+}
+
+Tally RelaySandbox::recorded(const std::vector<std::string>& ids) const {
+  std::map<std::string, size_t> times;
+  for (const Record& r : records()) ++times[r.id];
+  return tally(ids, times);
 }
 
 bool RelaySandbox::wait_recorded(const std::vector<std::string>& ids, milliseconds timeout) const {

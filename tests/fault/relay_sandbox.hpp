@@ -43,6 +43,13 @@ struct ConfigParts {
   std::map<std::string, std::string> http;  // written only when not empty
 };
 
+// How often each of a test's events was delivered, from `times` (id -> deliveries): how many
+// never (lost), and how many deliveries beyond each one's first (resent: at least once allows them).
+struct Tally {
+  size_t missing = 0, resent = 0;
+};
+Tally tally(const std::vector<std::string>& ids, const std::map<std::string, size_t>& times);
+
 // Polls `done` every `interval` until it is true or `timeout` has passed; true when it is.
 bool eventually(const std::function<bool()>& done, milliseconds timeout = milliseconds(120'000),
                 milliseconds interval = milliseconds(50));
@@ -102,6 +109,8 @@ class RelaySandbox : public ::testing::Test {
   std::vector<Record> records() const;
   // Record lines by event id.
   std::map<std::string, std::vector<Record>> records_by_id() const;
+  // The tally of `ids` in the record file.
+  Tally recorded(const std::vector<std::string>& ids) const;
   // Polls until every one of `ids` has been recorded at least once.
   bool wait_recorded(const std::vector<std::string>& ids, milliseconds timeout = milliseconds(120'000)) const;
   // Polls `outboxd status` until nothing is pending or in flight, and `dead` events are dead.

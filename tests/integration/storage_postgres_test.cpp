@@ -74,6 +74,21 @@ class StoragePostgres : public ::testing::Test {
   }
   int64_t count(const std::string& sql) { return pqxx::nontransaction(*sql_).exec(sql)[0][0].as<int64_t>(); }
 
+  // Waits on `relay` until its LISTEN connection (named `app`) is there: wait() makes it without
+  // blocking, over as many calls as it takes.
+  void wait_until_listening(StorageObject& relay, const std::string& app) {
+    for (int i = 0; i < 100; ++i) {
+      if (pqxx::nontransaction(*sql_)
+              .exec_params("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
+                           "AND query LIKE 'LISTEN %'",
+                           app)[0][0]
+              .as<int>() == 1)
+        return;
+      relay.wait(50ms);
+    }
+    ADD_FAILURE() << "no LISTEN connection named " << app << " after 100 waits";
+  }
+
   static std::vector<std::string> payloads(const Claim& c) {
     std::vector<std::string> out;
     for (const Event& e : c.events) out.push_back(e.payload);
@@ -376,7 +391,7 @@ TEST_F(StoragePostgres, NothingIsLostWhenThePrefetchConnectionIsTerminated) {
   c.boolean("prefetch", true);
   auto relay = open(c);
   produce("e", 1'500);
-  relay->wait(1ms);  // the LISTEN connection exists
+  wait_until_listening(*relay, app);
   std::set<std::string> seen;
   const Claim first = relay->claim(500, 2s);  // a full batch: the next is claimed in the background
   ASSERT_EQ(first.events.size(), 500u);
@@ -423,7 +438,7 @@ TEST_F(StoragePostgres, ReconnectsAfterItsConnectionsAreTerminated) {
             false);  // exactly two connections to terminate (the prefetch's third: the test above)
   auto relay = open(c);
   produce("e", 2);
-  relay->wait(1ms);  // the LISTEN connection exists
+  wait_until_listening(*relay, app);
   ASSERT_EQ(relay->claim(1, kLongLease).events.size(), 1u);
 
   const auto killed = pqxx::nontransaction(*sql_).exec_params(
