@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,11 +40,20 @@ Tally tally(const std::vector<json>& events, const std::vector<Record>& records)
 }
 
 // Records written to `topic` so far (the sum of its partitions' end offsets; the topic is the
-// test's own, so it starts empty).
+// test's own, so it starts empty). A broker that was just restarted (by a test before this one)
+// may not lead its partitions yet: asked again for up to a minute.
 int64_t written(const std::string& topic) {
-  int64_t n = 0;
-  for (const auto& [partition, end] : end_offsets(kBootstrap, topic)) n += end;
-  return n;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  for (;;) {
+    try {
+      int64_t n = 0;
+      for (const auto& [partition, end] : end_offsets(kBootstrap, topic)) n += end;
+      return n;
+    } catch (const std::runtime_error&) {
+      if (std::chrono::steady_clock::now() > deadline) throw;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  }
 }
 
 // The Kafka transport with a long linger, so that small batches keep a drain going for seconds and
