@@ -128,6 +128,7 @@ outbox_event to_abi(const EventFields& f) {
                       view(f.idempotency_token),
                       0,
                       0,
+                      {},
                       {}};
 }
 

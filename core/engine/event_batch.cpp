@@ -19,6 +19,7 @@ void EventBatch::add(const outbox_event& e) {
            store(e.payload),
            store(e.idempotency_token),
            store(e.last_error),
+           store(e.position),
            header_slots_.size(),
            e.header_count,
            e.created_at_ms,
@@ -37,10 +38,11 @@ void EventBatch::seal() {
   events_.clear();
   events_.reserve(records_.size());
   for (const Record& r : records_) {
-    events_.push_back(outbox_event{
-        sizeof(outbox_event), r.handle, view(r.id), view(r.event_type), view(r.partition_key),
-        view(r.content_type), view(r.payload), r.header_count ? headers_.data() + r.first_header : nullptr,
-        r.header_count, view(r.idempotency_token), r.created_at_ms, r.attempts, view(r.last_error)});
+    events_.push_back(outbox_event{sizeof(outbox_event), r.handle, view(r.id), view(r.event_type),
+                                   view(r.partition_key), view(r.content_type), view(r.payload),
+                                   r.header_count ? headers_.data() + r.first_header : nullptr,
+                                   r.header_count, view(r.idempotency_token), r.created_at_ms, r.attempts,
+                                   view(r.last_error), view(r.position)});
   }
   destination_slots_.assign(records_.size(), Slot{});
   done.assign(records_.size(), 0);

@@ -43,7 +43,7 @@ class EventBatch {
   };
   struct Record {
     uint64_t handle;
-    Slot id, event_type, partition_key, content_type, payload, idempotency_token, last_error;
+    Slot id, event_type, partition_key, content_type, payload, idempotency_token, last_error, position;
     size_t first_header, header_count;
     int64_t created_at_ms;
     uint32_t attempts;

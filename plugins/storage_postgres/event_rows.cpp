@@ -15,6 +15,7 @@ EventRows::EventRows(BinaryResult result, Extra extra) : result_(std::move(resul
   events_.resize(n);
   extra_.resize(n);
   ids_.resize(n);
+  if (extra == Extra::xid) positions_.resize(n);
   headers_.resize(n);
   size_t header_count = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -41,6 +42,13 @@ EventRows::EventRows(BinaryResult result, Extra extra) : result_(std::move(resul
     e.attempts = static_cast<uint32_t>(rows.int32(i, 9));
     e.last_error = str(rows.bytes(i, 10));
     extra_[i] = extra == Extra::xid ? rows.int64(i, 11) : rows.time_ms(i, 11);
+    if (extra == Extra::xid) {
+      using Part = std::span<char, sdk::kPositionPartLength>;
+      char* at = positions_[i].data();
+      sdk::format_position_part(static_cast<uint64_t>(extra_[i]), Part(at, sdk::kPositionPartLength));
+      sdk::format_position_part(e.handle, Part(at + sdk::kPositionPartLength, sdk::kPositionPartLength));
+      e.position = {at, positions_[i].size()};
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <outbox/event_text.hpp>
 #include <vector>
 
 #include "binary_result.hpp"
@@ -21,7 +22,8 @@ class EventRows {
   enum class Extra { xid, time_ms };
 
   EventRows() = default;
-  // Reads the event columns 0..10 of queries.hpp and column 11. Throws sdk::Error(PERMANENT)
+  // Reads the event columns 0..10 of queries.hpp and column 11; with Extra::xid each event's
+  // position is its (xid, seq). Throws sdk::Error(PERMANENT)
   // on a column that is not of the expected type.
   EventRows(BinaryResult result, Extra extra);
 
@@ -41,6 +43,7 @@ class EventRows {
   std::vector<outbox_event> events_;
   std::vector<int64_t> extra_;
   std::vector<std::array<char, 36>> ids_;
+  std::vector<std::array<char, 2 * sdk::kPositionPartLength>> positions_;  // xid, seq (with Extra::xid)
   std::vector<Headers> headers_;
   std::vector<outbox_header> header_views_;
 };

@@ -1,5 +1,6 @@
 #include "stored_event.hpp"
 
+#include <outbox/event_text.hpp>
 #include <outbox/sdk.hpp>
 
 namespace outbox::plugins::sqlite {
@@ -17,6 +18,7 @@ StoredEvent StoredEvent::read(const Cursor& row) {
   e.event_.created_at_ms = row.integer(8);
   e.event_.attempts = static_cast<uint32_t>(row.integer(9));
   e.event_.last_error = row.text(10);
+  e.event_.position = sdk::position_text(e.event_.handle);  // seq: the insertion order
   return e;
 }
 

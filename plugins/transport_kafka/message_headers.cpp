@@ -13,9 +13,10 @@ void add(rd_kafka_headers_t* headers, const char* name, outbox_str value) {
 }  // namespace
 
 rd_kafka_headers_t* make_headers(const outbox_event& event) {
-  rd_kafka_headers_t* headers = rd_kafka_headers_new(5 + event.header_count);
+  rd_kafka_headers_t* headers = rd_kafka_headers_new(6 + event.header_count);
   add(headers, "id", event.id);
   add(headers, "event_type", event.event_type);
+  if (event.position.len) add(headers, "position", event.position);
   if (event.idempotency_token.len) add(headers, "idempotency_token", event.idempotency_token);
   std::array<char, sdk::kRfc3339Length> created{};
   const size_t len = sdk::format_rfc3339_ms(event.created_at_ms, created);

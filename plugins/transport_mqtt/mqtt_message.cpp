@@ -20,6 +20,7 @@ using sdk::sv;
   add("id", sv(e.id));
   add("event_type", sv(e.event_type));
   if (e.partition_key.len) add("partition_key", sv(e.partition_key));
+  if (e.position.len) add("position", sv(e.position));
   add("created_at", sdk::rfc3339_ms(e.created_at_ms));
   if (e.idempotency_token.len) add("idempotency_token", sv(e.idempotency_token));
   for (size_t i = 0; i < e.header_count; ++i) add(sv(e.headers[i].name), sv(e.headers[i].value));
@@ -30,6 +31,7 @@ using sdk::sv;
 std::string envelope(const outbox_event& e, std::string& error) {
   nlohmann::json j{{"id", sv(e.id)}, {"event_type", sv(e.event_type)}};
   if (e.partition_key.len) j["partition_key"] = sv(e.partition_key);
+  if (e.position.len) j["position"] = sv(e.position);
   j["created_at"] = sdk::rfc3339_ms(e.created_at_ms);
   if (e.idempotency_token.len) j["idempotency_token"] = sv(e.idempotency_token);
   const std::string_view content_type = sdk::content_type(e);

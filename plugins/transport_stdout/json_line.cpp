@@ -63,6 +63,7 @@ std::string text_problem(const outbox_message& m) {
   const std::pair<const char*, outbox_str> fields[] = {{"id", e.id},
                                                        {"event_type", e.event_type},
                                                        {"partition_key", e.partition_key},
+                                                       {"position", e.position},
                                                        {"content_type", e.content_type},
                                                        {"destination", m.destination}};
   for (const auto& [name, value] : fields)
@@ -90,6 +91,7 @@ bool append_json_line(const outbox_message& m, std::string& out, std::string& er
   append_escaped(sv(e.id), out);
   append_field("event_type", sv(e.event_type), out);
   if (e.partition_key.len) append_field("partition_key", sv(e.partition_key), out);
+  if (e.position.len) append_field("position", sv(e.position), out);
   append_field("destination", sv(m.destination), out);
   out += ",\"headers\":{";
   for (size_t i = 0; i < e.header_count; ++i) {

@@ -59,6 +59,7 @@ TEST_F(StdoutTransportConformance, WritesEachMessageAsOneJsonLineWithThePayloadE
   sent[0].event.id = "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b";
   sent[0].event.event_type = "order.created";
   sent[0].event.partition_key = "customer-9";
+  sent[0].event.position = "00000000000000a1";
   sent[0].event.payload = "{\"order\": {\"id\": 42, \"lines\": [1, 2.5]},\n \"note\": \"say \\\"hi\\\"\\n\"}";
   sent[0].event.headers = {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
                            {"quote\"and\\slash", "tab\there \xc3\xa9"}};
@@ -93,6 +94,7 @@ TEST_F(StdoutTransportConformance, WritesEachMessageAsOneJsonLineWithThePayloadE
     EXPECT_EQ(got.at("event_type"), m.event.event_type);
     EXPECT_EQ(got.at("destination"), m.destination);
     EXPECT_EQ(got.contains("partition_key"), !m.event.partition_key.empty());
+    EXPECT_EQ(got.value("position", ""), m.event.position);
     json headers = json::object();
     for (const auto& [name, value] : m.event.headers) headers[name] = value;
     EXPECT_EQ(got.at("headers"), headers);

@@ -51,7 +51,7 @@ TEST(KafkaErrorMapping, TheReasonNamesTheEventTheErrorAndTheTopic) {
       "topic orders");
 }
 
-TEST(KafkaHeaders, IdTypeTokenCreatedAtThenEveryEventHeaderInOrder) {
+TEST(KafkaHeaders, IdTypePositionTokenCreatedAtThenEveryEventHeaderInOrder) {
   const outbox_header event_headers[] = {
       sdk::make_header(sdk::view("traceparent"), sdk::view("00-abc-def-01")),
       sdk::make_header(sdk::view("tenant"), sdk::view("t1"))};
@@ -60,6 +60,7 @@ TEST(KafkaHeaders, IdTypeTokenCreatedAtThenEveryEventHeaderInOrder) {
   event.id = sdk::view("0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b");
   event.event_type = sdk::view("order.created");
   event.idempotency_token = sdk::view("tok-1");
+  event.position = sdk::view("00000000000000a1");
   event.content_type = sdk::view("application/json");
   event.created_at_ms = 1'700'000'000'123;
   event.headers = event_headers;
@@ -78,6 +79,7 @@ TEST(KafkaHeaders, IdTypeTokenCreatedAtThenEveryEventHeaderInOrder) {
   const std::vector<std::pair<std::string, std::string>> expected{
       {"id", "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b"},
       {"event_type", "order.created"},
+      {"position", "00000000000000a1"},
       {"idempotency_token", "tok-1"},
       {"created_at", "2023-11-14T22:13:20.123Z"},
       {"traceparent", "00-abc-def-01"},

@@ -125,6 +125,7 @@ testing::Event sample_event() {
   e.id = "0190a5b6-7c8d-7e9f-8a0b-000000000001";
   e.event_type = "order.created";
   e.partition_key = "customer-1";
+  e.position = "00000000000000a1";
   e.payload = R"({"n":1})";
   e.headers = {{"traceparent", "00-abc-def-01"}};
   e.created_at_ms = 1'700'000'000'123;
@@ -161,6 +162,7 @@ TEST_F(MqttMessage, OnMqtt5TheEventTravelsAsUserPropertiesAndContentType) {
   const std::vector<std::pair<std::string, std::string>> expected{{"id", e.id},
                                                                   {"event_type", "order.created"},
                                                                   {"partition_key", "customer-1"},
+                                                                  {"position", "00000000000000a1"},
                                                                   {"created_at", "2023-11-14T22:13:20.123Z"},
                                                                   {"traceparent", "00-abc-def-01"}};
   EXPECT_EQ(user, expected);
@@ -174,6 +176,7 @@ TEST_F(MqttMessage, On311TheEnvelopeCarriesTheFieldsAndThePayload) {
   ASSERT_TRUE(m) << error;
   const auto j = nlohmann::json::parse(m->get_payload_str());
   EXPECT_EQ(j.at("id"), e.id);
+  EXPECT_EQ(j.at("position"), "00000000000000a1");
   EXPECT_EQ(j.at("created_at"), "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(j.at("content_type"), "application/json");
   EXPECT_EQ(j.at("headers"), nlohmann::json::parse(R"([["traceparent","00-abc-def-01"]])"));

@@ -33,6 +33,7 @@ struct Event {
   int64_t created_at_ms;
   uint32_t attempts;
   outbox_str last_error;
+  outbox_str position;
   uint64_t added;
 };
 

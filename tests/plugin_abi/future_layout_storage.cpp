@@ -44,6 +44,7 @@ future::Event event(uint64_t handle, std::string_view id) {
           1'700'000'000'123,
           0,
           {},
+          text("00000000000000a1"),
           future::kAdded};
 }
 

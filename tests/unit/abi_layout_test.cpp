@@ -134,6 +134,7 @@ class FutureLayoutHost : public ::testing::Test {
                    0,
                    0,
                    {},
+                   {},
                    future::kAdded};
     }
     std::vector<outbox_status> statuses(n, OUTBOX_RETRYABLE);

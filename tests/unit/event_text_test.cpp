@@ -50,4 +50,15 @@ TEST(EventText, AnEventWithoutContentTypeHasTheDefault) {
   EXPECT_EQ(outbox::sdk::content_type(event), "text/plain");
 }
 
+TEST(EventText, PositionPartsAreFixedWidthHexThatComparesAsBytesInNumberOrder) {
+  using outbox::sdk::position_text;
+  EXPECT_EQ(position_text(0), "0000000000000000");
+  EXPECT_EQ(position_text(0xa1), "00000000000000a1");
+  EXPECT_EQ(position_text(UINT64_MAX), "ffffffffffffffff");
+  EXPECT_LT(position_text(9), position_text(10)) << "9 < 10 as text too (a decimal 9 > 10 would not be)";
+  EXPECT_LT(position_text(0xff), position_text(0x100));
+  EXPECT_LT(position_text(1) + position_text(UINT64_MAX), position_text(2) + position_text(0))
+      << "a position of two parts orders by the first, then the second";
+}
+
 }  // namespace

@@ -1,5 +1,6 @@
 // outbox/event_text.hpp — an event's fields as text, the same way in every plugin and in the CLI:
-// its content type (and whether it is JSON), its times in RFC 3339 and binary payloads in base64.
+// its content type (and whether it is JSON), its times in RFC 3339, binary payloads in base64 and
+// positions (plugin_abi.h: outbox_event.position) in fixed-width hexadecimal.
 //
 // Header-only and allocation-free except for the functions that return or append to a
 // std::string; depends on the C++ standard library and plugin_abi.h only, so that every plugin can
@@ -83,6 +84,21 @@ inline void append_base64(std::string_view bytes, std::string& out) {
       group = group << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
     for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(group >> (18 - 6 * k)) & 0x3F] : '=';
   }
+}
+
+// One number of a position: 16 lowercase hexadecimal digits, so that positions made of the same
+// numbers compare as byte strings in the numbers' order. A storage writes one number per part of
+// its order key (SQLite: seq; PostgreSQL: xid, then seq) into `out`.
+inline constexpr size_t kPositionPartLength = 16;
+constexpr void format_position_part(uint64_t value, std::span<char, kPositionPartLength> out) noexcept {
+  constexpr char kDigits[] = "0123456789abcdef";
+  for (size_t i = kPositionPartLength; i-- > 0; value >>= 4) out[i] = kDigits[value & 0xF];
+}
+
+inline std::string position_text(uint64_t value) {
+  std::string out(kPositionPartLength, '0');
+  format_position_part(value, std::span<char, kPositionPartLength>(out.data(), kPositionPartLength));
+  return out;
 }
 
 }  // namespace outbox::sdk

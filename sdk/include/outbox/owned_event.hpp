@@ -25,15 +25,24 @@ struct OwnedEvent {
   int64_t created_at_ms = 0;
   uint32_t attempts = 0;
   std::string last_error;
+  std::string position;
 
   // Reads `event` by the growth rules of plugin_abi.h: it and its headers may have another layout.
   static OwnedEvent copy_of(const outbox_event& event) {
     auto text = [](outbox_str s) { return s.len ? std::string(s.ptr, s.len) : std::string(); };
     const outbox_event e = in_own_layout(event);
-    OwnedEvent out{
-        e.handle,          text(e.id), text(e.event_type),        text(e.partition_key), text(e.content_type),
-        text(e.payload),   {},         text(e.idempotency_token), e.created_at_ms,       e.attempts,
-        text(e.last_error)};
+    OwnedEvent out{e.handle,
+                   text(e.id),
+                   text(e.event_type),
+                   text(e.partition_key),
+                   text(e.content_type),
+                   text(e.payload),
+                   {},
+                   text(e.idempotency_token),
+                   e.created_at_ms,
+                   e.attempts,
+                   text(e.last_error),
+                   text(e.position)};
     for (size_t i = 0; i < e.header_count; ++i) {
       const outbox_header h = in_own_layout(element_at(e.headers, i));
       out.headers.emplace_back(text(h.name), text(h.value));
@@ -60,7 +69,8 @@ struct OwnedEvent {
             str(idempotency_token),
             created_at_ms,
             attempts,
-            str(last_error)};
+            str(last_error),
+            str(position)};
   }
 };
 

@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define OUTBOX_ABI_MAJOR 1
-#define OUTBOX_ABI_MINOR 2
+#define OUTBOX_ABI_MINOR 3
 /* The oldest minor a host of this version loads. ABI 1.0 was never released: its headers and
  * failures had no struct_size, so a 1.0 plugin's arrays cannot be read by the rules above. */
 #define OUTBOX_ABI_MINOR_OLDEST 1
@@ -232,6 +232,11 @@ typedef struct outbox_event {
   int64_t created_at_ms;        /* Unix epoch milliseconds, database clock */
   uint32_t attempts;            /* failed publish attempts so far */
   outbox_str last_error;        /* empty: none */
+  /* Since ABI 1.3; an older side's smaller struct reads as empty. The event's place in the outbox
+   * order (docs/ordering.md): lowercase hexadecimal of one fixed width per storage, so that the
+   * positions of one outbox compare as byte strings and grow along its order. Set by claims;
+   * empty: the storage does not tell. Transports send it as the `position` header. */
+  outbox_str position;
 } outbox_event;
 
 /* ---------------------------------------------------------------------------------------------

@@ -164,6 +164,8 @@ outbox_status guarded(outbox_error* err, F&& f) noexcept {
 // states, so that it loads on every host since. Each later minor that adds something a plugin can
 // use adds a test here for it; ABI 1.1 is the first. ABI 1.2 needs none: it only appends members
 // to outbox_storage_stats, which a 1.1 host sizes without them (the thunk writes what it sized).
+// ABI 1.3 needs none either: outbox_event.position is appended (an older host steps over it, and
+// a transport reads an older host's events with it empty).
 template <class P>
 constexpr uint32_t needed_minor() noexcept {
   return 1;

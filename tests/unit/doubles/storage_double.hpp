@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <outbox/event_text.hpp>
 #include <outbox/sdk.hpp>
 #include <string>
 #include <thread>
@@ -17,7 +18,7 @@ namespace outbox::testing {
 class StorageDouble final : public sdk::Storage {
  public:
   struct Row {
-    std::string id, event_type, partition_key, payload;
+    std::string id, event_type, partition_key, payload, position;
     std::vector<std::pair<std::string, std::string>> headers;
     uint32_t attempts = 0;
     std::string last_error;
@@ -36,6 +37,7 @@ class StorageDouble final : public sdk::Storage {
     row.event_type = std::move(event_type);
     row.partition_key = std::move(partition_key);
     row.payload = "{}";
+    row.position = sdk::position_text(next_);
     row.headers = std::move(headers);
     return next_++;
   }
@@ -124,7 +126,8 @@ class StorageDouble final : public sdk::Storage {
                      {},
                      0,
                      r.attempts,
-                     sdk::view(r.last_error)};
+                     sdk::view(r.last_error),
+                     sdk::view(r.position)};
       sink.add(e);
       ++n;
     }

@@ -243,6 +243,40 @@ TEST_P(StorageConformance, ClaimReturnsEventsInInsertionOrderWithEveryFieldIntac
       << "handles must tell the events apart";
 }
 
+// A storage that tells positions (ABI 1.3; plugin_abi.h) tells them for every event: fixed width,
+// growing along the claim order, and an event keeps its own through a retry.
+TEST_P(StorageConformance, PositionsHaveOneWidthGrowInClaimOrderAndSurviveARetry) {
+  enqueue_samples(3);
+  enqueue_samples(2, 3);  // a second transaction
+  // A store that claims in commit order may hold the second back while a transaction of someone
+  // else's (on a shared server) is open: claim until both came.
+  std::vector<Event> claimed;
+  std::string last_token;
+  const auto deadline = std::chrono::steady_clock::now() + kPromptly;
+  while (claimed.size() < 5 && std::chrono::steady_clock::now() < deadline) {
+    Claim c = storage().claim(10, kLongLease);
+    if (c.events.empty())
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    else
+      last_token = c.token;
+    for (Event& e : c.events) claimed.push_back(std::move(e));
+  }
+  ASSERT_EQ(payloads(claimed), sample_payloads(0, 5));
+  const std::string& first = claimed[0].position;
+  if (first.empty()) {
+    for (const Event& e : claimed) EXPECT_EQ(e.position, "") << "a position for some events only";
+    GTEST_SKIP() << "the storage does not tell positions";
+  }
+  for (size_t i = 1; i < claimed.size(); ++i) {
+    EXPECT_EQ(claimed[i].position.size(), first.size()) << "positions of one store have one width";
+    EXPECT_LT(claimed[i - 1].position, claimed[i].position) << "at event " << i;
+  }
+  ASSERT_EQ(storage().retry(last_token, {{claimed.back().handle, 0, "flaky"}}), 1u);
+  const Claim again = storage().claim(10, kLongLease);
+  ASSERT_EQ(again.events.size(), 1u);
+  EXPECT_EQ(again.events[0].position, claimed.back().position);
+}
+
 TEST_P(StorageConformance, ClaimRespectsMax) {
   enqueue_samples(5);
   EXPECT_TRUE(storage().claim(0, kLongLease).events.empty());
