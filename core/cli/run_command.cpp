@@ -100,14 +100,21 @@ int run_relay(const std::filesystem::path& config_file, bool until_idle,
     if (config.migrate) storage->migrate();
     if (service->samples()) sampler_storage = open_storage(storage_plugin, config.storage);
     for (const PluginBlock& t : config.transports) {
-      transports.push_back(open_transport(loaded.plugins->load(OUTBOX_KIND_TRANSPORT, t.type), t));
-      slots.push_back({t.instance, transports.back().get()});
+      auto plugin = loaded.plugins->load(OUTBOX_KIND_TRANSPORT, t.type);
+      transports.push_back(open_transport(plugin, t));
+      slots.push_back({t.instance, transports.back().get(), delivery_timeout_of(*plugin, t)});
     }
   } catch (const sdk::Error& e) {
     log::error("outboxd", fmt::format("cannot start: {}", e.what()));
     return kExitUnavailable;
   }
 
+  if (config.relay.ordering == Ordering::key && !storage->key_order()) {
+    log::error("outboxd", fmt::format("cannot start: relay.ordering: key needs a storage that claims in key "
+                                      "order (ABI 1.3), and the {} storage does not",
+                                      config.storage.type));
+    return kExitConfig;
+  }
   Engine::Outcome outcome;
   {
     Engine engine(config.relay, *storage, std::move(slots), config.routes);

@@ -15,6 +15,11 @@ namespace outbox::core {
 using std::chrono::milliseconds;
 
 enum class PermanentErrorMode { dead_letter, halt };
+// relay.ordering (docs/ordering.md): none publishes every claimed event at once; key keeps each
+// partition key's events in outbox order.
+enum class Ordering { none, key };
+// relay.on_dead_letter, with ordering: key: whether a key goes on past a dead letter of its own.
+enum class DeadLetterMode { skip, block };
 
 struct RetryPolicy {
   uint32_t max_attempts = 12;
@@ -32,6 +37,8 @@ struct RelayConfig {
   milliseconds drain_timeout{10000};
   RetryPolicy retry;
   PermanentErrorMode on_permanent_error = PermanentErrorMode::dead_letter;
+  Ordering ordering = Ordering::none;
+  DeadLetterMode on_dead_letter = DeadLetterMode::skip;
 };
 
 // A storage or transport block: the plugin it names and its validated keys.

@@ -242,6 +242,18 @@ std::vector<CoreKey> declare() {
       "relay.on_permanent_error", about("What a PERMANENT publish failure does"), restart,
       [](auto& c) -> auto& { return c.relay.on_permanent_error; },
       {{"dead_letter", PermanentErrorMode::dead_letter}, {"halt", PermanentErrorMode::halt}}));
+  keys.push_back(named<Ordering>(
+      "relay.ordering",
+      about("key: each partition key's events reach transports in outbox order, one at a time; none: "
+            "every claimed event is published at once"),
+      restart, [](auto& c) -> auto& { return c.relay.ordering; },
+      {{"none", Ordering::none}, {"key", Ordering::key}}));
+  keys.push_back(named<DeadLetterMode>(
+      "relay.on_dead_letter",
+      about("With ordering: key, whether a key goes on past a dead letter of its own (skip) or waits "
+            "for an operator (block: outboxd key retry|skip)"),
+      restart, [](auto& c) -> auto& { return c.relay.on_dead_letter; },
+      {{"skip", DeadLetterMode::skip}, {"block", DeadLetterMode::block}}));
 
   // The plugin blocks are filled by the loader, which validates them with their plugins' keys.
   CoreKey transports =

@@ -76,6 +76,17 @@ Engine::Engine(const RelayConfig& relay, sdk::Storage& storage, std::vector<Tran
       backoff_(relay.retry, seed),
       outgoing_(transports_.size()) {
   counters_.transports = std::vector<TransportCounters>(transports_.size());
+  if (relay_.ordering == Ordering::key) {
+    key_order_ = storage_.key_order();
+    if (!key_order_)
+      throw std::invalid_argument(
+          "relay.ordering: key needs a storage that claims in key order (ABI 1.3), and this one does not");
+    // Whatever goes out is decided before the lease can end: a new owner then finds it settled or
+    // claims it again, never beside it. A tenth of the lease covers settle latency and clock rates.
+    milliseconds longest{0};
+    for (const auto& t : transports_) longest = std::max(longest, t.delivery_timeout);
+    publish_margin_ = longest + relay_.lease / 10;
+  }
 }
 
 Engine::~Engine() = default;
@@ -100,6 +111,7 @@ void Engine::heartbeat(std::function<void()> beat, milliseconds every) {
 void Engine::beat_if_due() {
   counters_.in_flight.store(in_flight_, std::memory_order_relaxed);
   counters_.in_flight_bytes.store(in_flight_bytes_, std::memory_order_relaxed);
+  counters_.waiting_for_key.store(keys_.waiting(), std::memory_order_relaxed);
   if (!beat_) return;
   const auto now = Clock::now();
   if (now < next_beat_) return;
@@ -123,6 +135,10 @@ Engine::Outcome Engine::run() {
     report_stats();
     beat_if_due();
     apply_completions();
+    if (key_order_) {
+      extend_waiting_claims();
+      keys_.expire(Clock::now());
+    }
     write_settlements();
     if (halted_ || stop_) break;  // a completion decided to halt, or a stop came: claim nothing more
     const uint32_t want = claim_size();
@@ -179,10 +195,13 @@ uint32_t Engine::claim_size() const noexcept {
 }
 
 size_t Engine::claim_and_publish(uint32_t max) {
-  auto claim = std::make_unique<Claim>();
-  EventBatch& batch = claim->events;
+  auto owned = std::make_unique<Claim>();
+  Claim& claim = *owned;
+  EventBatch& batch = claim.events;
   auto sink = [](void* ctx, const outbox_event* event) { static_cast<EventBatch*>(ctx)->add(*event); };
-  batch.token = storage_.claim(max, relay_.lease, sdk::EventSink(sink, &batch));
+  const auto asked_at = Clock::now();  // the lease clock starts before the storage's does
+  batch.token = key_order_ ? key_order_->claim_in_key_order(max, relay_.lease, sdk::EventSink(sink, &batch))
+                           : storage_.claim(max, relay_.lease, sdk::EventSink(sink, &batch));
   batch.seal();
   size_t n = batch.size();
   if (n == 0) return 0;
@@ -192,9 +211,12 @@ size_t Engine::claim_and_publish(uint32_t max) {
   for (const outbox_event& e : batch.events()) bytes += bytes_of(e);
   in_flight_bytes_ += bytes;
   bytes_per_event_ = (bytes + n - 1) / n;
+  claim.publish_until = asked_at + relay_.lease - publish_margin_;
+  claim.extend_at = asked_at + relay_.lease / 2;
+  claim.out.assign(n, 0);
 
   // Destinations first: the buffer they are rendered into may move while it grows.
-  std::vector<int>& targets = claim->targets;
+  std::vector<int>& targets = claim.targets;
   targets.assign(n, -1);
   for (size_t i = 0; i < n; ++i) {
     const outbox_event& e = batch.events()[i];
@@ -205,24 +227,55 @@ size_t Engine::claim_and_publish(uint32_t max) {
       targets[i] = static_cast<int>(target->transport);
     }
   }
+  // In the map before anything is decided: deciding one event may dispatch a waiting one of any claim.
   uint64_t id = next_claim_id_++;
-  for (size_t i = 0; i < n; ++i) {
+  claims_.emplace(id, std::move(owned));
+  claim.published_at = Clock::now();
+  for (size_t i = 0; i < n && !halted_; ++i) {
     const outbox_event& e = batch.events()[i];
-    if (targets[i] < 0) {
-      apply(*claim, i, OUTBOX_PERMANENT,
-            "no route matches event type '" + std::string(sv(e.event_type)) + "'");
+    if (!key_order_ || e.partition_key.len == 0) {
+      dispatch(claim, id, i);
       continue;
     }
-    outgoing_[static_cast<size_t>(targets[i])].push_back(
-        {sizeof(outbox_message), tag_of(id, i), &e, sdk::view(batch.destination(i)), e.partition_key});
+    switch (keys_.admit(sv(e.partition_key), sv(e.id), {id, i}, claim.published_at)) {
+      case KeySequencer::Admit::go:
+        if (auto step = dispatch(claim, id, i)) continue_key(sv(e.partition_key), sv(e.id), *step);
+        break;
+      case KeySequencer::Admit::wait:
+        ++claim.waiting;
+        break;
+      case KeySequencer::Admit::give_back:
+        give_back(claim, i);
+        break;
+    }
   }
   if (halted_) {
     // An unroutable event decided to halt: publish nothing of this claim, give it all back.
     for (auto& queued : outgoing_) queued.clear();
-    release_outstanding(*claim);
+    release_outstanding(claim);
   }
-  claim->published_at = Clock::now();
-  claims_.emplace(id, std::move(claim));
+  publish_outgoing();
+  return n;
+}
+
+std::optional<Engine::KeyStep> Engine::dispatch(Claim& claim, uint64_t id, size_t index) {
+  const outbox_event& e = claim.events.events()[index];
+  if (key_order_ && Clock::now() >= claim.publish_until) {
+    give_back(claim, index);  // its lease could end before a transport decides it
+    return KeyStep::hold;
+  }
+  const int target = claim.targets[index];
+  if (target < 0)
+    return apply(claim, index, OUTBOX_PERMANENT,
+                 "no route matches event type '" + std::string(sv(e.event_type)) + "'");
+  claim.out[index] = 1;
+  outgoing_[static_cast<size_t>(target)].push_back({sizeof(outbox_message), tag_of(id, index), &e,
+                                                    sdk::view(claim.events.destination(index)),
+                                                    e.partition_key});
+  return std::nullopt;
+}
+
+void Engine::publish_outgoing() {
   for (size_t t = 0; t < transports_.size(); ++t) {
     if (outgoing_[t].empty()) continue;
     try {
@@ -233,7 +286,69 @@ size_t Engine::claim_and_publish(uint32_t max) {
     }
     outgoing_[t].clear();
   }
-  return n;
+}
+
+Engine::Claim* Engine::waiting_claim(const KeySequencer::Ref& ref) {
+  auto it = claims_.find(ref.claim);
+  if (it == claims_.end() || it->second->events.done[ref.index]) return nullptr;
+  --it->second->waiting;
+  return it->second.get();
+}
+
+void Engine::continue_key(std::string_view key, std::string_view id, KeyStep step) {
+  while (step == KeyStep::go_on) {
+    const auto next = keys_.next(key);
+    if (!next) return;
+    Claim* claim = waiting_claim(*next);
+    if (!claim) continue;
+    const auto decided = dispatch(*claim, next->claim, next->index);
+    if (!decided) return;  // it went out
+    step = *decided;
+    id = sv(claim->events.events()[next->index].id);
+  }
+  for (const KeySequencer::Ref& ref : keys_.hold(key, std::string(id), Clock::now() + relay_.lease))
+    if (Claim* claim = waiting_claim(ref)) give_back(*claim, ref.index);
+}
+
+void Engine::give_back(Claim& claim, size_t index) {
+  if (claim.settle.empty()) claim.settle.since = Clock::now();
+  take_out(claim, index);
+  claim.settle.release.push_back(claim.events.events()[index].handle);
+  ++counters_.released;
+  ++counters_.key_releases;
+}
+
+void Engine::extend_waiting_claims() {
+  const auto now = Clock::now();
+  for (auto& [id, owned] : claims_) {
+    Claim& claim = *owned;
+    if (claim.waiting == 0 || now < claim.extend_at) continue;
+    size_t held = 0;
+    try {
+      held = key_order_->extend(claim.events.token, relay_.lease);
+    } catch (const std::exception& e) {  // tried again next turn; the lease clock keeps counting
+      ++counters_.storage_errors;
+      log::warn("engine", std::string("extending a lease failed, will retry: ") + e.what());
+      continue;
+    }
+    if (held > 0) {
+      claim.publish_until = now + relay_.lease - publish_margin_;
+      claim.extend_at = now + relay_.lease / 2;
+      continue;
+    }
+    // Taken over: its waiting events are another relay's now, and their keys' later ones go back.
+    log::warn("engine", fmt::format("lost the lease of a claim with {} events waiting behind their keys; "
+                                    "giving them back",
+                                    claim.waiting));
+    const EventBatch& batch = claim.events;
+    for (size_t i = 0; i < batch.size() && claim.waiting > 0; ++i) {
+      if (batch.done[i] || claim.out[i]) continue;
+      const outbox_event& e = batch.events()[i];
+      for (const KeySequencer::Ref& ref :
+           keys_.hold(sv(e.partition_key), std::string(sv(e.id)), now + relay_.lease, /*head_out=*/true))
+        if (Claim* owner = waiting_claim(ref)) give_back(*owner, ref.index);
+    }
+  }
 }
 
 void Engine::apply_completions() {
@@ -248,13 +363,17 @@ void Engine::apply_completions() {
       ++counters_.ignored_completions;  // completed twice, or after its lease was released
       continue;
     }
-    timings_.publish.Observe(seconds_between(it->second->published_at, c.at));
-    apply(*it->second, index, c.status, c.error);
+    Claim& claim = *it->second;
+    timings_.publish.Observe(seconds_between(claim.published_at, c.at));
+    const KeyStep step = apply(claim, index, c.status, c.error);
+    const outbox_event& e = claim.events.events()[index];
+    if (key_order_ && e.partition_key.len) continue_key(sv(e.partition_key), sv(e.id), step);
   }
   applying_.clear();
+  publish_outgoing();  // the keys' next events, which the completions let go
 }
 
-void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::string& error) {
+Engine::KeyStep Engine::apply(Claim& claim, size_t index, outbox_status status, const std::string& error) {
   EventBatch& batch = claim.events;
   if (claim.settle.empty()) claim.settle.since = Clock::now();
   take_out(claim, index);
@@ -280,29 +399,42 @@ void Engine::apply(Claim& claim, size_t index, outbox_status status, const std::
   if (status == OUTBOX_OK) {
     claim.settle.complete.push_back(e.handle);
     ++counters_.published;
-  } else if (status == OUTBOX_RETRYABLE && !backoff_.exhausted(attempts)) {
+    return KeyStep::go_on;
+  }
+  if (status == OUTBOX_RETRYABLE && !backoff_.exhausted(attempts)) {
     claim.settle.retry.push_back({e.handle, now_ms() + backoff_.delay(attempts).count(), error});
     ++counters_.retried;
     if (log::enabled(log::Level::debug)) say(log::Level::debug, "retrying");
-  } else if (status != OUTBOX_RETRYABLE && relay_.on_permanent_error == PermanentErrorMode::halt) {
+    return KeyStep::hold;
+  }
+  if (status != OUTBOX_RETRYABLE && relay_.on_permanent_error == PermanentErrorMode::halt) {
     claim.settle.release.push_back(e.handle);
     ++counters_.released;
     halted_ = true;
     say(log::Level::error, "halting (on_permanent_error: halt)");
-  } else {
-    std::string reason =
-        status == OUTBOX_RETRYABLE ? fmt::format("gave up after {} attempts: {}", attempts, error) : error;
-    claim.settle.bury.push_back({e.handle, 0, reason});
-    ++counters_.dead;
-    say(log::Level::warn, "moved to the dead letters");
+    return KeyStep::hold;
   }
+  std::string reason =
+      status == OUTBOX_RETRYABLE ? fmt::format("gave up after {} attempts: {}", attempts, error) : error;
+  // With ordering: key and on_dead_letter: block, the dead letter holds its key in the storage.
+  const bool blocks = key_order_ && e.partition_key.len && relay_.on_dead_letter == DeadLetterMode::block;
+  claim.settle.bury.push_back({e.handle, 0, reason, blocks ? uint32_t{OUTBOX_FAILURE_HOLD_KEY} : 0u});
+  ++counters_.dead;
+  say(log::Level::warn, blocks ? "moved to the dead letters; its key waits (on_dead_letter: block)"
+                               : "moved to the dead letters");
+  return blocks ? KeyStep::hold : KeyStep::go_on;
 }
 
 void Engine::write_settlements() {
   const auto partial_before = Clock::now() - kPartialSettleAfter;
   for (auto it = claims_.begin(); it != claims_.end();) {
     Claim& claim = *it->second;
-    if (!claim.settle.empty() && (claim.events.outstanding == 0 || claim.settle.since <= partial_before))
+    // With ordering: key, what holds a key goes out on this turn, before the next claim asks the
+    // storage for more of it.
+    const bool holds_keys = key_order_ && (!claim.settle.release.empty() || !claim.settle.retry.empty() ||
+                                           !claim.settle.bury.empty());
+    if (!claim.settle.empty() &&
+        (claim.events.outstanding == 0 || claim.settle.since <= partial_before || holds_keys))
       write_settlement(claim);
     if (claim.events.outstanding == 0 && claim.settle.empty())
       it = claims_.erase(it);
@@ -320,7 +452,7 @@ void Engine::write_settlement(Claim& claim) {
     std::vector<outbox_failure> out;
     out.reserve(items.size());
     for (const Failure& f : items)
-      out.push_back(sdk::make_failure(f.handle, f.not_before_ms, sdk::view(f.error)));
+      out.push_back(sdk::make_failure(f.handle, f.not_before_ms, sdk::view(f.error), f.flags));
     return out;
   };
   auto count_stale = [&](size_t asked, size_t applied) {
@@ -493,6 +625,18 @@ void Engine::report_stats() {
 
 void Engine::drain() {
   auto deadline = Clock::now() + relay_.drain_timeout;
+  // Events waiting behind their keys never went out: they go back at once, not after the drain.
+  for (auto& [id, claim] : claims_) {
+    if (claim->waiting == 0) continue;
+    if (claim->settle.empty()) claim->settle.since = Clock::now();
+    for (size_t i = 0; i < claim->events.size(); ++i) {
+      if (claim->events.done[i] || claim->out[i]) continue;
+      take_out(*claim, i);
+      claim->settle.release.push_back(claim->events.events()[i].handle);
+      ++counters_.released;
+    }
+    claim->waiting = 0;
+  }
   auto remaining = [&] {
     return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
   };

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <outbox/sdk.hpp>
 #include <string>
 #include <unordered_map>
@@ -25,6 +26,7 @@
 #include "core/config/config.hpp"
 #include "core/engine/backoff.hpp"
 #include "core/engine/event_batch.hpp"
+#include "core/engine/key_sequencer.hpp"
 #include "core/routing/router.hpp"
 
 namespace outbox::core {
@@ -46,8 +48,12 @@ struct EngineCounters {
   std::atomic<uint64_t> stale_settles{0};        // settles the storage fenced off (lease lost)
   std::atomic<uint64_t> ignored_completions{0};  // second or late completions of a message
   std::atomic<uint64_t> storage_errors{0};
-  std::atomic<uint64_t> in_flight{0};         // in_flight() as of the loop's last turn
-  std::atomic<uint64_t> in_flight_bytes{0};   // their payload and header bytes, as of the same turn
+  std::atomic<uint64_t> in_flight{0};        // in_flight() as of the loop's last turn
+  std::atomic<uint64_t> in_flight_bytes{0};  // their payload and header bytes, as of the same turn
+  // relay.ordering: key: claimed events waiting behind an earlier one of their key (as of the
+  // loop's last turn), and events given back to the storage to keep their key in order.
+  std::atomic<uint64_t> waiting_for_key{0};
+  std::atomic<uint64_t> key_releases{0};
   std::vector<TransportCounters> transports;  // in the order of the engine's transports
 };
 
@@ -63,9 +69,14 @@ class Engine {
   struct TransportSlot {
     std::string name;
     sdk::Transport* transport;
+    // The longest a message may stay unacknowledged in it (0: it gives no bound): with
+    // relay.ordering: key nothing is handed to a transport this close to its lease's end.
+    milliseconds delivery_timeout{0};
   };
   enum class Outcome { stopped, halted };
 
+  // Throws std::invalid_argument when relay.ordering is key and the storage does not order claims
+  // by key (sdk::Storage::key_order()).
   Engine(const RelayConfig& relay, sdk::Storage& storage, std::vector<TransportSlot> transports,
          const std::vector<RouteConfig>& routes, uint64_t seed = std::random_device{}());
   Engine(const Engine&) = delete;
@@ -109,6 +120,7 @@ class Engine {
     uint64_t handle;
     int64_t not_before_ms;
     std::string error;
+    uint32_t flags = 0;  // OUTBOX_FAILURE_*
   };
   // What has been decided for a claim's events and not yet written to storage.
   struct Settlement {
@@ -122,9 +134,16 @@ class Engine {
   struct Claim {
     EventBatch events;
     std::vector<int> targets;  // per event: its transport, or -1 when no route matches it
+    std::vector<uint8_t> out;  // per event: 1 once handed to its transport
     Settlement settle;
     std::chrono::steady_clock::time_point published_at;
+    // relay.ordering: key. The lease clock: events go to a transport only before publish_until,
+    // and the lease is extended from extend_at while some wait behind their keys.
+    std::chrono::steady_clock::time_point publish_until, extend_at;
+    size_t waiting = 0;
   };
+  // How a keyed event's key may go on once the event is decided (relay.ordering: key).
+  enum class KeyStep { go_on, hold };
   struct Swap {
     Router router;
     Backoff backoff;
@@ -142,8 +161,26 @@ class Engine {
   // How many events the next claim may take; 0: wait for completions first.
   uint32_t claim_size() const noexcept;
   size_t claim_and_publish(uint32_t max);
+  // Hands event `index` of claim `id` to its transport's outgoing batch, or decides it at once (no
+  // route; with ordering: key, its lease running out): returns the key's step then, nullopt when
+  // it went out.
+  std::optional<KeyStep> dispatch(Claim& claim, uint64_t id, size_t index);
+  // Publishes the outgoing batches.
+  void publish_outgoing();
   void apply_completions();
-  void apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
+  KeyStep apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
+  // relay.ordering: key. After a keyed event was decided: go_on dispatches the key's next waiting
+  // events until one goes out; hold gives every waiting one back and holds the key (for one lease,
+  // or until the event `id` is claimed again).
+  void continue_key(std::string_view key, std::string_view id, KeyStep step);
+  // Releases event `index` (undecided) to the storage, attempts unchanged, to keep its key in order.
+  void give_back(Claim& claim, size_t index);
+  // Extends the leases of claims whose events wait behind their keys; gives back those of a
+  // claim the storage no longer holds.
+  void extend_waiting_claims();
+  // The claim of a key's waiting event, while that event is undecided; nullptr once it is decided
+  // (given back by a halt or a shutdown) or its claim is gone.
+  Claim* waiting_claim(const KeySequencer::Ref& ref);
   // Writes the decisions of every claim that has all its events decided, or decisions older
   // than kPartialSettleAfter.
   void write_settlements();
@@ -169,6 +206,9 @@ class Engine {
 
   RelayConfig relay_;
   sdk::Storage& storage_;
+  sdk::KeyOrder* key_order_ = nullptr;  // set with relay.ordering: key
+  KeySequencer keys_;
+  milliseconds publish_margin_{0};  // how long before a lease's end nothing more goes out
   std::vector<TransportSlot> transports_;
   Router router_;
   Backoff backoff_;

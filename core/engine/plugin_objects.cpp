@@ -1,5 +1,6 @@
 #include "core/engine/plugin_objects.hpp"
 
+#include <algorithm>
 #include <cstddef>
 
 #include "core/config/abi_config.hpp"
@@ -20,10 +21,17 @@ void call(std::string_view what, F&& f) {
     throw sdk::Error(status, err.message.empty() ? std::string(what) + " failed" : err.message, err.key);
 }
 
-class PluginStorage final : public sdk::Storage {
+// Whether the vtable has a member (appended in a later minor): within its struct_size and set.
+#define OUTBOX_HAS_FUNCTION(vt, member) \
+  ((vt).struct_size >= offsetof(outbox_storage_vtable, member) + sizeof(void*) && (vt).member != nullptr)
+
+class PluginStorage final : public sdk::Storage, public sdk::KeyOrder {
  public:
   PluginStorage(std::shared_ptr<const PluginLibrary> plugin, outbox_storage* self)
-      : plugin_(std::move(plugin)), vt_(*plugin_->storage()), self_(self) {}
+      : plugin_(std::move(plugin)),
+        vt_(*plugin_->storage()),
+        self_(self),
+        key_order_(OUTBOX_HAS_FUNCTION(vt_, claim_in_key_order) && OUTBOX_HAS_FUNCTION(vt_, extend)) {}
   ~PluginStorage() override { vt_.close(self_); }
   PluginStorage(const PluginStorage&) = delete;
   PluginStorage& operator=(const PluginStorage&) = delete;
@@ -31,7 +39,24 @@ class PluginStorage final : public sdk::Storage {
   void migrate() override {
     call("migrate", [&](outbox_error* e) { return vt_.migrate(self_, e); });
   }
+  sdk::KeyOrder* key_order() noexcept override { return key_order_ ? this : nullptr; }
+
   std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override {
+    return claim_with(vt_.claim, "claim", max, lease, sink);
+  }
+  std::string claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
+                                 const sdk::EventSink& sink) override {
+    return claim_with(vt_.claim_in_key_order, "claim", max, lease, sink);
+  }
+  size_t extend(std::string_view token, std::chrono::milliseconds lease) override {
+    size_t held = 0;
+    call("extend",
+         [&](outbox_error* e) { return vt_.extend(self_, sdk::view(token), lease.count(), &held, e); });
+    return held;
+  }
+  template <class Fn>
+  std::string claim_with(Fn fn, const char* what, uint32_t max, std::chrono::milliseconds lease,
+                         const sdk::EventSink& sink) {
     outbox_str token{};
     // The plugin's events are read in this build's layout; the sink copies each one at once.
     struct Forward {
@@ -43,9 +68,8 @@ class PluginStorage final : public sdk::Storage {
       to->sink.add(to->layouts.event(*event));
       to->layouts.clear();
     };
-    call("claim", [&](outbox_error* e) {
-      return vt_.claim(self_, max, lease.count(), forward, &forward_to, &token, e);
-    });
+    call(what,
+         [&](outbox_error* e) { return fn(self_, max, lease.count(), forward, &forward_to, &token, e); });
     return std::string(sv(token));
   }
   size_t complete(std::string_view token, std::span<const uint64_t> handles) override {
@@ -139,6 +163,7 @@ class PluginStorage final : public sdk::Storage {
   std::shared_ptr<const PluginLibrary> plugin_;  // first member: outlives the object below
   const outbox_storage_vtable& vt_;
   outbox_storage* self_;
+  const bool key_order_;  // the plugin has claim_in_key_order and extend (ABI 1.3)
 };
 
 class PluginTransport final : public sdk::Transport {
@@ -174,6 +199,14 @@ std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> 
   outbox_storage* self = nullptr;
   call("open", [&](outbox_error* e) { return plugin->storage()->open(config.get(), &self, e); });
   return std::make_unique<PluginStorage>(std::move(plugin), self);
+}
+
+std::chrono::milliseconds delivery_timeout_of(const PluginLibrary& plugin, const PluginBlock& block) {
+  AbiConfig config(block, plugin);
+  outbox_transport_info info{sizeof(outbox_transport_info), 0};
+  outbox_error err;
+  if (plugin.transport()->check(config.get(), &info, &err) != OUTBOX_OK) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(std::max<int64_t>(0, info.delivery_timeout_ms));
 }
 
 std::unique_ptr<sdk::Transport> open_transport(std::shared_ptr<const PluginLibrary> plugin,

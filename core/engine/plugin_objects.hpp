@@ -18,5 +18,8 @@ std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> 
                                            const PluginBlock& block);
 std::unique_ptr<sdk::Transport> open_transport(std::shared_ptr<const PluginLibrary> plugin,
                                                const PluginBlock& block);
+// The longest a message may stay unacknowledged in a transport of this block, as the plugin's
+// check() reports it; 0 when it gives no bound or the check fails (open() reports that).
+std::chrono::milliseconds delivery_timeout_of(const PluginLibrary& plugin, const PluginBlock& block);
 
 }  // namespace outbox::core

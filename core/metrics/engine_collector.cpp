@@ -60,6 +60,12 @@ std::vector<MetricFamily> EngineCollector::Collect() const {
                        {gauge(c.in_flight)}));
   out.push_back(family("outboxd_in_flight_bytes", "Payload and header bytes of the events in flight",
                        MetricType::Gauge, {gauge(c.in_flight_bytes)}));
+  out.push_back(family("outboxd_events_waiting_for_key",
+                       "Claimed events waiting behind an earlier event of their key (relay.ordering: key)",
+                       MetricType::Gauge, {gauge(c.waiting_for_key)}));
+  out.push_back(family("outboxd_key_releases_total",
+                       "Events given back to the storage to keep their key in order (relay.ordering: key)",
+                       MetricType::Counter, {counter(c.key_releases)}));
   out.push_back(family("outboxd_publish_duration_seconds", "From an event's publish to its completion",
                        MetricType::Histogram, {engine_.timings().publish.Collect()}));
   out.push_back(family("outboxd_settle_duration_seconds", "Writing one claim's outcomes to the storage",

@@ -18,8 +18,20 @@ Queries::Queries(const Database& db)
       // Inside the claim's write transaction, the claimable rows between the first and the last
       // selected are exactly the selected ones: one statement leases them all.
       lease_range(db,
-                  "UPDATE outbox SET locked_until_ms = ?2, claim_token = ?3 WHERE seq BETWEEN ?4 AND ?5 "
-                  "AND " CLAIMABLE),
+                  "UPDATE outbox SET locked_until_ms = ?2, claim_token = ?3, lease_owner = NULL WHERE seq "
+                  "BETWEEN ?4 AND ?5 AND " CLAIMABLE),
+      // Each earlier row of the key is looked at directly, so a key held by a row before an
+      // earlier claimable one is held for all of them (no transitive step needed).
+      select_in_key_order(
+          db, "SELECT " OUTBOX_SQLITE_EVENT_COLUMNS " FROM outbox o WHERE " CLAIMABLE
+              " AND (o.partition_key IS NULL OR ("
+              "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.partition_key = o.partition_key AND e.seq < o.seq "
+              "AND (e.not_before_ms > ?1 OR (e.locked_until_ms > ?1 AND e.lease_owner IS NOT ?3))) "
+              "AND NOT EXISTS (SELECT 1 FROM outbox_dead d WHERE d.partition_key = o.partition_key AND "
+              "d.holds_key))) ORDER BY seq LIMIT ?2"),
+      lease_row(db,
+                "UPDATE outbox SET locked_until_ms = ?2, claim_token = ?3, lease_owner = ?4 WHERE seq = ?1"),
+      extend_claimed(db, "UPDATE outbox SET locked_until_ms = ?2 WHERE claim_token = ?1"),
       delete_claimed(db, "DELETE FROM outbox WHERE seq = ?1 AND claim_token = ?2"),
       archive_claimed(db, "INSERT INTO outbox_sent (" COPIED_COLUMNS
                           ", attempts, sent_at_ms) SELECT " COPIED_COLUMNS
@@ -28,8 +40,9 @@ Queries::Queries(const Database& db)
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, not_before_ms = ?4, "
                     "locked_until_ms = 0, claim_token = NULL WHERE seq = ?1 AND claim_token = ?2"),
       bury_claimed(db, "INSERT INTO outbox_dead (" COPIED_COLUMNS
-                       ", attempts, last_error, died_at_ms) SELECT " COPIED_COLUMNS
-                       ", attempts + 1, ?3, ?4 FROM outbox WHERE seq = ?1 AND claim_token = ?2"),
+                       ", attempts, last_error, died_at_ms, holds_key) SELECT " COPIED_COLUMNS
+                       ", attempts + 1, ?3, ?4, ?5 AND partition_key IS NOT NULL FROM outbox WHERE seq = ?1 "
+                       "AND claim_token = ?2"),
       release_claimed(
           db,
           "UPDATE outbox SET locked_until_ms = 0, claim_token = NULL WHERE seq = ?1 AND claim_token = ?2"),

@@ -16,11 +16,18 @@ struct Queries {
   Statement select_claimable;
   // ?1 now, ?2 locked_until, ?3 token, ?4 first seq, ?5 last seq: leases the rows just selected.
   Statement lease_range;
+  // ?1 now, ?2 max, ?3 owner. As select_claimable, without the rows whose key has an earlier row
+  // waiting for a retry or leased by another owner, or a dead letter holding it.
+  Statement select_in_key_order;
+  // ?1 seq, ?2 locked_until, ?3 token, ?4 owner: leases one row selected in key order.
+  Statement lease_row;
+  // ?1 token, ?2 locked_until. Renews the token's rows.
+  Statement extend_claimed;
   // Settles fenced by the claim token. ?1 seq, ?2 token.
   Statement delete_claimed;
   Statement archive_claimed;  // ?3 sent_at_ms
   Statement retry_claimed;    // ?3 error, ?4 not_before_ms
-  Statement bury_claimed;     // ?3 error, ?4 died_at_ms
+  Statement bury_claimed;     // ?3 error, ?4 died_at_ms, ?5 1: the letter holds its key
   Statement release_claimed;
   // ?1 seq: the second half of a move to another table.
   Statement delete_row;

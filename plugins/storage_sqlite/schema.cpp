@@ -62,6 +62,14 @@ CREATE TABLE outbox_sent (
 );
 CREATE INDEX outbox_sent_by_creation ON outbox_sent (created_at_ms);
 )sql",
+    // Claims in key order (docs/ordering.md): which storage object holds a row's lease, whether a
+    // dead letter holds its key, and an index that finds a key's earlier rows.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+ALTER TABLE outbox_dead ADD COLUMN holds_key INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_by_key ON outbox (partition_key, seq) WHERE partition_key IS NOT NULL;
+CREATE INDEX outbox_dead_holding ON outbox_dead (partition_key) WHERE holds_key;
+)sql",
 };
 
 int64_t user_version(Database& db) {

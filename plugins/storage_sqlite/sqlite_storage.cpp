@@ -41,6 +41,7 @@ Synchronous synchronous_of(const sdk::Config& config) {
 
 SqliteStorage::SqliteStorage(const sdk::Config& config)
     : retain_sent_(config.duration("retain_sent")),
+      owner_(outbox::random_token()),
       db_(config.string("path"), config.duration("busy_timeout"), synchronous_of(config)),
       data_version_(db_, "PRAGMA data_version"),
       seen_data_version_(0) {
@@ -58,6 +59,16 @@ void SqliteStorage::migrate() {
 }
 
 std::string SqliteStorage::claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) {
+  return claim_rows(max, lease, sink, false);
+}
+
+std::string SqliteStorage::claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
+                                              const sdk::EventSink& sink) {
+  return claim_rows(max, lease, sink, true);
+}
+
+std::string SqliteStorage::claim_rows(uint32_t max, std::chrono::milliseconds lease,
+                                      const sdk::EventSink& sink, bool in_key_order) {
   std::vector<StoredEvent> claimed;
   std::string token;
   {
@@ -67,17 +78,32 @@ std::string SqliteStorage::claim(uint32_t max, std::chrono::milliseconds lease, 
     token = outbox::random_token();
     Transaction txn(db_);
     {
-      Cursor rows = q.select_claimable.query(now, int64_t{max});
+      Cursor rows = in_key_order ? q.select_in_key_order.query(now, int64_t{max}, std::string_view(owner_))
+                                 : q.select_claimable.query(now, int64_t{max});
       while (rows.next()) claimed.push_back(StoredEvent::read(rows));
     }
-    if (!claimed.empty())
+    if (in_key_order) {  // the selection has holes: lease row by row
+      for (const StoredEvent& e : claimed)
+        q.lease_row.run(seq_of(e.handle()), now + lease.count(), std::string_view(token),
+                        std::string_view(owner_));
+    } else if (!claimed.empty()) {
       q.lease_range.run(now, now + lease.count(), token, seq_of(claimed.front().handle()),
                         seq_of(claimed.back().handle()));
+    }
     txn.commit();
   }
   // Handed over only once committed: the host never sees an event it does not hold a lease on.
   for (StoredEvent& event : claimed) sink.add(event.view());
   return token;
+}
+
+size_t SqliteStorage::extend(std::string_view token, std::chrono::milliseconds lease) {
+  std::lock_guard lock(db_mutex_);
+  Queries& q = queries();
+  Transaction txn(db_);
+  const auto held = static_cast<size_t>(q.extend_claimed.run(token, now_ms() + lease.count()));
+  txn.commit();
+  return held;
 }
 
 size_t SqliteStorage::complete(std::string_view token, std::span<const uint64_t> handles) {
@@ -121,7 +147,9 @@ size_t SqliteStorage::bury(std::string_view token, std::span<const outbox_failur
   Transaction txn(db_);
   for (const outbox_failure& f : items) {
     const int64_t seq = seq_of(f.handle);
-    applied += finish_move(q.bury_claimed.run(seq, token, sdk::sv(f.error), now), q.delete_row, seq);
+    const int64_t holds_key = (f.flags & OUTBOX_FAILURE_HOLD_KEY) ? 1 : 0;
+    applied +=
+        finish_move(q.bury_claimed.run(seq, token, sdk::sv(f.error), now, holds_key), q.delete_row, seq);
   }
   txn.commit();
   return applied;

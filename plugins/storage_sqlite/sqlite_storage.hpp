@@ -17,7 +17,7 @@
 
 namespace outbox::plugins::sqlite {
 
-class SqliteStorage final : public sdk::Storage {
+class SqliteStorage final : public sdk::Storage, public sdk::KeyOrder {
  public:
   static constexpr sdk::PluginInfo kInfo{"sqlite", OUTBOX_SQLITE_VERSION,
                                          "Embedded outbox in a SQLite database file (one host)"};
@@ -37,6 +37,9 @@ class SqliteStorage final : public sdk::Storage {
 
   void migrate() override;
   std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override;
+  std::string claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
+                                 const sdk::EventSink& sink) override;
+  size_t extend(std::string_view token, std::chrono::milliseconds lease) override;
   size_t complete(std::string_view token, std::span<const uint64_t> handles) override;
   size_t retry(std::string_view token, std::span<const outbox_failure> items) override;
   size_t bury(std::string_view token, std::span<const outbox_failure> items) override;
@@ -55,7 +58,11 @@ class SqliteStorage final : public sdk::Storage {
   Queries& queries();  // requires db_mutex_
   bool data_changed();
 
+  std::string claim_rows(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink,
+                         bool in_key_order);
+
   const std::chrono::milliseconds retain_sent_;
+  const std::string owner_;  // this object, as the owner of its leases in key order
   int64_t next_auto_purge_ms_ = 0;
 
   std::mutex db_mutex_;  // guards everything below up to the wake state

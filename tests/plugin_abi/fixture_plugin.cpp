@@ -107,7 +107,9 @@ constexpr outbox_storage_vtable kStorageVtable{vtable_size<outbox_storage_vtable
                                                stub,
                                                stub,
                                                stub,
-                                               stub};
+                                               stub,
+                                               nullptr,   // claim_in_key_order (ABI 1.3): none
+                                               nullptr};  // extend
 
 constexpr decltype(outbox_transport_vtable::publish) kPublish = stub;
 constexpr outbox_transport_vtable kTransportVtable{

@@ -42,6 +42,7 @@ struct Failure {
   uint64_t handle;
   int64_t not_before_ms;
   outbox_str error;
+  uint32_t flags;
   uint64_t added;
 };
 

@@ -136,7 +136,9 @@ constexpr outbox_storage_vtable kVtable{sizeof(outbox_storage_vtable),
                                         dead_list,
                                         dead_change,
                                         dead_change,
-                                        enqueue};
+                                        enqueue,
+                                        nullptr,   // claim_in_key_order: not ordering by key
+                                        nullptr};  // extend
 
 constexpr outbox_manifest kManifest{sizeof(outbox_manifest),
                                     OUTBOX_ABI_MAJOR,

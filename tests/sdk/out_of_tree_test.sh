@@ -72,5 +72,6 @@ echo "$errors"
 [ $status -ne 0 ] || fail "outboxd plugins succeeded although a plugin was refused"
 grep -q "outbox-transport-future.so" <<<"$errors" || fail "the refusal does not name the file"
 grep -q "99.0" <<<"$errors" || fail "the refusal does not name the plugin's ABI 99.0"
-grep -q "ABI 1.2" <<<"$errors" || fail "the refusal does not name the host's ABI"
+host_minor=$(sed -n 's/^#define OUTBOX_ABI_MINOR \([0-9]*\)$/\1/p' "$work/sdk/include/outbox/plugin_abi.h")
+grep -q "ABI 1.$host_minor" <<<"$errors" || fail "the refusal does not name the host's ABI 1.$host_minor"
 echo "out-of-tree SDK: ok"

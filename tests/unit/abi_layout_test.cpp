@@ -225,8 +225,8 @@ TEST_F(FutureLayoutHost, ThePluginStepsOverTheHostsLargerFailures) {
   const std::vector<Seen> claimed = claim_in_future_layout();
   ASSERT_EQ(claimed.size(), 2u);
   const std::vector<future::Failure> failed{
-      {sizeof(future::Failure), claimed[0].handle, 0, view("first broke"), future::kAdded},
-      {sizeof(future::Failure), claimed[1].handle, 0, view("second broke"), future::kAdded}};
+      {sizeof(future::Failure), claimed[0].handle, 0, view("first broke"), 0, future::kAdded},
+      {sizeof(future::Failure), claimed[1].handle, 0, view("second broke"), 0, future::kAdded}};
   size_t applied = 0;
   kit::ErrorBox error;
   ASSERT_EQ(storage_->vtable().retry(storage_->get(), view(token_),

@@ -23,8 +23,9 @@ namespace outbox::sdk {
 constexpr outbox_header make_header(outbox_str name, outbox_str value) noexcept {
   return {sizeof(outbox_header), name, value};
 }
-constexpr outbox_failure make_failure(uint64_t handle, int64_t not_before_ms, outbox_str error) noexcept {
-  return {sizeof(outbox_failure), handle, not_before_ms, error};
+constexpr outbox_failure make_failure(uint64_t handle, int64_t not_before_ms, outbox_str error,
+                                      uint32_t flags = 0) noexcept {
+  return {sizeof(outbox_failure), handle, not_before_ms, error, flags};
 }
 
 // Element i of an ABI array: `first` points at its first element, whose struct_size is the

@@ -261,7 +261,15 @@ typedef struct outbox_failure {
   uint64_t handle;
   int64_t not_before_ms; /* Unix epoch milliseconds */
   outbox_str error;      /* OWNERSHIP: caller-owned, valid for the call */
+  /* Since ABI 1.3; an older host's smaller struct reads as 0. OUTBOX_FAILURE_* bits. */
+  uint32_t flags;
 } outbox_failure;
+
+enum {
+  /* On bury: the dead letter holds its partition key. No later event of the key is claimed in key
+   * order until the hold is lifted (docs/ordering.md; relay.on_dead_letter: block). */
+  OUTBOX_FAILURE_HOLD_KEY = 1u << 0
+};
 
 typedef struct outbox_storage_stats {
   uint32_t struct_size;
@@ -344,6 +352,19 @@ typedef struct outbox_storage_vtable {
    * OWNERSHIP: statuses is caller-owned, n elements. */
   outbox_status (*enqueue)(outbox_storage* self, const outbox_event* events, size_t n,
                            outbox_status* statuses, outbox_error* err);
+  /* Since ABI 1.3, for relay.ordering: key (docs/ordering.md); both NULL when the storage does not
+   * order by key, and then the host refuses that mode. As claim(), and: an event with a partition
+   * key is claimed only if every earlier live event of its key is held by this same object under
+   * a live lease, or comes before it in this claim. An earlier event of the key that waits for a
+   * retry or is leased by another object, or a dead letter holding the key
+   * (OUTBOX_FAILURE_HOLD_KEY), keeps it back. */
+  outbox_status (*claim_in_key_order)(outbox_storage* self, uint32_t max, int64_t lease_ms,
+                                      outbox_event_sink sink, void* sink_ctx, outbox_str* token,
+                                      outbox_error* err);
+  /* Renews the lease of the claim's unsettled rows to lease_ms from now. *held receives how many
+   * rows the token still holds: 0 when its lease was lost (taken over) or everything is settled. */
+  outbox_status (*extend)(outbox_storage* self, outbox_str token, int64_t lease_ms, size_t* held,
+                          outbox_error* err);
 } outbox_storage_vtable;
 
 /* ---------------------------------------------------------------------------------------------

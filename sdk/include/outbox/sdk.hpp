@@ -80,11 +80,16 @@ class EventSink {
   void* ctx_;
 };
 
+class KeyOrder;
+
 // A storage backend. The host never calls two methods at once on one object, except wait()
 // and wake(), which may run concurrently with the others. Throw Error to fail a call.
 class Storage {
  public:
   virtual ~Storage() = default;
+  // What the storage offers for relay.ordering: key, or nullptr: a storage class that also
+  // derives from KeyOrder offers it (host side: the engine asks this).
+  virtual KeyOrder* key_order() noexcept;
   virtual void migrate() = 0;
   // Claims up to max events under a lease, forwards them to sink, returns the claim token.
   virtual std::string claim(uint32_t max, std::chrono::milliseconds lease, const EventSink& sink) = 0;
@@ -104,6 +109,23 @@ class Storage {
   virtual uint64_t dead_purge(std::span<const outbox_str> ids) = 0;
   virtual void enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) = 0;
 };
+
+// ABI 1.3: what a storage offers for relay.ordering: key (docs/ordering.md). A storage class that
+// derives from this too fills the vtable's claim_in_key_order and extend; one that does not leaves
+// them NULL, and the host refuses that mode with it.
+class KeyOrder {
+ public:
+  virtual ~KeyOrder() = default;
+  // As Storage::claim, but an event with a partition key is claimed only if every earlier live
+  // event of its key is held by this object under a live lease, or comes before it in this claim
+  // (plugin_abi.h).
+  virtual std::string claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
+                                         const EventSink& sink) = 0;
+  // Renews the lease of the claim's unsettled rows; returns how many it still holds (0: lost).
+  virtual size_t extend(std::string_view token, std::chrono::milliseconds lease) = 0;
+};
+
+inline KeyOrder* Storage::key_order() noexcept { return dynamic_cast<KeyOrder*>(this); }
 
 // Completes one message of a publish batch; copyable, callable from any thread.
 class Completer {
@@ -164,8 +186,9 @@ outbox_status guarded(outbox_error* err, F&& f) noexcept {
 // states, so that it loads on every host since. Each later minor that adds something a plugin can
 // use adds a test here for it; ABI 1.1 is the first. ABI 1.2 needs none: it only appends members
 // to outbox_storage_stats, which a 1.1 host sizes without them (the thunk writes what it sized).
-// ABI 1.3 needs none either: outbox_event.position is appended (an older host steps over it, and
-// a transport reads an older host's events with it empty).
+// ABI 1.3 needs none either: outbox_event.position and outbox_failure.flags are appended (an older
+// host steps over the one and sends the other as 0), and claim_in_key_order and extend are
+// functions an older host does not know of.
 template <class P>
 constexpr uint32_t needed_minor() noexcept {
   return 1;
@@ -202,6 +225,7 @@ template <class P>
 struct StorageThunks {
   using H = StorageHolder<P>;
   static H* self(outbox_storage* s) { return reinterpret_cast<H*>(s); }
+  static constexpr bool kKeyOrder = std::is_base_of_v<KeyOrder, P>;
 
   static outbox_status check(const outbox_config* c, outbox_error* err) noexcept {
     return guarded(err, [&] {
@@ -233,6 +257,24 @@ struct StorageThunks {
       H* h = self(s);
       h->token = h->impl->claim(max, std::chrono::milliseconds(lease_ms), EventSink(sink, ctx));
       *token = view(h->token);
+    });
+  }
+  static outbox_status claim_in_key_order(outbox_storage* s, uint32_t max, int64_t lease_ms,
+                                          outbox_event_sink sink, void* ctx, outbox_str* token,
+                                          outbox_error* err) noexcept {
+    return guarded(err, [&] {
+      if constexpr (kKeyOrder) {
+        H* h = self(s);
+        h->token =
+            h->impl->claim_in_key_order(max, std::chrono::milliseconds(lease_ms), EventSink(sink, ctx));
+        *token = view(h->token);
+      }
+    });
+  }
+  static outbox_status extend(outbox_storage* s, outbox_str token, int64_t lease_ms, size_t* held,
+                              outbox_error* err) noexcept {
+    return guarded(err, [&] {
+      if constexpr (kKeyOrder) *held = self(s)->impl->extend(sv(token), std::chrono::milliseconds(lease_ms));
     });
   }
   static outbox_status complete(outbox_storage* s, outbox_str token, const uint64_t* handles, size_t n,
@@ -312,7 +354,9 @@ struct StorageThunks {
                                                 &dead_list,
                                                 &dead_requeue,
                                                 &dead_purge,
-                                                &enqueue};
+                                                &enqueue,
+                                                kKeyOrder ? &claim_in_key_order : nullptr,
+                                                kKeyOrder ? &extend : nullptr};
 };
 
 template <class P>

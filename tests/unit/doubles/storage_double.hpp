@@ -1,5 +1,6 @@
 // An in-memory storage for engine unit tests: the storage contract (leases, fencing, retry,
-// bury, release) kept in a map, with hooks to inject failures. A test double, not a storage.
+// bury, release, and claims in key order) kept in a map, with hooks to inject failures. A test
+// double, not a storage.
 #pragma once
 
 #include <algorithm>
@@ -9,13 +10,14 @@
 #include <optional>
 #include <outbox/event_text.hpp>
 #include <outbox/sdk.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace outbox::testing {
 
-class StorageDouble final : public sdk::Storage {
+class StorageDouble final : public sdk::Storage, public sdk::KeyOrder {
  public:
   struct Row {
     std::string id, event_type, partition_key, payload, position;
@@ -25,7 +27,9 @@ class StorageDouble final : public sdk::Storage {
     int64_t not_before_ms = 0;
     std::chrono::steady_clock::time_point locked_until{};
     std::string token;
+    bool elsewhere = false;  // leased by another relay (claim_elsewhere)
     bool dead = false;
+    bool holds_key = false;  // a dead letter buried with OUTBOX_FAILURE_HOLD_KEY
   };
 
   // Adds a pending event; returns its handle.
@@ -55,7 +59,19 @@ class StorageDouble final : public sdk::Storage {
   }
   // Another relay claims up to `n` events under `lease` (and never settles them: it was killed).
   void claim_elsewhere(uint32_t n, std::chrono::milliseconds lease) {
-    claim(n, lease, sdk::EventSink([](void*, const outbox_event*) {}, nullptr));
+    std::lock_guard lock(mutex_);
+    lease_rows(n, lease, sdk::EventSink([](void*, const outbox_event*) {}, nullptr), false, true);
+  }
+  // As a storage without claim_in_key_order (before ABI 1.3): key_order() is nullptr.
+  void order_by_key(bool on) { key_order_ = on; }
+  // The ids of the events settled OK, in the order of their settles.
+  std::vector<std::string> completed_ids() {
+    std::lock_guard lock(mutex_);
+    return completed_;
+  }
+  int extend_calls() {
+    std::lock_guard lock(mutex_);
+    return extend_calls_;
   }
   // Failure injection: the next `n` stats() calls throw a RETRYABLE error.
   void fail_stats(int n) {
@@ -97,9 +113,31 @@ class StorageDouble final : public sdk::Storage {
   }
 
   void migrate() override {}
+  sdk::KeyOrder* key_order() noexcept override { return key_order_ ? this : nullptr; }
 
   std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override {
     std::lock_guard lock(mutex_);
+    return lease_rows(max, lease, sink, false, false);
+  }
+  // The rule of plugin_abi.h: a keyed row is claimed only while no earlier live row of its key
+  // waits for a retry, is leased by another relay, or is a dead letter holding the key.
+  std::string claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
+                                 const sdk::EventSink& sink) override {
+    std::lock_guard lock(mutex_);
+    return lease_rows(max, lease, sink, true, false);
+  }
+  size_t extend(std::string_view token, std::chrono::milliseconds lease) override {
+    std::lock_guard lock(mutex_);
+    ++extend_calls_;
+    size_t held = 0;
+    for (auto& [h, r] : rows_)
+      if (!r.dead && r.token == token) r.locked_until = std::chrono::steady_clock::now() + lease, ++held;
+    return held;
+  }
+
+ private:
+  std::string lease_rows(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink,
+                         bool in_key_order, bool elsewhere) {
     if (failing_claims_ > 0) {
       --failing_claims_;
       throw sdk::Error(OUTBOX_RETRYABLE, "database is restarting (injected)");
@@ -107,11 +145,20 @@ class StorageDouble final : public sdk::Storage {
     auto now = std::chrono::steady_clock::now();
     std::string token = "t" + std::to_string(++claims_);
     uint32_t n = 0;
+    std::set<std::string> held_keys;
     for (auto& [handle, r] : rows_) {
       if (n == max) break;
-      if (r.dead || r.locked_until > now || r.not_before_ms > now_ms()) continue;
+      const bool keyed = in_key_order && !r.partition_key.empty();
+      if (keyed && held_keys.count(r.partition_key)) continue;
+      const bool claimable = !r.dead && r.locked_until <= now && r.not_before_ms <= now_ms();
+      if (!claimable) {
+        const bool ours = !r.dead && r.locked_until > now && !r.elsewhere;
+        if (keyed && (r.dead ? r.holds_key : !ours)) held_keys.insert(r.partition_key);
+        continue;
+      }
       r.locked_until = now + lease;
       r.token = token;
+      r.elsewhere = elsewhere;
       std::vector<outbox_header> headers;
       for (auto& [k, v] : r.headers) headers.push_back(sdk::make_header(sdk::view(k), sdk::view(v)));
       outbox_event e{sizeof(outbox_event),
@@ -134,12 +181,13 @@ class StorageDouble final : public sdk::Storage {
     return token;
   }
 
+ public:
   size_t complete(std::string_view token, std::span<const uint64_t> handles) override {
     std::lock_guard lock(mutex_);
     ++complete_calls_;
     size_t applied = 0;
     for (uint64_t h : handles)
-      if (owned(h, token)) rows_.erase(h), ++applied;
+      if (owned(h, token)) completed_.push_back(rows_[h].id), rows_.erase(h), ++applied;
     return applied;
   }
   size_t retry(std::string_view token, std::span<const outbox_failure> items) override {
@@ -147,7 +195,10 @@ class StorageDouble final : public sdk::Storage {
                            [](Row& r, const outbox_failure& f) { r.not_before_ms = f.not_before_ms; });
   }
   size_t bury(std::string_view token, std::span<const outbox_failure> items) override {
-    return record_failures(token, items, [](Row& r, const outbox_failure&) { r.dead = true; });
+    return record_failures(token, items, [](Row& r, const outbox_failure& f) {
+      r.dead = true;
+      r.holds_key = (f.flags & OUTBOX_FAILURE_HOLD_KEY) != 0;
+    });
   }
   size_t release(std::string_view token, std::span<const uint64_t> handles) override {
     std::lock_guard lock(mutex_);
@@ -217,6 +268,7 @@ class StorageDouble final : public sdk::Storage {
   static void unlock(Row& r) {
     r.token.clear();
     r.locked_until = {};
+    r.elsewhere = false;
   }
 
   std::mutex mutex_;
@@ -227,6 +279,9 @@ class StorageDouble final : public sdk::Storage {
   int failing_claims_ = 0;
   int failing_stats_ = 0;
   bool report_held_ = true;
+  bool key_order_ = true;
+  std::vector<std::string> completed_;
+  int extend_calls_ = 0;
 };
 
 }  // namespace outbox::testing

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <outbox/abi_layout.hpp>
 #include <outbox/testing/owned_event.hpp>
@@ -31,6 +32,7 @@ struct Failure {
   uint64_t handle = 0;
   int64_t not_before_ms = 0;  // ignored by bury
   std::string error;
+  uint32_t flags = 0;  // OUTBOX_FAILURE_* (ABI 1.3)
 };
 
 struct DeadLetter {
@@ -64,15 +66,23 @@ class StorageObject {
   }
 
   Claim claim(uint32_t max, std::chrono::milliseconds lease) {
-    Claim out;
+    return claim_with("claim", vt_.claim, max, lease);
+  }
+
+  // ABI 1.3, for relay.ordering: key: whether the plugin has claim_in_key_order and extend.
+  bool orders_by_key() const noexcept {
+    return vt_.struct_size >= offsetof(outbox_storage_vtable, extend) + sizeof(void*) &&
+           vt_.claim_in_key_order && vt_.extend;
+  }
+  Claim claim_in_key_order(uint32_t max, std::chrono::milliseconds lease) {
+    return claim_with("claim_in_key_order", vt_.claim_in_key_order, max, lease);
+  }
+  size_t extend(const std::string& token, std::chrono::milliseconds lease) {
+    size_t held = 0;
     ErrorBox error;
-    outbox_str token{};
-    auto sink = [](void* ctx, const outbox_event* e) {
-      static_cast<Claim*>(ctx)->events.push_back(Event::copy_of(*e));
-    };
-    require_ok("claim", vt_.claim(self_, max, lease.count(), sink, &out, &token, error.get()), error);
-    out.token.assign(token.ptr ? token.ptr : "", token.len);
-    return out;
+    require_ok("extend", vt_.extend(self_, {token.data(), token.size()}, lease.count(), &held, error.get()),
+               error);
+    return held;
   }
 
   size_t complete(const std::string& token, const std::vector<uint64_t>& handles) {
@@ -136,10 +146,23 @@ class StorageObject {
   }
 
  private:
+  template <class Fn>
+  Claim claim_with(const char* call, Fn fn, uint32_t max, std::chrono::milliseconds lease) {
+    Claim out;
+    ErrorBox error;
+    outbox_str token{};
+    auto sink = [](void* ctx, const outbox_event* e) {
+      static_cast<Claim*>(ctx)->events.push_back(Event::copy_of(*e));
+    };
+    require_ok(call, fn(self_, max, lease.count(), sink, &out, &token, error.get()), error);
+    out.token.assign(token.ptr ? token.ptr : "", token.len);
+    return out;
+  }
+
   static std::vector<outbox_failure> failures(const std::vector<Failure>& items) {
     std::vector<outbox_failure> out;
     for (const Failure& f : items)
-      out.push_back(sdk::make_failure(f.handle, f.not_before_ms, {f.error.data(), f.error.size()}));
+      out.push_back(sdk::make_failure(f.handle, f.not_before_ms, {f.error.data(), f.error.size()}, f.flags));
     return out;
   }
 

@@ -110,6 +110,19 @@ class StorageConformance : public ::testing::TestWithParam<StorageConformancePar
     }
   }
 
+  // Enqueues one event per name, in order, each named by its payload, keyed by its first letter
+  // ("U": no key).
+  void enqueue_keyed(const std::vector<std::string>& names) {
+    std::vector<Event> batch;
+    for (const std::string& name : names) {
+      Event e = sample(0);
+      e.partition_key = name == "U" ? "" : name.substr(0, 1);
+      e.payload = name;
+      batch.push_back(e);
+    }
+    for (outbox_status s : storage().enqueue(batch)) ASSERT_EQ(s, OUTBOX_OK) << status_name(s);
+  }
+
   static std::vector<std::string> payloads(const std::vector<Event>& events) {
     std::vector<std::string> out;
     for (const Event& e : events) out.push_back(e.payload);
@@ -642,6 +655,75 @@ TEST_P(StorageConformance, AThousandEventsAreDeliveredExactlyOnce) {
   for (const auto& [payload, times] : deliveries) EXPECT_EQ(times, 1) << payload;
   const outbox_storage_stats stats = storage().stats();
   EXPECT_EQ(stats.pending + stats.in_flight + stats.dead, 0u);
+}
+
+// ---- claims in key order (ABI 1.3; docs/ordering.md): skipped for storages without them ---------
+
+TEST_P(StorageConformance, KeyOrderAKeyWhoseEarlierEventAnotherObjectHoldsIsSkippedAndOtherKeysAreNot) {
+  if (!storage().orders_by_key()) GTEST_SKIP() << "the storage does not claim in key order";
+  enqueue_keyed({"K1", "L1", "K2", "L2", "U"});
+  const Claim first = storage().claim_in_key_order(1, kLongLease);
+  ASSERT_EQ(payloads(first.events), std::vector<std::string>{"K1"});
+  auto other = open_another();
+  const Claim second = other->claim_in_key_order(10, kLongLease);
+  EXPECT_EQ(payloads(second.events), (std::vector<std::string>{"L1", "L2", "U"}));
+  EXPECT_EQ(payloads(storage().claim_in_key_order(10, kLongLease).events), std::vector<std::string>{"K2"})
+      << "the holder of a key's earlier event claims its later ones";
+}
+
+TEST_P(StorageConformance, KeyOrderARetriedEventHoldsItsKeyUntilDueAndThenComesBackFirst) {
+  if (!storage().orders_by_key()) GTEST_SKIP() << "the storage does not claim in key order";
+  enqueue_keyed({"K1", "K2", "L1"});
+  const Claim claim = storage().claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(payloads(claim.events), (std::vector<std::string>{"K1", "K2", "L1"}));
+  ASSERT_EQ(storage().retry(claim.token, {{claim.events[0].handle, now_ms() + 1'000, "flaky"}}), 1u);
+  ASSERT_EQ(storage().release(claim.token, {claim.events[1].handle}), 1u);
+  EXPECT_TRUE(storage().claim_in_key_order(10, kLongLease).events.empty());
+  EXPECT_TRUE(open_another()->claim_in_key_order(10, kLongLease).events.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'300));
+  const Claim again = open_another()->claim_in_key_order(10, kLongLease);
+  EXPECT_EQ(payloads(again.events), (std::vector<std::string>{"K1", "K2"}));
+}
+
+TEST_P(StorageConformance, KeyOrderADeadLetterHoldingItsKeyBlocksItAndAPlainOneDoesNot) {
+  if (!storage().orders_by_key()) GTEST_SKIP() << "the storage does not claim in key order";
+  enqueue_keyed({"K1", "K2", "L1", "L2"});
+  const Claim claim = storage().claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 4u);
+  ASSERT_EQ(storage().bury(claim.token, {{claim.events[0].handle, 0, "poison", OUTBOX_FAILURE_HOLD_KEY},
+                                         {claim.events[2].handle, 0, "poison"}}),
+            2u);
+  ASSERT_EQ(storage().release(claim.token, {claim.events[1].handle, claim.events[3].handle}), 2u);
+  EXPECT_EQ(payloads(open_another()->claim_in_key_order(10, kLongLease).events),
+            std::vector<std::string>{"L2"});
+}
+
+TEST_P(StorageConformance, KeyOrderALeaseThatRanOutGivesTheKeyToWhoeverClaimsNextInOrder) {
+  if (!storage().orders_by_key()) GTEST_SKIP() << "the storage does not claim in key order";
+  enqueue_keyed({"K1", "K2"});
+  ASSERT_EQ(storage().claim_in_key_order(1, kShortLease).events.size(), 1u);
+  std::this_thread::sleep_for(kPastShortLease);
+  EXPECT_EQ(payloads(open_another()->claim_in_key_order(10, kLongLease).events),
+            (std::vector<std::string>{"K1", "K2"}));
+}
+
+TEST_P(StorageConformance, KeyOrderExtendKeepsAClaimPastItsFirstLeaseAndTellsWhenItWasLost) {
+  if (!storage().orders_by_key()) GTEST_SKIP() << "the storage does not claim in key order";
+  enqueue_keyed({"K1", "K2"});
+  const Claim claim = storage().claim_in_key_order(10, kShortLease);
+  ASSERT_EQ(claim.events.size(), 2u);
+  EXPECT_EQ(storage().extend(claim.token, kLongLease), 2u);
+  std::this_thread::sleep_for(kPastShortLease);
+  auto other = open_another();
+  EXPECT_TRUE(other->claim_in_key_order(10, kLongLease).events.empty()) << "extended: still held";
+
+  ASSERT_EQ(storage().extend(claim.token, kShortLease), 2u);
+  std::this_thread::sleep_for(kPastShortLease);
+  const Claim taken = other->claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(taken.events.size(), 2u);
+  EXPECT_EQ(storage().extend(claim.token, kLongLease), 0u) << "taken over: nothing held";
+  EXPECT_EQ(storage().complete(claim.token, claim.handles()), 0u);
+  EXPECT_EQ(other->complete(taken.token, taken.handles()), 2u);
 }
 
 }  // namespace outbox::testing
