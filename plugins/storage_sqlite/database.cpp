@@ -1,8 +1,10 @@
 #include "database.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <outbox/sdk.hpp>
+#include <thread>
 #include <utility>
 
 namespace outbox::plugins::sqlite {
@@ -35,11 +37,17 @@ Database::Database(std::string path, std::chrono::milliseconds busy_timeout, Syn
     const auto timeout = std::clamp<int64_t>(busy_timeout.count(), 0, std::numeric_limits<int>::max());
     sqlite3_busy_timeout(db_, static_cast<int>(timeout));
     // The first statements read the file: this is where a non-database file is found out.
-    rc = sqlite3_exec(db_,
-                      synchronous == Synchronous::full
-                          ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL"
-                          : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
-                      nullptr, nullptr, nullptr);
+    const char* setup = synchronous == Synchronous::full
+                            ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL"
+                            : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL";
+    // Another process creating or migrating a new file holds a lock that the journal-mode
+    // change may report at once, without waiting in the busy handler (seen when a relay and an
+    // enqueue opened a fresh file together): it is waited out here for busy_timeout, as any lock.
+    const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+    while ((rc = sqlite3_exec(db_, setup, nullptr, nullptr, nullptr)) != SQLITE_OK &&
+           ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (rc != SQLITE_OK) {
     const std::string why = reason(db_, rc);
