@@ -43,8 +43,9 @@ inline constexpr std::array kFields{
         "1000")
         .in_range(1, 65'535),
     sdk::integer_field("receive_maximum",
-                       "The broker's Receive Maximum (its max_inflight_messages; Mosquitto's default is 20), "
-                       "used when the CONNACK's value does not reach the transport",
+                       "Most unacknowledged messages per connection when the broker does not say (MQTT "
+                       "3.1.1, or an MQTT 5 CONNACK without Receive Maximum); Mosquitto's max_inflight_messages "
+                       "defaults to 20",
                        "20")
         .in_range(1, 65'535),
     sdk::duration_field("delivery_timeout",

@@ -359,14 +359,16 @@ class MqttTransport final : public sdk::Transport {
         if (Clock::now() > give_up) throw std::runtime_error("no CONNACK within the connect timeout");
       }
       // On MQTT 5 the CONNACK says how many unacknowledged messages the broker takes, the highest
-      // QoS it accepts and whether it keeps retained messages (absent: 65,535, 2, yes). paho C++
-      // 1.2 drops the CONNACK's properties on the way (the C library passes them), so there the
-      // configured receive_maximum stands in for the broker's.
-      const ::mqtt::properties& connack = token->get_connect_response().get_properties();
+      // QoS it accepts and whether it keeps retained messages (absent: 2, yes). Where the broker
+      // does not say (MQTT 3.1.1, or no Receive Maximum), the configured receive_maximum stands
+      // in: conservative where the specification would allow 65,535. The response
+      // is kept by value: get_connect_response() returns a copy, whose properties a reference
+      // would outlive.
+      const ::mqtt::connect_response response = token->get_connect_response();
+      const ::mqtt::properties& connack = response.get_properties();
+      const bool v5 = settings_.mqtt_version == MQTTVERSION_5;
       auto connack_value = [&]<class T>(T, ::mqtt::property::code code, int absent) {
-        return settings_.mqtt_version == MQTTVERSION_5 && connack.contains(code)
-                   ? static_cast<int>(::mqtt::get<T>(connack, code))
-                   : absent;
+        return v5 && connack.contains(code) ? static_cast<int>(::mqtt::get<T>(connack, code)) : absent;
       };
       const int receive_maximum =
           connack_value(uint16_t{}, ::mqtt::property::RECEIVE_MAXIMUM, settings_.receive_maximum);
