@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <condition_variable>
+#include <cstddef>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -15,9 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "fresh_claims.hpp"
 #include "headers_json.hpp"
 #include "queries.hpp"
 #include "schema.hpp"
+#include "text_values.hpp"
 
 namespace outbox::plugins::postgres {
 namespace {
@@ -34,11 +36,6 @@ constexpr size_t kMaxRangeClaims = 65'536;
 // next claims skip it for this long (two statements per claim saved under load). A retry or
 // release through this object, or a look that found work, makes the next claim look again.
 constexpr std::chrono::milliseconds kRecoveryCheckInterval{100};
-// When committed rows are held back only by an older transaction still running (the xid rule),
-// a claim tries again this often, this long, before it returns nothing: short transactions of
-// other clients end within it, so their neighbours' events are not delayed by a poll interval.
-constexpr std::chrono::milliseconds kHeldBackRetry{2};
-constexpr int kHeldBackTries = 100;
 // How long a migration (at start-up) may wait for the server's answer.
 constexpr std::chrono::milliseconds kMigrationTimeout = std::chrono::minutes(15);
 
@@ -48,17 +45,6 @@ int64_t now_ms() {
 }
 
 std::string text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
-
-// The next `max` rows after the cursor, leased as one range under `token` (one statement), in
-// (xid, seq) order.
-EventRows claim_fresh(pqxx::connection_base& c, pqxx::internal::pq::PGconn* handle, uint32_t max,
-                      const std::string& token, int64_t lease_ms, const std::string& owner) {
-  EventRows rows(
-      exec_binary(c, handle, q::kClaimFresh, {std::to_string(max), token, std::to_string(lease_ms), owner}),
-      EventRows::Extra::xid);
-  rows.sort_by_xid();
-  return rows;
-}
 
 std::string owner_name() {
   char host[256] = {};
@@ -86,77 +72,6 @@ std::string read_password(const sdk::Config& config) {
   return {};
 }
 
-// Valid UTF-8 without NUL: what a PostgreSQL text value can hold.
-bool is_text(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == 0) return false;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-    if (len == 0 || (len == 3 && c >= 0xf0) || i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-    i += len;
-  }
-  return true;
-}
-
-bool is_uuid_text(std::string_view id) {
-  if (id.size() != 36) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (id[i] == '-') || (!dash && !std::isxdigit(static_cast<unsigned char>(id[i])))) return false;
-  }
-  return true;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Error text from a transport may be anything: keep what PostgreSQL can store.
-std::string storable(std::string_view s) {
-  if (is_text(s)) return std::string(s);
-  std::string out;
-  for (char c : s) out += (c > 0 && static_cast<unsigned char>(c) < 0x80) ? c : '?';
-  return out;
-}
-
-std::string int_array(const std::vector<int64_t>& values) {
-  ArrayLiteral a;
-  for (int64_t v : values) a.add(v);
-  return std::move(a).finish();
-}
-
-std::vector<int64_t> seqs_of(std::span<const uint64_t> handles) {
-  std::vector<int64_t> out;
-  out.reserve(handles.size());
-  for (uint64_t h : handles) out.push_back(static_cast<int64_t>(h));
-  return out;
-}
-
-std::vector<int64_t> seqs_of(std::span<const outbox_failure> items) {
-  std::vector<int64_t> out;
-  out.reserve(items.size());
-  for (const outbox_failure& f : items) out.push_back(static_cast<int64_t>(f.handle));
-  return out;
-}
-
-// ids for dead_requeue / dead_purge: NULL (all) when none are given. Ids that are not UUID text
-// cannot match a row; they are passed on all the same (compared as text).
-std::optional<std::string> id_array(std::span<const outbox_str> ids) {
-  if (ids.empty()) return std::nullopt;
-  ArrayLiteral a;
-  for (const outbox_str& id : ids) a.add_text(is_text(sdk::sv(id)) ? lower(sdk::sv(id)) : std::string());
-  return std::move(a).finish();
-}
-
 }  // namespace
 
 void PostgresStorage::check(const sdk::Config& config) {
@@ -177,7 +92,9 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       address_(server_address(config.string("dsn"), read_password(config),
                               Timeouts{config.duration("connect_timeout"), query_timeout_})),
       db_(address_, [this](pqxx::connection& c) { on_connect(c); }),
-      listener_(address_, names_.channel) {
+      listener_(address_, names_.channel),
+      lane_count_(static_cast<int>(config.integer("lanes"))),
+      lanes_(owner_ + "/" + outbox::random_token().substr(0, 8)) {
   db_.connect_now();
   if (config.boolean("prefetch"))
     prefetch_ = std::make_unique<Prefetch>(
@@ -195,89 +112,13 @@ void PostgresStorage::on_connect(pqxx::connection& c) {
   prepare_queries(c, names_, retain_sent_.count() > 0);
 }
 
-// The next claim of new rows (path (c) only), run on a thread and a connection of its own while
-// the host publishes and settles the batch before it. At most one is in flight or waiting.
-class PostgresStorage::Prefetch {
- public:
-  Prefetch(ServerAddress address, std::function<void(pqxx::connection&)> on_connect, std::string owner)
-      : db_(std::move(address), std::move(on_connect)), owner_(std::move(owner)) {
-    thread_ = std::thread([this] { run(); });
-  }
-  ~Prefetch() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  // Starts the next claim, unless one is in flight or waiting to be taken.
-  void start(uint32_t max, int64_t lease_ms, std::string token) {
-    std::lock_guard lock(mutex_);
-    if (requested_ || busy_ || ready_) return;
-    max_ = max;
-    lease_ms_ = lease_ms;
-    token_ = std::move(token);
-    requested_ = true;
-    cv_.notify_all();
-  }
-  // Waits for a claim in flight; true with its events, and when they were leased, if it leased some.
-  bool take(std::string& token, EventRows& events, std::chrono::steady_clock::time_point& leased_at) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return !requested_ && !busy_; });
-    if (!ready_) return false;
-    ready_ = false;
-    if (events_.empty()) return false;
-    token = std::move(token_);
-    events = std::move(events_);
-    events_ = EventRows();
-    leased_at = leased_at_;
-    return true;
-  }
-
- private:
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      cv_.wait(lock, [&] { return stop_ || requested_; });
-      if (stop_) return;
-      requested_ = false;
-      busy_ = true;
-      const uint32_t max = max_;
-      const int64_t lease_ms = lease_ms_;
-      const std::string token = token_;
-      lock.unlock();
-      EventRows events;
-      try {
-        db_.run("prefetching a claim", [&](pqxx::connection& c) {
-          events = claim_fresh(c, db_.handle(), max, token, lease_ms, owner_);
-        });
-      } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
-        events = EventRows();
-      }
-      lock.lock();
-      events_ = std::move(events);
-      leased_at_ = std::chrono::steady_clock::now();
-      ready_ = true;
-      busy_ = false;
-      cv_.notify_all();
-    }
-  }
-
-  Database db_;
-  const std::string owner_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false, requested_ = false, busy_ = false, ready_ = false;
-  uint32_t max_ = 0;
-  int64_t lease_ms_ = 0;
-  std::string token_;
-  EventRows events_;
-  std::chrono::steady_clock::time_point leased_at_{};
-  std::thread thread_;
-};
-
 PostgresStorage::~PostgresStorage() {
+  // Closing after a drain: the lanes go to the next relay at once, not after the lease.
+  try {
+    db_.run("giving up the lanes of " + names_.t, [&](pqxx::connection& c) { lanes_.leave(c); });
+  } catch (const sdk::Error& e) {  // they are taken once the heartbeat runs out
+    sdk::log(OUTBOX_LOG_WARN, e.what());
+  }
   if (!prefetch_) return;
   std::string token;
   EventRows events;
@@ -299,7 +140,7 @@ void PostgresStorage::migrate() {
   // A migration may build an index over a large outbox, or wait for another relay's migration:
   // it has a deadline of its own (statement_timeout is lifted inside it).
   db_.run_within("migrating " + names_.t, kMigrationTimeout, [&](pqxx::connection& c) {
-    migrate_schema(c, names_);
+    migrate_schema(c, names_, lane_count_);
     prepare_queries(c, names_, retain_sent_.count() > 0);  // harmless re-registration
   });
 }
@@ -415,17 +256,24 @@ bool PostgresStorage::claim_retries(pqxx::work& txn, uint32_t max, int64_t lease
   return true;
 }
 
-void PostgresStorage::remember(const std::string& token, const EventRows& events) {
-  RangeClaim claim;
+void PostgresStorage::remember(const std::string& token, const EventRows& events,
+                               std::shared_ptr<const LaneEpochs> lanes) {
+  std::vector<XidRun> runs;
+  std::vector<int64_t> seqs;
   for (size_t i = 0; i < events.size(); ++i) {  // in (xid, seq) order
     const int64_t xid = events.extra(i);
     const auto seq = static_cast<int64_t>(events.handle(i));
-    if (claim.runs.empty() || claim.runs.back().xid != xid) claim.runs.push_back({xid, seq, seq});
-    claim.runs.back().last_seq = seq;
-    claim.unsettled.push_back(seq);
+    if (runs.empty() || runs.back().xid != xid) runs.push_back({xid, seq, seq});
+    runs.back().last_seq = seq;
+    seqs.push_back(seq);
   }
-  std::sort(claim.unsettled.begin(), claim.unsettled.end());
-  range_claims_[token] = std::move(claim);
+  remember(token, std::move(runs), std::move(seqs), std::move(lanes));
+}
+
+void PostgresStorage::remember(const std::string& token, std::vector<XidRun> runs, std::vector<int64_t> seqs,
+                               std::shared_ptr<const LaneEpochs> lanes) {
+  std::sort(seqs.begin(), seqs.end());
+  range_claims_[token] = RangeClaim{std::move(runs), std::move(seqs), std::move(lanes)};
   range_claim_order_.push_back(token);
   while (range_claim_order_.size() > kMaxRangeClaims) {
     range_claims_.erase(range_claim_order_.front());
@@ -437,13 +285,15 @@ void PostgresStorage::remember(const std::string& token, const EventRows& events
 }
 
 size_t PostgresStorage::settle(const char* doing, std::string_view token, const char* range_statement,
-                               const char* row_statement, std::vector<int64_t> seqs,
-                               const std::string* not_before, const std::string* errors) {
-  // Tokens this plugin hands out start with r (a range lease) or p (leased rows); nothing else
-  // can own a row.
-  if (token.empty() || (token[0] != 'r' && token[0] != 'p')) return 0;
+                               const char* row_statement, const char* lane_statement,
+                               std::vector<int64_t> seqs, const FailureArrays* failures) {
+  // Tokens this plugin hands out start with r (a range lease), p (leased rows) or k (a claim in
+  // key order); nothing else can own a row.
+  if (token.empty() || (token[0] != 'r' && token[0] != 'p' && token[0] != 'k')) return 0;
   const std::string token_text(token);
   const std::string seq_list = int_array(seqs);
+  const std::string* not_before = failures ? &failures->not_before : nullptr;
+  const std::string* errors = failures ? &failures->errors : nullptr;
   if (token[0] == 'p') {
     return db_.run(doing, [&](pqxx::connection& c) {
       pqxx::nontransaction txn(c);  // one statement: atomic on its own, no BEGIN/COMMIT round trips
@@ -469,10 +319,19 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
                     a4 = std::move(lasts).finish();
   const size_t applied = db_.run(doing, [&](pqxx::connection& c) {
     pqxx::nontransaction txn(c);
-    const pqxx::result r =
-        not_before
-            ? txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list, *not_before, *errors)
-            : txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list);
+    pqxx::result r;
+    if (claim.lanes) {  // a claim in key order: fenced by its lanes' epochs
+      const std::string &lanes = claim.lanes->lanes_text, &epochs = claim.lanes->epochs_text;
+      r = failures
+              ? txn.exec_prepared(lane_statement, token_text, a2, a3, a4, seq_list, lanes, epochs,
+                                  lanes_.owner(), failures->not_before, failures->errors, failures->holds)
+              : txn.exec_prepared(lane_statement, token_text, a2, a3, a4, seq_list, lanes, epochs,
+                                  lanes_.owner());
+    } else {
+      r = failures ? txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list, *not_before,
+                                       *errors)
+                   : txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list);
+    }
     return static_cast<size_t>(to_int64(r[0][0]));
   });
   // Settled (or gone: a stale token changes nothing, and never will).
@@ -489,7 +348,8 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
 
 size_t PostgresStorage::complete(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
-  const size_t applied = settle("completing", token, q::kCompleteRange, q::kCompleteRow, seqs_of(handles));
+  const size_t applied =
+      settle("completing", token, q::kCompleteRange, q::kCompleteRow, q::kCompleteLane, seqs_of(handles));
   if (retain_sent_.count() > 0 && now_ms() >= next_auto_purge_ms_) {
     try {
       purge_expired_sent();
@@ -500,33 +360,38 @@ size_t PostgresStorage::complete(std::string_view token, std::span<const uint64_
   return applied;
 }
 
+namespace {
+
+FailureArrays failure_arrays(std::span<const outbox_failure> items, bool with_time) {
+  ArrayLiteral not_before, errors, holds;
+  for (const outbox_failure& f : items) {
+    not_before.add(with_time ? f.not_before_ms : 0);
+    errors.add_text(storable(sdk::sv(f.error)));
+    holds.add_text(
+        f.struct_size > offsetof(outbox_failure, flags) && (f.flags & OUTBOX_FAILURE_HOLD_KEY) ? "t" : "f");
+  }
+  return {std::move(not_before).finish(), std::move(errors).finish(), std::move(holds).finish()};
+}
+
+}  // namespace
+
 size_t PostgresStorage::retry(std::string_view token, std::span<const outbox_failure> items) {
   if (items.empty()) return 0;
-  ArrayLiteral not_before, errors;
-  for (const outbox_failure& f : items) {
-    not_before.add(f.not_before_ms);
-    errors.add_text(storable(sdk::sv(f.error)));
-  }
-  const std::string nb = std::move(not_before).finish(), err = std::move(errors).finish();
+  const FailureArrays failures = failure_arrays(items, true);
   recovery_due_ = true;
-  return settle("retrying", token, q::kRetryRange, q::kRetryRow, seqs_of(items), &nb, &err);
+  return settle("retrying", token, q::kRetryRange, q::kRetryRow, q::kRetryLane, seqs_of(items), &failures);
 }
 
 size_t PostgresStorage::bury(std::string_view token, std::span<const outbox_failure> items) {
   if (items.empty()) return 0;
-  ArrayLiteral not_before, errors;
-  for (const outbox_failure& f : items) {
-    not_before.add(0);
-    errors.add_text(storable(sdk::sv(f.error)));
-  }
-  const std::string nb = std::move(not_before).finish(), err = std::move(errors).finish();
-  return settle("burying", token, q::kBuryRange, q::kBuryRow, seqs_of(items), &nb, &err);
+  const FailureArrays failures = failure_arrays(items, false);
+  return settle("burying", token, q::kBuryRange, q::kBuryRow, q::kBuryLane, seqs_of(items), &failures);
 }
 
 size_t PostgresStorage::release(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
   recovery_due_ = true;
-  return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, seqs_of(handles));
+  return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, q::kReleaseLane, seqs_of(handles));
 }
 
 void PostgresStorage::wait(std::chrono::milliseconds timeout) { listener_.wait(timeout); }
