@@ -105,7 +105,8 @@ ALTER TABLE {t} ADD COLUMN lane integer NOT NULL GENERATED ALWAYS AS (
        ELSE (hashtext(partition_key) & 2147483647) % {lane_count} END) STORED;
 -- Rows of a key on the retry path, for the per-key rule (tiny: only retried and released rows).
 CREATE INDEX {_retry_key} ON {t} (partition_key, xid, seq) WHERE retry_at IS NOT NULL;
-ALTER TABLE {dead} ADD COLUMN holds_key boolean NOT NULL DEFAULT false;
+-- A dead letter keeps its place in the outbox order (xid, seq), and may hold its key.
+ALTER TABLE {dead} ADD COLUMN xid xid8, ADD COLUMN holds_key boolean NOT NULL DEFAULT false;
 CREATE INDEX {_dead_holds} ON {dead} (partition_key) WHERE holds_key;
 
 -- One row per lane. Its owner claims its rows; every row of the lane at or before the cursor has
