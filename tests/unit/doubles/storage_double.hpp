@@ -217,7 +217,7 @@ class StorageDouble final : public sdk::Storage, public sdk::KeyOrder {
       --failing_stats_;
       throw sdk::Error(OUTBOX_RETRYABLE, "statement timeout (injected)");
     }
-    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0};
+    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0};
     std::optional<std::chrono::steady_clock::time_point> first_expiry;
     for (auto& [h, r] : rows_) {
       ++(r.dead ? out.dead : out.pending);
