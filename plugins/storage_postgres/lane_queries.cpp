@@ -128,6 +128,33 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
   prepare(q::kLaneExtendRows,
           "UPDATE {t} SET locked_until = " MS("$2") " WHERE claim_token = $1 AND locked_until IS NOT NULL");
 
+  // Keys held by dead letters (relay.on_dead_letter: block), oldest first: the key, its first
+  // letter in outbox order (id, error, died_at ms), how many letters, how many of its rows wait
+  // on the retry path behind them. $1 limit, $2 offset.
+  prepare(q::kKeysBlocked,
+          "SELECT g.partition_key, f.id::text, coalesce(f.last_error, ''), "
+          "(extract(epoch FROM f.died_at) * 1000)::int8, g.letters, "
+          "(SELECT count(*) FROM {t} h WHERE h.partition_key = g.partition_key AND h.retry_at IS NOT NULL) "
+          "FROM (SELECT partition_key, count(*) AS letters FROM {dead} WHERE holds_key GROUP BY "
+          "partition_key) g, "
+          "LATERAL (SELECT id, last_error, died_at FROM {dead} d WHERE d.partition_key = g.partition_key "
+          "         AND d.holds_key ORDER BY d.xid NULLS FIRST, d.seq LIMIT 1) f "
+          "ORDER BY f.died_at, g.partition_key LIMIT $1::int8 OFFSET $2::int8");
+  // $1 key: its holding letters back into the outbox in their old place ((xid, seq) kept; on the
+  // retry path, due at once, attempts reset) -> the seq of each letter moved.
+  prepare(q::kKeyRequeue, "WITH m AS (INSERT INTO {t} (xid, " COPIED
+                          ", attempts, last_error, retry_at) "
+                          "           SELECT coalesce(xid, pg_current_xact_id()), " COPIED
+                          ", 0, last_error, now() FROM {dead} "
+                          "           WHERE partition_key = $1 AND holds_key ORDER BY xid, seq ON CONFLICT "
+                          "DO NOTHING RETURNING seq) "
+                          "DELETE FROM {dead} d USING m WHERE d.seq = m.seq AND d.partition_key = $1 AND "
+                          "d.holds_key RETURNING d.seq");
+  // $1 key -> id of each holding letter.
+  prepare(q::kKeyLetters,
+          "SELECT id::text FROM {dead} WHERE partition_key = $1 AND holds_key ORDER BY xid, seq");
+  prepare(q::kKeySkip, "UPDATE {dead} SET holds_key = false WHERE partition_key = $1 AND holds_key");
+
   prepare(q::kCompleteLane,
           LANE_ROWS "d AS (DELETE FROM {t} h WHERE " LANE_OWNED + returned + archive + COUNT_D);
   prepare(q::kRetryLane, LANE_ROWS LANE_FAILURES "d AS (UPDATE {t} h " RETRY_SET " FROM f WHERE " LANE_OWNED

@@ -413,6 +413,10 @@ outbox_storage_stats PostgresStorage::stats() {
     out.claim_horizon_lag_ms = row[6].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[6]));
     out.held_count = static_cast<uint64_t>(to_int64(row[7]));
     out.held_expires_in_ms = row[8].is_null() ? 0 : to_int64(row[8]);
+    out.keys_held = static_cast<uint64_t>(to_int64(row[9]));
+    out.oldest_held_key_age_ms = row[10].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[10]));
+    out.lanes_owned = lanes_.owned();
+    out.lane_handoffs = lanes_.handoffs();
     return out;
   });
 }
