@@ -113,9 +113,14 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
           "AND h.retry_at IS NULL AND (h.xid, h.seq) > (($3::xid8[])[h.lane + 1], ($4::int8[])[h.lane + 1]) "
           "ORDER BY h.xid, h.seq LIMIT $1::int8");
   // $1 keys: those held by a row of the retry path nobody holds, or by a dead letter.
-  prepare(q::kLaneHolds,
-          "SELECT partition_key FROM {t} WHERE partition_key = ANY($1::text[]) AND " UNHELD
-          " UNION SELECT partition_key FROM {dead} WHERE holds_key AND partition_key = ANY($1::text[])");
+  prepare(
+      q::kLaneHolds,
+      "SELECT partition_key FROM {t} WHERE partition_key = ANY($1::text[]) AND " UNHELD
+      // The holding letters are read whole (OFFSET 0 keeps the key test out of the scan) and
+      // matched after: few or none, where probing the index once per key of the claim cost
+      // 0.7 ms per 500 keys on an empty index (0.08 ms so).
+      " UNION SELECT d.partition_key FROM (SELECT partition_key FROM {dead} WHERE holds_key OFFSET 0) AS d "
+      "WHERE d.partition_key = ANY($1::text[])");
   // $1 xid[], $2 seq[]: rows after a cursor whose key is held go to the retry path (due at once:
   // the per-key rule keeps them back there).
   prepare(q::kLaneHold,
