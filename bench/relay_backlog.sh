@@ -11,7 +11,7 @@
 relay_config() {
   cat >"$1" <<YAML
 storage: $2
-relay: { batch_size: $batch, max_in_flight: $max_in_flight, lease: 30s, poll_interval: 100ms }
+relay: { batch_size: $batch, max_in_flight: $max_in_flight, lease: 30s, poll_interval: 100ms, ordering: ${ORDERING:-none} }
 transports: $3
 routes: [ { match: "*", transport: events, destination: "$4" } ]
 log: { level: warn }

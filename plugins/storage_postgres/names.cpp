@@ -32,6 +32,8 @@ Names::Names(std::string schema_name, std::string table_name)
   t = qschema + "." + quoted(table);
   leases = qschema + "." + local("_leases");
   cursor = qschema + "." + local("_cursor");
+  lanes = qschema + "." + local("_lanes");
+  relays = qschema + "." + local("_relays");
   dead = qschema + "." + local("_dead");
   sent = qschema + "." + local("_sent");
   version = qschema + "." + local("_schema_version");

@@ -17,11 +17,11 @@ std::string identifier_problem(std::string_view name, size_t max_len);
 struct Names {
   Names(std::string schema_name, std::string table_name);
 
-  std::string schema;                               // as configured
-  std::string table;                                // as configured
-  std::string qschema;                              // "schema"
-  std::string t;                                    // "schema"."table": the outbox producers write
-  std::string leases, cursor, dead, sent, version;  // "schema"."table_suffix"
+  std::string schema;   // as configured
+  std::string table;    // as configured
+  std::string qschema;  // "schema"
+  std::string t;        // "schema"."table": the outbox producers write
+  std::string leases, cursor, lanes, relays, dead, sent, version;  // "schema"."table_suffix"
   std::string channel;  // NOTIFY channel: outboxd_<16 hex digits of a hash of schema.table>
 
   // "table_suffix", unqualified (index, trigger and function names).

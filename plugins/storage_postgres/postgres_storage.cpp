@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <condition_variable>
+#include <cstddef>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -15,9 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "fresh_claims.hpp"
 #include "headers_json.hpp"
 #include "queries.hpp"
 #include "schema.hpp"
+#include "text_values.hpp"
 
 namespace outbox::plugins::postgres {
 namespace {
@@ -25,39 +27,12 @@ namespace {
 // With retain_sent on, complete() deletes expired archived rows at most this often, this many.
 constexpr int64_t kAutoPurgeIntervalMs = 60'000;
 constexpr int64_t kPurgeBatch = 5'000;
-// Expired leases whose rows are all gone are dropped; a claim looks at most this many in a row.
-constexpr int kMaxEmptyTakeovers = 16;
-// Range leases a storage object remembers; the oldest beyond this are forgotten (their settles
-// then count as stale and the rows are delivered again after the lease: at least once).
-constexpr size_t kMaxRangeClaims = 65'536;
-// Expired leases and due retries are looked for before new rows; when a look found none, the
-// next claims skip it for this long (two statements per claim saved under load). A retry or
-// release through this object, or a look that found work, makes the next claim look again.
-constexpr std::chrono::milliseconds kRecoveryCheckInterval{100};
-// When committed rows are held back only by an older transaction still running (the xid rule),
-// a claim tries again this often, this long, before it returns nothing: short transactions of
-// other clients end within it, so their neighbours' events are not delayed by a poll interval.
-constexpr std::chrono::milliseconds kHeldBackRetry{2};
-constexpr int kHeldBackTries = 100;
 // How long a migration (at start-up) may wait for the server's answer.
 constexpr std::chrono::milliseconds kMigrationTimeout = std::chrono::minutes(15);
 
 int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-std::string text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
-
-// The next `max` rows after the cursor, leased as one range under `token` (one statement), in
-// (xid, seq) order.
-EventRows claim_fresh(pqxx::connection_base& c, pqxx::internal::pq::PGconn* handle, uint32_t max,
-                      const std::string& token, int64_t lease_ms, const std::string& owner) {
-  EventRows rows(
-      exec_binary(c, handle, q::kClaimFresh, {std::to_string(max), token, std::to_string(lease_ms), owner}),
-      EventRows::Extra::xid);
-  rows.sort_by_xid();
-  return rows;
 }
 
 std::string owner_name() {
@@ -86,77 +61,6 @@ std::string read_password(const sdk::Config& config) {
   return {};
 }
 
-// Valid UTF-8 without NUL: what a PostgreSQL text value can hold.
-bool is_text(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == 0) return false;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-    if (len == 0 || (len == 3 && c >= 0xf0) || i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-    i += len;
-  }
-  return true;
-}
-
-bool is_uuid_text(std::string_view id) {
-  if (id.size() != 36) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (id[i] == '-') || (!dash && !std::isxdigit(static_cast<unsigned char>(id[i])))) return false;
-  }
-  return true;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Error text from a transport may be anything: keep what PostgreSQL can store.
-std::string storable(std::string_view s) {
-  if (is_text(s)) return std::string(s);
-  std::string out;
-  for (char c : s) out += (c > 0 && static_cast<unsigned char>(c) < 0x80) ? c : '?';
-  return out;
-}
-
-std::string int_array(const std::vector<int64_t>& values) {
-  ArrayLiteral a;
-  for (int64_t v : values) a.add(v);
-  return std::move(a).finish();
-}
-
-std::vector<int64_t> seqs_of(std::span<const uint64_t> handles) {
-  std::vector<int64_t> out;
-  out.reserve(handles.size());
-  for (uint64_t h : handles) out.push_back(static_cast<int64_t>(h));
-  return out;
-}
-
-std::vector<int64_t> seqs_of(std::span<const outbox_failure> items) {
-  std::vector<int64_t> out;
-  out.reserve(items.size());
-  for (const outbox_failure& f : items) out.push_back(static_cast<int64_t>(f.handle));
-  return out;
-}
-
-// ids for dead_requeue / dead_purge: NULL (all) when none are given. Ids that are not UUID text
-// cannot match a row; they are passed on all the same (compared as text).
-std::optional<std::string> id_array(std::span<const outbox_str> ids) {
-  if (ids.empty()) return std::nullopt;
-  ArrayLiteral a;
-  for (const outbox_str& id : ids) a.add_text(is_text(sdk::sv(id)) ? lower(sdk::sv(id)) : std::string());
-  return std::move(a).finish();
-}
-
 }  // namespace
 
 void PostgresStorage::check(const sdk::Config& config) {
@@ -177,7 +81,9 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       address_(server_address(config.string("dsn"), read_password(config),
                               Timeouts{config.duration("connect_timeout"), query_timeout_})),
       db_(address_, [this](pqxx::connection& c) { on_connect(c); }),
-      listener_(address_, names_.channel) {
+      listener_(address_, names_.channel),
+      lane_count_(static_cast<int>(config.integer("lanes"))),
+      lanes_(owner_ + "/" + outbox::random_token().substr(0, 8)) {
   db_.connect_now();
   if (config.boolean("prefetch"))
     prefetch_ = std::make_unique<Prefetch>(
@@ -195,89 +101,13 @@ void PostgresStorage::on_connect(pqxx::connection& c) {
   prepare_queries(c, names_, retain_sent_.count() > 0);
 }
 
-// The next claim of new rows (path (c) only), run on a thread and a connection of its own while
-// the host publishes and settles the batch before it. At most one is in flight or waiting.
-class PostgresStorage::Prefetch {
- public:
-  Prefetch(ServerAddress address, std::function<void(pqxx::connection&)> on_connect, std::string owner)
-      : db_(std::move(address), std::move(on_connect)), owner_(std::move(owner)) {
-    thread_ = std::thread([this] { run(); });
-  }
-  ~Prefetch() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  // Starts the next claim, unless one is in flight or waiting to be taken.
-  void start(uint32_t max, int64_t lease_ms, std::string token) {
-    std::lock_guard lock(mutex_);
-    if (requested_ || busy_ || ready_) return;
-    max_ = max;
-    lease_ms_ = lease_ms;
-    token_ = std::move(token);
-    requested_ = true;
-    cv_.notify_all();
-  }
-  // Waits for a claim in flight; true with its events, and when they were leased, if it leased some.
-  bool take(std::string& token, EventRows& events, std::chrono::steady_clock::time_point& leased_at) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return !requested_ && !busy_; });
-    if (!ready_) return false;
-    ready_ = false;
-    if (events_.empty()) return false;
-    token = std::move(token_);
-    events = std::move(events_);
-    events_ = EventRows();
-    leased_at = leased_at_;
-    return true;
-  }
-
- private:
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      cv_.wait(lock, [&] { return stop_ || requested_; });
-      if (stop_) return;
-      requested_ = false;
-      busy_ = true;
-      const uint32_t max = max_;
-      const int64_t lease_ms = lease_ms_;
-      const std::string token = token_;
-      lock.unlock();
-      EventRows events;
-      try {
-        db_.run("prefetching a claim", [&](pqxx::connection& c) {
-          events = claim_fresh(c, db_.handle(), max, token, lease_ms, owner_);
-        });
-      } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
-        events = EventRows();
-      }
-      lock.lock();
-      events_ = std::move(events);
-      leased_at_ = std::chrono::steady_clock::now();
-      ready_ = true;
-      busy_ = false;
-      cv_.notify_all();
-    }
-  }
-
-  Database db_;
-  const std::string owner_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false, requested_ = false, busy_ = false, ready_ = false;
-  uint32_t max_ = 0;
-  int64_t lease_ms_ = 0;
-  std::string token_;
-  EventRows events_;
-  std::chrono::steady_clock::time_point leased_at_{};
-  std::thread thread_;
-};
-
 PostgresStorage::~PostgresStorage() {
+  // Closing after a drain: the lanes go to the next relay at once, not after the lease.
+  try {
+    db_.run("giving up the lanes of " + names_.t, [&](pqxx::connection& c) { lanes_.leave(c); });
+  } catch (const sdk::Error& e) {  // they are taken once the heartbeat runs out
+    sdk::log(OUTBOX_LOG_WARN, e.what());
+  }
   if (!prefetch_) return;
   std::string token;
   EventRows events;
@@ -299,7 +129,7 @@ void PostgresStorage::migrate() {
   // A migration may build an index over a large outbox, or wait for another relay's migration:
   // it has a deadline of its own (statement_timeout is lifted inside it).
   db_.run_within("migrating " + names_.t, kMigrationTimeout, [&](pqxx::connection& c) {
-    migrate_schema(c, names_);
+    migrate_schema(c, names_, lane_count_);
     prepare_queries(c, names_, retain_sent_.count() > 0);  // harmless re-registration
   });
 }
@@ -353,143 +183,10 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   return token;
 }
 
-bool PostgresStorage::claim_recovered(uint32_t max, int64_t lease_ms, std::string& token, EventRows& events) {
-  const auto now = std::chrono::steady_clock::now();
-  const bool recovered = db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
-    pqxx::work txn(c);
-    const bool found =
-        claim_expired(txn, max, lease_ms, token, events) || claim_retries(txn, max, lease_ms, token, events);
-    txn.commit();
-    return found;
-  });
-  recovery_due_ = recovered;
-  if (!recovered) next_recovery_check_ = now + kRecoveryCheckInterval;
-  if (recovered && token[0] == 'r') remember(token, events);
-  return recovered;
-}
-
-bool PostgresStorage::claim_expired(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::string& token,
-                                    EventRows& events) {
-  // A lease that ran out (its relay crashed or stalled): taken over under a new token, so that
-  // the old owner's settles are fenced out.
-  for (int attempt = 0; attempt < kMaxEmptyTakeovers; ++attempt) {
-    token = "r" + outbox::random_token();
-    const pqxx::result lease = txn.exec_prepared(q::kTakeover, token, lease_ms, owner_);
-    if (lease.empty()) return false;
-    const pqxx::row bounds = lease[0];
-    EventRows rows(
-        exec_binary(txn.conn(), db_.handle(), q::kRangeRows,
-                    {text(bounds[0]), text(bounds[1]), text(bounds[2]), text(bounds[3]), text(bounds[4])}),
-        EventRows::Extra::xid);
-    if (rows.empty()) {
-      txn.exec_prepared(q::kLeaseDelete, token);
-      continue;
-    }
-    const size_t take = std::min<size_t>(rows.size(), max);
-    if (take < rows.size()) {
-      // More than this claim may take: the rest becomes an expired lease of its own.
-      txn.exec_prepared(q::kLeaseInsertExpired, "r" + outbox::random_token(), rows.extra(take),
-                        static_cast<int64_t>(rows.handle(take)), text(bounds[2]), text(bounds[3]),
-                        static_cast<int64_t>(rows.size() - take));
-    }
-    txn.exec_prepared(q::kLeaseResize, token, rows.extra(take - 1),
-                      static_cast<int64_t>(rows.handle(take - 1)), static_cast<int64_t>(take));
-    rows.keep_first(take);
-    events = std::move(rows);
-    return true;
-  }
-  return false;
-}
-
-bool PostgresStorage::claim_retries(pqxx::work& txn, uint32_t max, int64_t lease_ms, std::string& token,
-                                    EventRows& events) {
-  // Rows due for a retry (or released), leased row by row.
-  std::string row_token = "p" + outbox::random_token();
-  EventRows rows(exec_binary(txn.conn(), db_.handle(), q::kClaimRetries,
-                             {std::to_string(max), row_token, std::to_string(lease_ms)}),
-                 EventRows::Extra::xid);
-  if (rows.empty()) return false;
-  rows.sort_by_xid();
-  events = std::move(rows);
-  token = std::move(row_token);
-  return true;
-}
-
-void PostgresStorage::remember(const std::string& token, const EventRows& events) {
-  RangeClaim claim;
-  for (size_t i = 0; i < events.size(); ++i) {  // in (xid, seq) order
-    const int64_t xid = events.extra(i);
-    const auto seq = static_cast<int64_t>(events.handle(i));
-    if (claim.runs.empty() || claim.runs.back().xid != xid) claim.runs.push_back({xid, seq, seq});
-    claim.runs.back().last_seq = seq;
-    claim.unsettled.push_back(seq);
-  }
-  std::sort(claim.unsettled.begin(), claim.unsettled.end());
-  range_claims_[token] = std::move(claim);
-  range_claim_order_.push_back(token);
-  while (range_claim_order_.size() > kMaxRangeClaims) {
-    range_claims_.erase(range_claim_order_.front());
-    range_claim_order_.pop_front();
-  }
-  // Tokens settled in full left the map already; drop their names from the front.
-  while (!range_claim_order_.empty() && !range_claims_.count(range_claim_order_.front()))
-    range_claim_order_.pop_front();
-}
-
-size_t PostgresStorage::settle(const char* doing, std::string_view token, const char* range_statement,
-                               const char* row_statement, std::vector<int64_t> seqs,
-                               const std::string* not_before, const std::string* errors) {
-  // Tokens this plugin hands out start with r (a range lease) or p (leased rows); nothing else
-  // can own a row.
-  if (token.empty() || (token[0] != 'r' && token[0] != 'p')) return 0;
-  const std::string token_text(token);
-  const std::string seq_list = int_array(seqs);
-  if (token[0] == 'p') {
-    return db_.run(doing, [&](pqxx::connection& c) {
-      pqxx::nontransaction txn(c);  // one statement: atomic on its own, no BEGIN/COMMIT round trips
-      const pqxx::result r =
-          not_before ? txn.exec_prepared(row_statement, token_text, seq_list, *not_before, *errors)
-                     : txn.exec_prepared(row_statement, token_text, seq_list);
-      return static_cast<size_t>(to_int64(r[0][0]));
-    });
-  }
-  auto found = range_claims_.find(token_text);
-  if (found == range_claims_.end()) return 0;  // not ours, or settled in full already
-  RangeClaim& claim = found->second;
-  std::sort(seqs.begin(), seqs.end());
-  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
-  const bool all = std::includes(seqs.begin(), seqs.end(), claim.unsettled.begin(), claim.unsettled.end());
-  ArrayLiteral xids, firsts, lasts;
-  for (const XidRun& run : claim.runs) {
-    xids.add(run.xid);
-    firsts.add(run.first_seq);
-    lasts.add(run.last_seq);
-  }
-  const std::string a2 = std::move(xids).finish(), a3 = std::move(firsts).finish(),
-                    a4 = std::move(lasts).finish();
-  const size_t applied = db_.run(doing, [&](pqxx::connection& c) {
-    pqxx::nontransaction txn(c);
-    const pqxx::result r =
-        not_before
-            ? txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list, *not_before, *errors)
-            : txn.exec_prepared(range_statement, token_text, a2, a3, a4, all, seq_list);
-    return static_cast<size_t>(to_int64(r[0][0]));
-  });
-  // Settled (or gone: a stale token changes nothing, and never will).
-  std::vector<int64_t> left;
-  std::set_difference(claim.unsettled.begin(), claim.unsettled.end(), seqs.begin(), seqs.end(),
-                      std::back_inserter(left));
-  const bool named_unsettled = left.size() < claim.unsettled.size();
-  if (left.empty() || (applied == 0 && named_unsettled))
-    range_claims_.erase(found);
-  else
-    claim.unsettled = std::move(left);
-  return applied;
-}
-
 size_t PostgresStorage::complete(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
-  const size_t applied = settle("completing", token, q::kCompleteRange, q::kCompleteRow, seqs_of(handles));
+  const size_t applied =
+      settle("completing", token, q::kCompleteRange, q::kCompleteRow, q::kCompleteLane, seqs_of(handles));
   if (retain_sent_.count() > 0 && now_ms() >= next_auto_purge_ms_) {
     try {
       purge_expired_sent();
@@ -500,33 +197,38 @@ size_t PostgresStorage::complete(std::string_view token, std::span<const uint64_
   return applied;
 }
 
+namespace {
+
+FailureArrays failure_arrays(std::span<const outbox_failure> items, bool with_time) {
+  ArrayLiteral not_before, errors, holds;
+  for (const outbox_failure& f : items) {
+    not_before.add(with_time ? f.not_before_ms : 0);
+    errors.add_text(storable(sdk::sv(f.error)));
+    holds.add_text(
+        f.struct_size > offsetof(outbox_failure, flags) && (f.flags & OUTBOX_FAILURE_HOLD_KEY) ? "t" : "f");
+  }
+  return {std::move(not_before).finish(), std::move(errors).finish(), std::move(holds).finish()};
+}
+
+}  // namespace
+
 size_t PostgresStorage::retry(std::string_view token, std::span<const outbox_failure> items) {
   if (items.empty()) return 0;
-  ArrayLiteral not_before, errors;
-  for (const outbox_failure& f : items) {
-    not_before.add(f.not_before_ms);
-    errors.add_text(storable(sdk::sv(f.error)));
-  }
-  const std::string nb = std::move(not_before).finish(), err = std::move(errors).finish();
+  const FailureArrays failures = failure_arrays(items, true);
   recovery_due_ = true;
-  return settle("retrying", token, q::kRetryRange, q::kRetryRow, seqs_of(items), &nb, &err);
+  return settle("retrying", token, q::kRetryRange, q::kRetryRow, q::kRetryLane, seqs_of(items), &failures);
 }
 
 size_t PostgresStorage::bury(std::string_view token, std::span<const outbox_failure> items) {
   if (items.empty()) return 0;
-  ArrayLiteral not_before, errors;
-  for (const outbox_failure& f : items) {
-    not_before.add(0);
-    errors.add_text(storable(sdk::sv(f.error)));
-  }
-  const std::string nb = std::move(not_before).finish(), err = std::move(errors).finish();
-  return settle("burying", token, q::kBuryRange, q::kBuryRow, seqs_of(items), &nb, &err);
+  const FailureArrays failures = failure_arrays(items, false);
+  return settle("burying", token, q::kBuryRange, q::kBuryRow, q::kBuryLane, seqs_of(items), &failures);
 }
 
 size_t PostgresStorage::release(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
   recovery_due_ = true;
-  return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, seqs_of(handles));
+  return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, q::kReleaseLane, seqs_of(handles));
 }
 
 void PostgresStorage::wait(std::chrono::milliseconds timeout) { listener_.wait(timeout); }
@@ -548,6 +250,10 @@ outbox_storage_stats PostgresStorage::stats() {
     out.claim_horizon_lag_ms = row[6].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[6]));
     out.held_count = static_cast<uint64_t>(to_int64(row[7]));
     out.held_expires_in_ms = row[8].is_null() ? 0 : to_int64(row[8]);
+    out.keys_held = static_cast<uint64_t>(to_int64(row[9]));
+    out.oldest_held_key_age_ms = row[10].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[10]));
+    out.lanes_owned = lanes_.owned();
+    out.lane_handoffs = lanes_.handoffs();
     return out;
   });
 }
@@ -667,7 +373,7 @@ void PostgresStorage::enqueue(std::span<const outbox_event> events, std::span<ou
     pqxx::work txn(c);
     txn.exec("SET LOCAL synchronous_commit = on");  // the CLI's events must survive a crash
     for (const pqxx::row& row : txn.exec_prepared(q::kEnqueue, a1, a2, a3, a4, a5, a6, a7))
-      inserted.push_back({to_int64(row[0]), text(row[1]), text(row[2])});
+      inserted.push_back({to_int64(row[0]), text_of(row[1]), text_of(row[2])});
     txn.commit();
   });
   // Rows were inserted in input order (seq follows it), and a skipped row is a duplicate id or

@@ -14,12 +14,26 @@
 
 #include "database.hpp"
 #include "event_rows.hpp"
+#include "lanes.hpp"
 #include "listener.hpp"
 #include "names.hpp"
 
 namespace outbox::plugins::postgres {
 
-class PostgresStorage final : public sdk::Storage {
+class Prefetch;
+
+// When committed rows are held back only by an older transaction still running (the xid rule),
+// a claim tries again this often, this long, before it returns nothing: short transactions of
+// other clients end within it, so their neighbours' events are not delayed by a poll interval.
+inline constexpr std::chrono::milliseconds kHeldBackRetry{2};
+inline constexpr int kHeldBackTries = 100;
+
+// The failures of a retry or bury, as array literals: not_before ms, error, holds its key.
+struct FailureArrays {
+  std::string not_before, errors, holds;
+};
+
+class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public sdk::BlockedKeys {
  public:
   static constexpr sdk::PluginInfo kInfo{"postgres", OUTBOX_POSTGRES_VERSION,
                                          "Outbox table in PostgreSQL (range leases, LISTEN/NOTIFY wake-ups)"};
@@ -40,6 +54,11 @@ class PostgresStorage final : public sdk::Storage {
                           "1s longer counts as a lost connection (a server or path gone without closing it)",
                           "10s")
           .in_range(1'000, 3'600'000),
+      sdk::integer_field("lanes",
+                         "Lanes the keys hash to for relay.ordering: key (docs/ordering.md); fixed when the "
+                         "schema is created, later changes are ignored",
+                         "256")
+          .in_range(1, 4096),
       sdk::bool_field("prefetch",
                       "After a full batch, claim the next one on a second connection while the relay "
                       "publishes and settles (drains a backlog ~1.6x faster; one more batch stays leased)",
@@ -66,6 +85,14 @@ class PostgresStorage final : public sdk::Storage {
   uint64_t dead_requeue(std::span<const outbox_str> ids) override;
   uint64_t dead_purge(std::span<const outbox_str> ids) override;
   void enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) override;
+  // relay.ordering: key, through the lanes (key_order_claims.cpp, lanes.hpp).
+  std::string claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
+                                 const sdk::EventSink& sink) override;
+  size_t extend(std::string_view token, std::chrono::milliseconds lease) override;
+  // Dead letters holding their keys (blocked_keys.cpp).
+  void keys_blocked(uint32_t limit, uint64_t offset,
+                    const std::function<void(const outbox_blocked_key&)>& sink) override;
+  uint64_t key_unblock(std::string_view key, outbox_unblock_action action) override;
 
  private:
   // Claims from leases that ran out, else from rows due for a retry; false when there were none.
@@ -80,16 +107,22 @@ class PostgresStorage final : public sdk::Storage {
   };
   struct RangeClaim {
     std::vector<XidRun> runs;
-    std::vector<int64_t> unsettled;  // sorted
+    std::vector<int64_t> unsettled;           // sorted
+    std::shared_ptr<const LaneEpochs> lanes;  // a lane claim's lanes and their epochs ("k" tokens)
   };
-  void remember(const std::string& token, const EventRows& events);
+  // Remembers a claim's rows; the runs from those that are not on the retry path.
+  void remember(const std::string& token, const EventRows& events,
+                std::shared_ptr<const LaneEpochs> lanes = {});
+  void remember(const std::string& token, std::vector<XidRun> runs, std::vector<int64_t> seqs,
+                std::shared_ptr<const LaneEpochs> lanes);
   size_t settle(const char* doing, std::string_view token, const char* range_statement,
-                const char* row_statement, std::vector<int64_t> seqs, const std::string* not_before = nullptr,
-                const std::string* errors = nullptr);
+                const char* row_statement, const char* lane_statement, std::vector<int64_t> seqs,
+                const FailureArrays* failures = nullptr);
+  // One claim in key order: the heartbeat and the share, the retry path, then new rows.
+  void claim_lanes(pqxx::connection& c, uint32_t max, int64_t lease_ms, const std::string& token,
+                   EventRows& retried, EventRows& fresh, std::vector<bool>& held);
   void purge_expired_sent();
   void on_connect(pqxx::connection& c);
-
-  class Prefetch;  // the next claim of new rows, on a thread and connection of its own
 
   const Names names_;
   const std::chrono::milliseconds retain_sent_;
@@ -103,7 +136,9 @@ class PostgresStorage final : public sdk::Storage {
   std::chrono::steady_clock::time_point next_recovery_check_{};
   std::unordered_map<std::string, RangeClaim> range_claims_;
   std::deque<std::string> range_claim_order_;  // oldest first, to bound the map
-  std::unique_ptr<Prefetch> prefetch_;
+  std::unique_ptr<Prefetch> prefetch_;         // the next claim of new rows (ordering: none)
+  const int lane_count_;                       // for a new schema
+  Lanes lanes_;
 };
 
 }  // namespace outbox::plugins::postgres

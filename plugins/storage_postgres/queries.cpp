@@ -2,15 +2,11 @@
 
 #include <string>
 
+#include "query_parts.hpp"
 #include "schema.hpp"
 
 namespace outbox::plugins::postgres {
 namespace {
-
-// Read in binary format (EventRows): native types, NULLs read as empty.
-#define EVENT_COLUMNS                                                                                       \
-  "h.seq, h.id, h.event_type, h.partition_key, h.content_type, h.payload, h.headers, h.idempotency_token, " \
-  "h.created_at, h.attempts, h.last_error"
 
 // The lease named by $1, locked so that a takeover waits for this settle (and then sees it), and
 // the rows of it this settle names, found by ctid: $2 xid[], $3 lo[], $4 hi[] are the claim's own
@@ -37,20 +33,17 @@ namespace {
 // retry path since.
 #define IN_RANGE \
   "(h.xid, h.seq) >= (l.lo_xid, l.lo_seq) AND (h.xid, h.seq) <= (l.hi_xid, l.hi_seq) AND h.retry_at IS NULL"
+// The rows lane owners hold (relay.ordering: key): at or before their lane's saved cursor, not on
+// the retry path; one scan up to the greatest cursor, each row checked against its own lane.
+#define LANE_HELD                                                                                         \
+  "SELECT count(*) FROM {t} h WHERE h.retry_at IS NULL AND (h.xid, h.seq) <= (SELECT cursor_xid, "        \
+  "cursor_seq FROM {lanes} WHERE owner IS NOT NULL ORDER BY cursor_xid DESC, cursor_seq DESC LIMIT 1) "   \
+  "AND EXISTS (SELECT 1 FROM {lanes} l WHERE l.lane = h.lane AND l.owner IS NOT NULL AND (h.xid, h.seq) " \
+  "<= (l.cursor_xid, l.cursor_seq))"
 #define ROW_TAIL " SELECT count(*)::int4 FROM d"
 #define FAILURES "f AS (SELECT * FROM unnest($6::int8[], $7::int8[], $8::text[]) AS f(seq, nb, err)), "
 // The row-lease form takes $2 seq[], $3 not_before[], $4 error[].
 #define ROW_FAILURES "f AS (SELECT * FROM unnest($2::int8[], $3::int8[], $4::text[]) AS f(seq, nb, err)), "
-#define COPIED \
-  "seq, id, event_type, partition_key, content_type, payload, headers, idempotency_token, created_at"
-#define ARCHIVE ", a AS (INSERT INTO {sent} (" COPIED ", attempts) SELECT " COPIED ", attempts FROM d)"
-#define RETRY_SET                                                                               \
-  "SET attempts = h.attempts + 1, last_error = f.err, retry_at = to_timestamp(f.nb / 1000.0), " \
-  "locked_until = NULL, claim_token = NULL"
-#define BURY_INSERT                                                              \
-  ", a AS (INSERT INTO {dead} (" COPIED ", attempts, last_error) SELECT " COPIED \
-  ", attempts + 1, err FROM "                                                    \
-  "d)"
 
 }  // namespace
 
@@ -115,12 +108,12 @@ std::vector<Statement> statements(const Names& names, bool retain_sent) {
                                                " AND h.seq + 0 = f.seq RETURNING h.seq)" RANGE_TAIL);
   prepare(q::kRetryRow, "WITH " ROW_FAILURES "d AS (UPDATE {t} h " RETRY_SET
                         " FROM f WHERE h.claim_token = $1 AND h.seq + 0 = f.seq RETURNING h.seq)" ROW_TAIL);
-  prepare(q::kBuryRange,
-          RANGE_LEASE FAILURES "d AS (DELETE FROM {t} h USING f WHERE " OWNED
-                               " AND h.seq + 0 = f.seq RETURNING h.*, f.err)" BURY_INSERT RANGE_TAIL);
+  prepare(q::kBuryRange, RANGE_LEASE FAILURES
+          "d AS (DELETE FROM {t} h USING f WHERE " OWNED
+          " AND h.seq + 0 = f.seq RETURNING h.*, f.err)" BURY_INSERT("false") RANGE_TAIL);
   prepare(q::kBuryRow, "WITH " ROW_FAILURES
                        "d AS (DELETE FROM {t} h USING f WHERE h.claim_token = $1 "
-                       "AND h.seq + 0 = f.seq RETURNING h.*, f.err)" BURY_INSERT ROW_TAIL);
+                       "AND h.seq + 0 = f.seq RETURNING h.*, f.err)" BURY_INSERT("false") ROW_TAIL);
   // Released rows go to the retry path, due at once, attempts unchanged: precise (the rest of the
   // range stays leased) and claimable by any relay.
   prepare(q::kReleaseRange,
@@ -131,7 +124,9 @@ std::vector<Statement> statements(const Names& names, bool retain_sent) {
 
   prepare(q::kStats,
           "SELECT (SELECT count(*) FROM {t}), "
-          "(SELECT coalesce(sum(remaining), 0) FROM {leases} WHERE expires_at > now()), "
+          "(SELECT coalesce(sum(remaining), 0) FROM {leases} WHERE expires_at > now()) + (" LANE_HELD
+          " AND EXISTS (SELECT 1 FROM {relays} r, {lanes} l WHERE l.lane = h.lane AND r.owner = l.owner "
+          "             AND r.expires_at > now())), "
           "(SELECT count(*) FROM {t} WHERE claim_token IS NOT NULL AND locked_until > now()), "
           "(SELECT count(*) FROM {dead}), "
           "(extract(epoch FROM now() - least("
@@ -154,11 +149,21 @@ std::vector<Statement> statements(const Names& names, bool retain_sent) {
           // Held: every lease row until its rows are settled or taken over, and row leases until
           // settled or claimed again, expired ones included.
           "(SELECT coalesce(sum(remaining), 0) FROM {leases}) + "
-          "(SELECT count(*) FROM {t} WHERE claim_token IS NOT NULL), "
+          "(SELECT count(*) FROM {t} WHERE claim_token IS NOT NULL) + (" LANE_HELD
+          "), "
           "(extract(epoch FROM least("
           "  (SELECT min(expires_at) FROM {leases}), "
-          "  (SELECT min(locked_until) FROM {t} WHERE claim_token IS NOT NULL)"
-          ") - now()) * 1000)::int8");
+          "  (SELECT min(locked_until) FROM {t} WHERE claim_token IS NOT NULL), "
+          "  (SELECT min(r.expires_at) FROM {relays} r WHERE EXISTS (SELECT 1 FROM {lanes} l WHERE l.owner = "
+          "r.owner))"
+          ") - now()) * 1000)::int8, "
+          // Keys held back (relay.ordering: key): by a row waiting for its retry, or a dead letter.
+          "(SELECT count(*) FROM (SELECT partition_key FROM {t} WHERE retry_at > now() AND partition_key IS "
+          "NOT NULL "
+          "  UNION SELECT partition_key FROM {dead} WHERE holds_key) AS k), "
+          "(extract(epoch FROM now() - least("
+          "  (SELECT min(created_at) FROM {t} WHERE retry_at > now() AND partition_key IS NOT NULL), "
+          "  (SELECT min(created_at) FROM {dead} WHERE holds_key))) * 1000)::int8");
   prepare(q::kPurgeSent,
           "DELETE FROM {sent} WHERE ctid IN (SELECT ctid FROM {sent} "
           "WHERE created_at < to_timestamp($1::int8 / 1000.0) LIMIT $2::int8)");
@@ -182,6 +187,7 @@ std::vector<Statement> statements(const Names& names, bool retain_sent) {
       "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[]) "
       "WITH ORDINALITY AS u(id, event_type, partition_key, content_type, payload, headers, token, n) "
       "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING seq, id::text, coalesce(idempotency_token, '')");
+  add_lane_statements(out, names, retain_sent);
   return out;
 }
 

@@ -49,6 +49,55 @@ inline constexpr const char* kBuryRange = "outbox_bury_range";
 inline constexpr const char* kBuryRow = "outbox_bury_row";
 inline constexpr const char* kReleaseRange = "outbox_release_range";
 inline constexpr const char* kReleaseRow = "outbox_release_row";
+// Claims in key order (lane_queries.cpp, lanes.hpp). $1 is the relay's owner name where it appears.
+// $1 owner, $2 lease ms: renews a heartbeat that has not run out -> affected rows.
+inline constexpr const char* kLaneHeartbeat = "outbox_lane_heartbeat";
+// $1 owner, $2 lease ms: a new heartbeat (or one that ran out, renewed).
+inline constexpr const char* kLaneRegister = "outbox_lane_register";
+// -> relays whose heartbeat runs; and the number of lanes.
+inline constexpr const char* kLaneLive = "outbox_lane_live";
+inline constexpr const char* kLaneCount = "outbox_lane_count";
+// $1 owner, $2 how many, $3 also its own: takes free lanes and those of relays gone -> lane,
+// new epoch, old cursor xid (text), seq, new cursor xid (text), seq.
+inline constexpr const char* kLaneTake = "outbox_lane_take";
+// $1/$2 dense old cursors, $3/$4 the greatest: what the previous owners held goes to the retry path.
+inline constexpr const char* kLaneMoveHeld = "outbox_lane_move_held";
+// $1 owner: drops heartbeats that ran out of relays owning no lane.
+inline constexpr const char* kLaneForgetGone = "outbox_lane_forget_gone";
+// $1 owner, $2 lanes: gives up those it holds no row of -> lane.
+inline constexpr const char* kLaneGive = "outbox_lane_give";
+// $1 owner, $2 lanes, $3 cursor xids, $4 cursor seqs.
+inline constexpr const char* kLaneSaveCursors = "outbox_lane_save_cursors";
+// $1 owner: gives up every lane and the heartbeat.
+inline constexpr const char* kLaneLeave = "outbox_lane_leave";
+// Range leases that ran out -> their rows to the retry path.
+inline constexpr const char* kLaneRecoverRanges = "outbox_lane_recover_ranges";
+// $1 max, $2 lanes, $3 token, $4 lease ms -> events and xid (any order).
+inline constexpr const char* kLaneRetries = "outbox_lane_retries";
+// $1 max, $2 lanes, $3 xid[] and $4 seq[] dense cursors, $5 least xid, $6 least seq -> events, xid.
+inline constexpr const char* kLaneFresh = "outbox_lane_fresh";
+// $1 keys -> the held ones.
+inline constexpr const char* kLaneHolds = "outbox_lane_holds";
+// $1 xid[], $2 seq[]: rows after a cursor whose key is held, to the retry path.
+inline constexpr const char* kLaneHold = "outbox_lane_hold";
+// $1 lanes, $2 least xid, $3 least seq -> true when committed rows of the lanes are held back by the xid
+// rule.
+inline constexpr const char* kLaneHeldBack = "outbox_lane_held_back";
+// $1 token, $2 lease ms: renews the lease of the token's rows of the retry path.
+inline constexpr const char* kLaneExtendRows = "outbox_lane_extend_rows";
+// $1 limit, $2 offset -> key, first letter's id, its error, its died_at ms, letters, waiting rows.
+inline constexpr const char* kKeysBlocked = "outbox_keys_blocked";
+// $1 key: requeues its holding letters -> one row per letter; the letters' ids; stops their hold.
+inline constexpr const char* kKeyRequeue = "outbox_key_requeue";
+inline constexpr const char* kKeyLetters = "outbox_key_letters";
+inline constexpr const char* kKeySkip = "outbox_key_skip";
+// Settles of lane claims ("k" tokens): $1 token, $2 xid[], $3 first seq[], $4 last seq[] (the
+// runs of rows claimed after a cursor), $5 seq[], $6 lanes[], $7 epochs[], $8 owner; retry and
+// bury add $9 not_before ms[], $10 error[], $11 holds its key[] (one per $5 element).
+inline constexpr const char* kCompleteLane = "outbox_complete_lane";
+inline constexpr const char* kRetryLane = "outbox_retry_lane";
+inline constexpr const char* kBuryLane = "outbox_bury_lane";
+inline constexpr const char* kReleaseLane = "outbox_release_lane";
 // -> total, leased, locked, dead, oldest pending age in ms (NULL when none)
 inline constexpr const char* kStats = "outbox_stats";
 // $1 before ms, $2 limit
@@ -90,6 +139,9 @@ struct Statement {
 
 // Every statement above for these names (also read by bench/postgres/claim_settle_script.cpp).
 std::vector<Statement> statements(const Names& names, bool retain_sent);
+
+// The statements of claims in key order (lane_queries.cpp), appended to `out`.
+void add_lane_statements(std::vector<Statement>& out, const Names& names, bool retain_sent);
 
 // Registers every statement above on conn (libpqxx prepares each at its first use).
 void prepare_queries(pqxx::connection& conn, const Names& names, bool retain_sent);

@@ -1,6 +1,7 @@
 #include "schema.hpp"
 
 #include <array>
+#include <cstring>
 #include <outbox/sdk.hpp>
 
 namespace outbox::plugins::postgres {
@@ -96,6 +97,39 @@ END
 $fn$;
 CREATE TRIGGER {_notify} AFTER INSERT ON {t} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{_notify}();
 )sql",
+    // Version 2, per-key order (docs/ordering.md): the lanes. {lane_count} is storage.lanes when the
+    // migration runs; the lane column's expression keeps it for good.
+    R"sql(
+ALTER TABLE {t} ADD COLUMN lane integer NOT NULL GENERATED ALWAYS AS (
+  CASE WHEN partition_key IS NULL THEN (seq % {lane_count})::integer
+       ELSE (hashtext(partition_key) & 2147483647) % {lane_count} END) STORED;
+-- Rows of a key on the retry path, for the per-key rule (tiny: only retried and released rows).
+CREATE INDEX {_retry_key} ON {t} (partition_key, xid, seq) WHERE retry_at IS NOT NULL;
+-- A dead letter keeps its place in the outbox order (xid, seq), and may hold its key.
+ALTER TABLE {dead} ADD COLUMN xid xid8, ADD COLUMN holds_key boolean NOT NULL DEFAULT false;
+CREATE INDEX {_dead_holds} ON {dead} (partition_key) WHERE holds_key;
+
+-- One row per lane. Its owner claims its rows; every row of the lane at or before the cursor has
+-- been claimed by an owner (settled, held by the owner, or handed to the retry path). The cursor
+-- is saved now and then: it may lag the owner's own, never lead it. epoch grows at every takeover.
+CREATE TABLE {lanes} (
+  lane       integer PRIMARY KEY,
+  owner      text,
+  epoch      bigint  NOT NULL DEFAULT 0,
+  cursor_xid xid8    NOT NULL,
+  cursor_seq bigint  NOT NULL
+) WITH (fillfactor = 50);
+INSERT INTO {lanes} (lane, cursor_xid, cursor_seq)
+  SELECT n, c.xid, c.seq FROM generate_series(0, {lane_count} - 1) AS n, {cursor} AS c;
+
+-- One heartbeat per relay (storage object) claiming in key order; its lanes are its own until
+-- expires_at by the database's clock.
+CREATE TABLE {relays} (
+  owner      text        PRIMARY KEY,
+  expires_at timestamptz NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now()
+) WITH (fillfactor = 50);
+)sql",
 };
 
 }  // namespace
@@ -119,6 +153,10 @@ std::string fill(std::string_view sql, const Names& names) {
       out += names.leases;
     else if (key == "cursor")
       out += names.cursor;
+    else if (key == "lanes")
+      out += names.lanes;
+    else if (key == "relays")
+      out += names.relays;
     else if (key == "dead")
       out += names.dead;
     else if (key == "sent")
@@ -138,7 +176,7 @@ std::string fill(std::string_view sql, const Names& names) {
   return out;
 }
 
-void migrate_schema(pqxx::connection& conn, const Names& names) {
+void migrate_schema(pqxx::connection& conn, const Names& names, int lane_count) {
   constexpr auto kNewest = static_cast<int64_t>(kMigrations.size());
   pqxx::work txn(conn);
   // The session's statement_timeout is for the relay's short statements, not for this.
@@ -154,7 +192,12 @@ void migrate_schema(pqxx::connection& conn, const Names& names) {
     throw sdk::Error(OUTBOX_PERMANENT, "schema version " + std::to_string(current) + " of " + names.t +
                                            " is newer than this plugin knows (" + std::to_string(kNewest) +
                                            "); upgrade outboxd");
-  for (int64_t v = current; v < kNewest; ++v) txn.exec(fill(kMigrations[static_cast<size_t>(v)], names));
+  for (int64_t v = current; v < kNewest; ++v) {
+    std::string sql = fill(kMigrations[static_cast<size_t>(v)], names);
+    for (size_t at; (at = sql.find("{lane_count}")) != std::string::npos;)
+      sql.replace(at, std::strlen("{lane_count}"), std::to_string(lane_count));
+    txn.exec(sql);
+  }
   if (current != kNewest) {
     txn.exec(fill("DELETE FROM {version}", names));
     txn.exec_params(fill("INSERT INTO {version} (version) VALUES ($1)", names), kNewest);

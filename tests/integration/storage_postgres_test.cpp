@@ -16,105 +16,27 @@
 #include <set>
 #include <thread>
 
-#include "postgres_test_store.hpp"
+#include "storage_postgres_fixture.hpp"
 
 namespace {
 
-using namespace std::chrono_literals;
-using outbox::testing::CallError;
-using outbox::testing::Claim;
-using outbox::testing::ConfigBuilder;
-using outbox::testing::Event;
-using outbox::testing::LoadedPlugin;
-using outbox::testing::StorageObject;
-using outbox::tests::pg_config;
-using outbox::tests::pg_connect;
-using outbox::tests::ScratchSchema;
+using namespace outbox::tests;
 
-constexpr auto kLongLease = 60'000ms;
-constexpr auto kShortLease = 300ms;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-class StoragePostgres : public ::testing::Test {
- protected:
-  void SetUp() override {
-    plugin_ = LoadedPlugin::load(outbox::tests::kPostgresPlugin);
-    sql_ = pg_connect();
-    storage_ = open();
-    storage_->migrate();
-  }
-
-  ConfigBuilder config() {
-    ConfigBuilder c = pg_config(schema_.name());
-    c.defaults_from(plugin_->manifest());
-    return c;
-  }
-  std::unique_ptr<StorageObject> open() {
-    ConfigBuilder c = config();
-    return open(c);
-  }
-  std::unique_ptr<StorageObject> open(ConfigBuilder& c) {
-    return std::make_unique<StorageObject>(plugin_, c);
-  }
-  StorageObject& storage() { return *storage_; }
-
-  // A producer's plain INSERT of `n` events named "<prefix>-<i>", in one transaction.
-  void produce(const std::string& prefix, int n, pqxx::connection* conn = nullptr) {
-    pqxx::work txn(conn ? *conn : *sql_);
-    txn.exec_params("INSERT INTO " + schema_.table() +
-                        " (event_type, payload) SELECT 'test.produced', convert_to($1 || '-' || i, 'UTF8') "
-                        "FROM generate_series(0, $2 - 1) AS i",
-                    prefix, n);
-    txn.commit();
-  }
-  int64_t count(const std::string& sql) { return pqxx::nontransaction(*sql_).exec(sql)[0][0].as<int64_t>(); }
-
-  // Waits on `relay` until its LISTEN connection (named `app`) is there: wait() makes it without
-  // blocking, over as many calls as it takes.
-  void wait_until_listening(StorageObject& relay, const std::string& app) {
-    for (int i = 0; i < 100; ++i) {
-      if (pqxx::nontransaction(*sql_)
-              .exec_params("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
-                           "AND query LIKE 'LISTEN %'",
-                           app)[0][0]
-              .as<int>() == 1)
-        return;
-      relay.wait(50ms);
-    }
-    ADD_FAILURE() << "no LISTEN connection named " << app << " after 100 waits";
-  }
-
-  static std::vector<std::string> payloads(const Claim& c) {
-    std::vector<std::string> out;
-    for (const Event& e : c.events) out.push_back(e.payload);
-    return out;
-  }
-
-  std::shared_ptr<const LoadedPlugin> plugin_;
-  ScratchSchema schema_;
-  std::unique_ptr<pqxx::connection> sql_;
-  std::unique_ptr<StorageObject> storage_;
-};
-
-TEST_F(StoragePostgres, MigrateCreatesTheDocumentedTablesAtVersionOne) {
-  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 1);
+TEST_F(StoragePostgres, MigrateCreatesTheDocumentedTablesAtVersionTwo) {
+  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 2);
   const pqxx::result columns = pqxx::nontransaction(*sql_).exec_params(
       "SELECT column_name || ' ' || data_type FROM information_schema.columns "
       "WHERE table_schema = $1 AND table_name = 'outbox_events' ORDER BY ordinal_position",
       schema_.name());
   std::vector<std::string> got;
   for (const auto& row : columns) got.push_back(row[0].c_str());
-  EXPECT_EQ(got, (std::vector<std::string>{"xid xid8", "seq bigint", "id uuid", "event_type text",
-                                           "partition_key text", "content_type text", "payload bytea",
-                                           "headers jsonb", "idempotency_token text",
-                                           "created_at timestamp with time zone", "attempts integer",
-                                           "last_error text", "retry_at timestamp with time zone",
-                                           "locked_until timestamp with time zone", "claim_token text"}));
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "xid xid8", "seq bigint", "id uuid", "event_type text", "partition_key text",
+                     "content_type text", "payload bytea", "headers jsonb", "idempotency_token text",
+                     "created_at timestamp with time zone", "attempts integer", "last_error text",
+                     "retry_at timestamp with time zone", "locked_until timestamp with time zone",
+                     "claim_token text", "lane integer"}));
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_lanes")), 256);
   open()->migrate();  // a second relay migrating is a no-op
   EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_schema_version")), 1);
 }

@@ -669,11 +669,16 @@ TEST_P(StorageConformance, KeyOrderAKeyWhoseEarlierEventAnotherObjectHoldsIsSkip
   enqueue_keyed({"K1", "L1", "K2", "L2", "U"});
   const Claim first = storage().claim_in_key_order(1, kLongLease);
   ASSERT_EQ(payloads(first.events), std::vector<std::string>{"K1"});
+  // The other object may claim the other keys' events, or none (a storage that shares keys out
+  // by lanes gives a second object none until the first gives some up); never K2.
   auto other = open_another();
-  const Claim second = other->claim_in_key_order(10, kLongLease);
-  EXPECT_EQ(payloads(second.events), (std::vector<std::string>{"L1", "L2", "U"}));
-  EXPECT_EQ(payloads(storage().claim_in_key_order(10, kLongLease).events), std::vector<std::string>{"K2"})
-      << "the holder of a key's earlier event claims its later ones";
+  const std::vector<std::string> second = payloads(other->claim_in_key_order(10, kLongLease).events);
+  EXPECT_EQ(std::count(second.begin(), second.end(), "K2"), 0) << "K1 is held by the first object";
+  std::vector<std::string> all = second;
+  for (const std::string& p : payloads(storage().claim_in_key_order(10, kLongLease).events)) all.push_back(p);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, (std::vector<std::string>{"K2", "L1", "L2", "U"}))
+      << "the holder of a key's earlier event claims its later ones, and nothing waits for nothing";
 }
 
 TEST_P(StorageConformance, KeyOrderARetriedEventHoldsItsKeyUntilDueAndThenComesBackFirst) {
@@ -686,7 +691,7 @@ TEST_P(StorageConformance, KeyOrderARetriedEventHoldsItsKeyUntilDueAndThenComesB
   EXPECT_TRUE(storage().claim_in_key_order(10, kLongLease).events.empty());
   EXPECT_TRUE(open_another()->claim_in_key_order(10, kLongLease).events.empty());
   std::this_thread::sleep_for(std::chrono::milliseconds(1'300));
-  const Claim again = open_another()->claim_in_key_order(10, kLongLease);
+  const Claim again = storage().claim_in_key_order(10, kLongLease);
   EXPECT_EQ(payloads(again.events), (std::vector<std::string>{"K1", "K2"}));
 }
 
@@ -699,8 +704,7 @@ TEST_P(StorageConformance, KeyOrderADeadLetterHoldingItsKeyBlocksItAndAPlainOneD
                                          {claim.events[2].handle, 0, "poison"}}),
             2u);
   ASSERT_EQ(storage().release(claim.token, {claim.events[1].handle, claim.events[3].handle}), 2u);
-  EXPECT_EQ(payloads(open_another()->claim_in_key_order(10, kLongLease).events),
-            std::vector<std::string>{"L2"});
+  EXPECT_EQ(payloads(storage().claim_in_key_order(10, kLongLease).events), std::vector<std::string>{"L2"});
 }
 
 TEST_P(StorageConformance, KeyOrderALeaseThatRanOutGivesTheKeyToWhoeverClaimsNextInOrder) {
@@ -793,8 +797,7 @@ TEST_P(StorageConformance, KeyUnblockRetryBringsTheLettersBackFirstWithAttemptsR
   EXPECT_TRUE(open_another()->claim_in_key_order(10, kLongLease).events.empty())
       << "K2 waits behind K1, held by the first object";
   ASSERT_EQ(storage().complete(first.token, first.handles()), 1u);
-  EXPECT_EQ(payloads(open_another()->claim_in_key_order(10, kLongLease).events),
-            std::vector<std::string>{"K2"});
+  EXPECT_EQ(payloads(storage().claim_in_key_order(10, kLongLease).events), std::vector<std::string>{"K2"});
 }
 
 TEST_P(StorageConformance, KeyUnblockSkipLeavesTheLettersDeadAndLetsTheKeyGoOn) {
@@ -814,8 +817,7 @@ TEST_P(StorageConformance, KeyUnblockSkipLeavesTheLettersDeadAndLetsTheKeyGoOn) 
   ASSERT_EQ(dead.size(), 1u) << "skipped, the letter stays dead";
   EXPECT_EQ(dead[0].event.id, claim.events[0].id);
   EXPECT_EQ(dead[0].event.last_error, "poison");
-  EXPECT_EQ(payloads(open_another()->claim_in_key_order(10, kLongLease).events),
-            std::vector<std::string>{"K2"});
+  EXPECT_EQ(payloads(storage().claim_in_key_order(10, kLongLease).events), std::vector<std::string>{"K2"});
   EXPECT_EQ(storage().key_unblock("K", OUTBOX_UNBLOCK_SKIP), 0u) << "nothing holds K any more";
 }
 

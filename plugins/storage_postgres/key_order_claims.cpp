@@ -1,0 +1,152 @@
+// Claims in key order (relay.ordering: key; docs/ordering.md, "PostgreSQL: lanes"). A claim reads
+// only the lanes this object owns: first the due rows of their retry path whose key nothing
+// earlier holds back, then the rows after the lanes' cursors. A row after a cursor whose key is
+// held (by a row of the retry path nobody holds, or by a dead letter) goes to the retry path
+// itself, where the same rule keeps it back until its key is free: the cursor never has to wait.
+// Within a lane every row of the retry path comes before every row after the cursor, so a
+// key's events come back in their order.
+#include <outbox/uuid_v7.hpp>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+
+#include "postgres_storage.hpp"
+#include "queries.hpp"
+
+namespace outbox::plugins::postgres {
+namespace {
+
+Position position_of(const EventRows& rows, size_t i) {
+  return {rows.extra(i), static_cast<int64_t>(rows.handle(i))};
+}
+
+// Marks the rows of `fresh` whose key is held and moves them to the retry path.
+void hold_keys(pqxx::work& txn, const EventRows& fresh, std::vector<bool>& held) {
+  held.assign(fresh.size(), false);
+  ArrayLiteral keys;
+  std::unordered_set<std::string_view> seen;
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    const std::string_view key = sdk::sv(fresh.event(i).partition_key);
+    if (!key.empty() && seen.insert(key).second) keys.add_text(key);
+  }
+  if (seen.empty()) return;
+  std::unordered_set<std::string> holding;
+  for (const pqxx::row& row : txn.exec_prepared(q::kLaneHolds, std::move(keys).finish()))
+    holding.emplace(row[0].c_str(), row[0].size());
+  if (holding.empty()) return;
+  ArrayLiteral xids, seqs;
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    if (!holding.count(std::string(sdk::sv(fresh.event(i).partition_key)))) continue;
+    held[i] = true;
+    xids.add(fresh.extra(i));
+    seqs.add(static_cast<int64_t>(fresh.handle(i)));
+  }
+  txn.exec_prepared(q::kLaneHold, std::move(xids).finish(), std::move(seqs).finish());
+}
+
+}  // namespace
+
+void PostgresStorage::claim_lanes(pqxx::connection& c, uint32_t max, int64_t lease_ms,
+                                  const std::string& token, EventRows& retried, EventRows& fresh,
+                                  std::vector<bool>& held) {
+  retried = EventRows();
+  fresh = EventRows();
+  held.clear();
+  pqxx::work txn(c);
+  lanes_.renew(txn, lease_ms);
+  if (lanes_.claims_any()) {
+    retried =
+        EventRows(exec_binary(c, db_.handle(), q::kLaneRetries,
+                              {std::to_string(max), lanes_.active_text(), token, std::to_string(lease_ms)}),
+                  EventRows::Extra::xid);
+    retried.sort_by_xid();
+    if (retried.size() < max) {
+      const Position least = lanes_.least_cursor();
+      fresh = EventRows(
+          exec_binary(c, db_.handle(), q::kLaneFresh,
+                      {std::to_string(max - retried.size()), lanes_.active_text(), lanes_.cursor_xids(),
+                       lanes_.cursor_seqs(), std::to_string(least.xid), std::to_string(least.seq)}),
+          EventRows::Extra::xid);
+      hold_keys(txn, fresh, held);
+    }
+  }
+  lanes_.save(txn);
+  txn.commit();
+  // Every row of the lanes up to the last one read is claimed now, or on the retry path.
+  if (!fresh.empty()) lanes_.advance(position_of(fresh, fresh.size() - 1));
+}
+
+std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
+                                                const sdk::EventSink& sink) {
+  const std::string token = "k" + outbox::random_token();
+  if (max == 0) return token;
+  EventRows retried, fresh;
+  std::vector<bool> held;
+  try {
+    db_.run("claiming in key order from " + names_.t, [&](pqxx::connection& c) {
+      claim_lanes(c, max, lease.count(), token, retried, fresh, held);
+      for (int tries = 0; retried.empty() && fresh.empty() && lanes_.claims_any() && tries < kHeldBackTries;
+           ++tries) {
+        {
+          const Position least = lanes_.least_cursor();
+          pqxx::nontransaction txn(c);
+          if (!txn.exec_prepared(q::kLaneHeldBack, lanes_.active_text(), least.xid, least.seq)[0][0]
+                   .as<bool>())
+            break;
+        }
+        std::this_thread::sleep_for(kHeldBackRetry);
+        claim_lanes(c, max, lease.count(), token, retried, fresh, held);
+      }
+    });
+  } catch (...) {
+    lanes_.forget();  // the next claim takes back what is still ours, under new epochs
+    throw;
+  }
+  // Handed over in outbox order, once committed.
+  std::vector<XidRun> runs;
+  std::vector<int64_t> seqs;
+  size_t r = 0, f = 0;
+  auto skip_held = [&] {
+    while (f < fresh.size() && held[f]) ++f;
+  };
+  skip_held();
+  while (r < retried.size() || f < fresh.size()) {
+    if (f >= fresh.size() || (r < retried.size() && position_of(retried, r) < position_of(fresh, f))) {
+      seqs.push_back(static_cast<int64_t>(retried.handle(r)));
+      sink.add(retried.event(r++));
+      continue;
+    }
+    const Position p = position_of(fresh, f);
+    if (runs.empty() || runs.back().xid != p.xid) runs.push_back({p.xid, p.seq, p.seq});
+    runs.back().last_seq = p.seq;
+    seqs.push_back(p.seq);
+    sink.add(fresh.event(f++));
+    skip_held();
+  }
+  if (!seqs.empty()) remember(token, std::move(runs), std::move(seqs), lanes_.epochs());
+  return token;
+}
+
+size_t PostgresStorage::extend(std::string_view token, std::chrono::milliseconds lease) {
+  const auto found = range_claims_.find(std::string(token));
+  if (found == range_claims_.end() || !found->second.lanes) return 0;
+  bool alive = false;
+  try {
+    db_.run("extending a claim in " + names_.t, [&](pqxx::connection& c) {
+      pqxx::work txn(c);
+      alive = lanes_.heartbeat(txn, lease.count());
+      if (alive) txn.exec_prepared(q::kLaneExtendRows, found->first, lease.count());
+      txn.commit();
+    });
+  } catch (...) {
+    lanes_.forget();
+    throw;
+  }
+  if (!alive || !lanes_.still_holds(*found->second.lanes)) {  // taken over, or about to be
+    range_claims_.erase(found);
+    return 0;
+  }
+  return found->second.unsettled.size();
+}
+
+}  // namespace outbox::plugins::postgres

@@ -1,0 +1,212 @@
+#include "lanes.hpp"
+
+#include <algorithm>
+
+#include "database.hpp"
+#include "queries.hpp"
+
+namespace outbox::plugins::postgres {
+namespace {
+
+// How often a relay looks at its share of the lanes: joining and leaving relays are noticed
+// within it, and a relay gone within its lease plus this.
+constexpr std::chrono::milliseconds kRebalanceInterval{1'000};
+// How often the cursors are saved: a takeover after a crash resends at most what was claimed
+// since (the saved cursor may lag, never lead).
+constexpr std::chrono::milliseconds kSaveInterval{200};
+
+template <class Each>
+std::string dense(const std::vector<bool>& wanted, Each each) {
+  ArrayLiteral a;
+  for (size_t lane = 0; lane < wanted.size(); ++lane) {
+    if (wanted[lane])
+      a.add(each(lane));
+    else
+      a.add_null();
+  }
+  return std::move(a).finish();
+}
+
+}  // namespace
+
+bool Lanes::heartbeat(pqxx::work& txn, int64_t lease_ms) {
+  return registered_ && txn.exec_prepared(q::kLaneHeartbeat, owner_, lease_ms).affected_rows() == 1;
+}
+
+bool Lanes::renew(pqxx::work& txn, int64_t lease_ms) {
+  if (lanes_.empty()) lanes_.resize(static_cast<size_t>(to_int64(txn.exec_prepared(q::kLaneCount)[0][0])));
+  const bool alive = heartbeat(txn, lease_ms);
+  const auto now = std::chrono::steady_clock::now();
+  // A relay without lanes looks at every claim: it waits for lanes to become free or to run out.
+  if (alive && now < next_rebalance_ && active_count_ > 0) return true;
+  const bool held_any = owned() > 0 || !registered_;
+  if (!alive) {
+    // New, or the heartbeat ran out: whatever of ours another relay has not taken meanwhile is
+    // taken back under new epochs, and what we held in it goes to the retry path, as for anyone.
+    txn.exec_prepared(q::kLaneRegister, owner_, lease_ms);
+    registered_ = true;
+    for (Lane& lane : lanes_) lane = Lane{};
+  }
+  next_rebalance_ = now + kRebalanceInterval;
+  rebalance(txn, !alive && held_any);
+  return alive;
+}
+
+void Lanes::rebalance(pqxx::work& txn, bool take_back) {
+  txn.exec_prepared(q::kLaneRecoverRanges);
+  txn.exec_prepared(q::kLaneForgetGone, owner_);
+  const int64_t live = std::max<int64_t>(1, to_int64(txn.exec_prepared(q::kLaneLive)[0][0]));
+  const auto count = static_cast<int64_t>(lanes_.size());
+  const int64_t share = (count + live - 1) / live;
+  auto active = static_cast<int64_t>(active_count_);
+  for (auto lane = lanes_.begin(); lane != lanes_.end() && active < share; ++lane) {
+    if (lane->owned && lane->draining) {
+      lane->draining = false;
+      ++active;
+    }
+  }
+  if (active < share || take_back) take(txn, share - active, take_back);
+  // Above the share: the highest lanes stop being claimed from, and go once nothing of them is held.
+  for (auto lane = lanes_.rbegin(); lane != lanes_.rend() && active > share; ++lane) {
+    if (lane->owned && !lane->draining) {
+      lane->draining = true;
+      --active;
+    }
+  }
+  give_up_drained(txn);
+  rebuild();
+}
+
+void Lanes::take(pqxx::work& txn, int64_t how_many, bool take_back) {
+  if (how_many <= 0 && !take_back) return;
+  std::vector<bool> taken(lanes_.size(), false);
+  std::vector<Position> old(lanes_.size());
+  Position greatest;
+  for (const pqxx::row& row :
+       txn.exec_prepared(q::kLaneTake, owner_, std::max<int64_t>(how_many, 0), take_back)) {
+    const auto lane = static_cast<size_t>(to_int64(row[0]));
+    if (lane >= lanes_.size()) continue;
+    lanes_[lane] = Lane{true, false, to_int64(row[1]), Position{to_int64(row[4]), to_int64(row[5])}};
+    old[lane] = Position{to_int64(row[2]), to_int64(row[3])};
+    greatest = std::max(greatest, old[lane]);
+    taken[lane] = true;
+    ++handoffs_;
+  }
+  if (std::find(taken.begin(), taken.end(), true) == taken.end()) return;
+  txn.exec_prepared(q::kLaneMoveHeld, dense(taken, [&](size_t l) { return old[l].xid; }),
+                    dense(taken, [&](size_t l) { return old[l].seq; }), greatest.xid, greatest.seq);
+}
+
+void Lanes::give_up_drained(pqxx::work& txn) {
+  ArrayLiteral draining;
+  bool any = false;
+  for (size_t lane = 0; lane < lanes_.size(); ++lane) {
+    if (lanes_[lane].owned && lanes_[lane].draining) {
+      draining.add(static_cast<int64_t>(lane));
+      any = true;
+    }
+  }
+  if (!any) return;
+  save(txn, true);  // the next owner starts where this one stopped
+  for (const pqxx::row& row : txn.exec_prepared(q::kLaneGive, owner_, std::move(draining).finish())) {
+    const auto lane = static_cast<size_t>(to_int64(row[0]));
+    if (lane >= lanes_.size()) continue;
+    lanes_[lane] = Lane{};
+    ++handoffs_;
+  }
+}
+
+void Lanes::rebuild() {
+  auto epochs = std::make_shared<LaneEpochs>();
+  ArrayLiteral active, lanes, values;
+  active_count_ = 0;
+  for (size_t lane = 0; lane < lanes_.size(); ++lane) {
+    if (!lanes_[lane].owned) continue;
+    epochs->lanes.push_back(static_cast<int>(lane));
+    epochs->epochs.push_back(lanes_[lane].epoch);
+    lanes.add(static_cast<int64_t>(lane));
+    values.add(lanes_[lane].epoch);
+    if (!lanes_[lane].draining) {
+      active.add(static_cast<int64_t>(lane));
+      ++active_count_;
+    }
+  }
+  epochs->lanes_text = std::move(lanes).finish();
+  epochs->epochs_text = std::move(values).finish();
+  epochs_ = std::move(epochs);
+  active_text_ = std::move(active).finish();
+}
+
+void Lanes::forget() noexcept {
+  for (Lane& lane : lanes_) lane = Lane{};
+  registered_ = false;  // the next renew() registers and takes back what is still ours
+  active_count_ = 0;
+  active_text_.clear();
+  epochs_ = std::make_shared<LaneEpochs>();
+}
+
+std::string Lanes::cursor_xids() const {
+  std::vector<bool> active(lanes_.size());
+  for (size_t l = 0; l < lanes_.size(); ++l) active[l] = lanes_[l].owned && !lanes_[l].draining;
+  return dense(active, [&](size_t l) { return lanes_[l].cursor.xid; });
+}
+
+std::string Lanes::cursor_seqs() const {
+  std::vector<bool> active(lanes_.size());
+  for (size_t l = 0; l < lanes_.size(); ++l) active[l] = lanes_[l].owned && !lanes_[l].draining;
+  return dense(active, [&](size_t l) { return lanes_[l].cursor.seq; });
+}
+
+Position Lanes::least_cursor() const {
+  Position least{INT64_MAX, INT64_MAX};
+  for (const Lane& lane : lanes_)
+    if (lane.owned && !lane.draining) least = std::min(least, lane.cursor);
+  return least;
+}
+
+void Lanes::advance(Position p) {
+  for (Lane& lane : lanes_)
+    if (lane.owned && !lane.draining) lane.cursor = std::max(lane.cursor, p);
+}
+
+void Lanes::save(pqxx::work& txn, bool now_anyway) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!now_anyway && now < next_save_) return;
+  next_save_ = now + kSaveInterval;
+  ArrayLiteral lanes, xids, seqs;
+  bool any = false;
+  for (size_t lane = 0; lane < lanes_.size(); ++lane) {
+    if (!lanes_[lane].owned) continue;
+    lanes.add(static_cast<int64_t>(lane));
+    xids.add(lanes_[lane].cursor.xid);
+    seqs.add(lanes_[lane].cursor.seq);
+    any = true;
+  }
+  if (any)
+    txn.exec_prepared(q::kLaneSaveCursors, owner_, std::move(lanes).finish(), std::move(xids).finish(),
+                      std::move(seqs).finish());
+}
+
+bool Lanes::still_holds(const LaneEpochs& claim) const {
+  for (size_t i = 0; i < claim.lanes.size(); ++i) {
+    const auto lane = static_cast<size_t>(claim.lanes[i]);
+    if (lane >= lanes_.size() || !lanes_[lane].owned || lanes_[lane].epoch != claim.epochs[i]) return false;
+  }
+  return true;
+}
+
+void Lanes::leave(pqxx::connection& c) {
+  if (!registered_) return;
+  pqxx::work txn(c);
+  save(txn, true);
+  txn.exec_prepared(q::kLaneLeave, owner_);
+  txn.commit();
+  forget();
+}
+
+size_t Lanes::owned() const noexcept {
+  return static_cast<size_t>(
+      std::count_if(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.owned; }));
+}
+
+}  // namespace outbox::plugins::postgres

@@ -1,0 +1,90 @@
+// The lanes one storage object owns, for claims in key order (docs/ordering.md, "PostgreSQL:
+// lanes"). Every row has a lane (a hash of its partition key, a stored column); a lane is owned
+// by one relay at a time, whose heartbeat in {relays} keeps it; only the owner claims the lane's
+// rows, after the lane's cursor, which it keeps here and saves now and then. Every takeover
+// increments the lane's epoch, which every settle checks.
+//
+// What is here is true only while the heartbeat runs: renew() runs first in every claim's
+// transaction and holds the heartbeat's row lock until it commits, so that no relay can take
+// a lane in the middle of a claim. After a failed transaction, forget() drops everything; the
+// next renew() takes back, under new epochs, whatever is still ours.
+// Thread-safety: none; used under the storage's one-call-at-a-time rule.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+namespace outbox::plugins::postgres {
+
+// A place in the outbox order: (xid, seq).
+struct Position {
+  int64_t xid = 0, seq = 0;
+  friend auto operator<=>(const Position&, const Position&) = default;
+};
+
+// The lanes of a claim and their epochs at the time, as array literals for the settles.
+struct LaneEpochs {
+  std::vector<int> lanes;
+  std::vector<int64_t> epochs;
+  std::string lanes_text, epochs_text;
+};
+
+class Lanes {
+ public:
+  explicit Lanes(std::string owner) : owner_(std::move(owner)) {}
+
+  const std::string& owner() const noexcept { return owner_; }
+  // The heartbeat, and every kRebalanceInterval (and after the heartbeat ran out) the share:
+  // takes free lanes and lanes of relays gone up to ceil(lanes / live relays), stops claiming
+  // from lanes above it and gives them up once none of their rows is held. False when the
+  // heartbeat had run out (what this object held before is no longer its own).
+  bool renew(pqxx::work& txn, int64_t lease_ms);
+  // Only the heartbeat (extend): false when it had run out.
+  bool heartbeat(pqxx::work& txn, int64_t lease_ms);
+  void forget() noexcept;
+
+  bool claims_any() const noexcept { return !active_text_.empty() && active_count_ > 0; }
+  // The lanes to claim from, and their cursors (dense arrays, lanes.hpp of lane_queries.cpp).
+  const std::string& active_text() const noexcept { return active_text_; }
+  std::string cursor_xids() const;
+  std::string cursor_seqs() const;
+  Position least_cursor() const;
+  // Every lane claimed from has been read up to p: its cursor moves there (if behind).
+  void advance(Position p);
+  // Saves the cursors when kSaveInterval has passed since the last save (or `now_anyway`).
+  void save(pqxx::work& txn, bool now_anyway = false);
+  // Whether every lane of `claim` is still ours under the same epoch.
+  bool still_holds(const LaneEpochs& claim) const;
+  std::shared_ptr<const LaneEpochs> epochs() const { return epochs_; }
+  // On close: gives up every lane and the heartbeat at once (the next relay takes them).
+  void leave(pqxx::connection& c);
+
+  size_t owned() const noexcept;
+  uint64_t handoffs() const noexcept { return handoffs_; }
+
+ private:
+  struct Lane {
+    bool owned = false, draining = false;
+    int64_t epoch = 0;
+    Position cursor;
+  };
+  void rebalance(pqxx::work& txn, bool take_back);
+  void take(pqxx::work& txn, int64_t how_many, bool take_back);
+  void give_up_drained(pqxx::work& txn);
+  void rebuild();
+
+  const std::string owner_;
+  std::vector<Lane> lanes_;  // one per lane, once known
+  bool registered_ = false;
+  std::chrono::steady_clock::time_point next_rebalance_{}, next_save_{};
+  std::string active_text_;
+  size_t active_count_ = 0;
+  std::shared_ptr<const LaneEpochs> epochs_ = std::make_shared<LaneEpochs>();
+  uint64_t handoffs_ = 0;
+};
+
+}  // namespace outbox::plugins::postgres

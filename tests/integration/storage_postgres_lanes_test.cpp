@@ -1,0 +1,155 @@
+// The lanes of the PostgreSQL storage (claims in key order; docs/ordering.md, "PostgreSQL:
+// lanes"), on a real server: a fair share among the live relays, lanes handed over when a relay
+// joins and given up at once when it closes, a relay whose heartbeat ran out fenced out by the
+// lanes' epochs, a held key's later events kept back through the retry path, and every event of
+// a key claimed by one relay at a time while three relays share the outbox.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "storage_postgres_fixture.hpp"
+
+namespace {
+
+using namespace outbox::tests;
+
+class StoragePostgresLanes : public StoragePostgres {
+ protected:
+  // `n` events over `keys` keys, in one transaction: payload "<key>/<i>".
+  void produce_keyed(int n, int keys) {
+    pqxx::work txn(*sql_);
+    txn.exec_params(
+        "INSERT INTO " + schema_.table() +
+            " (event_type, partition_key, payload) SELECT 'test.keyed', 'key-' || (i % $2), "
+            "convert_to('key-' || (i % $2) || '/' || i, 'UTF8') FROM generate_series(0, $1 - 1) AS i",
+        n, keys);
+    txn.commit();
+  }
+  int64_t owned_lanes() {
+    return count("SELECT count(*) FROM " + schema_.table("_lanes") + " WHERE owner IS NOT NULL");
+  }
+  static std::string key_of(const Event& e) { return e.payload.substr(0, e.payload.find('/')); }
+};
+
+TEST_F(StoragePostgresLanes, ALoneRelayTakesEveryLaneAndASecondOneGetsHalfOnceTheFirstLooksAgain) {
+  produce_keyed(200, 20);
+  Claim first = storage().claim_in_key_order(1000, kLongLease);
+  EXPECT_EQ(first.events.size(), 200u);
+  EXPECT_EQ(owned_lanes(), 256);
+  ASSERT_EQ(storage().complete(first.token, first.handles()), 200u);
+
+  auto second = open();
+  EXPECT_TRUE(second->claim_in_key_order(1000, kLongLease).events.empty()) << "every lane is the first's";
+  // The first relay notices the second at its next look (within a second), stops claiming from
+  // the lanes above its share and gives them up, as none of their rows is held.
+  std::this_thread::sleep_for(1'100ms);
+  storage().claim_in_key_order(1000, kLongLease);
+  produce_keyed(200, 20);
+  std::vector<Event> got;
+  for (int round = 0; round < 10 && got.size() < 200; ++round) {
+    for (StorageObject* relay : {&storage(), second.get()}) {
+      Claim c = relay->claim_in_key_order(1000, kLongLease);
+      for (const Event& e : c.events) got.push_back(e);
+      EXPECT_EQ(relay->complete(c.token, c.handles()), c.events.size());
+    }
+  }
+  EXPECT_EQ(got.size(), 200u);
+  EXPECT_EQ(owned_lanes(), 256);
+  const int64_t a = count("SELECT count(DISTINCT owner) FROM " + schema_.table("_lanes"));
+  EXPECT_EQ(a, 2) << "both relays own lanes";
+  EXPECT_EQ(count("SELECT max(n) - min(n) FROM (SELECT count(*) AS n FROM " + schema_.table("_lanes") +
+                  " GROUP BY owner) AS x"),
+            0)
+      << "128 lanes each";
+}
+
+TEST_F(StoragePostgresLanes, ClosingGivesTheLanesUpAtOnceAndWhatItHeldIsClaimedFirstByTheNext) {
+  produce_keyed(10, 1);
+  {
+    auto leaving = open();
+    Claim held = leaving->claim_in_key_order(3, kLongLease);
+    ASSERT_EQ(held.events.size(), 3u);
+    ASSERT_EQ(leaving->complete(held.token, {held.events[0].handle}), 1u);
+  }  // closed with two events of the key claimed and not settled (a crash after a drain timeout)
+  EXPECT_EQ(owned_lanes(), 0) << "given up on close, not after the lease";
+  std::vector<std::string> got;
+  for (Claim c = storage().claim_in_key_order(100, kLongLease); !c.events.empty();
+       c = storage().claim_in_key_order(100, kLongLease)) {
+    for (const Event& e : c.events) got.push_back(e.payload);
+    ASSERT_EQ(storage().complete(c.token, c.handles()), c.events.size());
+  }
+  std::vector<std::string> want;
+  for (int i = 1; i < 10; ++i) want.push_back("key-0/" + std::to_string(i));
+  EXPECT_EQ(got, want) << "in order: the two it held first, then the rest";
+}
+
+TEST_F(StoragePostgresLanes, ARelayWhoseHeartbeatRanOutIsFencedOutByTheEpochsAndItsEventsGoToTheNext) {
+  produce_keyed(6, 2);
+  Claim stale = storage().claim_in_key_order(10, kShortLease);
+  ASSERT_EQ(stale.events.size(), 6u);
+  const int64_t epochs_before = count("SELECT sum(epoch) FROM " + schema_.table("_lanes"));
+  std::this_thread::sleep_for(kShortLease + 200ms);
+  auto next = open();
+  Claim taken = next->claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(taken.events.size(), 6u) << "taken over after the heartbeat ran out";
+  EXPECT_EQ(count("SELECT sum(epoch) FROM " + schema_.table("_lanes")), epochs_before + 256);
+  // The old owner's late settles change nothing: no event is lost or marked for a retry by it.
+  EXPECT_EQ(storage().complete(stale.token, {stale.events[0].handle}), 0u);
+  EXPECT_EQ(storage().retry(stale.token, {{stale.events[1].handle, now_ms(), "late"}}), 0u);
+  EXPECT_EQ(storage().extend(stale.token, kLongLease), 0u);
+  EXPECT_EQ(next->complete(taken.token, taken.handles()), 6u);
+  // The old owner claims again: it registers anew and gets no lane while the next one holds them.
+  EXPECT_TRUE(storage().claim_in_key_order(10, kLongLease).events.empty());
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
+}
+
+TEST_F(StoragePostgresLanes, NewRowsOfAKeyWaitingForARetryWaitOnTheRetryPathAndComeAfterItInOrder) {
+  produce_keyed(2, 1);  // key-0/0, key-0/1
+  Claim c = storage().claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(c.events.size(), 2u);
+  ASSERT_EQ(storage().retry(c.token, {{c.events[0].handle, now_ms() + 800, "flaky"}}), 1u);
+  ASSERT_EQ(storage().release(c.token, {c.events[1].handle}), 1u);
+  produce_keyed(3, 1);  // key-0/0..2 again: three new rows of the same key
+  EXPECT_TRUE(storage().claim_in_key_order(10, kLongLease).events.empty()) << "the key waits for its retry";
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table() + " WHERE retry_at IS NOT NULL"), 5)
+      << "the new rows wait on the retry path, the cursor went past them";
+  std::this_thread::sleep_for(900ms);
+  std::vector<int64_t> seqs;
+  for (Claim again = storage().claim_in_key_order(10, kLongLease); !again.events.empty();
+       again = storage().claim_in_key_order(10, kLongLease)) {
+    for (const Event& e : again.events) seqs.push_back(static_cast<int64_t>(e.handle));
+    ASSERT_EQ(storage().complete(again.token, again.handles()), again.events.size());
+  }
+  ASSERT_EQ(seqs.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end())) << "the retried event first, then the rest in order";
+}
+
+TEST_F(StoragePostgresLanes, ThreeRelaysSharingTheOutboxNeverHoldOneKeyAtOnceAndDeliverEverything) {
+  constexpr int kEvents = 3000, kKeys = 100;
+  std::vector<std::unique_ptr<StorageObject>> relays;
+  for (int i = 0; i < 3; ++i) relays.push_back(open());
+  produce_keyed(kEvents, kKeys);
+  std::set<std::string> seen;
+  for (int round = 0; round < 200 && static_cast<int>(seen.size()) < kEvents; ++round) {
+    // All three claim before any settles: no key may be in two relays' hands at once.
+    std::vector<Claim> claims;
+    std::map<std::string, size_t> holder;
+    for (size_t r = 0; r < relays.size(); ++r) {
+      claims.push_back(relays[r]->claim_in_key_order(100, kLongLease));
+      for (const Event& e : claims.back().events) {
+        const auto [it, first] = holder.emplace(key_of(e), r);
+        EXPECT_EQ(it->second, r) << key_of(e) << " is held by relay " << it->second << " and claimed by "
+                                 << r;
+        EXPECT_TRUE(seen.insert(e.payload).second) << e.payload << " claimed twice";
+      }
+    }
+    for (size_t r = 0; r < relays.size(); ++r)
+      EXPECT_EQ(relays[r]->complete(claims[r].token, claims[r].handles()), claims[r].events.size());
+    if (round == 2) std::this_thread::sleep_for(1'100ms);  // the relays look at their shares again
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kEvents));
+  EXPECT_EQ(count("SELECT count(DISTINCT owner) FROM " + schema_.table("_lanes")), 3);
+}
+
+}  // namespace
