@@ -70,7 +70,8 @@ for round in $(seq "$rounds"); do
     echo "$name a $rate $cpu" >>"$results"
     use_build "$build"
     drain_postgres "round $round $name (c) PostgreSQL -> Kafka" "$kafka_transport" "$topic.pg" "$events" \
-      outboxd_compare_kafka | grep -v WAL
+      outboxd_compare_kafka >"$work/drain.txt"  # not in a pipe: drain sets the variables read below
+    grep -v WAL "$work/drain.txt"
     delete_topic "$topic.pg"
     awk -v name="$name" -v n="$drained" -v wall="$drain_wall" -v user="$drain_user" -v sys="$drain_sys" \
       'BEGIN { printf "%s c %.0f %.2f\n", name, n / wall, (user + sys) * 1e6 / n }' >>"$results"
