@@ -116,6 +116,7 @@ class KafkaTransport final : public sdk::Transport {
     in_flight_.fetch_add(static_cast<int64_t>(messages.size()), std::memory_order_relaxed);
     std::string_view last_topic_name;
     rd_kafka_topic_t* last_topic = nullptr;
+    CreatedAtText created_at;
     size_t next = 0;  // messages[next..] are neither handed to librdkafka nor completed
     try {
       for (; next < messages.size(); ++next) {
@@ -135,10 +136,10 @@ class KafkaTransport final : public sdk::Transport {
           continue;
         }
         DeliverySlot* slot = batch.add(m.tag, sdk::sv(event.id));
-        rd_kafka_resp_err_t err = produce(last_topic, m, event, slot);
+        rd_kafka_resp_err_t err = produce(last_topic, m, event, slot, created_at);
         while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && Clock::now() < give_up) {
           std::this_thread::sleep_for(milliseconds(2));  // the poll thread makes room
-          err = produce(last_topic, m, event, slot);
+          err = produce(last_topic, m, event, slot, created_at);
         }
         // Handed over: its delivery report settles it, perhaps already, and with it the batch.
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
@@ -179,8 +180,8 @@ class KafkaTransport final : public sdk::Transport {
 
  private:
   rd_kafka_resp_err_t produce(rd_kafka_topic_t* topic, const outbox_message& m, const outbox_event& event,
-                              DeliverySlot* slot) {
-    rd_kafka_headers_t* headers = make_headers(event);
+                              DeliverySlot* slot, CreatedAtText& created_at) {
+    rd_kafka_headers_t* headers = make_headers(event, created_at);
     std::array<rd_kafka_vu_t, 7> args{};
     args[0].vtype = RD_KAFKA_VTYPE_RKT;
     args[0].u.rkt = topic;

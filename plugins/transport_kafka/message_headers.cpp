@@ -1,7 +1,5 @@
 #include "message_headers.hpp"
 
-#include <array>
-#include <outbox/event_text.hpp>
 #include <outbox/plugin_config.hpp>
 #include <string_view>
 
@@ -16,14 +14,13 @@ void add(rd_kafka_headers_t* headers, std::string_view name, std::string_view va
 
 }  // namespace
 
-rd_kafka_headers_t* make_headers(const outbox_event& event) {
+rd_kafka_headers_t* make_headers(const outbox_event& event, CreatedAtText& created_at) {
   rd_kafka_headers_t* headers = rd_kafka_headers_new(6 + event.header_count);
   add(headers, "id", sdk::sv(event.id));
   add(headers, "event_type", sdk::sv(event.event_type));
   if (event.position.len) add(headers, "position", sdk::sv(event.position));
   if (event.idempotency_token.len) add(headers, "idempotency_token", sdk::sv(event.idempotency_token));
-  std::array<char, sdk::kRfc3339Length> created{};
-  add(headers, "created_at", {created.data(), sdk::format_rfc3339_ms(event.created_at_ms, created)});
+  add(headers, "created_at", created_at.of(event.created_at_ms));
   if (sdk::content_type(event) != sdk::kDefaultContentType)
     add(headers, "content_type", sdk::sv(event.content_type));
   for (size_t i = 0; i < event.header_count; ++i)

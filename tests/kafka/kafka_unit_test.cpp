@@ -67,7 +67,8 @@ TEST(KafkaHeaders, IdTypePositionTokenCreatedAtThenEveryEventHeaderInOrder) {
   event.headers = event_headers;
   event.header_count = 2;
 
-  rd_kafka_headers_t* headers = make_headers(event);
+  CreatedAtText created_at;
+  rd_kafka_headers_t* headers = make_headers(event, created_at);
   std::vector<std::pair<std::string, std::string>> got;
   const char* name = nullptr;
   const void* value = nullptr;
@@ -86,6 +87,15 @@ TEST(KafkaHeaders, IdTypePositionTokenCreatedAtThenEveryEventHeaderInOrder) {
       {"traceparent", "00-abc-def-01"},
       {"tenant", "t1"}};
   EXPECT_EQ(got, expected);  // application/json, the default content type, is not repeated
+}
+
+TEST(KafkaHeaders, EachEventOfACallGetsItsOwnCreatedAt) {
+  CreatedAtText created_at;  // formatted once per run of equal timestamps
+  EXPECT_EQ(created_at.of(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(created_at.of(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(created_at.of(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(created_at.of(1'700'000'000'124), "2023-11-14T22:13:20.124Z");
+  EXPECT_EQ(created_at.of(0), "1970-01-01T00:00:00.000Z");
 }
 
 void no_completion(void*, uint64_t, outbox_status, outbox_str) noexcept {}
