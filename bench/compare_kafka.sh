@@ -73,6 +73,10 @@ for round in $(seq "$rounds"); do
       outboxd_compare_kafka >"$work/drain.txt"  # not in a pipe: drain sets the variables read below
     grep -v WAL "$work/drain.txt"
     delete_topic "$topic.pg"
+    if [ "${drained:-0}" -eq 0 ]; then
+      echo "  (nothing drained: not counted)"  # e.g. the backlog stayed invisible behind another session's transaction
+      continue
+    fi
     awk -v name="$name" -v n="$drained" -v wall="$drain_wall" -v user="$drain_user" -v sys="$drain_sys" \
       'BEGIN { printf "%s c %.0f %.2f\n", name, n / wall, (user + sys) * 1e6 / n }' >>"$results"
   done
@@ -85,7 +89,7 @@ for name in A B; do
     rate=$(awk -v n="$name" -v k="$kind" '$1 == n && $2 == k { print $3 }' "$results" | median)
     cpu=$(awk -v n="$name" -v k="$kind" '$1 == n && $2 == k { print $4 }' "$results" | median)
     label=$([ "$kind" = a ] && echo "(a) transport only" || echo "(c) PostgreSQL -> Kafka")
-    echo "  $name $label: $rate/s, $cpu us"
+    printf '  %s %s: %.0f/s, %.2f us\n' "$name" "$label" "$rate" "$cpu"
   done
 done
 
