@@ -5,12 +5,10 @@
 // still held completes RETRYABLE and is sent again by the host.
 #include <librdkafka/rdkafka.h>
 
-#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <outbox/sdk.hpp>
@@ -20,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "delivery_batch.hpp"
 #include "error_mapping.hpp"
 #include "kafka_config.hpp"
 #include "message_headers.hpp"
@@ -45,20 +44,6 @@ using TopicPtr = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
-// What travels with a message as its opaque, from produce to its delivery report.
-struct Delivery {
-  uint64_t tag;
-  sdk::Completer done;
-  uint8_t id_len;
-  std::array<char, 64> id;  // the event id (a UUID is 36 characters), for the reasons
-
-  Delivery(uint64_t t, sdk::Completer d, std::string_view event_id) : tag(t), done(d), id_len(0), id{} {
-    id_len = static_cast<uint8_t>(std::min(event_id.size(), id.size()));
-    std::memcpy(id.data(), event_id.data(), id_len);
-  }
-  std::string_view event_id() const noexcept { return {id.data(), id_len}; }
 };
 
 // One librdkafka producer and its topic handles (a handle belongs to the producer it came from).
@@ -123,40 +108,52 @@ class KafkaTransport final : public sdk::Transport {
   KafkaTransport& operator=(const KafkaTransport&) = delete;
 
   void publish(std::span<const outbox_message> messages, sdk::Completer done) override {
+    if (messages.empty()) return;
     std::shared_lock lock(producer_mutex_);
     Producer& producer = *producer_;
     const Clock::time_point give_up = Clock::now() + kQueueFullBudget;
+    DeliveryBatch& batch = deliveries_.take(done, messages.size());
+    in_flight_.fetch_add(static_cast<int64_t>(messages.size()), std::memory_order_relaxed);
     std::string_view last_topic_name;
     rd_kafka_topic_t* last_topic = nullptr;
-    for (const outbox_message& m : messages) {
-      const outbox_event& event = *m.event;
-      const std::string_view destination = sdk::sv(m.destination);
-      if (!last_topic || destination != last_topic_name) {
-        last_topic = producer.topic(destination);
-        last_topic_name = destination;
+    CreatedAtText created_at;
+    size_t next = 0;  // messages[next..] are neither handed to librdkafka nor completed
+    try {
+      for (; next < messages.size(); ++next) {
+        const outbox_message& m = messages[next];
+        const outbox_event& event = *m.event;
+        const std::string_view destination = sdk::sv(m.destination);
+        if (!last_topic || destination != last_topic_name) {
+          last_topic = producer.topic(destination);
+          last_topic_name = destination;
+        }
+        if (!last_topic) {
+          const std::string reason = "event " + std::string(sdk::sv(event.id)) + ": topic '" +
+                                     std::string(destination) +
+                                     "' refused: " + rd_kafka_err2str(rd_kafka_last_error());
+          done(m.tag, OUTBOX_PERMANENT, reason);
+          settle(batch);
+          continue;
+        }
+        DeliverySlot* slot = batch.add(m.tag, sdk::sv(event.id));
+        rd_kafka_resp_err_t err = produce(last_topic, m, event, slot, created_at);
+        while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && Clock::now() < give_up) {
+          std::this_thread::sleep_for(milliseconds(2));  // the poll thread makes room
+          err = produce(last_topic, m, event, slot, created_at);
+        }
+        // Handed over: its delivery report settles it, perhaps already, and with it the batch.
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+        std::string reason = describe(err, sdk::sv(event.id), destination);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+          reason += " (the producer queue stayed full; queue.buffering.max.*)";
+        done(m.tag, classify(err, settings_.topics_auto_created), reason);
+        settle(batch);
       }
-      if (!last_topic) {
-        done(m.tag, OUTBOX_PERMANENT,
-             "event " + std::string(sdk::sv(event.id)) + ": topic '" + std::string(destination) +
-                 "' refused: " + rd_kafka_err2str(rd_kafka_last_error()));
-        continue;
-      }
-      auto delivery = std::make_unique<Delivery>(m.tag, done, sdk::sv(event.id));
-      in_flight_.fetch_add(1, std::memory_order_relaxed);
-      rd_kafka_resp_err_t err = produce(last_topic, m, event, delivery.get());
-      while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && Clock::now() < give_up) {
-        std::this_thread::sleep_for(milliseconds(2));  // the poll thread makes room
-        err = produce(last_topic, m, event, delivery.get());
-      }
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        delivery.release();  // the delivery report owns it now
-        continue;
-      }
-      std::string reason = describe(err, sdk::sv(event.id), destination);
-      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-        reason += " (the producer queue stayed full; queue.buffering.max.*)";
-      done(m.tag, classify(err, settings_.topics_auto_created), reason);
-      settled_one();
+    } catch (...) {
+      // Out of memory before messages[next] was settled: the SDK completes the whole call
+      // RETRYABLE; what was not handed over must not hold back the batch or flush().
+      settle(batch, messages.size() - next);
+      throw;
     }
   }
 
@@ -183,8 +180,8 @@ class KafkaTransport final : public sdk::Transport {
 
  private:
   rd_kafka_resp_err_t produce(rd_kafka_topic_t* topic, const outbox_message& m, const outbox_event& event,
-                              Delivery* delivery) {
-    rd_kafka_headers_t* headers = make_headers(event);
+                              DeliverySlot* slot, CreatedAtText& created_at) {
+    rd_kafka_headers_t* headers = make_headers(event, created_at);
     std::array<rd_kafka_vu_t, 7> args{};
     args[0].vtype = RD_KAFKA_VTYPE_RKT;
     args[0].u.rkt = topic;
@@ -200,7 +197,7 @@ class KafkaTransport final : public sdk::Transport {
     args[5].vtype = RD_KAFKA_VTYPE_HEADERS;
     args[5].u.headers = headers;
     args[6].vtype = RD_KAFKA_VTYPE_OPAQUE;
-    args[6].u.ptr = delivery;
+    args[6].u.ptr = slot;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (rd_kafka_error_t* error = rd_kafka_produceva(producer_->client(), args.data(), args.size())) {
       err = rd_kafka_error_code(error);
@@ -226,16 +223,17 @@ class KafkaTransport final : public sdk::Transport {
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     auto* self = static_cast<KafkaTransport*>(opaque);
-    std::unique_ptr<Delivery> delivery(static_cast<Delivery*>(message->_private));
-    if (!delivery) return;
+    const auto* slot = static_cast<const DeliverySlot*>(message->_private);
+    if (!slot) return;
+    DeliveryBatch& batch = *slot->batch;
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      delivery->done(delivery->tag, OUTBOX_OK);
+      batch.done()(slot->tag, OUTBOX_OK);
     } else {
       const char* topic = message->rkt ? rd_kafka_topic_name(message->rkt) : "";
-      delivery->done(delivery->tag, classify(message->err, self->settings_.topics_auto_created),
-                     describe(message->err, delivery->event_id(), topic));
+      batch.done()(slot->tag, classify(message->err, self->settings_.topics_auto_created),
+                   describe(message->err, slot->event_id(), topic));
     }
-    self->settled_one();
+    self->settle(batch);
   }
 
   static void on_error(rd_kafka_t* client, int code, const char* reason, void* opaque) {
@@ -265,8 +263,12 @@ class KafkaTransport final : public sdk::Transport {
              std::string("librdkafka ") + (facility ? facility : "") + ": " + (message ? message : ""));
   }
 
-  void settled_one() {
-    if (in_flight_.fetch_sub(1) == 1) {
+  // `count` messages of `batch` completed (or given up): the batch goes back to the pool after
+  // its last one, and flush() returns once nothing is in flight.
+  void settle(DeliveryBatch& batch, size_t count = 1) noexcept {
+    if (count == 0) return;
+    if (batch.settle(count)) deliveries_.give_back(batch);
+    if (in_flight_.fetch_sub(static_cast<int64_t>(count)) == static_cast<int64_t>(count)) {
       std::lock_guard lock(settled_mutex_);  // pairs with the wait in flush()
       all_settled_.notify_all();
     }
@@ -326,6 +328,7 @@ class KafkaTransport final : public sdk::Transport {
   const Settings settings_;
   std::shared_mutex producer_mutex_;  // shared: produce, poll, flush; exclusive: replacing it
   std::unique_ptr<Producer> producer_;
+  DeliveryPool deliveries_;
   std::atomic<int64_t> in_flight_{0};
   std::mutex settled_mutex_;
   std::condition_variable all_settled_;

@@ -1,5 +1,5 @@
-// The Kafka transport's pieces without a broker: error mapping, record headers, and the config
-// block as librdkafka validates it.
+// The Kafka transport's pieces without a broker: error mapping, record headers, the delivery
+// blocks of publish() calls, and the config block as librdkafka validates it.
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "plugins/transport_kafka/delivery_batch.hpp"
 #include "plugins/transport_kafka/error_mapping.hpp"
 #include "plugins/transport_kafka/kafka_config.hpp"
 #include "plugins/transport_kafka/message_headers.hpp"
@@ -66,7 +67,8 @@ TEST(KafkaHeaders, IdTypePositionTokenCreatedAtThenEveryEventHeaderInOrder) {
   event.headers = event_headers;
   event.header_count = 2;
 
-  rd_kafka_headers_t* headers = make_headers(event);
+  CreatedAtText created_at;
+  rd_kafka_headers_t* headers = make_headers(event, created_at);
   std::vector<std::pair<std::string, std::string>> got;
   const char* name = nullptr;
   const void* value = nullptr;
@@ -85,6 +87,45 @@ TEST(KafkaHeaders, IdTypePositionTokenCreatedAtThenEveryEventHeaderInOrder) {
       {"traceparent", "00-abc-def-01"},
       {"tenant", "t1"}};
   EXPECT_EQ(got, expected);  // application/json, the default content type, is not repeated
+}
+
+TEST(KafkaHeaders, EachEventOfACallGetsItsOwnCreatedAt) {
+  CreatedAtText created_at;  // formatted once per run of equal timestamps
+  EXPECT_EQ(created_at.of(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(created_at.of(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(created_at.of(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(created_at.of(1'700'000'000'124), "2023-11-14T22:13:20.124Z");
+  EXPECT_EQ(created_at.of(0), "1970-01-01T00:00:00.000Z");
+}
+
+void no_completion(void*, uint64_t, outbox_status, outbox_str) noexcept {}
+
+TEST(KafkaDeliveries, EachMessageKeepsItsTagAndEventIdInASlotOfItsCallsBlock) {
+  DeliveryPool pool;
+  DeliveryBatch& batch = pool.take(sdk::Completer(&no_completion, &pool), 3);
+  EXPECT_EQ(batch.done().context(), &pool);
+  const DeliverySlot* first = batch.add(7, "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b");
+  const DeliverySlot* second = batch.add(8, std::string(80, 'x'));
+  EXPECT_EQ(first->batch, &batch);
+  EXPECT_EQ(first->tag, 7u);
+  EXPECT_EQ(first->event_id(), "0190a5b6-7c8d-7e9f-8a0b-1c2d3e4f5a6b");  // still in place after the second
+  EXPECT_EQ(second->tag, 8u);
+  EXPECT_EQ(second->event_id(), std::string(64, 'x'));  // ids past 64 characters are cut
+  batch.settle(3);
+  pool.give_back(batch);
+}
+
+TEST(KafkaDeliveries, TheLastSettledMessageEndsTheBatchAndItsBlockIsTakenAgain) {
+  DeliveryPool pool;
+  DeliveryBatch& batch = pool.take(sdk::Completer(&no_completion, nullptr), 4);
+  EXPECT_FALSE(batch.settle());
+  EXPECT_FALSE(batch.settle(2));  // publish() giving up on the messages it could not hand over
+  EXPECT_TRUE(batch.settle());
+  pool.give_back(batch);
+  DeliveryBatch& again = pool.take(sdk::Completer(&no_completion, nullptr), 1);
+  EXPECT_EQ(&again, &batch);
+  EXPECT_TRUE(again.settle());
+  pool.give_back(again);
 }
 
 Settings settings_of(std::vector<std::pair<std::string, std::string>> properties) {
