@@ -16,6 +16,6 @@
   "locked_until = NULL, claim_token = NULL"
 
 // `d` returns the buried rows with `err`; `hold` is the SQL of holds_key for each.
-#define BURY_INSERT(hold)                                                                         \
+#define BURY_INSERT(hold)                                                                        \
   ", a AS (INSERT INTO {dead} (" COPIED ", xid, attempts, last_error, holds_key) SELECT " COPIED \
   ", xid, attempts + 1, err, " hold " FROM d)"
