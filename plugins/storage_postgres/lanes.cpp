@@ -45,6 +45,7 @@ bool Lanes::renew(pqxx::work& txn, int64_t lease_ms) {
     // taken back under new epochs, and what we held in it goes to the retry path, as for anyone.
     txn.exec_prepared(q::kLaneRegister, owner_, lease_ms);
     registered_ = true;
+    ++registration_;
     for (Lane& lane : lanes_) lane = Lane{};
   }
   next_rebalance_ = now + kRebalanceInterval;
@@ -118,12 +119,11 @@ void Lanes::give_up_drained(pqxx::work& txn) {
 
 void Lanes::rebuild() {
   auto epochs = std::make_shared<LaneEpochs>();
+  epochs->registration = registration_;
   ArrayLiteral active, lanes, values;
   active_count_ = 0;
   for (size_t lane = 0; lane < lanes_.size(); ++lane) {
     if (!lanes_[lane].owned) continue;
-    epochs->lanes.push_back(static_cast<int>(lane));
-    epochs->epochs.push_back(lanes_[lane].epoch);
     lanes.add(static_cast<int64_t>(lane));
     values.add(lanes_[lane].epoch);
     if (!lanes_[lane].draining) {
@@ -185,14 +185,6 @@ void Lanes::save(pqxx::work& txn, bool now_anyway) {
   if (any)
     txn.exec_prepared(q::kLaneSaveCursors, owner_, std::move(lanes).finish(), std::move(xids).finish(),
                       std::move(seqs).finish());
-}
-
-bool Lanes::still_holds(const LaneEpochs& claim) const {
-  for (size_t i = 0; i < claim.lanes.size(); ++i) {
-    const auto lane = static_cast<size_t>(claim.lanes[i]);
-    if (lane >= lanes_.size() || !lanes_[lane].owned || lanes_[lane].epoch != claim.epochs[i]) return false;
-  }
-  return true;
 }
 
 void Lanes::leave(pqxx::connection& c) {

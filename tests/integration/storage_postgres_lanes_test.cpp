@@ -104,6 +104,28 @@ TEST_F(StoragePostgresLanes, ARelayWhoseHeartbeatRanOutIsFencedOutByTheEpochsAnd
   EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
 }
 
+// Found by the chaos test (tests/fault/postgres_chaos_test.cpp): a relay joined, the others gave
+// up the lanes above their share, and every claim they held from before was then reported lost by
+// extend() (which looked at every lane the relay had owned, not whether it was still the same
+// registration) and forgotten: its waiting events were never claimed again (lost, or sent after
+// later events of their key once the lane moved) and its sent events never settled.
+TEST_F(StoragePostgresLanes, AClaimOutlivesTheLanesItsRelayGivesUpWhenAnotherJoins) {
+  produce_keyed(40, 40);
+  Claim held = storage().claim_in_key_order(100, kLongLease);
+  ASSERT_EQ(held.events.size(), 40u);
+  EXPECT_EQ(owned_lanes(), 256);
+  auto second = open();
+  EXPECT_TRUE(second->claim_in_key_order(100, kLongLease).events.empty()) << "every lane is the first's";
+  std::this_thread::sleep_for(1'100ms);
+  EXPECT_TRUE(storage().claim_in_key_order(100, kLongLease).events.empty());  // looks at its share again
+  const int64_t given_up =
+      256 - count("SELECT count(*) FROM " + schema_.table("_lanes") + " WHERE owner IS NOT NULL");
+  ASSERT_GT(given_up, 0) << "the lanes above the share with nothing held are given up";
+  EXPECT_EQ(storage().extend(held.token, kLongLease), held.events.size()) << "the claim is still the relay's";
+  EXPECT_EQ(storage().complete(held.token, held.handles()), held.events.size());
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
+}
+
 TEST_F(StoragePostgresLanes, NewRowsOfAKeyWaitingForARetryWaitOnTheRetryPathAndComeAfterItInOrder) {
   produce_keyed(2, 1);  // key-0/0, key-0/1
   Claim c = storage().claim_in_key_order(10, kLongLease);
