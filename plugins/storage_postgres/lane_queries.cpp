@@ -68,6 +68,13 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
       q::kLaneMoveHeld,
       "UPDATE {t} h SET retry_at = now() WHERE (h.xid, h.seq) <= ($3::xid8, $4::int8) AND h.retry_at IS NULL "
       "AND (h.xid, h.seq) <= (($1::xid8[])[h.lane + 1], ($2::int8[])[h.lane + 1])");
+  // Rows of the retry path that the taken lanes' claims from before hold: those of a relay gone
+  // are unlocked already (a relay's leases end with its heartbeat), but those of this relay's own
+  // claims from before a failed call (taken back under new epochs) are not, and a locked row does
+  // not hold its key: the key's later rows would be claimed before it. Let go, they hold it.
+  prepare(q::kLaneUnlockTaken,
+          "UPDATE {t} SET locked_until = NULL, claim_token = NULL "
+          "WHERE claim_token IS NOT NULL AND lane = ANY($1::int4[])");
   prepare(q::kLaneForgetGone,
           "DELETE FROM {relays} r WHERE r.expires_at <= now() AND r.owner <> $1 "
           "AND NOT EXISTS (SELECT 1 FROM {lanes} l WHERE l.owner = r.owner)");

@@ -83,6 +83,7 @@ void Lanes::take(pqxx::work& txn, int64_t how_many, bool take_back) {
   std::vector<bool> taken(lanes_.size(), false);
   std::vector<Position> old(lanes_.size());
   Position greatest;
+  ArrayLiteral taken_lanes;
   for (const pqxx::row& row :
        txn.exec_prepared(q::kLaneTake, owner_, std::max<int64_t>(how_many, 0), take_back)) {
     const auto lane = static_cast<size_t>(to_int64(row[0]));
@@ -91,11 +92,13 @@ void Lanes::take(pqxx::work& txn, int64_t how_many, bool take_back) {
     old[lane] = Position{to_int64(row[2]), to_int64(row[3])};
     greatest = std::max(greatest, old[lane]);
     taken[lane] = true;
+    taken_lanes.add(static_cast<int64_t>(lane));
     ++handoffs_;
   }
   if (std::find(taken.begin(), taken.end(), true) == taken.end()) return;
   txn.exec_prepared(q::kLaneMoveHeld, dense(taken, [&](size_t l) { return old[l].xid; }),
                     dense(taken, [&](size_t l) { return old[l].seq; }), greatest.xid, greatest.seq);
+  txn.exec_prepared(q::kLaneUnlockTaken, std::move(taken_lanes).finish());
 }
 
 void Lanes::give_up_drained(pqxx::work& txn) {

@@ -62,6 +62,8 @@ inline constexpr const char* kLaneCount = "outbox_lane_count";
 inline constexpr const char* kLaneTake = "outbox_lane_take";
 // $1/$2 dense old cursors, $3/$4 the greatest: what the previous owners held goes to the retry path.
 inline constexpr const char* kLaneMoveHeld = "outbox_lane_move_held";
+// $1 lanes taken: rows of their retry path that claims from before the takeover hold are let go.
+inline constexpr const char* kLaneUnlockTaken = "outbox_lane_unlock_taken";
 // $1 owner: drops heartbeats that ran out of relays owning no lane.
 inline constexpr const char* kLaneForgetGone = "outbox_lane_forget_gone";
 // $1 owner, $2 lanes: gives up those it holds no row of -> lane.

@@ -126,6 +126,59 @@ TEST_F(StoragePostgresLanes, AClaimOutlivesTheLanesItsRelayGivesUpWhenAnotherJoi
   EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
 }
 
+// Found by the chaos test too: a call of the relay failed (its session ended), so it took its
+// lanes back under new epochs at its next claim, while rows of the retry path were still locked
+// by its claims from before. Their settles changed nothing (stale), and, locked, those rows did
+// not hold their key: the key's later rows were claimed and sent while the earlier ones waited
+// for their locks to run out, and were then sent after them.
+TEST_F(StoragePostgresLanes, RowsLockedByAClaimLostToAFailedCallHoldTheirKeyAndComeBackFirst) {
+  const std::string app = "outboxd_lanes_kill_" + std::to_string(getpid());
+  ConfigBuilder c = config();
+  const std::string base = pg_dsn();
+  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  c.boolean("prefetch", false);
+  auto relay = open(c);
+  produce_keyed(3, 1);  // key-0/0..2
+  Claim fresh = relay->claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(fresh.events.size(), 3u);
+  ASSERT_EQ(relay->retry(fresh.token, {{fresh.events[0].handle, now_ms(), "flaky"}}), 1u);  // due at once
+  ASSERT_EQ(relay->release(fresh.token, {fresh.events[1].handle, fresh.events[2].handle}), 2u);
+  Claim lost = relay->claim_in_key_order(10, kLongLease);  // all three, from the retry path, locked
+  ASSERT_EQ(payloads(lost), (std::vector<std::string>{"key-0/0", "key-0/1", "key-0/2"}));
+
+  pqxx::nontransaction(*sql_).exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  produce_keyed(1, 1);  // key-0/0 again: a later row of the key
+  Claim next;
+  int failures = 0;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    try {
+      next = relay->claim_in_key_order(10, kLongLease);
+      break;
+    } catch (const CallError& e) {
+      EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+      ++failures;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  ASSERT_GE(failures, 1) << "a call on the terminated session failed";
+  // The lanes were taken back under new epochs: the lost claim's settles change nothing...
+  EXPECT_EQ(relay->retry(lost.token, {{lost.events[0].handle, now_ms(), "late"}}), 0u);
+  EXPECT_EQ(relay->extend(lost.token, kLongLease), 0u);
+  // ...and its rows come back at once, first, with the later row after them.
+  std::vector<std::string> got = payloads(next);
+  for (Claim more = relay->claim_in_key_order(10, kLongLease); !more.events.empty();
+       more = relay->claim_in_key_order(10, kLongLease)) {
+    for (const std::string& payload : payloads(more)) got.push_back(payload);
+    ASSERT_EQ(relay->complete(more.token, more.handles()), more.events.size());
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"key-0/0", "key-0/1", "key-0/2", "key-0/0"}));
+  if (!next.events.empty()) {
+    EXPECT_EQ(relay->complete(next.token, next.handles()), next.events.size());
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
+}
+
 TEST_F(StoragePostgresLanes, NewRowsOfAKeyWaitingForARetryWaitOnTheRetryPathAndComeAfterItInOrder) {
   produce_keyed(2, 1);  // key-0/0, key-0/1
   Claim c = storage().claim_in_key_order(10, kLongLease);
