@@ -66,7 +66,11 @@ void Lanes::rebalance(pqxx::work& txn, bool take_back) {
       ++active;
     }
   }
-  if (active < share || take_back) take(txn, share - active, take_back);
+  if (active < share || take_back) {
+    take(txn, share - active, take_back);  // taking its own back, it may take more than its share
+    active = static_cast<int64_t>(
+        std::count_if(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.owned && !l.draining; }));
+  }
   // Above the share: the highest lanes stop being claimed from, and go once nothing of them is held.
   for (auto lane = lanes_.rbegin(); lane != lanes_.rend() && active > share; ++lane) {
     if (lane->owned && !lane->draining) {

@@ -179,6 +179,44 @@ TEST_F(StoragePostgresLanes, RowsLockedByAClaimLostToAFailedCallHoldTheirKeyAndC
   EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
 }
 
+// Found by the chaos test as well: a relay that owned more than its share (a relay had just
+// joined) failed a call, and took back under new epochs only its share of its own lanes. The
+// rest stayed its own in {lanes} while it knew nothing of them, and no other relay takes the lane
+// of a live one: their rows were never claimed again.
+TEST_F(StoragePostgresLanes, ARelayTakingItsLanesBackAfterAFailedCallTakesEveryOneOfThem) {
+  const std::string app = "outboxd_lanes_back_" + std::to_string(getpid());
+  ConfigBuilder c = config();
+  const std::string base = pg_dsn();
+  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  c.boolean("prefetch", false);
+  auto first = open(c);
+  EXPECT_TRUE(first->claim_in_key_order(100, kLongLease).events.empty());
+  EXPECT_EQ(owned_lanes(), 256);
+  auto second = open();
+  EXPECT_TRUE(second->claim_in_key_order(100, kLongLease).events.empty()) << "every lane is the first's";
+  pqxx::nontransaction(*sql_).exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  EXPECT_THROW(first->claim_in_key_order(100, kLongLease), CallError);
+  produce_keyed(400, 400);
+  std::set<std::string> got;
+  // Both claim for a few of their looks at the share: the first takes its lanes back, then gives
+  // the second its half.
+  for (int round = 0; round < 40 && got.size() < 400; ++round) {
+    for (StorageObject* relay : {first.get(), second.get()}) {
+      try {
+        Claim claim = relay->claim_in_key_order(1000, kLongLease);
+        for (const Event& e : claim.events) got.insert(e.payload);
+        EXPECT_EQ(relay->complete(claim.token, claim.handles()), claim.events.size());
+      } catch (const CallError& e) {  // the first reconnects
+        EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+      }
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(got.size(), 400u) << "rows of lanes nobody claims from";
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
+}
+
 TEST_F(StoragePostgresLanes, NewRowsOfAKeyWaitingForARetryWaitOnTheRetryPathAndComeAfterItInOrder) {
   produce_keyed(2, 1);  // key-0/0, key-0/1
   Claim c = storage().claim_in_key_order(10, kLongLease);
