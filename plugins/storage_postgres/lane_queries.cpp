@@ -72,6 +72,9 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
       q::kLaneMoveHeld,
       "UPDATE {t} h SET retry_at = now() WHERE (h.xid, h.seq) <= ($3::xid8, $4::int8) AND h.retry_at IS NULL "
       "AND (h.xid, h.seq) <= (($1::xid8[])[h.lane + 1], ($2::int8[])[h.lane + 1])");
+  prepare(q::kLaneNewestRetried,
+          "SELECT DISTINCT ON (lane) lane, xid::text, seq FROM {t} WHERE retry_at IS NOT NULL "
+          "AND lane = ANY($1::int4[]) ORDER BY lane, xid DESC, seq DESC");
   // Rows of the retry path that the taken lanes' claims from before hold: those of a relay gone
   // are unlocked already (a relay's leases end with its heartbeat), but those of this relay's own
   // claims from before a failed call (taken back under new epochs) are not, and a locked row does

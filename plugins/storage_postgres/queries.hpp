@@ -62,6 +62,8 @@ inline constexpr const char* kLaneCount = "outbox_lane_count";
 inline constexpr const char* kLaneTake = "outbox_lane_take";
 // $1/$2 dense old cursors, $3/$4 the greatest: what the previous owners held goes to the retry path.
 inline constexpr const char* kLaneMoveHeld = "outbox_lane_move_held";
+// $1 lanes: the newest row of each one's retry path -> lane, xid (text), seq.
+inline constexpr const char* kLaneNewestRetried = "outbox_lane_newest_retried";
 // $1 lanes taken: rows of their retry path that claims from before the takeover hold are let go.
 inline constexpr const char* kLaneUnlockTaken = "outbox_lane_unlock_taken";
 // $1 owner: drops heartbeats that ran out of relays owning no lane.

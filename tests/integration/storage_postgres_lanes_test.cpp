@@ -217,6 +217,38 @@ TEST_F(StoragePostgresLanes, ARelayTakingItsLanesBackAfterAFailedCallTakesEveryO
   EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
 }
 
+// Found by the chaos test: a relay read a key's rows, gave a later one back (the retry path) and
+// took its lanes back after a failed call. A lane's cursor starts again at the saved one, which
+// lags: the earlier row, after that cursor again, was claimed only after the later one on the
+// retry path, which claims take first.
+TEST_F(StoragePostgresLanes, ALaneTakenBackKeepsItsRetryPathBehindItsCursor) {
+  const std::string app = "outboxd_lanes_cursor_" + std::to_string(getpid());
+  ConfigBuilder c = config();
+  const std::string base = pg_dsn();
+  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  c.boolean("prefetch", false);
+  auto relay = open(c);
+  produce_keyed(2, 1);  // key-0/0, key-0/1
+  Claim read = relay->claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(payloads(read), (std::vector<std::string>{"key-0/0", "key-0/1"}));
+  ASSERT_EQ(relay->release(read.token, {read.events[1].handle}), 1u);  // key-0/0 still unsettled
+  pqxx::nontransaction(*sql_).exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  EXPECT_THROW(relay->claim_in_key_order(1, kLongLease), CallError);
+  std::vector<std::string> got;
+  for (int attempt = 0; attempt < 50 && got.size() < 2; ++attempt) {
+    try {
+      Claim one = relay->claim_in_key_order(1, kLongLease);  // one at a time: the retry path first
+      for (const std::string& payload : payloads(one)) got.push_back(payload);
+      EXPECT_EQ(relay->complete(one.token, one.handles()), one.events.size());
+    } catch (const CallError& e) {  // reconnecting
+      EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"key-0/0", "key-0/1"}));
+}
+
 TEST_F(StoragePostgresLanes, NewRowsOfAKeyWaitingForARetryWaitOnTheRetryPathAndComeAfterItInOrder) {
   produce_keyed(2, 1);  // key-0/0, key-0/1
   Claim c = storage().claim_in_key_order(10, kLongLease);
