@@ -43,17 +43,21 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
                             "ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at");
   prepare(q::kLaneLive, "SELECT count(*) FROM {relays} WHERE expires_at > now()");
   prepare(q::kLaneCount, "SELECT count(*) FROM {lanes}");
-  // Free lanes, lanes of relays whose heartbeat ran out (locked, so that a relay renewing its own
-  // waits for this takeover and then finds its lanes gone) and, with $3, $1's own lanes (after its
-  // heartbeat ran out): the cursor starts after the none-mode cursor at least (rows before it
-  // are range leases' rows).
+  // With $3, every lane of $1's own (after its heartbeat ran out or a call failed: all of them,
+  // whatever its share, for no other relay takes a lane of a live one), and free lanes and lanes
+  // of relays whose heartbeat ran out (locked, so that a relay renewing its own waits for this
+  // takeover and then finds its lanes gone) up to $2 in all: the cursor starts after the
+  // none-mode cursor at least (rows before it are range leases' rows).
   prepare(
       q::kLaneTake,
       "WITH gone AS (SELECT owner FROM {relays} WHERE expires_at <= now() AND owner <> $1 "
       "              FOR UPDATE SKIP LOCKED), "
-      "pick AS (SELECT lane, cursor_xid, cursor_seq FROM {lanes} WHERE owner IS NULL "
-      "         OR owner IN (SELECT owner FROM gone) OR ($3::bool AND owner = $1) "
-      "         ORDER BY owner IS NOT DISTINCT FROM $1 DESC, lane LIMIT $2::int8 FOR UPDATE SKIP LOCKED), "
+      "own AS (SELECT lane, cursor_xid, cursor_seq FROM {lanes} WHERE $3::bool AND owner = $1 FOR UPDATE), "
+      "other AS (SELECT lane, cursor_xid, cursor_seq FROM {lanes} WHERE owner IS NULL "
+      "          OR owner IN (SELECT owner FROM gone) "
+      "          ORDER BY lane LIMIT greatest($2::int8 - (SELECT count(*) FROM own), 0) FOR UPDATE SKIP "
+      "LOCKED), "
+      "pick AS (SELECT * FROM own UNION ALL SELECT * FROM other), "
       "c AS (SELECT xid, seq FROM {cursor}) "
       "UPDATE {lanes} l SET owner = $1, epoch = l.epoch + 1, "
       "  cursor_xid = CASE WHEN (p.cursor_xid, p.cursor_seq) >= (c.xid, c.seq) THEN p.cursor_xid ELSE c.xid "
@@ -68,6 +72,16 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
       q::kLaneMoveHeld,
       "UPDATE {t} h SET retry_at = now() WHERE (h.xid, h.seq) <= ($3::xid8, $4::int8) AND h.retry_at IS NULL "
       "AND (h.xid, h.seq) <= (($1::xid8[])[h.lane + 1], ($2::int8[])[h.lane + 1])");
+  prepare(q::kLaneNewestRetried,
+          "SELECT DISTINCT ON (lane) lane, xid::text, seq FROM {t} WHERE retry_at IS NOT NULL "
+          "AND lane = ANY($1::int4[]) ORDER BY lane, xid DESC, seq DESC");
+  // Rows of the retry path that the taken lanes' claims from before hold: those of a relay gone
+  // are unlocked already (a relay's leases end with its heartbeat), but those of this relay's own
+  // claims from before a failed call (taken back under new epochs) are not, and a locked row does
+  // not hold its key: the key's later rows would be claimed before it. Let go, they hold it.
+  prepare(q::kLaneUnlockTaken,
+          "UPDATE {t} SET locked_until = NULL, claim_token = NULL "
+          "WHERE claim_token IS NOT NULL AND lane = ANY($1::int4[])");
   prepare(q::kLaneForgetGone,
           "DELETE FROM {relays} r WHERE r.expires_at <= now() AND r.owner <> $1 "
           "AND NOT EXISTS (SELECT 1 FROM {lanes} l WHERE l.owner = r.owner)");

@@ -45,6 +45,7 @@ bool Lanes::renew(pqxx::work& txn, int64_t lease_ms) {
     // taken back under new epochs, and what we held in it goes to the retry path, as for anyone.
     txn.exec_prepared(q::kLaneRegister, owner_, lease_ms);
     registered_ = true;
+    ++registration_;
     for (Lane& lane : lanes_) lane = Lane{};
   }
   next_rebalance_ = now + kRebalanceInterval;
@@ -65,7 +66,11 @@ void Lanes::rebalance(pqxx::work& txn, bool take_back) {
       ++active;
     }
   }
-  if (active < share || take_back) take(txn, share - active, take_back);
+  if (active < share || take_back) {
+    take(txn, share - active, take_back);  // taking its own back, it may take more than its share
+    active = static_cast<int64_t>(
+        std::count_if(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.owned && !l.draining; }));
+  }
   // Above the share: the highest lanes stop being claimed from, and go once nothing of them is held.
   for (auto lane = lanes_.rbegin(); lane != lanes_.rend() && active > share; ++lane) {
     if (lane->owned && !lane->draining) {
@@ -80,21 +85,38 @@ void Lanes::rebalance(pqxx::work& txn, bool take_back) {
 void Lanes::take(pqxx::work& txn, int64_t how_many, bool take_back) {
   if (how_many <= 0 && !take_back) return;
   std::vector<bool> taken(lanes_.size(), false);
-  std::vector<Position> old(lanes_.size());
-  Position greatest;
+  std::vector<Position> held(lanes_.size());  // the previous owner's rows are those up to here
+  ArrayLiteral taken_lanes;
   for (const pqxx::row& row :
        txn.exec_prepared(q::kLaneTake, owner_, std::max<int64_t>(how_many, 0), take_back)) {
     const auto lane = static_cast<size_t>(to_int64(row[0]));
     if (lane >= lanes_.size()) continue;
     lanes_[lane] = Lane{true, false, to_int64(row[1]), Position{to_int64(row[4]), to_int64(row[5])}};
-    old[lane] = Position{to_int64(row[2]), to_int64(row[3])};
-    greatest = std::max(greatest, old[lane]);
+    held[lane] = Position{to_int64(row[2]), to_int64(row[3])};
     taken[lane] = true;
+    taken_lanes.add(static_cast<int64_t>(lane));
     ++handoffs_;
   }
   if (std::find(taken.begin(), taken.end(), true) == taken.end()) return;
-  txn.exec_prepared(q::kLaneMoveHeld, dense(taken, [&](size_t l) { return old[l].xid; }),
-                    dense(taken, [&](size_t l) { return old[l].seq; }), greatest.xid, greatest.seq);
+  const std::string lanes_text = std::move(taken_lanes).finish();
+  // The saved cursor lags the previous owner's: rows it read since may be on the retry path
+  // already (given back, retried), ahead of rows it read before them and held. Claims take the
+  // retry path first, so the cursor goes past its newest row, and every row it read up to there
+  // goes to the retry path too, where the per-key rule orders them: in a lane, the retry path
+  // stays behind the cursor.
+  for (const pqxx::row& row : txn.exec_prepared(q::kLaneNewestRetried, lanes_text)) {
+    const auto lane = static_cast<size_t>(to_int64(row[0]));
+    if (lane >= lanes_.size()) continue;
+    const Position newest{to_int64(row[1]), to_int64(row[2])};
+    held[lane] = std::max(held[lane], newest);
+    lanes_[lane].cursor = std::max(lanes_[lane].cursor, newest);
+  }
+  Position greatest;
+  for (size_t lane = 0; lane < lanes_.size(); ++lane)
+    if (taken[lane]) greatest = std::max(greatest, held[lane]);
+  txn.exec_prepared(q::kLaneMoveHeld, dense(taken, [&](size_t l) { return held[l].xid; }),
+                    dense(taken, [&](size_t l) { return held[l].seq; }), greatest.xid, greatest.seq);
+  txn.exec_prepared(q::kLaneUnlockTaken, lanes_text);
 }
 
 void Lanes::give_up_drained(pqxx::work& txn) {
@@ -118,12 +140,11 @@ void Lanes::give_up_drained(pqxx::work& txn) {
 
 void Lanes::rebuild() {
   auto epochs = std::make_shared<LaneEpochs>();
+  epochs->registration = registration_;
   ArrayLiteral active, lanes, values;
   active_count_ = 0;
   for (size_t lane = 0; lane < lanes_.size(); ++lane) {
     if (!lanes_[lane].owned) continue;
-    epochs->lanes.push_back(static_cast<int>(lane));
-    epochs->epochs.push_back(lanes_[lane].epoch);
     lanes.add(static_cast<int64_t>(lane));
     values.add(lanes_[lane].epoch);
     if (!lanes_[lane].draining) {
@@ -185,14 +206,6 @@ void Lanes::save(pqxx::work& txn, bool now_anyway) {
   if (any)
     txn.exec_prepared(q::kLaneSaveCursors, owner_, std::move(lanes).finish(), std::move(xids).finish(),
                       std::move(seqs).finish());
-}
-
-bool Lanes::still_holds(const LaneEpochs& claim) const {
-  for (size_t i = 0; i < claim.lanes.size(); ++i) {
-    const auto lane = static_cast<size_t>(claim.lanes[i]);
-    if (lane >= lanes_.size() || !lanes_[lane].owned || lanes_[lane].epoch != claim.epochs[i]) return false;
-  }
-  return true;
 }
 
 void Lanes::leave(pqxx::connection& c) {

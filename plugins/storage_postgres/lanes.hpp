@@ -26,11 +26,11 @@ struct Position {
   friend auto operator<=>(const Position&, const Position&) = default;
 };
 
-// The lanes of a claim and their epochs at the time, as array literals for the settles.
+// The lanes of a claim and their epochs at the time, as array literals for the settles, and the
+// registration it was made under (Lanes::still_holds).
 struct LaneEpochs {
-  std::vector<int> lanes;
-  std::vector<int64_t> epochs;
   std::string lanes_text, epochs_text;
+  uint64_t registration = 0;
 };
 
 class Lanes {
@@ -57,8 +57,14 @@ class Lanes {
   void advance(Position p);
   // Saves the cursors when kSaveInterval has passed since the last save (or `now_anyway`).
   void save(pqxx::work& txn, bool now_anyway = false);
-  // Whether every lane of `claim` is still ours under the same epoch.
-  bool still_holds(const LaneEpochs& claim) const;
+  // Whether `claim` was made under the current registration. While the heartbeat runs no other
+  // relay takes a lane of ours, and we give up only lanes none of whose rows is held, so such a
+  // claim's rows are all still ours under their epochs, whatever other lanes came and went
+  // meanwhile. A heartbeat that ran out, or forget(), starts a new registration: what was held
+  // before went to the retry path when the lanes were taken (back) under new epochs.
+  bool still_holds(const LaneEpochs& claim) const noexcept {
+    return registered_ && claim.registration == registration_;
+  }
   std::shared_ptr<const LaneEpochs> epochs() const { return epochs_; }
   // On close: gives up every lane and the heartbeat at once (the next relay takes them).
   void leave(pqxx::connection& c);
@@ -80,6 +86,7 @@ class Lanes {
   const std::string owner_;
   std::vector<Lane> lanes_;  // one per lane, once known
   bool registered_ = false;
+  uint64_t registration_ = 0;  // counts the registrations (renew() after a heartbeat ran out)
   std::chrono::steady_clock::time_point next_rebalance_{}, next_save_{};
   std::string active_text_;
   size_t active_count_ = 0;

@@ -57,11 +57,15 @@ inline constexpr const char* kLaneRegister = "outbox_lane_register";
 // -> relays whose heartbeat runs; and the number of lanes.
 inline constexpr const char* kLaneLive = "outbox_lane_live";
 inline constexpr const char* kLaneCount = "outbox_lane_count";
-// $1 owner, $2 how many, $3 also its own: takes free lanes and those of relays gone -> lane,
-// new epoch, old cursor xid (text), seq, new cursor xid (text), seq.
+// $1 owner, $2 how many, $3 every one of its own too: takes free lanes and those of relays gone
+// (up to $2 with its own) -> lane, new epoch, old cursor xid (text), seq, new cursor xid (text), seq.
 inline constexpr const char* kLaneTake = "outbox_lane_take";
 // $1/$2 dense old cursors, $3/$4 the greatest: what the previous owners held goes to the retry path.
 inline constexpr const char* kLaneMoveHeld = "outbox_lane_move_held";
+// $1 lanes: the newest row of each one's retry path -> lane, xid (text), seq.
+inline constexpr const char* kLaneNewestRetried = "outbox_lane_newest_retried";
+// $1 lanes taken: rows of their retry path that claims from before the takeover hold are let go.
+inline constexpr const char* kLaneUnlockTaken = "outbox_lane_unlock_taken";
 // $1 owner: drops heartbeats that ran out of relays owning no lane.
 inline constexpr const char* kLaneForgetGone = "outbox_lane_forget_gone";
 // $1 owner, $2 lanes: gives up those it holds no row of -> lane.

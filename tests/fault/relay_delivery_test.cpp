@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 
 #include <csignal>
+#include <fstream>
 #include <set>
+#include <thread>
 
 #include "relay_sandbox.hpp"
 
@@ -83,6 +85,61 @@ TEST_F(RelayDelivery, RetryableFailuresBeyondMaxAttemptsBecomeDeadLetters) {
     EXPECT_THAT(letter.at("last_error").get<std::string>(), HasSubstr("gave up after 3 attempts"));
     EXPECT_THAT(letter.at("last_error").get<std::string>(), HasSubstr("fail_first failure 3 of 5"));
   }
+}
+
+TEST_F(RelayDelivery, RandomRetryableFailuresAreRetriedUntilDelivered) {
+  constexpr size_t kEvents = 500;
+  ConfigParts p = parts();
+  p.transport["fail_percent"] = "20";
+  p.relay["retry"] = "{ max_attempts: 100, initial_backoff: 10ms, max_backoff: 50ms }";
+  auto config = write_config(p);
+  auto batch = events("order.created", kEvents);
+  ASSERT_TRUE(enqueue(config, batch));
+
+  ChildProcess& relay = start_relay(config);
+  ASSERT_TRUE(wait_recorded(ids_of(batch))) << records().size() << " of " << kEvents << " recorded";
+  ASSERT_TRUE(wait_settled(config));
+  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+  expect_each_recorded_once(records_by_id(), ids_of(batch));
+  // One attempt in five fails: about 125 retries (kEvents * 0.2 / 0.8), far from either bound.
+  const auto retried = stop_figure(relay.stderr_text(), "retried");
+  ASSERT_TRUE(retried) << relay.stderr_text();
+  EXPECT_GT(*retried, 50u);
+  EXPECT_LT(*retried, 250u);
+}
+
+TEST_F(RelayDelivery, NothingIsDeliveredWhileTheDownFileExistsAndEachLineCarriesKeyAndPosition) {
+  ConfigParts p = parts();
+  const auto down = path("broker-down");
+  p.transport["down_file"] = "\"" + down.string() + "\"";
+  p.relay["retry"] = "{ max_attempts: 100, initial_backoff: 10ms, max_backoff: 100ms }";
+  auto config = write_config(p);
+  auto batch = events("order.created", 200);
+  for (size_t i = 0; i < batch.size(); ++i) batch[i]["partition_key"] = "key-" + std::to_string(i % 7);
+  batch.push_back(event("order.created"));  // one without a key
+  ASSERT_TRUE(enqueue(config, batch));
+
+  std::ofstream(down).put('\n');
+  ChildProcess& relay = start_relay(config);
+  ASSERT_TRUE(logged(relay, "relaying:")) << relay.stderr_text();
+  std::this_thread::sleep_for(milliseconds(1'000));
+  EXPECT_TRUE(records().empty()) << "delivered while the broker was down";
+  std::filesystem::remove(down);
+  ASSERT_TRUE(wait_recorded(ids_of(batch))) << records().size() << " of " << batch.size() << " recorded";
+  ASSERT_TRUE(wait_settled(config));
+  EXPECT_EQ(stop_relay(relay), 0) << relay.stderr_text();
+  EXPECT_GT(stop_figure(relay.stderr_text(), "retried").value_or(0), 0u) << "attempts failed while down";
+
+  const auto recorded = records_by_id();
+  expect_each_recorded_once(recorded, ids_of(batch));
+  std::set<std::string> positions;
+  for (const auto& e : batch) {
+    const Record& r = recorded.at(e.at("id").get<std::string>()).front();
+    EXPECT_EQ(r.partition_key, e.value("partition_key", "")) << r.id;
+    EXPECT_THAT(r.position, ::testing::MatchesRegex("[0-9a-f]{16}")) << r.id << ": SQLite's seq";
+    positions.insert(r.position);
+  }
+  EXPECT_EQ(positions.size(), batch.size()) << "one position per event";
 }
 
 TEST_F(RelayDelivery, OutOfOrderAndDelayedCompletionsSettleEveryEventOnce) {

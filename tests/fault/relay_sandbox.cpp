@@ -41,6 +41,15 @@ Tally tally(const std::vector<std::string>& ids, const std::map<std::string, siz
   return t;
 }
 
+std::optional<uint64_t> stop_figure(const std::string& log, const std::string& name) {
+  const size_t line = log.rfind("stopped: claimed ");
+  if (line == std::string::npos) return std::nullopt;
+  const std::string text = log.substr(line, log.find('\n', line) - line);
+  const size_t at = text.find(" " + name + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stoull(text.substr(at + name.size() + 2));
+}
+
 bool eventually(const std::function<bool()>& done, milliseconds timeout, milliseconds interval) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done()) {
@@ -176,9 +185,11 @@ std::vector<Record> RelaySandbox::records() const {
   for (std::string line; std::getline(lines, line);) {
     Record r;
     std::istringstream fields(line);
-    if (fields >> r.id >> r.destination >> r.pid >> r.unix_ms)
+    if (fields >> r.id >> r.destination >> r.pid >> r.unix_ms >> r.partition_key >> r.position) {
+      for (std::string* value : {&r.partition_key, &r.position})
+        if (*value == "-") value->clear();
       out.push_back(std::move(r));
-    else
+    } else
       ADD_FAILURE() << "malformed record line: '" << line << "'";
   }
   return out;

@@ -20,11 +20,13 @@
 
 namespace outbox::fault {
 
-// One line of the test transport's record file: `<id> <destination> <pid> <unix_ms>`.
+// One line of the test transport's record file:
+// `<id> <destination> <pid> <unix_ms> <partition_key> <position>` ("-": empty).
 struct Record {
   std::string id, destination;
   pid_t pid = 0;
   int64_t unix_ms = 0;
+  std::string partition_key, position;  // empty: the event has none
 };
 
 struct Stats {
@@ -49,6 +51,11 @@ struct Tally {
   size_t missing = 0, resent = 0;
 };
 Tally tally(const std::vector<std::string>& ids, const std::map<std::string, size_t>& times);
+
+// A figure of the line outboxd logs when its relay stops ("stopped: claimed N, published N,
+// retried N, dead N, released N, stale settles N"): `name` is one of those words; nullopt when
+// `log` has no such line.
+std::optional<uint64_t> stop_figure(const std::string& log, const std::string& name);
 
 // Polls `done` every `interval` until it is true or `timeout` has passed; true when it is.
 bool eventually(const std::function<bool()>& done, milliseconds timeout = milliseconds(120'000),

@@ -41,9 +41,10 @@ find_package(nlohmann_json 3.11 REQUIRED)
 set(fault_dir ${CMAKE_CURRENT_LIST_DIR}/../fault)
 add_executable(postgres_fault_test
   ${fault_dir}/postgres_fault_test.cpp ${fault_dir}/postgres_blackhole_test.cpp
-  ${fault_dir}/postgres_terminate_test.cpp
+  ${fault_dir}/postgres_terminate_test.cpp ${fault_dir}/postgres_chaos_test.cpp
   ${fault_dir}/postgres_relay.cpp ${fault_dir}/blackhole_proxy.cpp ${fault_dir}/killed_relay.cpp
-  ${fault_dir}/outboxd_process.cpp ${fault_dir}/relay_sandbox.cpp)
+  ${fault_dir}/outboxd_process.cpp ${fault_dir}/relay_sandbox.cpp ${fault_dir}/chaos_relays.cpp
+  ${fault_dir}/concurrent_producers.cpp ${fault_dir}/key_order_check.cpp)
 target_link_libraries(postgres_fault_test PRIVATE outbox::sdk GTest::gtest GTest::gtest_main GTest::gmock
   nlohmann_json::nlohmann_json SQLite::SQLite3 PkgConfig::TEST_PQXX PkgConfig::TEST_PQ Threads::Threads)
 outbox_set_warnings(postgres_fault_test)

@@ -104,6 +104,151 @@ TEST_F(StoragePostgresLanes, ARelayWhoseHeartbeatRanOutIsFencedOutByTheEpochsAnd
   EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
 }
 
+// Found by the chaos test (tests/fault/postgres_chaos_test.cpp): a relay joined, the others gave
+// up the lanes above their share, and every claim they held from before was then reported lost by
+// extend() (which looked at every lane the relay had owned, not whether it was still the same
+// registration) and forgotten: its waiting events were never claimed again (lost, or sent after
+// later events of their key once the lane moved) and its sent events never settled.
+TEST_F(StoragePostgresLanes, AClaimOutlivesTheLanesItsRelayGivesUpWhenAnotherJoins) {
+  produce_keyed(40, 40);
+  Claim held = storage().claim_in_key_order(100, kLongLease);
+  ASSERT_EQ(held.events.size(), 40u);
+  EXPECT_EQ(owned_lanes(), 256);
+  auto second = open();
+  EXPECT_TRUE(second->claim_in_key_order(100, kLongLease).events.empty()) << "every lane is the first's";
+  std::this_thread::sleep_for(1'100ms);
+  EXPECT_TRUE(storage().claim_in_key_order(100, kLongLease).events.empty());  // looks at its share again
+  const int64_t given_up =
+      256 - count("SELECT count(*) FROM " + schema_.table("_lanes") + " WHERE owner IS NOT NULL");
+  ASSERT_GT(given_up, 0) << "the lanes above the share with nothing held are given up";
+  EXPECT_EQ(storage().extend(held.token, kLongLease), held.events.size()) << "the claim is still the relay's";
+  EXPECT_EQ(storage().complete(held.token, held.handles()), held.events.size());
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
+}
+
+// Found by the chaos test too: a call of the relay failed (its session ended), so it took its
+// lanes back under new epochs at its next claim, while rows of the retry path were still locked
+// by its claims from before. Their settles changed nothing (stale), and, locked, those rows did
+// not hold their key: the key's later rows were claimed and sent while the earlier ones waited
+// for their locks to run out, and were then sent after them.
+TEST_F(StoragePostgresLanes, RowsLockedByAClaimLostToAFailedCallHoldTheirKeyAndComeBackFirst) {
+  const std::string app = "outboxd_lanes_kill_" + std::to_string(getpid());
+  ConfigBuilder c = config();
+  const std::string base = pg_dsn();
+  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  c.boolean("prefetch", false);
+  auto relay = open(c);
+  produce_keyed(3, 1);  // key-0/0..2
+  Claim fresh = relay->claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(fresh.events.size(), 3u);
+  ASSERT_EQ(relay->retry(fresh.token, {{fresh.events[0].handle, now_ms(), "flaky"}}), 1u);  // due at once
+  ASSERT_EQ(relay->release(fresh.token, {fresh.events[1].handle, fresh.events[2].handle}), 2u);
+  Claim lost = relay->claim_in_key_order(10, kLongLease);  // all three, from the retry path, locked
+  ASSERT_EQ(payloads(lost), (std::vector<std::string>{"key-0/0", "key-0/1", "key-0/2"}));
+
+  pqxx::nontransaction(*sql_).exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  produce_keyed(1, 1);  // key-0/0 again: a later row of the key
+  Claim next;
+  int failures = 0;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    try {
+      next = relay->claim_in_key_order(10, kLongLease);
+      break;
+    } catch (const CallError& e) {
+      EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+      ++failures;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  ASSERT_GE(failures, 1) << "a call on the terminated session failed";
+  // The lanes were taken back under new epochs: the lost claim's settles change nothing...
+  EXPECT_EQ(relay->retry(lost.token, {{lost.events[0].handle, now_ms(), "late"}}), 0u);
+  EXPECT_EQ(relay->extend(lost.token, kLongLease), 0u);
+  // ...and its rows come back at once, first, with the later row after them.
+  std::vector<std::string> got = payloads(next);
+  for (Claim more = relay->claim_in_key_order(10, kLongLease); !more.events.empty();
+       more = relay->claim_in_key_order(10, kLongLease)) {
+    for (const std::string& payload : payloads(more)) got.push_back(payload);
+    ASSERT_EQ(relay->complete(more.token, more.handles()), more.events.size());
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"key-0/0", "key-0/1", "key-0/2", "key-0/0"}));
+  if (!next.events.empty()) {
+    EXPECT_EQ(relay->complete(next.token, next.handles()), next.events.size());
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
+}
+
+// Found by the chaos test as well: a relay that owned more than its share (a relay had just
+// joined) failed a call, and took back under new epochs only its share of its own lanes. The
+// rest stayed its own in {lanes} while it knew nothing of them, and no other relay takes the lane
+// of a live one: their rows were never claimed again.
+TEST_F(StoragePostgresLanes, ARelayTakingItsLanesBackAfterAFailedCallTakesEveryOneOfThem) {
+  const std::string app = "outboxd_lanes_back_" + std::to_string(getpid());
+  ConfigBuilder c = config();
+  const std::string base = pg_dsn();
+  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  c.boolean("prefetch", false);
+  auto first = open(c);
+  EXPECT_TRUE(first->claim_in_key_order(100, kLongLease).events.empty());
+  EXPECT_EQ(owned_lanes(), 256);
+  auto second = open();
+  EXPECT_TRUE(second->claim_in_key_order(100, kLongLease).events.empty()) << "every lane is the first's";
+  pqxx::nontransaction(*sql_).exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  EXPECT_THROW(first->claim_in_key_order(100, kLongLease), CallError);
+  produce_keyed(400, 400);
+  std::set<std::string> got;
+  // Both claim for a few of their looks at the share: the first takes its lanes back, then gives
+  // the second its half.
+  for (int round = 0; round < 40 && got.size() < 400; ++round) {
+    for (StorageObject* relay : {first.get(), second.get()}) {
+      try {
+        Claim claim = relay->claim_in_key_order(1000, kLongLease);
+        for (const Event& e : claim.events) got.insert(e.payload);
+        EXPECT_EQ(relay->complete(claim.token, claim.handles()), claim.events.size());
+      } catch (const CallError& e) {  // the first reconnects
+        EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+      }
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(got.size(), 400u) << "rows of lanes nobody claims from";
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
+}
+
+// Found by the chaos test: a relay read a key's rows, gave a later one back (the retry path) and
+// took its lanes back after a failed call. A lane's cursor starts again at the saved one, which
+// lags: the earlier row, after that cursor again, was claimed only after the later one on the
+// retry path, which claims take first.
+TEST_F(StoragePostgresLanes, ALaneTakenBackKeepsItsRetryPathBehindItsCursor) {
+  const std::string app = "outboxd_lanes_cursor_" + std::to_string(getpid());
+  ConfigBuilder c = config();
+  const std::string base = pg_dsn();
+  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  c.boolean("prefetch", false);
+  auto relay = open(c);
+  produce_keyed(2, 1);  // key-0/0, key-0/1
+  Claim read = relay->claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(payloads(read), (std::vector<std::string>{"key-0/0", "key-0/1"}));
+  ASSERT_EQ(relay->release(read.token, {read.events[1].handle}), 1u);  // key-0/0 still unsettled
+  pqxx::nontransaction(*sql_).exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  EXPECT_THROW(relay->claim_in_key_order(1, kLongLease), CallError);
+  std::vector<std::string> got;
+  for (int attempt = 0; attempt < 50 && got.size() < 2; ++attempt) {
+    try {
+      Claim one = relay->claim_in_key_order(1, kLongLease);  // one at a time: the retry path first
+      for (const std::string& payload : payloads(one)) got.push_back(payload);
+      EXPECT_EQ(relay->complete(one.token, one.handles()), one.events.size());
+    } catch (const CallError& e) {  // reconnecting
+      EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"key-0/0", "key-0/1"}));
+}
+
 TEST_F(StoragePostgresLanes, NewRowsOfAKeyWaitingForARetryWaitOnTheRetryPathAndComeAfterItInOrder) {
   produce_keyed(2, 1);  // key-0/0, key-0/1
   Claim c = storage().claim_in_key_order(10, kLongLease);

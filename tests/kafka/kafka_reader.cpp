@@ -155,6 +155,7 @@ std::vector<Record> consume(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* ass
       r.offset = m->offset;
       if (m->key) r.key = std::string(static_cast<const char*>(m->key), m->key_len);
       if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+      r.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
       rd_kafka_headers_t* headers = nullptr;
       if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         const char* name = nullptr;

@@ -20,6 +20,7 @@ struct Record {
   std::optional<std::string> key;  // nullopt: the record has no key
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  int64_t timestamp_ms = -1;  // the record's timestamp (its producer's create time), -1: none
 
   // The last header called `name`, or nullopt.
   std::optional<std::string> header(const std::string& name) const;

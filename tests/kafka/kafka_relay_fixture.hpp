@@ -26,7 +26,13 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-inline constexpr const char* kBootstrap = "127.0.0.1:9092";
+// The broker of tests/services/kafka.sh, or OUTBOXD_TEST_KAFKA_BOOTSTRAP's (a broker of one's own:
+// KAFKA_PORT in kafka.sh), which the tests that stop the broker then stop instead.
+inline std::string bootstrap_of_env() {
+  const char* bootstrap = std::getenv("OUTBOXD_TEST_KAFKA_BOOTSTRAP");
+  return bootstrap && *bootstrap ? bootstrap : "127.0.0.1:9092";
+}
+inline const std::string kBootstrap = bootstrap_of_env();
 inline constexpr const char* kKafkaScript = OUTBOXD_KAFKA_SCRIPT;
 
 inline std::string test_name() {

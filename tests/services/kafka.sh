@@ -12,6 +12,10 @@
 #   tests/services/kafka.sh status   exit 0 when the broker answers metadata requests
 #   tests/services/kafka.sh reset    stop, then delete the data (the next start formats anew)
 #
+# KAFKA_PORT and KAFKA_CONTROLLER_PORT (default 9092, 9093) move the broker, with
+# OUTBOXD_SERVICES_DIR, to a broker of one's own (the Kafka tests then take
+# OUTBOXD_TEST_KAFKA_BOOTSTRAP), to run the tests that stop the broker beside others that use it.
+#
 # The jars come from Maven Central through kafka/pom.xml (`mvn dependency:copy-dependencies`), once,
 # into $OUTBOXD_SERVICES_DIR/kafka/libs; the broker runs on the machine's Java 17. Everything lives
 # in $OUTBOXD_SERVICES_DIR/kafka (default /tmp/outboxd-services/kafka): libs/, data/, logs/
@@ -30,8 +34,9 @@ props="$base/server.properties"
 log4j="$base/log4j2.properties"
 pidfile="$base/kafka.pid"
 host=127.0.0.1
-port=9092
-controller_port=9093
+# Another port (and OUTBOXD_SERVICES_DIR) makes a broker of one's own beside the shared one.
+port="${KAFKA_PORT:-9092}"
+controller_port="${KAFKA_CONTROLLER_PORT:-9093}"
 ready_timeout="${KAFKA_READY_TIMEOUT:-120}"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 

@@ -1,6 +1,7 @@
 // The test transport: "delivers" a message by appending a line to a record file, and can be told
-// to fail, hang, reorder or delay messages, so that the process-level tests can drive outboxd
-// through every outcome of a publish. See README.md for the config keys.
+// to fail (always, the first times, at random or while a "broker" is down), hang, reorder or delay
+// messages, so that the process-level tests can drive outboxd through every outcome of a publish.
+// See README.md for the config keys.
 //
 // Every message lives in exactly one place until it completes — the batch being delivered, a
 // queued job of the worker, or the hung list — and is taken out of it under the lock before its
@@ -15,6 +16,7 @@
 #include <deque>
 #include <mutex>
 #include <outbox/sdk.hpp>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -30,8 +32,11 @@ using std::chrono::milliseconds;
 // A copy of what the transport needs from a message after publish() has returned.
 struct Message {
   uint64_t tag;
-  std::string id, event_type, destination;
+  std::string id, event_type, destination, partition_key, position;
 };
+
+// A record line's field for a value that may be empty: "-" then.
+std::string or_dash(const std::string& value) { return value.empty() ? "-" : value; }
 
 // Messages that complete together, through the completer of the publish() that brought them.
 struct Job {
@@ -54,12 +59,16 @@ class TestTransport final : public sdk::Transport {
                                          "reorders or delays on request"};
   static constexpr std::array kFields{
       sdk::string_field("record",
-                        "File to which each delivered message appends '<id> <destination> <pid> <unix_ms>'")
+                        "File to which each delivered message appends '<id> <destination> <pid> <unix_ms> "
+                        "<partition_key> <position>' ('-' for an empty one)")
           .required()
           .file_path(),
       sdk::integer_field("fail_first", "Each event id fails RETRYABLE this many times before it succeeds",
                          "0")
           .at_least(0),
+      sdk::number_field("fail_percent",
+                        "Each publish attempt fails RETRYABLE with this probability, in percent", "0")
+          .in_range(0, 100),
       sdk::list_field("permanent_types", "Event types that fail PERMANENT"),
       sdk::list_field("hang_types", "Event types that never complete until the transport is closed"),
       sdk::bool_field("out_of_order", "Complete each batch in reverse order, from a thread of its own",
@@ -71,7 +80,9 @@ class TestTransport final : public sdk::Transport {
           .at_least(0),
       sdk::string_field("password", "A secret that the transport logs at trace level when opened", "")
           .secret(),
-      sdk::string_field("down_file", "health() reports the broker unreachable while this file exists"),
+      sdk::string_field("down_file",
+                        "While this file exists, health() reports the broker unreachable and every publish "
+                        "fails RETRYABLE"),
       sdk::string_field("stall_file", "publish() blocks while this file exists (a relay loop that is stuck)"),
   };
 
@@ -81,6 +92,7 @@ class TestTransport final : public sdk::Transport {
 
   explicit TestTransport(const sdk::Config& config)
       : fail_first_(config.integer("fail_first")),
+        fail_fraction_(config.number("fail_percent") / 100),
         permanent_types_(set_of(config.list("permanent_types"))),
         hang_types_(set_of(config.list("hang_types"))),
         out_of_order_(config.boolean("out_of_order")),
@@ -121,8 +133,12 @@ class TestTransport final : public sdk::Transport {
     Job job{Clock::now() + delay_, {}, done};
     Job hung{{}, {}, done};
     for (const outbox_message& m : messages) {
-      Message copy{m.tag, std::string(sdk::sv(m.event->id)), std::string(sdk::sv(m.event->event_type)),
-                   std::string(sdk::sv(m.destination))};
+      Message copy{m.tag,
+                   std::string(sdk::sv(m.event->id)),
+                   std::string(sdk::sv(m.event->event_type)),
+                   std::string(sdk::sv(m.destination)),
+                   std::string(sdk::sv(m.event->partition_key)),
+                   std::string(sdk::sv(m.event->position))};
       (hang_types_.count(copy.event_type) ? hung : job).messages.push_back(std::move(copy));
     }
     const bool async = asynchronous();
@@ -181,18 +197,26 @@ class TestTransport final : public sdk::Transport {
     std::vector<outbox_status> status(job.messages.size(), OUTBOX_OK);
     std::vector<std::string> reason(job.messages.size());
     std::string lines;
-    const std::string suffix = " " + std::to_string(::getpid()) + " " + std::to_string(unix_ms()) + "\n";
+    const std::string stamp = " " + std::to_string(::getpid()) + " " + std::to_string(unix_ms()) + " ";
+    const bool down = exists(down_file_);  // one look per batch: a broker is down for all of it or none
     for (size_t i = 0; i < job.messages.size(); ++i) {
       const Message& m = job.messages[i];
-      if (permanent_types_.count(m.event_type)) {
+      if (down) {
+        status[i] = OUTBOX_RETRYABLE;
+        reason[i] = "down_file " + down_file_ + " exists";
+      } else if (permanent_types_.count(m.event_type)) {
         status[i] = OUTBOX_PERMANENT;
         reason[i] = "event " + m.id + " of type '" + m.event_type + "' is in permanent_types";
       } else if (int64_t failures = count_failure(m.id); failures > 0) {
         status[i] = OUTBOX_RETRYABLE;
         reason[i] = "event " + m.id + ": fail_first failure " + std::to_string(failures) + " of " +
                     std::to_string(fail_first_);
+      } else if (fails_at_random()) {
+        status[i] = OUTBOX_RETRYABLE;
+        reason[i] = "event " + m.id + ": fail_percent failure";
       } else {
-        lines += m.id + " " + m.destination + suffix;
+        lines +=
+            m.id + " " + m.destination + stamp + or_dash(m.partition_key) + " " + or_dash(m.position) + "\n";
       }
     }
     if (std::string error = append(lines); !error.empty())
@@ -212,6 +236,13 @@ class TestTransport final : public sdk::Transport {
     return failed < fail_first_ ? ++failed : 0;
   }
 
+  // True for fail_percent of the calls, at random (seeded per process).
+  bool fails_at_random() {
+    if (fail_fraction_ <= 0) return false;
+    std::lock_guard lock(mutex_);
+    return std::uniform_real_distribution<double>(0, 1)(random_) < fail_fraction_;
+  }
+
   // One write(): with O_APPEND it lands whole even while another process appends to the file.
   std::string append(const std::string& lines) {
     if (lines.empty()) return {};
@@ -222,6 +253,7 @@ class TestTransport final : public sdk::Transport {
   }
 
   const int64_t fail_first_;
+  const double fail_fraction_;
   const std::set<std::string> permanent_types_;
   const std::set<std::string> hang_types_;
   const bool out_of_order_;
@@ -236,6 +268,7 @@ class TestTransport final : public sdk::Transport {
   size_t delivering_ = 0;
   bool stopping_ = false;
   std::unordered_map<std::string, int64_t> failures_;
+  std::mt19937_64 random_{std::random_device{}()};
   std::thread worker_;  // last: started once the members above exist
 };
 

@@ -1,0 +1,121 @@
+#include "chaos_relays.hpp"
+
+#include <signal.h>
+
+#include "relay_sandbox.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <thread>
+
+namespace outbox::fault {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// One step of a plan: at `at`, `act`.
+struct Step {
+  milliseconds at;
+  std::function<void()> act;
+};
+
+}  // namespace
+
+ChaosRelays::ChaosRelays(size_t count, Start start) : start_(std::move(start)) {
+  for (size_t i = 0; i < count; ++i) slots_.push_back(&start_());
+}
+
+void ChaosRelays::kill_and_restart(size_t slot) {
+  ChildProcess& old = *slots_.at(slot);
+  FaultMark mark{"SIGKILL of relay " + std::to_string(slot) + " (pid " + std::to_string(old.pid()) + ")",
+                 unix_ms(), 0};
+  old.signal(SIGKILL);
+  if (old.wait_for_exit(milliseconds(10'000)) != 128 + SIGKILL)
+    throw std::runtime_error("relay " + std::to_string(slot) + " did not die of SIGKILL");
+  slots_[slot] = &start_();
+  mark.end_ms = unix_ms();
+  marks_.push_back(std::move(mark));
+}
+
+void ChaosRelays::check_alive() {
+  for (size_t slot = 0; slot < slots_.size(); ++slot)
+    if (!slots_[slot]->running())
+      throw std::runtime_error("relay " + std::to_string(slot) + " exited by itself: " +
+                               slots_[slot]->stderr_text());
+}
+
+void ChaosRelays::play(const ChaosPlan& plan, const std::function<void(bool)>& outage) {
+  std::vector<Step> steps;
+  for (const auto& [at, slot] : plan.kills) steps.push_back({at, [this, s = slot] { kill_and_restart(s); }});
+  if (plan.pause_for.count() > 0) {
+    paused_slot_ = plan.paused_slot;
+    steps.push_back({plan.pause_at, [this, &plan] {
+                       slots_.at(plan.paused_slot)->signal(SIGSTOP);
+                       marks_.push_back({"SIGSTOP of relay " + std::to_string(plan.paused_slot), unix_ms(), 0});
+                     }});
+    steps.push_back({plan.pause_at + plan.pause_for, [this, &plan] {
+                       slots_.at(plan.paused_slot)->signal(SIGCONT);
+                       for (FaultMark& m : marks_)
+                         if (m.what.rfind("SIGSTOP", 0) == 0 && m.end_ms == 0) m.end_ms = unix_ms();
+                     }});
+  }
+  if (plan.outage_for.count() > 0) {
+    steps.push_back({plan.outage_at, [this, &outage] {
+                       marks_.push_back({"broker outage", unix_ms(), 0});
+                       outage(true);
+                     }});
+    steps.push_back({plan.outage_at + plan.outage_for, [this, &outage] {
+                       outage(false);
+                       for (FaultMark& m : marks_)
+                         if (m.what == "broker outage") m.end_ms = unix_ms();
+                     }});
+  }
+  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.at < b.at; });
+  const auto start = Clock::now();
+  for (const Step& step : steps) {
+    while (Clock::now() < start + step.at) {
+      check_alive();
+      std::this_thread::sleep_until(std::min(start + step.at, Clock::now() + milliseconds(250)));
+    }
+    step.act();
+  }
+  check_alive();
+}
+
+std::vector<std::optional<int>> ChaosRelays::stop_all(milliseconds timeout) {
+  for (ChildProcess* relay : slots_) relay->signal(SIGTERM);
+  std::vector<std::optional<int>> codes;
+  for (ChildProcess* relay : slots_) codes.push_back(relay->wait_for_exit(timeout));
+  return codes;
+}
+
+std::optional<uint64_t> ChaosRelays::stop_figure(size_t slot, const std::string& name) const {
+  return fault::stop_figure(slots_.at(slot)->stderr_text(1 << 22), name);
+}
+
+void ChaosRelays::report(std::ostream& out, const std::string& title, const KeyOrderFigures& f,
+                         const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
+                         milliseconds written, milliseconds drained) const {
+  uint64_t retried = 0;
+  std::string stale;
+  for (size_t slot = 0; slot < slots_.size(); ++slot) {
+    retried += stop_figure(slot, "retried").value_or(0);
+    stale += (slot ? ", " : "") + std::to_string(stop_figure(slot, "stale settles").value_or(0));
+  }
+  out << title << ": " << f << "\n  written over " << written.count() / 1000 << " s, drained "
+      << drained.count() / 1000 << " s later; retried by the relays that stopped at the end: " << retried
+      << "; their stale settles: " << stale;
+  if (paused_slot_) out << " (slot " << *paused_slot_ << " was paused)";
+  out << "\n";
+  for (const FaultMark& m : marks_) {
+    const ProgressGap gap = progress_gap(produced, deliveries, m.at_ms);
+    out << "  " << m.what << ": lasted " << m.end_ms - m.at_ms << " ms; the longest a waiting key then "
+        << "went without progress: " << gap.ms << " ms (" << gap.key << ")\n";
+  }
+}
+
+}  // namespace outbox::fault

@@ -1,0 +1,71 @@
+// The faults of the chaos tests of per-key order (docs/ordering.md, "Tests"): relays of one
+// outbox, each in a slot, killed with SIGKILL and started again, stopped with SIGSTOP past their
+// lease and resumed with SIGCONT, and a broker outage, played at fixed times of a run. Each fault
+// is noted with its wall-clock time, to measure afterwards how long keys waited for it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "key_order_check.hpp"
+#include "outboxd_process.hpp"
+
+namespace outbox::fault {
+
+// What happened when: `at_ms` (unix ms) the fault began, `end_ms` it ended (a kill: the restart).
+struct FaultMark {
+  std::string what;
+  int64_t at_ms = 0, end_ms = 0;
+};
+
+// When each fault comes, from the start of the run, and how long the timed ones last.
+struct ChaosPlan {
+  std::vector<std::pair<milliseconds, size_t>> kills;  // at, slot
+  milliseconds pause_at{0}, pause_for{0};
+  size_t paused_slot = 0;
+  milliseconds outage_at{0}, outage_for{0};
+};
+
+class ChaosRelays {
+ public:
+  using Start = std::function<ChildProcess&()>;
+  // Starts `count` relays with `start`.
+  ChaosRelays(size_t count, Start start);
+
+  ChildProcess& relay(size_t slot) { return *slots_.at(slot); }
+
+  // Plays `plan` from now on: returns once its last fault is over. `outage` begins the outage
+  // (true) and ends it (false). Throws std::runtime_error when a relay died on its own.
+  void play(const ChaosPlan& plan, const std::function<void(bool)>& outage);
+  const std::vector<FaultMark>& marks() const noexcept { return marks_; }
+
+  // SIGTERM to every relay; how each exited (nullopt: not within the timeout).
+  std::vector<std::optional<int>> stop_all(milliseconds timeout = milliseconds(60'000));
+
+  // After stop_all(): a figure of the stop line of the relay now in `slot` (relay_sandbox.hpp).
+  std::optional<uint64_t> stop_figure(size_t slot, const std::string& name) const;
+  // After stop_all(): `f`, how long the run took (`written`: the producers, `drained`: the rest),
+  // the retries and stale settles of the relays that stopped, and for each fault the progress gap
+  // after it, to `out`.
+  void report(std::ostream& out, const std::string& title, const KeyOrderFigures& f,
+              const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
+              milliseconds written, milliseconds drained) const;
+
+ private:
+  void kill_and_restart(size_t slot);
+  void check_alive();
+
+  Start start_;
+  std::vector<ChildProcess*> slots_;
+  std::optional<size_t> paused_slot_;
+  std::vector<FaultMark> marks_;
+};
+
+}  // namespace outbox::fault

@@ -1,0 +1,122 @@
+// The chaos test of per-key order end to end, PostgreSQL -> the real Kafka broker
+// (docs/ordering.md, "Tests"): three `outboxd run` processes with relay.ordering: key share one
+// outbox while producers write events over 1,000 keys with plain INSERTs from four connections;
+// during the run relays are killed with SIGKILL and started again, one is stopped with SIGSTOP
+// for longer than its lease and resumed, and the broker is stopped for 20 s (kafka.sh stop, then
+// start). A consumer reads the topic from its start: per key (one key, one partition), the first
+// deliveries come in the order of their `position` header, and dropping what is at or below the
+// key's high-water mark leaves every event exactly once.
+//
+// Unlike the test transport's fail_percent, the Kafka transport cannot be told to fail 2 % of its
+// messages RETRYABLE: the RETRYABLEs here are the outage's (every message in flight or sent while
+// the broker is down times out after message.timeout.ms and is retried).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "kafka_relay_fixture.hpp"
+#include "tests/fault/chaos_relays.hpp"
+#include "tests/fault/concurrent_producers.hpp"
+#include "tests/fault/key_order_check.hpp"
+#include "tests/integration/postgres_test_store.hpp"
+
+namespace outbox::kafka_test {
+namespace {
+
+using namespace std::chrono_literals;
+using fault::ChaosPlan;
+using fault::ChaosRelays;
+using fault::ChildProcess;
+using fault::Delivery;
+
+using KafkaChaos = KafkaRelay;
+
+// The scale: 1,000 keys and three relays as the issue asks, the events written over a minute
+// within which the faults come; as many events as the relays carry in that minute on the CI
+// machine's two cores beside PostgreSQL and the broker, so that the run stays within about three
+// minutes (the broker's restart alone takes 10 to 20 s).
+constexpr size_t kEvents = 100'000, kKeys = 1'000, kRelays = 3, kProducers = 4, kPerTransaction = 50;
+constexpr auto kSpread = 60s;
+// A short lease and query timeout, for handoffs within seconds (postgres_chaos_test.cpp says why
+// the query timeout counts); messages time out well within the lease.
+constexpr auto kLease = 6s, kQueryTimeout = 3s;
+constexpr const char* kMessageTimeoutMs = "3000";
+
+std::vector<Delivery> deliveries_of(std::vector<Record> records) {
+  // Each key is on one partition: a partition in offset order is its keys' delivery order.
+  std::stable_sort(records.begin(), records.end(), [](const Record& a, const Record& b) {
+    return std::tie(a.partition, a.offset) < std::tie(b.partition, b.offset);
+  });
+  std::vector<Delivery> out;
+  out.reserve(records.size());
+  for (const Record& r : records)
+    out.push_back({r.header("id").value_or(""), r.key.value_or(""), r.header("position").value_or(""),
+                   r.timestamp_ms});
+  return out;
+}
+
+TEST_F(KafkaChaos, ThreeRelaysKeepPerKeyOrderToKafkaThroughKillsAPauseAndABrokerOutage) {
+  tests::ScratchSchema schema;
+  ConfigParts p = kafka_parts();
+  p.storage = {{"type", "postgres"},
+               {"dsn", "\"" + tests::pg_dsn() + "\""},
+               {"schema", schema.name()},
+               {"query_timeout", std::to_string(kQueryTimeout.count()) + "s"}};
+  p.relay = {{"ordering", "key"},
+             {"batch_size", "200"},
+             {"max_in_flight", "2000"},
+             {"lease", std::to_string(kLease.count()) + "s"},
+             {"poll_interval", "50ms"},
+             {"drain_timeout", "5s"},
+             {"retry", "{ max_attempts: 1000, initial_backoff: 200ms, max_backoff: 2s }"}};
+  p.transports = R"([ { name: events, type: kafka, properties: { bootstrap.servers: ")" + kBootstrap +
+                 R"(", linger.ms: "5", message.timeout.ms: ")" + kMessageTimeoutMs + R"(" } } ])";
+  const std::string topic = prefix_ + ".orders";
+  p.routes = R"([ { match: "*", transport: events, destination: ")" + topic + R"(" } ])";
+  const auto config = write_config(p);
+  ASSERT_TRUE(status(config)) << "the schema is made once, before the relays start";
+
+  fault::StartAtExit restart([] { return broker("start"); });  // even when an assertion fails
+  ChaosRelays relays(kRelays, [&]() -> ChildProcess& { return start_relay(config); });
+  fault::ConcurrentProducers producers(tests::pg_dsn(), schema.table(),
+                                       {kEvents, kKeys, kProducers, kPerTransaction, kSpread});
+  ChaosPlan plan;
+  plan.kills = {{6s, 0}, {50s, 2}, {56s, 0}};
+  plan.paused_slot = 1;
+  plan.pause_at = 10s;
+  plan.pause_for = kLease + kQueryTimeout + 2s;
+  plan.outage_at = 25s;
+  plan.outage_for = 20s;
+  const auto started = std::chrono::steady_clock::now();
+  bool broker_ok = true;
+  ASSERT_NO_THROW(relays.play(plan, [&](bool begins) { broker_ok = broker(begins ? "stop" : "start") && broker_ok; }));
+  ASSERT_TRUE(broker_ok) << "kafka.sh stop or start failed";
+  ASSERT_NO_THROW(producers.wait());
+  const auto produced_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_settled(config, 0, milliseconds(240'000))) << relays.relay(0).stderr_text();
+  const auto drained_at = std::chrono::steady_clock::now();
+  ChildProcess& paused = relays.relay(plan.paused_slot);
+  const auto codes = relays.stop_all();
+  for (size_t slot = 0; slot < codes.size(); ++slot)
+    EXPECT_EQ(codes[slot], 0) << "relay " << slot << ": " << relays.relay(slot).stderr_text();
+
+  const auto& produced = producers.produced();
+  const std::vector<Delivery> deliveries = deliveries_of(read_all(kBootstrap, {topic}, kEvents * 3, 15s));
+  const fault::KeyOrderFigures f = fault::check_key_order(produced, deliveries);
+  EXPECT_EQ(f.events, kEvents);
+  EXPECT_TRUE(f.in_order_exactly_once()) << f;
+  const auto stale = relays.stop_figure(plan.paused_slot, "stale settles");
+  ASSERT_TRUE(stale) << paused.stderr_text();
+  EXPECT_GT(*stale, 0u) << "the relay paused past its lease settled nothing late";
+  using std::chrono::duration_cast;
+  relays.report(std::cout, "chaos (PostgreSQL -> Kafka)", f, produced, deliveries,
+                duration_cast<milliseconds>(produced_at - started),
+                duration_cast<milliseconds>(drained_at - produced_at));
+}
+
+}  // namespace
+}  // namespace outbox::kafka_test
