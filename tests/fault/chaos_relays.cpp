@@ -2,11 +2,11 @@
 
 #include <signal.h>
 
-#include "relay_sandbox.hpp"
-
 #include <algorithm>
 #include <stdexcept>
 #include <thread>
+
+#include "relay_sandbox.hpp"
 
 namespace outbox::fault {
 namespace {
@@ -14,7 +14,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 int64_t unix_ms() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // One step of a plan: at `at`, `act`.
@@ -44,8 +45,8 @@ void ChaosRelays::kill_and_restart(size_t slot) {
 void ChaosRelays::check_alive() {
   for (size_t slot = 0; slot < slots_.size(); ++slot)
     if (!slots_[slot]->running())
-      throw std::runtime_error("relay " + std::to_string(slot) + " exited by itself: " +
-                               slots_[slot]->stderr_text());
+      throw std::runtime_error("relay " + std::to_string(slot) +
+                               " exited by itself: " + slots_[slot]->stderr_text());
 }
 
 void ChaosRelays::play(const ChaosPlan& plan, const std::function<void(bool)>& outage) {
@@ -53,10 +54,11 @@ void ChaosRelays::play(const ChaosPlan& plan, const std::function<void(bool)>& o
   for (const auto& [at, slot] : plan.kills) steps.push_back({at, [this, s = slot] { kill_and_restart(s); }});
   if (plan.pause_for.count() > 0) {
     paused_slot_ = plan.paused_slot;
-    steps.push_back({plan.pause_at, [this, &plan] {
-                       slots_.at(plan.paused_slot)->signal(SIGSTOP);
-                       marks_.push_back({"SIGSTOP of relay " + std::to_string(plan.paused_slot), unix_ms(), 0});
-                     }});
+    steps.push_back(
+        {plan.pause_at, [this, &plan] {
+           slots_.at(plan.paused_slot)->signal(SIGSTOP);
+           marks_.push_back({"SIGSTOP of relay " + std::to_string(plan.paused_slot), unix_ms(), 0});
+         }});
     steps.push_back({plan.pause_at + plan.pause_for, [this, &plan] {
                        slots_.at(plan.paused_slot)->signal(SIGCONT);
                        for (FaultMark& m : marks_)
@@ -98,8 +100,9 @@ std::optional<uint64_t> ChaosRelays::stop_figure(size_t slot, const std::string&
 }
 
 void ChaosRelays::report(std::ostream& out, const std::string& title, const KeyOrderFigures& f,
-                         const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
-                         milliseconds written, milliseconds drained) const {
+                         const std::map<std::string, Produced>& produced,
+                         const std::vector<Delivery>& deliveries, milliseconds written,
+                         milliseconds drained) const {
   uint64_t retried = 0;
   std::string stale;
   for (size_t slot = 0; slot < slots_.size(); ++slot) {

@@ -15,7 +15,8 @@ constexpr size_t kSlowEvery = 7;
 constexpr milliseconds kSlowFor{100};
 
 int64_t unix_ms() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -49,7 +50,8 @@ void ConcurrentProducers::produce(size_t producer) {
         "INSERT INTO " + table_ +
         " (id, event_type, partition_key, payload) "
         "SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'order.updated', "
-        "'key-' || (n % $3), convert_to('{\"n\":' || n || '}', 'UTF8') FROM generate_series($1::int8, $2::int8) AS n";
+        "'key-' || (n % $3), convert_to('{\"n\":' || n || '}', 'UTF8') FROM generate_series($1::int8, "
+        "$2::int8) AS n";
     const size_t transactions = (plan_.events + plan_.per_transaction - 1) / plan_.per_transaction;
     const auto start = Clock::now();
     for (size_t j = producer; j < transactions; j += plan_.producers) {

@@ -27,7 +27,7 @@ KeyOrderFigures check_key_order(const std::map<std::string, Produced>& produced,
                                 const std::vector<Delivery>& deliveries) {
   KeyOrderFigures f;
   f.events = produced.size();
-  std::unordered_map<std::string, const Delivery*> first;  // by id
+  std::unordered_map<std::string, const Delivery*> first;   // by id
   std::unordered_map<std::string, std::string> high_water;  // by key: the consumer's mark
   std::unordered_map<std::string, size_t> taken;            // by id: what the consumer took
   for (const Delivery& d : deliveries) {
@@ -52,7 +52,8 @@ KeyOrderFigures check_key_order(const std::map<std::string, Produced>& produced,
       }
     } else if (!mark.empty() && d.position <= mark) {
       ++f.violations;
-      note(f, "key " + event->second.key + ": " + d.id + " at " + d.position + " first delivered after " + mark);
+      note(f,
+           "key " + event->second.key + ": " + d.id + " at " + d.position + " first delivered after " + mark);
     }
     if (mark.empty() || d.position > mark) {
       mark = d.position;
@@ -73,8 +74,8 @@ KeyOrderFigures check_key_order(const std::map<std::string, Produced>& produced,
   return f;
 }
 
-ProgressGap progress_gap(const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
-                         int64_t at_ms) {
+ProgressGap progress_gap(const std::map<std::string, Produced>& produced,
+                         const std::vector<Delivery>& deliveries, int64_t at_ms) {
   // Per key, the earliest first delivery after at_ms of an event committed by then.
   std::unordered_map<std::string, int64_t> first_ms;  // by id
   for (const Delivery& d : deliveries) first_ms.emplace(d.id, d.unix_ms);

@@ -28,15 +28,15 @@ struct Produced {
 };
 
 struct KeyOrderFigures {
-  size_t events = 0;            // produced
-  size_t deliveries = 0;        // of produced events
-  size_t violations = 0;        // first deliveries of a key below its high-water mark
-  size_t never_delivered = 0;   // produced, not delivered at all
-  size_t lost = 0;              // produced, not taken by the filtering consumer
-  size_t duplicates = 0;        // taken by the filtering consumer more than once
-  size_t resent = 0;            // deliveries beyond each event's first
-  size_t inconsistent = 0;      // deliveries with another key or position than the event's first
-  size_t strangers = 0;         // deliveries of events the test did not write
+  size_t events = 0;                  // produced
+  size_t deliveries = 0;              // of produced events
+  size_t violations = 0;              // first deliveries of a key below its high-water mark
+  size_t never_delivered = 0;         // produced, not delivered at all
+  size_t lost = 0;                    // produced, not taken by the filtering consumer
+  size_t duplicates = 0;              // taken by the filtering consumer more than once
+  size_t resent = 0;                  // deliveries beyond each event's first
+  size_t inconsistent = 0;            // deliveries with another key or position than the event's first
+  size_t strangers = 0;               // deliveries of events the test did not write
   std::vector<std::string> examples;  // the first few problems, for a failure message
 
   // Every event taken once by the filtering consumer, in order, and nothing else amiss.
@@ -59,7 +59,7 @@ struct ProgressGap {
   int64_t ms = 0;
   std::string key;
 };
-ProgressGap progress_gap(const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
-                         int64_t at_ms);
+ProgressGap progress_gap(const std::map<std::string, Produced>& produced,
+                         const std::vector<Delivery>& deliveries, int64_t at_ms);
 
 }  // namespace outbox::fault
