@@ -42,11 +42,12 @@ inline constexpr std::array kFields{
         "Maximum lowers it); the rest wait in the transport",
         "1000")
         .in_range(1, 65'535),
-    sdk::integer_field("receive_maximum",
-                       "Most unacknowledged messages per connection when the broker does not say (MQTT "
-                       "3.1.1, or an MQTT 5 CONNACK without Receive Maximum); Mosquitto's max_inflight_messages "
-                       "defaults to 20",
-                       "20")
+    sdk::integer_field(
+        "receive_maximum",
+        "Most unacknowledged messages per connection when the broker does not say (MQTT "
+        "3.1.1, or an MQTT 5 CONNACK without Receive Maximum); Mosquitto's max_inflight_messages "
+        "defaults to 20",
+        "20")
         .in_range(1, 65'535),
     sdk::duration_field("delivery_timeout",
                         "Longest a message may wait for a connection and its acknowledgement before it "
