@@ -115,8 +115,8 @@ void ChaosRelays::report(std::ostream& out, const std::string& title, const KeyO
   if (paused_slot_) out << " (slot " << *paused_slot_ << " was paused)";
   out << "\n";
   for (const FaultMark& m : marks_) {
-    const ProgressGap gap = progress_gap(produced, deliveries, m.at_ms);
-    out << "  " << m.what << ": lasted " << m.end_ms - m.at_ms << " ms; the longest a waiting key then "
+    const ProgressGap gap = progress_gap(produced, deliveries, m.at_ms, m.end_ms);
+    out << "  " << m.what << ": lasted " << m.end_ms - m.at_ms << " ms; the longest a key then "
         << "went without progress: " << gap.ms << " ms (" << gap.key << ")\n";
   }
 }

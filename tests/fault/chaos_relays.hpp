@@ -52,8 +52,8 @@ class ChaosRelays {
   // After stop_all(): a figure of the stop line of the relay now in `slot` (relay_sandbox.hpp).
   std::optional<uint64_t> stop_figure(size_t slot, const std::string& name) const;
   // After stop_all(): `f`, how long the run took (`written`: the producers, `drained`: the rest),
-  // the retries and stale settles of the relays that stopped, and for each fault the progress gap
-  // after it, to `out`.
+  // the retries and stale settles of the relays that stopped, and for each fault the longest a
+  // key went without progress because of it (progress_gap), to `out`.
   void report(std::ostream& out, const std::string& title, const KeyOrderFigures& f,
               const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
               milliseconds written, milliseconds drained) const;
