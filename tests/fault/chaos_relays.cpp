@@ -18,12 +18,6 @@ int64_t unix_ms() {
       .count();
 }
 
-// One step of a plan: at `at`, `act`.
-struct Step {
-  milliseconds at;
-  std::function<void()> act;
-};
-
 }  // namespace
 
 ChaosRelays::ChaosRelays(size_t count, Start start) : start_(std::move(start)) {
@@ -49,43 +43,46 @@ void ChaosRelays::check_alive() {
                                " exited by itself: " + slots_[slot]->stderr_text());
 }
 
-void ChaosRelays::play(const ChaosPlan& plan, const std::function<void(bool)>& outage) {
-  std::vector<Step> steps;
-  for (const auto& [at, slot] : plan.kills) steps.push_back({at, [this, s = slot] { kill_and_restart(s); }});
-  if (plan.pause_for.count() > 0) {
-    paused_slot_ = plan.paused_slot;
-    steps.push_back(
-        {plan.pause_at, [this, &plan] {
-           slots_.at(plan.paused_slot)->signal(SIGSTOP);
-           marks_.push_back({"SIGSTOP of relay " + std::to_string(plan.paused_slot), unix_ms(), 0});
-         }});
-    steps.push_back({plan.pause_at + plan.pause_for, [this, &plan] {
-                       slots_.at(plan.paused_slot)->signal(SIGCONT);
-                       for (FaultMark& m : marks_)
-                         if (m.what.rfind("SIGSTOP", 0) == 0 && m.end_ms == 0) m.end_ms = unix_ms();
-                     }});
-  }
-  if (plan.outage_for.count() > 0) {
-    steps.push_back({plan.outage_at, [this, &outage] {
-                       marks_.push_back({"broker outage", unix_ms(), 0});
-                       outage(true);
-                     }});
-    steps.push_back({plan.outage_at + plan.outage_for, [this, &outage] {
-                       outage(false);
-                       for (FaultMark& m : marks_)
-                         if (m.what == "broker outage") m.end_ms = unix_ms();
-                     }});
-  }
-  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.at < b.at; });
-  const auto start = Clock::now();
-  for (const Step& step : steps) {
-    while (Clock::now() < start + step.at) {
-      check_alive();
-      std::this_thread::sleep_until(std::min(start + step.at, Clock::now() + milliseconds(250)));
-    }
-    step.act();
+void ChaosRelays::sleep_watching(milliseconds how_long) {
+  const auto until = Clock::now() + how_long;
+  while (Clock::now() < until) {
+    check_alive();
+    std::this_thread::sleep_until(std::min(until, Clock::now() + milliseconds(250)));
   }
   check_alive();
+}
+
+void ChaosRelays::play(const ChaosPlan& plan, const std::function<void(bool)>& outage) {
+  for (const ChaosStep& step : plan) {
+    sleep_watching(step.after);
+    switch (step.kind) {
+      case ChaosStep::Kind::kill:
+        kill_and_restart(step.slot);
+        break;
+      case ChaosStep::Kind::pause: {
+        ChildProcess& paused = *slots_.at(step.slot);
+        paused_slot_ = step.slot;
+        FaultMark mark{
+            "SIGSTOP of relay " + std::to_string(step.slot) + " (pid " + std::to_string(paused.pid()) + ")",
+            unix_ms(), 0};
+        paused.signal(SIGSTOP);
+        sleep_watching(step.lasting);
+        paused.signal(SIGCONT);
+        mark.end_ms = unix_ms();
+        marks_.push_back(std::move(mark));
+        break;
+      }
+      case ChaosStep::Kind::outage: {
+        FaultMark mark{"broker outage", unix_ms(), 0};
+        outage(true);
+        sleep_watching(step.lasting);
+        outage(false);
+        mark.end_ms = unix_ms();
+        marks_.push_back(std::move(mark));
+        break;
+      }
+    }
+  }
 }
 
 std::vector<std::optional<int>> ChaosRelays::stop_all(milliseconds timeout) {

@@ -25,13 +25,18 @@ struct FaultMark {
   int64_t at_ms = 0, end_ms = 0;
 };
 
-// When each fault comes, from the start of the run, and how long the timed ones last.
-struct ChaosPlan {
-  std::vector<std::pair<milliseconds, size_t>> kills;  // at, slot
-  milliseconds pause_at{0}, pause_for{0};
-  size_t paused_slot = 0;
-  milliseconds outage_at{0}, outage_for{0};
+// One fault of a plan: `after` the one before it ended (or the start), SIGKILL of the relay in
+// `slot` and a restart, SIGSTOP of it for `lasting` and SIGCONT, or the broker out for `lasting`.
+// Each comes after the one before has ended, so that they never overlap: a broker that takes
+// long to stop or start delays the rest.
+struct ChaosStep {
+  enum class Kind { kill, pause, outage };
+  Kind kind = Kind::kill;
+  milliseconds after{0};
+  size_t slot = 0;
+  milliseconds lasting{0};
 };
+using ChaosPlan = std::vector<ChaosStep>;
 
 class ChaosRelays {
  public:
@@ -43,8 +48,10 @@ class ChaosRelays {
 
   // Plays `plan` from now on: returns once its last fault is over. `outage` begins the outage
   // (true) and ends it (false). Throws std::runtime_error when a relay died on its own.
+  // The slot of the (last) relay paused is paused_slot().
   void play(const ChaosPlan& plan, const std::function<void(bool)>& outage);
   const std::vector<FaultMark>& marks() const noexcept { return marks_; }
+  std::optional<size_t> paused_slot() const noexcept { return paused_slot_; }
 
   // SIGTERM to every relay; how each exited (nullopt: not within the timeout).
   std::vector<std::optional<int>> stop_all(milliseconds timeout = milliseconds(60'000));
@@ -61,6 +68,8 @@ class ChaosRelays {
  private:
   void kill_and_restart(size_t slot);
   void check_alive();
+  // Sleeps for `how_long`, making sure meanwhile that no relay exited by itself.
+  void sleep_watching(milliseconds how_long);
 
   Start start_;
   std::vector<ChildProcess*> slots_;
