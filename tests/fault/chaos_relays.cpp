@@ -1,8 +1,10 @@
 #include "chaos_relays.hpp"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
+#include <iostream>
 #include <stdexcept>
 #include <thread>
 
@@ -19,6 +21,18 @@ int64_t unix_ms() {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> chaos_relay(std::chrono::seconds lease, const std::string& initial_backoff,
+                                               const std::string& max_backoff) {
+  return {{"ordering", "key"},
+          {"batch_size", "200"},
+          {"max_in_flight", "2000"},
+          {"lease", std::to_string(lease.count()) + "s"},
+          {"poll_interval", "50ms"},
+          {"drain_timeout", "5s"},
+          {"retry", "{ max_attempts: 1000, initial_backoff: " + initial_backoff +
+                        ", max_backoff: " + max_backoff + " }"}};
+}
 
 ChaosRelays::ChaosRelays(size_t count, Start start) : start_(std::move(start)) {
   for (size_t i = 0; i < count; ++i) slots_.push_back(&start_());
@@ -116,6 +130,24 @@ void ChaosRelays::report(std::ostream& out, const std::string& title, const KeyO
     out << "  " << m.what << ": lasted " << m.end_ms - m.at_ms << " ms; the longest a key then "
         << "went without progress: " << gap.ms << " ms (" << gap.key << ")\n";
   }
+}
+
+void ChaosRelays::finish(const std::string& title, const std::map<std::string, Produced>& produced,
+                         const std::function<std::vector<Delivery>()>& read, milliseconds written,
+                         milliseconds drained) {
+  const auto codes = stop_all();
+  for (size_t slot = 0; slot < codes.size(); ++slot)
+    EXPECT_EQ(codes[slot], 0) << "relay " << slot << ": " << slots_[slot]->stderr_text();
+  const std::vector<Delivery> deliveries = read();
+  const KeyOrderFigures f = check_key_order(produced, deliveries);
+  EXPECT_TRUE(f.in_order_exactly_once()) << f;
+  EXPECT_TRUE(paused_slot_) << "the plan paused no relay";
+  if (paused_slot_) {
+    const auto stale = stop_figure(*paused_slot_, "stale settles");
+    EXPECT_TRUE(stale) << slots_[*paused_slot_]->stderr_text();
+    EXPECT_GT(stale.value_or(0), 0u) << "the relay paused past its lease settled nothing late";
+  }
+  report(std::cout, title, f, produced, deliveries, written, drained);
 }
 
 }  // namespace outbox::fault

@@ -38,6 +38,12 @@ struct ChaosStep {
 };
 using ChaosPlan = std::vector<ChaosStep>;
 
+// The relay block of the chaos tests: relay.ordering: key, claims of 200, 2,000 in flight,
+// `lease`, a quick poll, and retries (backoff from `initial_backoff` up to `max_backoff`, as
+// YAML durations) that ride out the outage: nothing becomes a dead letter.
+std::map<std::string, std::string> chaos_relay(std::chrono::seconds lease, const std::string& initial_backoff,
+                                               const std::string& max_backoff);
+
 class ChaosRelays {
  public:
   using Start = std::function<ChildProcess&()>;
@@ -56,20 +62,24 @@ class ChaosRelays {
   // SIGTERM to every relay; how each exited (nullopt: not within the timeout).
   std::vector<std::optional<int>> stop_all(milliseconds timeout = milliseconds(60'000));
 
-  // After stop_all(): a figure of the stop line of the relay now in `slot` (relay_sandbox.hpp).
-  std::optional<uint64_t> stop_figure(size_t slot, const std::string& name) const;
-  // After stop_all(): `f`, how long the run took (`written`: the producers, `drained`: the rest),
-  // the retries and stale settles of the relays that stopped, and for each fault the longest a
-  // key went without progress because of it (progress_gap), to `out`.
-  void report(std::ostream& out, const std::string& title, const KeyOrderFigures& f,
-              const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
-              milliseconds written, milliseconds drained) const;
+  // After the run, once everything is settled: stops every relay (each must exit 0), checks what
+  // `read` then returns (every event of `produced` taken once and in order by a consumer that
+  // filters by per-key high-water marks) and that the paused relay counted stale settles, and
+  // prints the figures to stdout under `title`, with how long the producers wrote (`written`) and
+  // the drain after them took (`drained`).
+  void finish(const std::string& title, const std::map<std::string, Produced>& produced,
+              const std::function<std::vector<Delivery>()>& read, milliseconds written, milliseconds drained);
 
  private:
   void kill_and_restart(size_t slot);
   void check_alive();
   // Sleeps for `how_long`, making sure meanwhile that no relay exited by itself.
   void sleep_watching(milliseconds how_long);
+  // A figure of the stop line of the relay now in `slot` (relay_sandbox.hpp).
+  std::optional<uint64_t> stop_figure(size_t slot, const std::string& name) const;
+  void report(std::ostream& out, const std::string& title, const KeyOrderFigures& f,
+              const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
+              milliseconds written, milliseconds drained) const;
 
   Start start_;
   std::vector<ChildProcess*> slots_;

@@ -71,13 +71,7 @@ TEST_F(KafkaChaos, ThreeRelaysKeepPerKeyOrderToKafkaThroughKillsAPauseAndABroker
                {"dsn", "\"" + tests::pg_dsn() + "\""},
                {"schema", schema.name()},
                {"query_timeout", std::to_string(kQueryTimeout.count()) + "s"}};
-  p.relay = {{"ordering", "key"},
-             {"batch_size", "200"},
-             {"max_in_flight", "2000"},
-             {"lease", std::to_string(kLease.count()) + "s"},
-             {"poll_interval", "50ms"},
-             {"drain_timeout", "5s"},
-             {"retry", "{ max_attempts: 1000, initial_backoff: 200ms, max_backoff: 2s }"}};
+  p.relay = fault::chaos_relay(kLease, "200ms", "2s");
   p.transports = R"([ { name: events, type: kafka, properties: { bootstrap.servers: ")" + kBootstrap +
                  R"(", linger.ms: "5", message.timeout.ms: ")" + kMessageTimeoutMs + R"(" } } ])";
   const std::string topic = prefix_ + ".orders";
@@ -113,22 +107,12 @@ TEST_F(KafkaChaos, ThreeRelaysKeepPerKeyOrderToKafkaThroughKillsAPauseAndABroker
   const auto produced_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(wait_settled(config, 0, milliseconds(240'000))) << relays.relay(0).stderr_text();
   const auto drained_at = std::chrono::steady_clock::now();
-  ChildProcess& paused = relays.relay(kPaused);
-  const auto codes = relays.stop_all();
-  for (size_t slot = 0; slot < codes.size(); ++slot)
-    EXPECT_EQ(codes[slot], 0) << "relay " << slot << ": " << relays.relay(slot).stderr_text();
-
-  const auto& produced = producers.produced();
-  const std::vector<Delivery> deliveries = deliveries_of(read_all(kBootstrap, {topic}, kEvents * 3, 15s));
-  const fault::KeyOrderFigures f = fault::check_key_order(produced, deliveries);
-  EXPECT_EQ(f.events, kEvents);
-  EXPECT_TRUE(f.in_order_exactly_once()) << f;
-  const auto stale = relays.stop_figure(kPaused, "stale settles");
-  ASSERT_TRUE(stale) << paused.stderr_text();
-  EXPECT_GT(*stale, 0u) << "the relay paused past its lease settled nothing late";
-  relays.report(std::cout, "chaos (PostgreSQL -> Kafka)", f, produced, deliveries,
-                duration_cast<milliseconds>(produced_at - started),
-                duration_cast<milliseconds>(drained_at - produced_at));
+  relays.finish(
+      "chaos (PostgreSQL -> Kafka)", producers.produced(),
+      [&] { return deliveries_of(read_all(kBootstrap, {topic}, kEvents * 3, 15s)); },
+      duration_cast<milliseconds>(produced_at - started),
+      duration_cast<milliseconds>(drained_at - produced_at));
+  EXPECT_EQ(producers.produced().size(), kEvents);
   std::cout << "  the broker: " << broker_times << "\n";
 }
 
