@@ -10,6 +10,7 @@
 #include "core/cli/exit_codes.hpp"
 #include "core/cli/json_output.hpp"
 #include "core/cli/storage_session.hpp"
+#include "core/cli/table_text.hpp"
 #include "core/engine/uuid.hpp"
 
 namespace outbox::core {
@@ -67,14 +68,6 @@ void print_json_line(const outbox_dead_letter& letter) {
   out["last_error"] = optional_text(e.last_error);
   out["died_at"] = sdk::rfc3339_ms(letter.died_at_ms);
   print_json(out);
-}
-
-// A table row stays one row: the error text's line breaks become spaces.
-std::string one_line(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (c == '\n' || c == '\r') c = ' ';
-  return out;
 }
 
 constexpr std::string_view kTableRow = "{:<36}  {:<24}  {:>8}  {:<24}  {}\n";

@@ -9,6 +9,7 @@
 #include "core/cli/enqueue_command.hpp"
 #include "core/cli/exit_codes.hpp"
 #include "core/cli/inspect_commands.hpp"
+#include "core/cli/key_commands.hpp"
 #include "core/cli/run_command.hpp"
 #include "core/cli/status_command.hpp"
 
@@ -77,16 +78,19 @@ int main(int argc, char** argv) {
   add_config(status);
   status->add_flag("--json", json_output, "One JSON object");
 
-  uint32_t dead_limit = 50;
-  uint64_t dead_offset = 0;
+  uint32_t list_limit = 50;  // dead list, keys blocked
+  uint64_t list_offset = 0;
   bool dead_all = false;
   std::vector<std::string> dead_ids;
   auto* dead = app.add_subcommand("dead", "Dead letters: list, requeue, purge");
   dead->require_subcommand(1);
   auto* dead_list = dead->add_subcommand("list", "List dead letters, oldest first");
   add_config(dead_list);
-  dead_list->add_option("--limit", dead_limit, "At most this many (default 50)");
-  dead_list->add_option("--offset", dead_offset, "Skip this many first");
+  auto add_paging = [&](CLI::App* list) {
+    list->add_option("--limit", list_limit, "At most this many (default 50)");
+    list->add_option("--offset", list_offset, "Skip this many first");
+  };
+  add_paging(dead_list);
   dead_list->add_flag("--json", json_output, "One JSON object a line, payload included");
   auto* dead_requeue = dead->add_subcommand("requeue", "Move dead letters back to pending");
   auto* dead_purge = dead->add_subcommand("purge", "Delete dead letters");
@@ -94,6 +98,24 @@ int main(int argc, char** argv) {
     add_config(change);
     change->add_flag("--all", dead_all, "Every dead letter");
     change->add_option("ids", dead_ids, "Event ids");
+  }
+
+  // relay.ordering: key with relay.on_dead_letter: block (docs/ordering.md).
+  auto* keys = app.add_subcommand("keys", "Keys that dead letters hold (relay.ordering: key)");
+  keys->require_subcommand(1);
+  auto* keys_blocked = keys->add_subcommand("blocked", "List the keys that dead letters hold, oldest first");
+  add_config(keys_blocked);
+  add_paging(keys_blocked);
+  keys_blocked->add_flag("--json", json_output, "One JSON object a line");
+  std::string key_name;
+  auto* key = app.add_subcommand("key", "Let a key that dead letters hold go on: retry or skip them");
+  key->require_subcommand(1);
+  auto* key_retry = key->add_subcommand(
+      "retry", "Requeue the key's holding dead letters in their old place; it resumes with them");
+  auto* key_skip = key->add_subcommand("skip", "Leave the key's holding dead letters dead; the key goes on");
+  for (CLI::App* release : {key_retry, key_skip}) {
+    add_config(release);
+    release->add_option("key", key_name, "The partition key")->required();
   }
 
   try {
@@ -114,9 +136,12 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     if (*status) return run_status(config_file, json_output);
-    if (*dead_list) return run_dead_list(config_file, dead_limit, dead_offset, json_output);
+    if (*dead_list) return run_dead_list(config_file, list_limit, list_offset, json_output);
     if (*dead_requeue) return run_dead_requeue(config_file, dead_all, dead_ids);
     if (*dead_purge) return run_dead_purge(config_file, dead_all, dead_ids);
+    if (*keys_blocked) return run_keys_blocked(config_file, list_limit, list_offset, json_output);
+    if (*key_retry) return run_key_unblock(config_file, key_name, KeyAction::retry);
+    if (*key_skip) return run_key_unblock(config_file, key_name, KeyAction::skip);
   } catch (const std::exception& e) {
     std::cerr << "outboxd: " << e.what() << "\n";
     return kExitFailure;

@@ -24,6 +24,8 @@ class StorageSession {
   // config says storage.migrate: auto, so every command works on a fresh database. Throws
   // StorageUnavailable when the storage cannot be opened or migrated.
   sdk::Storage& storage();
+  // The storage plugin's name (storage.type), for messages about what it cannot do.
+  const std::string& storage_type() const noexcept { return loaded_.config.storage.type; }
 
  private:
   LoadedConfig loaded_;

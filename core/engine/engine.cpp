@@ -545,6 +545,7 @@ bool Engine::held_elsewhere() {
     log::warn("engine", std::string("cannot tell whether other relays hold events; stopping: ") + e.what());
     return false;
   }
+  note_lanes(stats);
   if (stats.held_count == 0) return false;
   // Rows of ours whose settle failed are held too: the next turns write them first.
   if (!claims_.empty()) return true;
@@ -589,6 +590,11 @@ milliseconds Engine::idle_timeout() const {
   return std::clamp(until_stats, milliseconds(1), relay_.poll_interval);
 }
 
+void Engine::note_lanes(const outbox_storage_stats& stats) {
+  counters_.lanes_owned = stats.lanes_owned;
+  counters_.lane_handoffs = stats.lane_handoffs;
+}
+
 void Engine::report_stats() {
   const auto now = Clock::now();
   if (stats_interval_.count() <= 0 || now - last_stats_at_ < stats_interval_) return;
@@ -607,6 +613,7 @@ void Engine::report_stats() {
   std::string message = "alive";
   try {
     stats = storage_.stats();
+    note_lanes(*stats);
   } catch (const std::exception& e) {
     ++counters_.storage_errors;
     message += std::string("; backlog unknown: ") + e.what();

@@ -54,6 +54,10 @@ struct EngineCounters {
   // loop's last turn), and events given back to the storage to keep their key in order.
   std::atomic<uint64_t> waiting_for_key{0};
   std::atomic<uint64_t> key_releases{0};
+  // The lanes the relay's own storage object owns, and how many it took over or gave up, as of
+  // the last stats it read (the alive line): they are that object's, not the sampler's.
+  std::atomic<uint64_t> lanes_owned{0};
+  std::atomic<uint64_t> lane_handoffs{0};
   std::vector<TransportCounters> transports;  // in the order of the engine's transports
 };
 
@@ -201,6 +205,8 @@ class Engine {
   void drain();
   void take_reconfiguration();
   void report_stats();
+  // Keeps the lane figures of a stats read on the loop's own storage object (EngineCounters).
+  void note_lanes(const outbox_storage_stats& stats);
   // How long an idle loop waits: poll_interval, but not past the next stats line.
   milliseconds idle_timeout() const;
 

@@ -25,13 +25,14 @@ void call(std::string_view what, F&& f) {
 #define OUTBOX_HAS_FUNCTION(vt, member) \
   ((vt).struct_size >= offsetof(outbox_storage_vtable, member) + sizeof(void*) && (vt).member != nullptr)
 
-class PluginStorage final : public sdk::Storage, public sdk::KeyOrder {
+class PluginStorage final : public sdk::Storage, public sdk::KeyOrder, public sdk::BlockedKeys {
  public:
   PluginStorage(std::shared_ptr<const PluginLibrary> plugin, outbox_storage* self)
       : plugin_(std::move(plugin)),
         vt_(*plugin_->storage()),
         self_(self),
-        key_order_(OUTBOX_HAS_FUNCTION(vt_, claim_in_key_order) && OUTBOX_HAS_FUNCTION(vt_, extend)) {}
+        key_order_(OUTBOX_HAS_FUNCTION(vt_, claim_in_key_order) && OUTBOX_HAS_FUNCTION(vt_, extend)),
+        blocked_keys_(OUTBOX_HAS_FUNCTION(vt_, keys_blocked) && OUTBOX_HAS_FUNCTION(vt_, key_unblock)) {}
   ~PluginStorage() override { vt_.close(self_); }
   PluginStorage(const PluginStorage&) = delete;
   PluginStorage& operator=(const PluginStorage&) = delete;
@@ -40,6 +41,7 @@ class PluginStorage final : public sdk::Storage, public sdk::KeyOrder {
     call("migrate", [&](outbox_error* e) { return vt_.migrate(self_, e); });
   }
   sdk::KeyOrder* key_order() noexcept override { return key_order_ ? this : nullptr; }
+  sdk::BlockedKeys* blocked_keys() noexcept override { return blocked_keys_ ? this : nullptr; }
 
   std::string claim(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink) override {
     return claim_with(vt_.claim, "claim", max, lease, sink);
@@ -105,7 +107,7 @@ class PluginStorage final : public sdk::Storage, public sdk::KeyOrder {
   }
   void wake() override { vt_.wake(self_); }
   outbox_storage_stats stats() override {
-    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0};
+    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0};
     call("stats", [&](outbox_error* e) { return vt_.stats(self_, &out, e); });
     // A plugin built with a smaller layout fills only its prefix (struct_size tells how much):
     // what it did not fill reads as not measured.
@@ -141,6 +143,24 @@ class PluginStorage final : public sdk::Storage, public sdk::KeyOrder {
     call("dead list",
          [&](outbox_error* e) { return vt_.dead_list(self_, limit, offset, forward, &forward_to, e); });
   }
+  void keys_blocked(uint32_t limit, uint64_t offset,
+                    const std::function<void(const outbox_blocked_key&)>& sink) override {
+    struct Forward {
+      const std::function<void(const outbox_blocked_key&)>& sink;
+    } forward_to{sink};
+    // Read in this build's layout: the plugin's may be older or newer.
+    auto forward = [](void* ctx, const outbox_blocked_key* k) {
+      static_cast<Forward*>(ctx)->sink(sdk::in_own_layout(*k));
+    };
+    call("keys blocked",
+         [&](outbox_error* e) { return vt_.keys_blocked(self_, limit, offset, forward, &forward_to, e); });
+  }
+  uint64_t key_unblock(std::string_view key, outbox_unblock_action action) override {
+    uint64_t count = 0;
+    call("key unblock",
+         [&](outbox_error* e) { return vt_.key_unblock(self_, sdk::view(key), action, &count, e); });
+    return count;
+  }
   uint64_t dead_requeue(std::span<const outbox_str> ids) override {
     uint64_t count = 0;
     call("dead requeue",
@@ -163,7 +183,8 @@ class PluginStorage final : public sdk::Storage, public sdk::KeyOrder {
   std::shared_ptr<const PluginLibrary> plugin_;  // first member: outlives the object below
   const outbox_storage_vtable& vt_;
   outbox_storage* self_;
-  const bool key_order_;  // the plugin has claim_in_key_order and extend (ABI 1.3)
+  const bool key_order_;     // the plugin has claim_in_key_order and extend (ABI 1.3)
+  const bool blocked_keys_;  // the plugin has keys_blocked and key_unblock (ABI 1.4)
 };
 
 class PluginTransport final : public sdk::Transport {

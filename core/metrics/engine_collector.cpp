@@ -66,6 +66,14 @@ std::vector<MetricFamily> EngineCollector::Collect() const {
   out.push_back(family("outboxd_key_releases_total",
                        "Events given back to the storage to keep their key in order (relay.ordering: key)",
                        MetricType::Counter, {counter(c.key_releases)}));
+  out.push_back(family("outboxd_lanes_owned",
+                       "Lanes the relay's storage session owns (PostgreSQL with relay.ordering: key), as of "
+                       "its last alive line",
+                       MetricType::Gauge, {gauge(c.lanes_owned)}));
+  out.push_back(family("outboxd_lane_handoffs_total",
+                       "Lanes the relay's storage session took over or gave up since it opened, as of its "
+                       "last alive line",
+                       MetricType::Counter, {counter(c.lane_handoffs)}));
   out.push_back(family("outboxd_publish_duration_seconds", "From an event's publish to its completion",
                        MetricType::Histogram, {engine_.timings().publish.Collect()}));
   out.push_back(family("outboxd_settle_duration_seconds", "Writing one claim's outcomes to the storage",

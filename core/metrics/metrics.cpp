@@ -34,6 +34,11 @@ Metrics::Metrics()
       dead_letters_(gauge(*registry_, "outboxd_dead_letters", "Events in the dead letters, as last sampled")),
       oldest_dead_age_(gauge(*registry_, "outboxd_oldest_dead_letter_age_seconds",
                              "Age of the oldest dead letter, by the database's clock (0: none)")),
+      keys_held_(gauge(*registry_, "outboxd_keys_held",
+                       "Keys held back: their first event waits for a retry, or a dead letter holds them "
+                       "(relay.ordering: key), as last sampled")),
+      oldest_held_key_age_(gauge(*registry_, "outboxd_oldest_held_key_age_seconds",
+                                 "Age of the oldest event holding a key, by the database's clock (0: none)")),
       ready_(gauge(*registry_, "outboxd_ready", "1 while /readyz answers 200")),
       reloads_(prometheus::BuildCounter()
                    .Name("outboxd_config_reloads_total")
@@ -54,6 +59,8 @@ void Metrics::set_storage(const outbox_storage_stats& stats) {
   oldest_pending_age_.Set(seconds(stats.oldest_pending_age_ms));
   dead_letters_.Set(static_cast<double>(stats.dead));
   oldest_dead_age_.Set(seconds(stats.oldest_dead_age_ms));
+  keys_held_.Set(static_cast<double>(stats.keys_held));
+  oldest_held_key_age_.Set(seconds(stats.oldest_held_key_age_ms));
   if (stats.claim_horizon_lag_ms < 0) return;
   {
     std::lock_guard lock(mutex_);

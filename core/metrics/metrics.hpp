@@ -45,7 +45,8 @@ class Metrics {
   Metrics();
 
   std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Gauge &pending_, &oldest_pending_age_, &dead_letters_, &oldest_dead_age_, &ready_;
+  prometheus::Gauge &pending_, &oldest_pending_age_, &dead_letters_, &oldest_dead_age_, &keys_held_,
+      &oldest_held_key_age_, &ready_;
   prometheus::Family<prometheus::Counter>& reloads_;
   // Created at the first sample that measures it: a storage without a claim horizon shows none.
   prometheus::Gauge* claim_horizon_lag_ = nullptr;

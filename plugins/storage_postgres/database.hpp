@@ -69,6 +69,8 @@ class Database {
 
 // Parses the decimal text of an integer column (int2/4/8, xid8). Throws sdk::Error on junk.
 int64_t to_int64(const pqxx::field& f);
+// A column's text as it came.
+inline std::string text_of(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
 
 // PostgreSQL array literals ({"a","b"}), for batch parameters (= ANY($1), unnest(...)).
 class ArrayLiteral {

@@ -33,7 +33,7 @@ struct FailureArrays {
   std::string not_before, errors, holds;
 };
 
-class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder {
+class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public sdk::BlockedKeys {
  public:
   static constexpr sdk::PluginInfo kInfo{"postgres", OUTBOX_POSTGRES_VERSION,
                                          "Outbox table in PostgreSQL (range leases, LISTEN/NOTIFY wake-ups)"};
@@ -89,6 +89,10 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder {
   std::string claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
                                  const sdk::EventSink& sink) override;
   size_t extend(std::string_view token, std::chrono::milliseconds lease) override;
+  // Dead letters holding their keys (blocked_keys.cpp).
+  void keys_blocked(uint32_t limit, uint64_t offset,
+                    const std::function<void(const outbox_blocked_key&)>& sink) override;
+  uint64_t key_unblock(std::string_view key, outbox_unblock_action action) override;
 
  private:
   // Claims from leases that ran out, else from rows due for a retry; false when there were none.

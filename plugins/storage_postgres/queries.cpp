@@ -156,7 +156,14 @@ std::vector<Statement> statements(const Names& names, bool retain_sent) {
           "  (SELECT min(locked_until) FROM {t} WHERE claim_token IS NOT NULL), "
           "  (SELECT min(r.expires_at) FROM {relays} r WHERE EXISTS (SELECT 1 FROM {lanes} l WHERE l.owner = "
           "r.owner))"
-          ") - now()) * 1000)::int8");
+          ") - now()) * 1000)::int8, "
+          // Keys held back (relay.ordering: key): by a row waiting for its retry, or a dead letter.
+          "(SELECT count(*) FROM (SELECT partition_key FROM {t} WHERE retry_at > now() AND partition_key IS "
+          "NOT NULL "
+          "  UNION SELECT partition_key FROM {dead} WHERE holds_key) AS k), "
+          "(extract(epoch FROM now() - least("
+          "  (SELECT min(created_at) FROM {t} WHERE retry_at > now() AND partition_key IS NOT NULL), "
+          "  (SELECT min(created_at) FROM {dead} WHERE holds_key))) * 1000)::int8");
   prepare(q::kPurgeSent,
           "DELETE FROM {sent} WHERE ctid IN (SELECT ctid FROM {sent} "
           "WHERE created_at < to_timestamp($1::int8 / 1000.0) LIMIT $2::int8)");

@@ -89,6 +89,12 @@ inline constexpr const char* kLaneHold = "outbox_lane_hold";
 inline constexpr const char* kLaneHeldBack = "outbox_lane_held_back";
 // $1 token, $2 lease ms: renews the lease of the token's rows of the retry path.
 inline constexpr const char* kLaneExtendRows = "outbox_lane_extend_rows";
+// $1 limit, $2 offset -> key, first letter's id, its error, its died_at ms, letters, waiting rows.
+inline constexpr const char* kKeysBlocked = "outbox_keys_blocked";
+// $1 key: requeues its holding letters -> one row per letter; the letters' ids; stops their hold.
+inline constexpr const char* kKeyRequeue = "outbox_key_requeue";
+inline constexpr const char* kKeyLetters = "outbox_key_letters";
+inline constexpr const char* kKeySkip = "outbox_key_skip";
 // Settles of lane claims ("k" tokens): $1 token, $2 xid[], $3 first seq[], $4 last seq[] (the
 // runs of rows claimed after a cursor), $5 seq[], $6 lanes[], $7 epochs[], $8 owner; retry and
 // bury add $9 not_before ms[], $10 error[], $11 holds its key[] (one per $5 element).

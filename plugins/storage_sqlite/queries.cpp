@@ -55,6 +55,14 @@ Queries::Queries(const Database& db)
             // Held: a claim's token stays on its rows until they are settled or claimed again.
             "count(*) FILTER (WHERE claim_token IS NOT NULL), "
             "min(locked_until_ms) FILTER (WHERE claim_token IS NOT NULL) FROM outbox"),
+      // A key's first live row is the one without an earlier row of its key (outbox_by_key).
+      held_keys(
+          db,
+          "SELECT count(DISTINCT k), min(c) FROM ("
+          "SELECT o.partition_key AS k, o.created_at_ms AS c FROM outbox o WHERE o.partition_key IS NOT "
+          "NULL AND o.not_before_ms > ?1 AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.partition_key = "
+          "o.partition_key AND e.seq < o.seq) "
+          "UNION ALL SELECT partition_key, created_at_ms FROM outbox_dead WHERE holds_key)"),
       purge_sent(db, "DELETE FROM outbox_sent WHERE created_at_ms < ?1"),
       dead_list(db, "SELECT " OUTBOX_SQLITE_EVENT_COLUMNS
                     ", died_at_ms FROM outbox_dead ORDER BY died_at_ms, seq LIMIT ?1 OFFSET ?2"),
@@ -65,6 +73,15 @@ Queries::Queries(const Database& db)
                        ", last_error FROM outbox_dead WHERE seq = ?1"),
       dead_delete_row(db, "DELETE FROM outbox_dead WHERE seq = ?1"),
       dead_delete_all(db, "DELETE FROM outbox_dead"),
-      dead_delete_by_id(db, "DELETE FROM outbox_dead WHERE id = ?1") {}
+      dead_delete_by_id(db, "DELETE FROM outbox_dead WHERE id = ?1"),
+      blocked_keys(
+          db,
+          "SELECT f.partition_key, f.id, f.last_error, f.died_at_ms, g.letters, (SELECT count(*) FROM "
+          "outbox o WHERE o.partition_key = f.partition_key) FROM (SELECT min(seq) AS first_seq, "
+          "count(*) AS letters FROM outbox_dead WHERE holds_key GROUP BY partition_key) g JOIN "
+          "outbox_dead f ON f.seq = g.first_seq ORDER BY f.died_at_ms, f.seq LIMIT ?1 OFFSET ?2"),
+      holding_letters(db,
+                      "SELECT seq, id FROM outbox_dead WHERE partition_key = ?1 AND holds_key ORDER BY seq"),
+      stop_holding(db, "UPDATE outbox_dead SET holds_key = 0 WHERE partition_key = ?1 AND holds_key") {}
 
 }  // namespace outbox::plugins::sqlite

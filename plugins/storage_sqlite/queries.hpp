@@ -34,6 +34,9 @@ struct Queries {
 
   // ?1 now: pending, in flight, oldest pending created_at_ms (NULL when none), dead.
   Statement stats;
+  // ?1 now: keys held back (a first live row waiting out its retry's backoff, or a dead letter
+  // holding the key), and the oldest created_at_ms of the rows holding them (NULL when none).
+  Statement held_keys;
   // ?1 before_ms
   Statement purge_sent;
 
@@ -46,6 +49,14 @@ struct Queries {
   Statement dead_delete_row;  // ?1 seq
   Statement dead_delete_all;
   Statement dead_delete_by_id;  // ?1 id
+
+  // ?1 limit, ?2 offset. Per key held by dead letters, oldest first: key, the first holding
+  // letter's id, last_error and died_at_ms, how many letters hold it, how many live rows it has.
+  Statement blocked_keys;
+  // ?1 key: seq and id of its holding letters, in outbox order.
+  Statement holding_letters;
+  // ?1 key: its letters stop holding it.
+  Statement stop_holding;
 };
 
 }  // namespace outbox::plugins::sqlite

@@ -209,6 +209,11 @@ outbox_storage_stats SqliteStorage::stats() {
   out.claim_horizon_lag_ms = -1;  // claims do not follow commit order: nothing holds them back
   out.held_count = static_cast<uint64_t>(row.integer(5));
   out.held_expires_in_ms = row.is_null(6) ? 0 : row.integer(6) - now;
+  Cursor held = queries().held_keys.query(now);
+  if (!held.next()) db_.fail(SQLITE_INTERNAL, "held keys returned no row");
+  out.keys_held = static_cast<uint64_t>(held.integer(0));
+  out.oldest_held_key_age_ms = held.is_null(1) ? 0 : std::max<int64_t>(0, now - held.integer(1));
+  // One file, no lanes: lanes_owned and lane_handoffs stay 0.
   return out;
 }
 
@@ -256,6 +261,53 @@ uint64_t SqliteStorage::dead_purge(std::span<const outbox_str> ids) {
   for (const outbox_str& id : ids) purged += q.dead_delete_by_id.run(sdk::sv(id));
   txn.commit();
   return static_cast<uint64_t>(purged);
+}
+
+void SqliteStorage::keys_blocked(uint32_t limit, uint64_t offset,
+                                 const std::function<void(const outbox_blocked_key&)>& sink) {
+  struct Row {
+    std::string key, first_id, first_error;
+    int64_t since_ms;
+    uint64_t letters, waiting;
+  };
+  std::vector<Row> rows;
+  {
+    std::lock_guard lock(db_mutex_);
+    Cursor cursor = queries().blocked_keys.query(int64_t{limit}, static_cast<int64_t>(offset));
+    while (cursor.next())
+      rows.push_back({std::string(cursor.text(0)), std::string(cursor.text(1)), std::string(cursor.text(2)),
+                      cursor.integer(3), static_cast<uint64_t>(cursor.integer(4)),
+                      static_cast<uint64_t>(cursor.integer(5))});
+  }
+  for (const Row& r : rows)  // handed over outside the lock, as dead_list does
+    sink({sizeof(outbox_blocked_key), sdk::view(r.key), sdk::view(r.first_id), sdk::view(r.first_error),
+          r.since_ms, r.letters, r.waiting});
+}
+
+uint64_t SqliteStorage::key_unblock(std::string_view key, outbox_unblock_action action) {
+  if (action != OUTBOX_UNBLOCK_RETRY && action != OUTBOX_UNBLOCK_SKIP)
+    throw sdk::Error(OUTBOX_PERMANENT, "sqlite: unknown unblock action " + std::to_string(action));
+  std::lock_guard lock(db_mutex_);
+  Queries& q = queries();
+  Transaction txn(db_);
+  const uint64_t changed = action == OUTBOX_UNBLOCK_RETRY ? requeue_holding(q, key)
+                                                          : static_cast<uint64_t>(q.stop_holding.run(key));
+  txn.commit();
+  return changed;
+}
+
+uint64_t SqliteStorage::requeue_holding(Queries& q, std::string_view key) {
+  std::vector<std::pair<int64_t, std::string>> letters;
+  {
+    Cursor rows = q.holding_letters.query(key);
+    while (rows.next()) letters.emplace_back(rows.integer(0), std::string(rows.text(1)));
+  }
+  for (const auto& [seq, id] : letters)
+    if (finish_move(q.dead_requeue.run(seq), q.dead_delete_row, seq) == 0)  // the transaction rolls back
+      throw sdk::Error(OUTBOX_PERMANENT, "sqlite: dead letter " + id + " of key '" + std::string(key) +
+                                             "' cannot be requeued: a live event has its id or idempotency "
+                                             "token; skip the key, or purge the letter");
+  return letters.size();
 }
 
 void SqliteStorage::enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) {

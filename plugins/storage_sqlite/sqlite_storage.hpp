@@ -17,7 +17,7 @@
 
 namespace outbox::plugins::sqlite {
 
-class SqliteStorage final : public sdk::Storage, public sdk::KeyOrder {
+class SqliteStorage final : public sdk::Storage, public sdk::KeyOrder, public sdk::BlockedKeys {
  public:
   static constexpr sdk::PluginInfo kInfo{"sqlite", OUTBOX_SQLITE_VERSION,
                                          "Embedded outbox in a SQLite database file (one host)"};
@@ -52,12 +52,17 @@ class SqliteStorage final : public sdk::Storage, public sdk::KeyOrder {
                  const std::function<void(const outbox_dead_letter&)>& sink) override;
   uint64_t dead_requeue(std::span<const outbox_str> ids) override;
   uint64_t dead_purge(std::span<const outbox_str> ids) override;
+  void keys_blocked(uint32_t limit, uint64_t offset,
+                    const std::function<void(const outbox_blocked_key&)>& sink) override;
+  uint64_t key_unblock(std::string_view key, outbox_unblock_action action) override;
   void enqueue(std::span<const outbox_event> events, std::span<outbox_status> statuses) override;
 
  private:
   Queries& queries();  // requires db_mutex_
   bool data_changed();
 
+  // Requeues the key's holding letters in their old place; all of them or (throwing) none.
+  uint64_t requeue_holding(Queries& q, std::string_view key);
   std::string claim_rows(uint32_t max, std::chrono::milliseconds lease, const sdk::EventSink& sink,
                          bool in_key_order);
 

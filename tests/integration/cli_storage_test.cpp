@@ -1,7 +1,8 @@
-// The storage commands of the real outboxd binary (enqueue, status, dead list|requeue|purge) on
-// the real SQLite storage plugin, in a scratch directory. Dead letters are made the way they
-// are made in production: `outboxd run` relays events whose payload the stdout transport
-// refuses (not JSON under a JSON content type), which is a PERMANENT failure.
+// The storage commands of the real outboxd binary (enqueue, status, dead list|requeue|purge, keys
+// blocked, key retry|skip) on the real SQLite storage plugin, in a scratch directory. Dead letters
+// are made the way they are made in production: `outboxd run` relays events whose payload the
+// stdout transport refuses (not JSON under a JSON content type), which is a PERMANENT failure;
+// with relay.ordering: key and on_dead_letter: block such a letter holds its key.
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -44,6 +45,8 @@ std::string read_file(const fs::path& file) {
 
 void write_file(const fs::path& file, const std::string& text) { std::ofstream(file) << text; }
 
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 class CliStorage : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -54,16 +57,15 @@ class CliStorage : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // A valid config with the SQLite storage at `db`; the stdout transport appends to a file.
-  fs::path write_config(const std::string& name, const std::string& db) {
+  // A valid config with the SQLite storage at `db` (or the given storage block); the stdout
+  // transport appends to a file; `more` is added at the end.
+  fs::path write_config(const std::string& name, const std::string& db, const std::string& more = "",
+                        const std::string& storage = "") {
     const fs::path file = dir_ / name;
-    write_file(file, "plugins: { paths: [\"" OUTBOXD_TEST_PLUGIN_DIR
+    write_file(file, "plugins: { paths: [\"" OUTBOXD_TEST_FIXTURE_DIR "\", \"" OUTBOXD_TEST_PLUGIN_DIR
                      "\"] }\n"
-                     "storage:\n"
-                     "  type: sqlite\n"
-                     "  path: " +
-                         db +
-                         "\n"
+                     "storage:\n" +
+                         (storage.empty() ? "  type: sqlite\n  path: " + db + "\n" : storage) +
                          "transports:\n"
                          "  - name: console\n"
                          "    type: stdout\n"
@@ -73,8 +75,27 @@ class CliStorage : public ::testing::Test {
                          "\n"
                          "routes:\n"
                          "  - match: \"*\"\n"
-                         "    transport: console\n");
+                         "    transport: console\n" +
+                         more);
     return file;
+  }
+
+  // A dead letter holding key k1 (relay.ordering: key, on_dead_letter: block), and a later event
+  // of k1 waiting behind it; returns their ids.
+  std::pair<std::string, std::string> block_key_k1() {
+    write_config("config.yaml", (dir_ / "outbox.db").string(),
+                 "relay: { ordering: key, on_dead_letter: block }\n");
+    const std::string dead =
+        first_line(outboxd({"enqueue"}, {"--type", "broken", "--key", "k1", "--payload", "not json"}).out);
+    const std::string waiting = first_line(outboxd({"enqueue"}, {"--type", "fine", "--key", "k1"}).out);
+    relay_until_dead(1);
+    return {dead, waiting};
+  }
+
+  // `outboxd run --until-idle` to its end.
+  void relay_until_idle() {
+    const Result r = outboxd({"run"}, {"--until-idle"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
   // Starts `outboxd args...` with stdout and stderr going to files; returns its pid.
@@ -132,8 +153,6 @@ class CliStorage : public ::testing::Test {
 
   fs::path dir_;
 };
-
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 TEST_F(CliStorage, EnqueueOnAFreshDatabasePrintsTheNewUuidV7) {
   const Result r = outboxd({"enqueue"}, {"--type", "order.created", "--payload", R"({"id":1})", "--key",
@@ -292,6 +311,75 @@ TEST_F(CliStorage, StorageThatCannotBeOpenedExits69) {
   const Result r = finish(spawn({"enqueue", "-c", config.string(), "--type", "a"}, "cli"), "cli");
   EXPECT_EQ(r.exit_code, 69);
   EXPECT_THAT(r.err, HasSubstr("outboxd: storage: "));
+}
+
+TEST_F(CliStorage, KeysBlockedListsAKeyThatADeadLetterHolds) {
+  const auto [dead, waiting] = block_key_k1();
+  const Result table = outboxd({"keys", "blocked"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, MatchesRegex("KEY +BLOCKED SINCE +LETTERS +WAITING +FIRST LETTER +ERROR\n"
+                                      "k1 +[0-9-]+T[0-9:.]+Z +1 +1 +" +
+                                      dead + " +.*not valid JSON.*\n"));
+  const Result json = outboxd({"keys", "blocked"}, {"--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, MatchesRegex(R"(\{"key":"k1","since":"[0-9-]+T[0-9:.]+Z","letters":1,"waiting":1,)"
+                                     R"("first_id":")" +
+                                     dead + R"(","first_error":".*not valid JSON.*"\})" + "\n"));
+  EXPECT_EQ(outboxd({"keys", "blocked"}, {"--json", "--offset", "1"}).out, "");
+  EXPECT_EQ(outboxd({"keys", "blocked"}, {"--json", "--limit", "0"}).out, "");
+}
+
+TEST_F(CliStorage, KeyRetryRequeuesTheLetterAndTheKeyResumesWithIt) {
+  const auto [dead, waiting] = block_key_k1();
+  const Result r = outboxd({"key", "retry"}, {"k1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "requeued 1 dead letter of key 'k1'; the key resumes with it\n");
+  EXPECT_THAT(status_json(), HasSubstr(R"({"pending":2,"in_flight":0,"dead":0,)"));
+  EXPECT_EQ(outboxd({"keys", "blocked"}, {"--json"}).out, "");
+
+  // The letter goes first, fails again and holds the key again: the later event still waits.
+  ASSERT_NO_FATAL_FAILURE(relay_until_idle());
+  EXPECT_THAT(read_file(dir_ / "published.jsonl"), Not(HasSubstr(waiting)));
+  EXPECT_THAT(outboxd({"keys", "blocked"}, {"--json"}).out,
+              MatchesRegex(R"(\{"key":"k1",.*"letters":1,"waiting":1,"first_id":")" + dead + "\".*\n"));
+}
+
+TEST_F(CliStorage, KeySkipLeavesTheLetterDeadAndTheKeyGoesOn) {
+  const auto [dead, waiting] = block_key_k1();
+  const Result r = outboxd({"key", "skip"}, {"k1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "key 'k1' goes on; 1 dead letter stays dead\n");
+  EXPECT_EQ(outboxd({"keys", "blocked"}, {"--json"}).out, "");
+
+  ASSERT_NO_FATAL_FAILURE(relay_until_idle());
+  EXPECT_THAT(read_file(dir_ / "published.jsonl"), HasSubstr(waiting));
+  EXPECT_THAT(status_json(), HasSubstr(R"({"pending":0,"in_flight":0,"dead":1,)"));
+  EXPECT_THAT(outboxd({"dead", "list"}, {"--json"}).out, HasSubstr(dead));
+}
+
+TEST_F(CliStorage, KeyRetryOrSkipOfAKeyThatNothingHoldsSaysSoWithExitCode1) {
+  ASSERT_EQ(outboxd({"enqueue"}, {"--type", "a", "--key", "free"}).exit_code, 0);
+  for (const std::string command : {"retry", "skip"}) {
+    const Result r = outboxd({"key", command}, {"free"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "outboxd key " + command + ": no dead letter holds key 'free': nothing was held\n");
+  }
+  EXPECT_THAT(status_json(), HasSubstr(R"({"pending":1,)"));
+  EXPECT_EQ(outboxd({"key", "skip"}, {""}).exit_code, 64);
+  EXPECT_EQ(outboxd({"key", "retry"}).exit_code, 64) << "the key is required";
+}
+
+// The loader tests' storage plugin keeps every rule of ABI 1.3 and has none of 1.4's functions.
+TEST_F(CliStorage, KeyCommandsNameAStorageThatCannotListHeldKeys) {
+  write_config("config.yaml", "", "", "  type: good\n  greeting: hello\n");
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"keys", "blocked"}, {"key", "retry", "k1"}, {"key", "skip", "k1"}}) {
+    const Result r = outboxd(command);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("\noutboxd: storage: the good storage does not keep keys held by dead "
+                                 "letters (it lacks keys_blocked and key_unblock, ABI 1.4)\n"));
+  }
 }
 
 }  // namespace

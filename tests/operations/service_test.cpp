@@ -69,6 +69,42 @@ TEST_F(ServiceTest, MetricsCountTheEventsRelayed) {
   EXPECT_EQ(stop_relay(relay), 0);
 }
 
+// Dead letters that hold their keys (relay.ordering: key, on_dead_letter: block) are counted, and
+// the age of the oldest; SQLite has no lanes.
+TEST_F(ServiceTest, MetricsCountTheKeysThatDeadLettersHold) {
+  ConfigParts p = service_parts();
+  p.relay["ordering"] = "key";
+  p.relay["on_dead_letter"] = "block";
+  p.transport["permanent_types"] = "[poison]";
+  const auto config = write_config(p);
+  std::vector<nlohmann::json> events;
+  for (const char* type : {"poison", "order.created"})
+    for (const char* key : {"a", "b"}) {
+      events.push_back(event(type));
+      events.back()["partition_key"] = key;
+    }
+  events.push_back(event("order.created"));
+  events.back()["partition_key"] = "c";
+  ASSERT_TRUE(enqueue(config, events));
+
+  ChildProcess& relay = start_relay(config);
+  const int port = port_of(relay);
+  std::vector<Sample> m;
+  ASSERT_TRUE(eventually(
+      [&] {
+        m = scrape(port);
+        return value(m, "outboxd_keys_held") == 2 && value(m, "outboxd_pending_events") == 2;
+      },
+      milliseconds(30'000)))
+      << relay.stderr_text();
+  EXPECT_GT(value(m, "outboxd_oldest_held_key_age_seconds"), 0);
+  EXPECT_LT(value(m, "outboxd_oldest_held_key_age_seconds"), 60);
+  EXPECT_EQ(value(m, "outboxd_dead_letters"), 2);
+  EXPECT_EQ(value(m, "outboxd_lanes_owned"), 0);
+  EXPECT_EQ(value(m, "outboxd_lane_handoffs_total"), 0);
+  EXPECT_EQ(stop_relay(relay), 0);
+}
+
 // The alerting rules and the dashboard query only what outboxd exports.
 TEST_F(ServiceTest, TheRulesAndTheDashboardUseExportedMetrics) {
   const auto config = write_config(service_parts());

@@ -109,7 +109,9 @@ constexpr outbox_storage_vtable kStorageVtable{vtable_size<outbox_storage_vtable
                                                stub,
                                                stub,
                                                nullptr,   // claim_in_key_order (ABI 1.3): none
-                                               nullptr};  // extend
+                                               nullptr,   // extend
+                                               nullptr,   // keys_blocked (ABI 1.4): none
+                                               nullptr};  // key_unblock
 
 constexpr decltype(outbox_transport_vtable::publish) kPublish = stub;
 constexpr outbox_transport_vtable kTransportVtable{

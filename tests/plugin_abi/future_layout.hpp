@@ -53,4 +53,15 @@ struct DeadLetter {
   uint64_t added;
 };
 
+struct BlockedKey {
+  uint32_t struct_size;
+  outbox_str key;
+  outbox_str first_id;
+  outbox_str first_error;
+  int64_t since_ms;
+  uint64_t letters;
+  uint64_t waiting;
+  uint64_t added;
+};
+
 }  // namespace outbox::future

@@ -2,11 +2,10 @@
 // plugin of a future ABI minor that uses nothing else new would be. Written on the C ABI directly,
 // since the SDK's thunks know only this build's layouts.
 //
-// It hands the host larger elements (claimed events and their headers, dead letters), so the host
-// must step over them by their struct_size; and it reads the host's smaller elements (failures,
-// enqueued events and their headers) in its own larger layout, where each member the host's
-// layout lacks must read as zero. What it read comes back as counts and statuses that the test
-// (tests/unit/abi_layout_test.cpp) checks.
+// It hands the host larger elements (claimed events and their headers, dead letters, blocked keys), so the
+// host must step over them by their struct_size; and it reads the host's smaller elements (failures, enqueued
+// events and their headers) in its own larger layout, where each member the host's layout lacks must read as
+// zero. What it read comes back as counts and statuses that the test (tests/unit/abi_layout_test.cpp) checks.
 #include <outbox/plugin_abi.h>
 
 #include <outbox/abi_layout.hpp>
@@ -112,6 +111,24 @@ outbox_status dead_change(outbox_storage*, const outbox_str*, size_t n, uint64_t
   *count = n;
   return OUTBOX_OK;
 }
+outbox_status keys_blocked(outbox_storage*, uint32_t, uint64_t, outbox_blocked_key_sink sink, void* ctx,
+                           outbox_error*) {
+  const future::BlockedKey key{sizeof(future::BlockedKey),
+                               text("k1"),
+                               kEvents[1].id,
+                               text("poison"),
+                               1'700'000'000'999,
+                               1,
+                               3,
+                               future::kAdded};
+  sink(ctx, reinterpret_cast<const outbox_blocked_key*>(&key));
+  return OUTBOX_OK;
+}
+outbox_status key_unblock(outbox_storage*, outbox_str key, outbox_unblock_action action, uint64_t* count,
+                          outbox_error*) {
+  *count = sv(key) == "k1" && action == OUTBOX_UNBLOCK_SKIP ? 1 : 0;
+  return OUTBOX_OK;
+}
 outbox_status enqueue(outbox_storage*, const outbox_event* events, size_t n, outbox_status* statuses,
                       outbox_error*) {
   const auto* first = reinterpret_cast<const future::Event*>(events);
@@ -137,8 +154,10 @@ constexpr outbox_storage_vtable kVtable{sizeof(outbox_storage_vtable),
                                         dead_change,
                                         dead_change,
                                         enqueue,
-                                        nullptr,   // claim_in_key_order: not ordering by key
-                                        nullptr};  // extend
+                                        nullptr,  // claim_in_key_order: not ordering by key
+                                        nullptr,  // extend
+                                        keys_blocked,
+                                        key_unblock};
 
 constexpr outbox_manifest kManifest{sizeof(outbox_manifest),
                                     OUTBOX_ABI_MAJOR,

@@ -77,6 +77,21 @@ TEST_F(FutureLayoutPlugin, TheHostStepsOverItsLargerDeadLetters) {
   EXPECT_EQ(letters, expected);
 }
 
+TEST_F(FutureLayoutPlugin, TheHostReadsItsLargerBlockedKeys) {
+  sdk::BlockedKeys* keys = storage_->blocked_keys();
+  ASSERT_NE(keys, nullptr);
+  std::vector<std::string> listed;
+  keys->keys_blocked(10, 0, [&](const outbox_blocked_key& k) {
+    EXPECT_EQ(k.struct_size, sizeof(outbox_blocked_key)) << "handed over in the host's own layout";
+    listed.push_back(std::string(sv(k.key)) + " " + std::string(sv(k.first_id)) + " " +
+                     std::string(sv(k.first_error)) + " " + std::to_string(k.since_ms) + " " +
+                     std::to_string(k.letters) + " " + std::to_string(k.waiting));
+  });
+  EXPECT_EQ(listed,
+            std::vector<std::string>{"k1 0190a5b6-7c8d-7e9f-8a0b-000000000002 poison 1700000000999 1 3"});
+  EXPECT_EQ(keys->key_unblock("k1", OUTBOX_UNBLOCK_SKIP), 1u);
+}
+
 TEST_F(FutureLayoutPlugin, ItReadsTheHostsSmallerFailuresAndEventsWithTheNewMembersZero) {
   const std::vector<outbox_failure> items = failures(3, "boom");
   EXPECT_EQ(storage_->retry("token-1", items), 3u);  // the plugin counts the failures it read right
@@ -241,22 +256,28 @@ TEST_F(FutureLayoutHost, ThePluginStepsOverTheHostsLargerFailures) {
   EXPECT_EQ(again[1].attempts, 1u);
 }
 
-// ---- a host of ABI 1.1, whose stats end before held_count --------------------------------------
+// ---- hosts of ABI 1.1 and 1.3, whose stats end before held_count and keys_held ----------------
 
 using OlderLayoutHost = FutureLayoutHost;
 
 TEST_F(OlderLayoutHost, ThePluginFillsItsSmallerStatsOnlyAsFarAsTheHostSizedThem) {
   ASSERT_EQ(enqueue_future_events(2), std::vector<outbox_status>(2, OUTBOX_OK));
   ASSERT_EQ(claim_in_future_layout().size(), 2u);
-  constexpr uint32_t kAbi11Size = offsetof(outbox_storage_stats, held_count);
-  outbox_storage_stats out;
-  std::memset(&out, 0xAB, sizeof out);
-  out.struct_size = kAbi11Size;
-  kit::ErrorBox error;
-  ASSERT_EQ(storage_->vtable().stats(storage_->get(), &out, error.get()), OUTBOX_OK);
-  EXPECT_EQ(out.struct_size, kAbi11Size);
-  EXPECT_EQ(out.in_flight, 2u);
-  EXPECT_EQ(out.held_count, 0xABABABABABABABABu) << "written past what the host sized";
+  for (const uint32_t host_size : {uint32_t{offsetof(outbox_storage_stats, held_count)},
+                                   uint32_t{offsetof(outbox_storage_stats, keys_held)}}) {
+    outbox_storage_stats out;
+    std::memset(&out, 0xAB, sizeof out);
+    out.struct_size = host_size;
+    kit::ErrorBox error;
+    ASSERT_EQ(storage_->vtable().stats(storage_->get(), &out, error.get()), OUTBOX_OK);
+    EXPECT_EQ(out.struct_size, host_size);
+    EXPECT_EQ(out.in_flight, 2u);
+    EXPECT_EQ(out.lane_handoffs, 0xABABABABABABABABu) << "written past what the host sized";
+    if (host_size > offsetof(outbox_storage_stats, held_count))
+      EXPECT_EQ(out.held_count, 2u);
+    else
+      EXPECT_EQ(out.held_count, 0xABABABABABABABABu) << "written past what the host sized";
+  }
 }
 
 }  // namespace

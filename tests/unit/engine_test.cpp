@@ -348,6 +348,20 @@ TEST(Engine, StopsWhenIdleOnlyOnceRowsHeldUnderAnotherLeaseAreDelivered) {
   EXPECT_EQ(engine.counters().storage_errors, 0u);
 }
 
+// The lanes are those of the relay's own storage object (the sampler's owns none): the engine
+// keeps the figures of each stats it reads, here at the idle check.
+TEST(Engine, KeepsTheLaneFiguresOfItsOwnStorageObject) {
+  StorageDouble storage;
+  storage.add("id-0", "t");
+  storage.report_lanes(7, 3);
+  TransportDouble transport;
+  Engine engine(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  engine.stop_when_idle(true);
+  EXPECT_EQ(engine.run(), Engine::Outcome::stopped);
+  EXPECT_EQ(engine.counters().lanes_owned, 7u);
+  EXPECT_EQ(engine.counters().lane_handoffs, 3u);
+}
+
 // A storage plugin built before ABI 1.2 reports no held rows; one whose stats fail cannot tell.
 TEST(Engine, StopsWhenIdleAsBeforeWhenTheStorageCannotTellWhatIsHeld) {
   for (bool fail : {false, true}) {

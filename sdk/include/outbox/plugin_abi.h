@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define OUTBOX_ABI_MAJOR 1
-#define OUTBOX_ABI_MINOR 3
+#define OUTBOX_ABI_MINOR 4
 /* The oldest minor a host of this version loads. ABI 1.0 was never released: its headers and
  * failures had no struct_size, so a 1.0 plugin's arrays cannot be read by the rules above. */
 #define OUTBOX_ABI_MINOR_OLDEST 1
@@ -288,6 +288,17 @@ typedef struct outbox_storage_stats {
   /* how long until the first of those leases runs out, by the store's clock; 0 or less when one
    * has run out already (the next claim takes its rows back); 0 when nothing is held. */
   int64_t held_expires_in_ms;
+  /* Since ABI 1.4, for relay.ordering: key (docs/ordering.md); a host reading an older plugin's
+   * smaller struct sees 0 for each. Keys held back: whose first live event waits out a retry's
+   * backoff, or that a dead letter holds (OUTBOX_FAILURE_HOLD_KEY): */
+  uint64_t keys_held;
+  /* the age of the oldest event holding one of those keys (its created_at_ms, by the store's
+   * clock); 0 when no key is held. */
+  int64_t oldest_held_key_age_ms;
+  /* The lanes this object owns (a storage that claims through lanes, e.g. PostgreSQL), and how
+   * many it took over or gave up since it was opened; 0 for a storage without lanes. */
+  uint64_t lanes_owned;
+  uint64_t lane_handoffs;
 } outbox_storage_stats;
 
 /* A dead letter as listed: the event (attempts and last_error filled) and when it died.
@@ -299,6 +310,31 @@ typedef struct outbox_dead_letter {
 } outbox_dead_letter;
 /* OWNERSHIP: `ctx` is the caller's sink_ctx, passed back untouched. */
 typedef void (*outbox_dead_letter_sink)(void* ctx, const outbox_dead_letter* letter);
+
+/* Since ABI 1.4: a key that dead letters hold (OUTBOX_FAILURE_HOLD_KEY), as keys_blocked lists it.
+ * The first holding letter is the key's earliest in outbox order: the one a retry delivers first.
+ * OWNERSHIP: plugin-owned, and every view in it, valid for the callback only. */
+typedef struct outbox_blocked_key {
+  uint32_t struct_size;
+  outbox_str key;         /* the partition key */
+  outbox_str first_id;    /* the first holding letter's event id */
+  outbox_str first_error; /* its last_error; empty: none */
+  int64_t since_ms;       /* when it died (its died_at_ms), Unix epoch milliseconds */
+  uint64_t letters;       /* dead letters holding the key */
+  uint64_t waiting;       /* live events of the key, held back behind them */
+} outbox_blocked_key;
+/* OWNERSHIP: `ctx` is the caller's sink_ctx, passed back untouched. */
+typedef void (*outbox_blocked_key_sink)(void* ctx, const outbox_blocked_key* key);
+
+/* What key_unblock does with a key's holding dead letters. */
+typedef int32_t outbox_unblock_action;
+enum {
+  /* Requeue them in their old place in the outbox order, attempts reset: the key resumes with them
+   * first, then its later events. */
+  OUTBOX_UNBLOCK_RETRY = 1,
+  /* They stay dead letters and stop holding the key: its later events go on. */
+  OUTBOX_UNBLOCK_SKIP = 2
+};
 
 typedef struct outbox_storage_vtable {
   uint32_t struct_size;
@@ -365,6 +401,18 @@ typedef struct outbox_storage_vtable {
    * rows the token still holds: 0 when its lease was lost (taken over) or everything is settled. */
   outbox_status (*extend)(outbox_storage* self, outbox_str token, int64_t lease_ms, size_t* held,
                           outbox_error* err);
+  /* Since ABI 1.4, for the operator of relay.ordering: key (`outboxd keys blocked`, `outboxd key
+   * retry|skip`); both NULL when the storage has no dead letters holding keys, and then the host
+   * says so. Lists up to `limit` keys held by dead letters, oldest first (by since_ms), skipping
+   * `offset`: one call of `sink` each. */
+  outbox_status (*keys_blocked)(outbox_storage* self, uint32_t limit, uint64_t offset,
+                                outbox_blocked_key_sink sink, void* sink_ctx, outbox_error* err);
+  /* Lifts the hold of the dead letters holding `key` as `action` says (OUTBOX_UNBLOCK_*), all or
+   * none of them; *count receives how many letters it changed: 0 when none held the key. A letter
+   * that cannot be requeued (a live event took its id or idempotency token) fails the call with
+   * OUTBOX_PERMANENT and a reason naming it; an unknown action fails with OUTBOX_PERMANENT. */
+  outbox_status (*key_unblock)(outbox_storage* self, outbox_str key, outbox_unblock_action action,
+                               uint64_t* count, outbox_error* err);
 } outbox_storage_vtable;
 
 /* ---------------------------------------------------------------------------------------------

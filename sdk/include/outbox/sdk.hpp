@@ -81,6 +81,7 @@ class EventSink {
 };
 
 class KeyOrder;
+class BlockedKeys;
 
 // A storage backend. The host never calls two methods at once on one object, except wait()
 // and wake(), which may run concurrently with the others. Throw Error to fail a call.
@@ -90,6 +91,9 @@ class Storage {
   // What the storage offers for relay.ordering: key, or nullptr: a storage class that also
   // derives from KeyOrder offers it (host side: the engine asks this).
   virtual KeyOrder* key_order() noexcept;
+  // What the storage offers the operator of relay.ordering: key, or nullptr: a storage class that
+  // also derives from BlockedKeys offers it (host side: the CLI asks this).
+  virtual BlockedKeys* blocked_keys() noexcept;
   virtual void migrate() = 0;
   // Claims up to max events under a lease, forwards them to sink, returns the claim token.
   virtual std::string claim(uint32_t max, std::chrono::milliseconds lease, const EventSink& sink) = 0;
@@ -125,7 +129,22 @@ class KeyOrder {
   virtual size_t extend(std::string_view token, std::chrono::milliseconds lease) = 0;
 };
 
+// ABI 1.4: the keys that dead letters hold (bury with OUTBOX_FAILURE_HOLD_KEY), for the operator
+// (`outboxd keys blocked`, `outboxd key retry|skip`). A storage class that derives from this too
+// fills the vtable's keys_blocked and key_unblock; one that does not leaves them NULL.
+class BlockedKeys {
+ public:
+  virtual ~BlockedKeys() = default;
+  // Up to limit keys held by dead letters, oldest first, after skipping offset (plugin_abi.h).
+  virtual void keys_blocked(uint32_t limit, uint64_t offset,
+                            const std::function<void(const outbox_blocked_key&)>& sink) = 0;
+  // Requeues (OUTBOX_UNBLOCK_RETRY) the key's holding letters in their old place, or lets them
+  // stop holding it (OUTBOX_UNBLOCK_SKIP); returns how many letters changed (0: none held it).
+  virtual uint64_t key_unblock(std::string_view key, outbox_unblock_action action) = 0;
+};
+
 inline KeyOrder* Storage::key_order() noexcept { return dynamic_cast<KeyOrder*>(this); }
+inline BlockedKeys* Storage::blocked_keys() noexcept { return dynamic_cast<BlockedKeys*>(this); }
 
 // Completes one message of a publish batch; copyable, callable from any thread.
 class Completer {
@@ -188,7 +207,8 @@ outbox_status guarded(outbox_error* err, F&& f) noexcept {
 // to outbox_storage_stats, which a 1.1 host sizes without them (the thunk writes what it sized).
 // ABI 1.3 needs none either: outbox_event.position and outbox_failure.flags are appended (an older
 // host steps over the one and sends the other as 0), and claim_in_key_order and extend are
-// functions an older host does not know of.
+// functions an older host does not know of. ABI 1.4 likewise: it appends to outbox_storage_stats
+// and adds keys_blocked and key_unblock.
 template <class P>
 constexpr uint32_t needed_minor() noexcept {
   return 1;
@@ -226,6 +246,7 @@ struct StorageThunks {
   using H = StorageHolder<P>;
   static H* self(outbox_storage* s) { return reinterpret_cast<H*>(s); }
   static constexpr bool kKeyOrder = std::is_base_of_v<KeyOrder, P>;
+  static constexpr bool kBlockedKeys = std::is_base_of_v<BlockedKeys, P>;
 
   static outbox_status check(const outbox_config* c, outbox_error* err) noexcept {
     return guarded(err, [&] {
@@ -275,6 +296,19 @@ struct StorageThunks {
                               outbox_error* err) noexcept {
     return guarded(err, [&] {
       if constexpr (kKeyOrder) *held = self(s)->impl->extend(sv(token), std::chrono::milliseconds(lease_ms));
+    });
+  }
+  static outbox_status keys_blocked(outbox_storage* s, uint32_t limit, uint64_t offset,
+                                    outbox_blocked_key_sink sink, void* ctx, outbox_error* err) noexcept {
+    return guarded(err, [&] {
+      if constexpr (kBlockedKeys)
+        self(s)->impl->keys_blocked(limit, offset, [&](const outbox_blocked_key& k) { sink(ctx, &k); });
+    });
+  }
+  static outbox_status key_unblock(outbox_storage* s, outbox_str key, outbox_unblock_action action,
+                                   uint64_t* count, outbox_error* err) noexcept {
+    return guarded(err, [&] {
+      if constexpr (kBlockedKeys) *count = self(s)->impl->key_unblock(sv(key), action);
     });
   }
   static outbox_status complete(outbox_storage* s, outbox_str token, const uint64_t* handles, size_t n,
@@ -356,7 +390,9 @@ struct StorageThunks {
                                                 &dead_purge,
                                                 &enqueue,
                                                 kKeyOrder ? &claim_in_key_order : nullptr,
-                                                kKeyOrder ? &extend : nullptr};
+                                                kKeyOrder ? &extend : nullptr,
+                                                kBlockedKeys ? &keys_blocked : nullptr,
+                                                kBlockedKeys ? &key_unblock : nullptr};
 };
 
 template <class P>

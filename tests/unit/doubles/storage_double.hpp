@@ -83,6 +83,12 @@ class StorageDouble final : public sdk::Storage, public sdk::KeyOrder {
     std::lock_guard lock(mutex_);
     report_held_ = on;
   }
+  // As a storage that claims through lanes: stats() reports these lane figures of this object.
+  void report_lanes(uint64_t owned, uint64_t handoffs) {
+    std::lock_guard lock(mutex_);
+    lanes_owned_ = owned;
+    lane_handoffs_ = handoffs;
+  }
   // Simulates another relay taking every claimed row over (its lease expired): their tokens change.
   void steal_leases() {
     std::lock_guard lock(mutex_);
@@ -217,7 +223,8 @@ class StorageDouble final : public sdk::Storage, public sdk::KeyOrder {
       --failing_stats_;
       throw sdk::Error(OUTBOX_RETRYABLE, "statement timeout (injected)");
     }
-    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0};
+    outbox_storage_stats out{
+        sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, lanes_owned_, lane_handoffs_};
     std::optional<std::chrono::steady_clock::time_point> first_expiry;
     for (auto& [h, r] : rows_) {
       ++(r.dead ? out.dead : out.pending);
@@ -279,6 +286,7 @@ class StorageDouble final : public sdk::Storage, public sdk::KeyOrder {
   int failing_claims_ = 0;
   int failing_stats_ = 0;
   bool report_held_ = true;
+  uint64_t lanes_owned_ = 0, lane_handoffs_ = 0;
   bool key_order_ = true;
   std::vector<std::string> completed_;
   int extend_calls_ = 0;

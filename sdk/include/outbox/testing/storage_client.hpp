@@ -40,6 +40,13 @@ struct DeadLetter {
   int64_t died_at_ms = 0;
 };
 
+// A key held by dead letters, as keys_blocked lists it (ABI 1.4).
+struct BlockedKey {
+  std::string key, first_id, first_error;
+  int64_t since_ms = 0;
+  uint64_t letters = 0, waiting = 0;
+};
+
 class StorageObject {
  public:
   // Validates a config offline (vtable check).
@@ -85,6 +92,32 @@ class StorageObject {
     return held;
   }
 
+  // ABI 1.4, for the operator of relay.ordering: key: whether the plugin has keys_blocked and
+  // key_unblock.
+  bool lists_blocked_keys() const noexcept {
+    return vt_.struct_size >= offsetof(outbox_storage_vtable, key_unblock) + sizeof(void*) &&
+           vt_.keys_blocked && vt_.key_unblock;
+  }
+  std::vector<BlockedKey> keys_blocked(uint32_t limit, uint64_t offset = 0) {
+    std::vector<BlockedKey> out;
+    ErrorBox error;
+    auto sink = [](void* ctx, const outbox_blocked_key* k) {
+      auto text = [](outbox_str s) { return s.len ? std::string(s.ptr, s.len) : std::string(); };
+      const outbox_blocked_key own = sdk::in_own_layout(*k);  // the plugin's layout may differ
+      static_cast<std::vector<BlockedKey>*>(ctx)->push_back(
+          {text(own.key), text(own.first_id), text(own.first_error), own.since_ms, own.letters, own.waiting});
+    };
+    require_ok("keys_blocked", vt_.keys_blocked(self_, limit, offset, sink, &out, error.get()), error);
+    return out;
+  }
+  uint64_t key_unblock(const std::string& key, outbox_unblock_action action) {
+    uint64_t count = 0;
+    ErrorBox error;
+    require_ok("key_unblock", vt_.key_unblock(self_, {key.data(), key.size()}, action, &count, error.get()),
+               error);
+    return count;
+  }
+
   size_t complete(const std::string& token, const std::vector<uint64_t>& handles) {
     return settle("complete", vt_.complete, token, handles);
   }
@@ -105,7 +138,7 @@ class StorageObject {
   void wake() { vt_.wake(self_); }
 
   outbox_storage_stats stats() {
-    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0};
+    outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0};
     ErrorBox error;
     require_ok("stats", vt_.stats(self_, &out, error.get()), error);
     return out;

@@ -184,6 +184,11 @@ class StorageConformance : public ::testing::TestWithParam<StorageConformancePar
     return std::chrono::milliseconds(took_ms.load());
   }
 
+  static constexpr const char* kNoBlockedKeys =
+      "the storage does not claim in key order or list the keys that dead letters hold";
+  // Dead letters that hold their key come from claims in key order.
+  bool lists_blocked_keys() { return storage().orders_by_key() && storage().lists_blocked_keys(); }
+
   std::shared_ptr<const LoadedPlugin> plugin_;
   StorageUnderTest store_;
   std::unique_ptr<StorageObject> storage_;
@@ -728,6 +733,124 @@ TEST_P(StorageConformance, KeyOrderExtendKeepsAClaimPastItsFirstLeaseAndTellsWhe
   EXPECT_EQ(storage().extend(claim.token, kLongLease), 0u) << "taken over: nothing held";
   EXPECT_EQ(storage().complete(claim.token, claim.handles()), 0u);
   EXPECT_EQ(other->complete(taken.token, taken.handles()), 2u);
+}
+
+// ---- keys held by dead letters, for the operator (ABI 1.4): skipped for storages without them ---
+
+TEST_P(StorageConformance, BlockedKeysAreListedOldestFirstWithTheFirstLetterAndTheCounts) {
+  if (!lists_blocked_keys()) GTEST_SKIP() << kNoBlockedKeys;
+  enqueue_keyed({"K1", "K2", "K3", "L1", "L2", "M1", "M2"});
+  const Claim claim = storage().claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(payloads(claim.events), (std::vector<std::string>{"K1", "K2", "K3", "L1", "L2", "M1", "M2"}));
+  const auto& e = claim.events;
+  const int64_t before = now_ms();
+  ASSERT_EQ(storage().bury(claim.token, {{e[0].handle, 0, "poison K", OUTBOX_FAILURE_HOLD_KEY},
+                                         {e[3].handle, 0, "poison L"}}),
+            2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // so that K died first
+  ASSERT_EQ(storage().bury(claim.token, {{e[5].handle, 0, "poison M", OUTBOX_FAILURE_HOLD_KEY}}), 1u);
+  ASSERT_EQ(storage().release(claim.token, {e[1].handle, e[2].handle, e[4].handle, e[6].handle}), 4u);
+  const int64_t after = now_ms();
+
+  const std::vector<BlockedKey> keys = storage().keys_blocked(10);
+  ASSERT_EQ(keys.size(), 2u) << "a plain dead letter holds no key";
+  EXPECT_EQ(keys[0].key, "K");
+  EXPECT_EQ(keys[0].first_id, e[0].id);
+  EXPECT_EQ(keys[0].first_error, "poison K");
+  EXPECT_GE(keys[0].since_ms, before - kClockSkewMs);
+  EXPECT_LE(keys[0].since_ms, after + kClockSkewMs);
+  EXPECT_EQ(keys[0].letters, 1u);
+  EXPECT_EQ(keys[0].waiting, 2u) << "K2 and K3 wait behind K1";
+  EXPECT_EQ(keys[1].key, "M");
+  EXPECT_EQ(keys[1].first_id, e[5].id);
+  EXPECT_EQ(keys[1].waiting, 1u);
+  EXPECT_LE(keys[0].since_ms, keys[1].since_ms);
+
+  const std::vector<BlockedKey> second = storage().keys_blocked(1, 1);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].key, "M");
+  EXPECT_TRUE(storage().keys_blocked(10, 2).empty());
+}
+
+TEST_P(StorageConformance, KeyUnblockRetryBringsTheLettersBackFirstWithAttemptsResetThenTheKeyGoesOn) {
+  if (!lists_blocked_keys()) GTEST_SKIP() << kNoBlockedKeys;
+  enqueue_keyed({"K1", "K2", "L1"});
+  Claim claim = storage().claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 3u);
+  const Event k1 = claim.events[0], k2 = claim.events[1];
+  ASSERT_EQ(storage().bury(claim.token, {{k1.handle, 0, "poison", OUTBOX_FAILURE_HOLD_KEY}}), 1u);
+  ASSERT_EQ(storage().release(claim.token, {k2.handle, claim.events[2].handle}), 2u);
+  claim = storage().claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(payloads(claim.events), std::vector<std::string>{"L1"}) << "K is held by its dead letter";
+  ASSERT_EQ(storage().complete(claim.token, claim.handles()), 1u);
+
+  EXPECT_EQ(storage().key_unblock("K", OUTBOX_UNBLOCK_RETRY), 1u);
+  EXPECT_TRUE(storage().keys_blocked(10).empty());
+  EXPECT_TRUE(storage().dead_list(10).empty());
+  EXPECT_EQ(storage().key_unblock("K", OUTBOX_UNBLOCK_RETRY), 0u) << "nothing holds K any more";
+
+  const Claim first = storage().claim_in_key_order(1, kLongLease);
+  ASSERT_EQ(payloads(first.events), std::vector<std::string>{"K1"}) << "the letter comes back first";
+  EXPECT_EQ(first.events[0].id, k1.id);
+  EXPECT_EQ(first.events[0].attempts, 0u);
+  EXPECT_EQ(first.events[0].position, k1.position) << "in its old place";
+  EXPECT_TRUE(open_another()->claim_in_key_order(10, kLongLease).events.empty())
+      << "K2 waits behind K1, held by the first object";
+  ASSERT_EQ(storage().complete(first.token, first.handles()), 1u);
+  EXPECT_EQ(payloads(storage().claim_in_key_order(10, kLongLease).events), std::vector<std::string>{"K2"});
+}
+
+TEST_P(StorageConformance, KeyUnblockSkipLeavesTheLettersDeadAndLetsTheKeyGoOn) {
+  if (!lists_blocked_keys()) GTEST_SKIP() << kNoBlockedKeys;
+  enqueue_keyed({"K1", "K2"});
+  const Claim claim = storage().claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 2u);
+  ASSERT_EQ(storage().bury(claim.token, {{claim.events[0].handle, 0, "poison", OUTBOX_FAILURE_HOLD_KEY}}),
+            1u);
+  ASSERT_EQ(storage().release(claim.token, {claim.events[1].handle}), 1u);
+  EXPECT_EQ(storage().key_unblock("unknown", OUTBOX_UNBLOCK_SKIP), 0u);
+  EXPECT_TRUE(storage().claim_in_key_order(10, kLongLease).events.empty());
+
+  EXPECT_EQ(storage().key_unblock("K", OUTBOX_UNBLOCK_SKIP), 1u);
+  EXPECT_TRUE(storage().keys_blocked(10).empty());
+  const std::vector<DeadLetter> dead = storage().dead_list(10);
+  ASSERT_EQ(dead.size(), 1u) << "skipped, the letter stays dead";
+  EXPECT_EQ(dead[0].event.id, claim.events[0].id);
+  EXPECT_EQ(dead[0].event.last_error, "poison");
+  EXPECT_EQ(payloads(storage().claim_in_key_order(10, kLongLease).events), std::vector<std::string>{"K2"});
+  EXPECT_EQ(storage().key_unblock("K", OUTBOX_UNBLOCK_SKIP), 0u) << "nothing holds K any more";
+}
+
+// A key is held while its first live event waits out a retry's backoff, or a dead letter holds it.
+TEST_P(StorageConformance, KeyOrderStatsCountHeldKeysAndTheOldestHoldingEventsAge) {
+  if (!storage().orders_by_key()) GTEST_SKIP() << "the storage does not claim in key order";
+  outbox_storage_stats stats = storage().stats();
+  EXPECT_EQ(stats.keys_held, 0u);
+  EXPECT_EQ(stats.oldest_held_key_age_ms, 0);
+
+  enqueue_keyed({"K1", "K2", "L1", "L2", "M1", "M2"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const Claim claim = storage().claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 6u);
+  const auto& e = claim.events;
+  ASSERT_EQ(storage().retry(claim.token, {{e[0].handle, now_ms() + 1'000, "flaky"}}), 1u);
+  ASSERT_EQ(storage().bury(claim.token, {{e[2].handle, 0, "poison", OUTBOX_FAILURE_HOLD_KEY}}), 1u);
+  ASSERT_EQ(storage().release(claim.token, {e[1].handle, e[3].handle}), 2u);
+  ASSERT_EQ(storage().complete(claim.token, {e[4].handle}), 1u);  // M2 stays leased: not held
+  stats = storage().stats();
+  EXPECT_EQ(stats.keys_held, 2u) << "K waits for its retry, L is held by its dead letter";
+  EXPECT_GE(stats.oldest_held_key_age_ms, 250);  // both ends read the store's clock
+  EXPECT_LT(stats.oldest_held_key_age_ms, 60'000);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'300));
+  stats = storage().stats();
+  EXPECT_EQ(stats.keys_held, 1u) << "K1's retry is due: K is no longer held";
+  if (storage().lists_blocked_keys()) {
+    ASSERT_EQ(storage().key_unblock("L", OUTBOX_UNBLOCK_SKIP), 1u);
+    stats = storage().stats();
+    EXPECT_EQ(stats.keys_held, 0u);
+    EXPECT_EQ(stats.oldest_held_key_age_ms, 0);
+  }
 }
 
 }  // namespace outbox::testing
