@@ -108,16 +108,40 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
           "AND (h.xid, h.seq) <= (l.hi_xid, l.hi_seq) AND h.retry_at IS NULL");
 
   // $1 max, $2 lanes, $3 token, $4 lease ms: due rows of the retry path in the lanes whose key has
-  // no earlier row waiting for its time and no dead letter holding it, leased to the token.
+  // no earlier row waiting for its time and no dead letter holding it, leased to the token. Found
+  // key by key, each key's rows up to its first waiting one (an index range), not row by row:
+  // after an outage the retry path holds tens of thousands of rows, most of them behind their
+  // key's waiting one, and a claim that looked at each of them took longer than the query timeout.
+  // `k` is every key of the retry path (one index probe each), `b` those of the lanes (a key's
+  // rows are all in one lane) with where their rows stop being claimable, `c` their claimable
+  // rows; the keyless ones come as they are.
+#define DUE_UNLOCKED "h.retry_at <= now() AND (h.locked_until IS NULL OR h.locked_until <= now())"
   prepare(q::kLaneRetries,
-          "WITH due AS (SELECT h.xid, h.seq FROM {t} h WHERE h.retry_at IS NOT NULL AND h.retry_at <= now() "
-          "  AND (h.locked_until IS NULL OR h.locked_until <= now()) AND h.lane = ANY($2::int4[]) "
-          "  AND (h.partition_key IS NULL OR (NOT EXISTS (SELECT 1 FROM {t} w WHERE w.partition_key = "
-          "       h.partition_key AND w.retry_at > now() AND (w.xid, w.seq) < (h.xid, h.seq)) "
-          "       AND NOT EXISTS (SELECT 1 FROM {dead} d WHERE d.partition_key = h.partition_key AND d.holds_key))) "
-          "  ORDER BY h.xid, h.seq LIMIT $1::int8 FOR UPDATE OF h SKIP LOCKED) "
+          "WITH RECURSIVE k AS ("
+          "  (SELECT partition_key FROM {t} WHERE retry_at IS NOT NULL AND partition_key IS NOT NULL "
+          "   ORDER BY partition_key LIMIT 1) "
+          "  UNION ALL SELECT (SELECT t.partition_key FROM {t} t WHERE t.retry_at IS NOT NULL "
+          "   AND t.partition_key > k.partition_key ORDER BY t.partition_key LIMIT 1) "
+          "  FROM k WHERE k.partition_key IS NOT NULL), "
+          "b AS (SELECT k.partition_key, coalesce(w.xid, pg_snapshot_xmax(pg_current_snapshot())) AS xid, "
+          "  coalesce(w.seq, 0) AS seq FROM k "
+          "  CROSS JOIN LATERAL (SELECT l.lane FROM {t} l WHERE l.partition_key = k.partition_key "
+          "   AND l.retry_at IS NOT NULL ORDER BY l.xid, l.seq LIMIT 1) head "
+          "  LEFT JOIN LATERAL (SELECT w.xid, w.seq FROM {t} w WHERE w.partition_key = k.partition_key "
+          "   AND w.retry_at IS NOT NULL AND w.retry_at > now() ORDER BY w.xid, w.seq LIMIT 1) w ON true "
+          "  WHERE k.partition_key IS NOT NULL AND head.lane = ANY($2::int4[]) "
+          "  AND NOT EXISTS (SELECT 1 FROM {dead} d WHERE d.partition_key = k.partition_key AND d.holds_key)), "
+          "c AS (SELECT x.xid, x.seq FROM b CROSS JOIN LATERAL (SELECT h.xid, h.seq FROM {t} h "
+          "   WHERE h.partition_key = b.partition_key AND h.retry_at IS NOT NULL "
+          "   AND (h.xid, h.seq) < (b.xid, b.seq) AND " DUE_UNLOCKED " ORDER BY h.xid, h.seq LIMIT $1::int8) x "
+          "  UNION ALL (SELECT h.xid, h.seq FROM {t} h WHERE h.retry_at IS NOT NULL AND h.partition_key IS NULL "
+          "   AND h.lane = ANY($2::int4[]) AND " DUE_UNLOCKED " ORDER BY h.xid, h.seq LIMIT $1::int8)), "
+          "due AS (SELECT h.xid, h.seq FROM {t} h WHERE (h.xid, h.seq) IN (SELECT xid, seq FROM c "
+          "   ORDER BY xid, seq LIMIT $1::int8) AND h.retry_at IS NOT NULL AND " DUE_UNLOCKED
+          "  FOR UPDATE OF h SKIP LOCKED) "
           "UPDATE {t} h SET claim_token = $3, locked_until = " MS("$4") " FROM due "
           "WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid");
+#undef DUE_UNLOCKED
   // $1 max, $2 lanes, $3/$4 dense cursors, $5/$6 the least of them: the next rows of the lanes
   // after their cursors whose transactions have all finished (the xid rule) -> events, xid.
   prepare(q::kLaneFresh,

@@ -1,8 +1,10 @@
 #include "chaos_relays.hpp"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
+#include <iostream>
 #include <stdexcept>
 #include <thread>
 
@@ -18,13 +20,19 @@ int64_t unix_ms() {
       .count();
 }
 
-// One step of a plan: at `at`, `act`.
-struct Step {
-  milliseconds at;
-  std::function<void()> act;
-};
-
 }  // namespace
+
+std::map<std::string, std::string> chaos_relay(std::chrono::seconds lease, const std::string& initial_backoff,
+                                               const std::string& max_backoff) {
+  return {{"ordering", "key"},
+          {"batch_size", "200"},
+          {"max_in_flight", "2000"},
+          {"lease", std::to_string(lease.count()) + "s"},
+          {"poll_interval", "50ms"},
+          {"drain_timeout", "5s"},
+          {"retry", "{ max_attempts: 1000, initial_backoff: " + initial_backoff +
+                        ", max_backoff: " + max_backoff + " }"}};
+}
 
 ChaosRelays::ChaosRelays(size_t count, Start start) : start_(std::move(start)) {
   for (size_t i = 0; i < count; ++i) slots_.push_back(&start_());
@@ -49,43 +57,46 @@ void ChaosRelays::check_alive() {
                                " exited by itself: " + slots_[slot]->stderr_text());
 }
 
-void ChaosRelays::play(const ChaosPlan& plan, const std::function<void(bool)>& outage) {
-  std::vector<Step> steps;
-  for (const auto& [at, slot] : plan.kills) steps.push_back({at, [this, s = slot] { kill_and_restart(s); }});
-  if (plan.pause_for.count() > 0) {
-    paused_slot_ = plan.paused_slot;
-    steps.push_back(
-        {plan.pause_at, [this, &plan] {
-           slots_.at(plan.paused_slot)->signal(SIGSTOP);
-           marks_.push_back({"SIGSTOP of relay " + std::to_string(plan.paused_slot), unix_ms(), 0});
-         }});
-    steps.push_back({plan.pause_at + plan.pause_for, [this, &plan] {
-                       slots_.at(plan.paused_slot)->signal(SIGCONT);
-                       for (FaultMark& m : marks_)
-                         if (m.what.rfind("SIGSTOP", 0) == 0 && m.end_ms == 0) m.end_ms = unix_ms();
-                     }});
-  }
-  if (plan.outage_for.count() > 0) {
-    steps.push_back({plan.outage_at, [this, &outage] {
-                       marks_.push_back({"broker outage", unix_ms(), 0});
-                       outage(true);
-                     }});
-    steps.push_back({plan.outage_at + plan.outage_for, [this, &outage] {
-                       outage(false);
-                       for (FaultMark& m : marks_)
-                         if (m.what == "broker outage") m.end_ms = unix_ms();
-                     }});
-  }
-  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.at < b.at; });
-  const auto start = Clock::now();
-  for (const Step& step : steps) {
-    while (Clock::now() < start + step.at) {
-      check_alive();
-      std::this_thread::sleep_until(std::min(start + step.at, Clock::now() + milliseconds(250)));
-    }
-    step.act();
+void ChaosRelays::sleep_watching(milliseconds how_long) {
+  const auto until = Clock::now() + how_long;
+  while (Clock::now() < until) {
+    check_alive();
+    std::this_thread::sleep_until(std::min(until, Clock::now() + milliseconds(250)));
   }
   check_alive();
+}
+
+void ChaosRelays::play(const ChaosPlan& plan, const std::function<void(bool)>& outage) {
+  for (const ChaosStep& step : plan) {
+    sleep_watching(step.after);
+    switch (step.kind) {
+      case ChaosStep::Kind::kill:
+        kill_and_restart(step.slot);
+        break;
+      case ChaosStep::Kind::pause: {
+        ChildProcess& paused = *slots_.at(step.slot);
+        paused_slot_ = step.slot;
+        FaultMark mark{
+            "SIGSTOP of relay " + std::to_string(step.slot) + " (pid " + std::to_string(paused.pid()) + ")",
+            unix_ms(), 0};
+        paused.signal(SIGSTOP);
+        sleep_watching(step.lasting);
+        paused.signal(SIGCONT);
+        mark.end_ms = unix_ms();
+        marks_.push_back(std::move(mark));
+        break;
+      }
+      case ChaosStep::Kind::outage: {
+        FaultMark mark{"broker outage", unix_ms(), 0};
+        outage(true);
+        sleep_watching(step.lasting);
+        outage(false);
+        mark.end_ms = unix_ms();
+        marks_.push_back(std::move(mark));
+        break;
+      }
+    }
+  }
 }
 
 std::vector<std::optional<int>> ChaosRelays::stop_all(milliseconds timeout) {
@@ -115,10 +126,28 @@ void ChaosRelays::report(std::ostream& out, const std::string& title, const KeyO
   if (paused_slot_) out << " (slot " << *paused_slot_ << " was paused)";
   out << "\n";
   for (const FaultMark& m : marks_) {
-    const ProgressGap gap = progress_gap(produced, deliveries, m.at_ms);
-    out << "  " << m.what << ": lasted " << m.end_ms - m.at_ms << " ms; the longest a waiting key then "
+    const ProgressGap gap = progress_gap(produced, deliveries, m.at_ms, m.end_ms);
+    out << "  " << m.what << ": lasted " << m.end_ms - m.at_ms << " ms; the longest a key then "
         << "went without progress: " << gap.ms << " ms (" << gap.key << ")\n";
   }
+}
+
+void ChaosRelays::finish(const std::string& title, const std::map<std::string, Produced>& produced,
+                         const std::function<std::vector<Delivery>()>& read, milliseconds written,
+                         milliseconds drained) {
+  const auto codes = stop_all();
+  for (size_t slot = 0; slot < codes.size(); ++slot)
+    EXPECT_EQ(codes[slot], 0) << "relay " << slot << ": " << slots_[slot]->stderr_text();
+  const std::vector<Delivery> deliveries = read();
+  const KeyOrderFigures f = check_key_order(produced, deliveries);
+  EXPECT_TRUE(f.in_order_exactly_once()) << f;
+  EXPECT_TRUE(paused_slot_) << "the plan paused no relay";
+  if (paused_slot_) {
+    const auto stale = stop_figure(*paused_slot_, "stale settles");
+    EXPECT_TRUE(stale) << slots_[*paused_slot_]->stderr_text();
+    EXPECT_GT(stale.value_or(0), 0u) << "the relay paused past its lease settled nothing late";
+  }
+  report(std::cout, title, f, produced, deliveries, written, drained);
 }
 
 }  // namespace outbox::fault

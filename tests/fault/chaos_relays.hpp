@@ -25,13 +25,24 @@ struct FaultMark {
   int64_t at_ms = 0, end_ms = 0;
 };
 
-// When each fault comes, from the start of the run, and how long the timed ones last.
-struct ChaosPlan {
-  std::vector<std::pair<milliseconds, size_t>> kills;  // at, slot
-  milliseconds pause_at{0}, pause_for{0};
-  size_t paused_slot = 0;
-  milliseconds outage_at{0}, outage_for{0};
+// One fault of a plan: `after` the one before it ended (or the start), SIGKILL of the relay in
+// `slot` and a restart, SIGSTOP of it for `lasting` and SIGCONT, or the broker out for `lasting`.
+// Each comes after the one before has ended, so that they never overlap: a broker that takes
+// long to stop or start delays the rest.
+struct ChaosStep {
+  enum class Kind { kill, pause, outage };
+  Kind kind = Kind::kill;
+  milliseconds after{0};
+  size_t slot = 0;
+  milliseconds lasting{0};
 };
+using ChaosPlan = std::vector<ChaosStep>;
+
+// The relay block of the chaos tests: relay.ordering: key, claims of 200, 2,000 in flight,
+// `lease`, a quick poll, and retries (backoff from `initial_backoff` up to `max_backoff`, as
+// YAML durations) that ride out the outage: nothing becomes a dead letter.
+std::map<std::string, std::string> chaos_relay(std::chrono::seconds lease, const std::string& initial_backoff,
+                                               const std::string& max_backoff);
 
 class ChaosRelays {
  public:
@@ -43,24 +54,32 @@ class ChaosRelays {
 
   // Plays `plan` from now on: returns once its last fault is over. `outage` begins the outage
   // (true) and ends it (false). Throws std::runtime_error when a relay died on its own.
+  // The slot of the (last) relay paused is paused_slot().
   void play(const ChaosPlan& plan, const std::function<void(bool)>& outage);
   const std::vector<FaultMark>& marks() const noexcept { return marks_; }
+  std::optional<size_t> paused_slot() const noexcept { return paused_slot_; }
 
   // SIGTERM to every relay; how each exited (nullopt: not within the timeout).
   std::vector<std::optional<int>> stop_all(milliseconds timeout = milliseconds(60'000));
 
-  // After stop_all(): a figure of the stop line of the relay now in `slot` (relay_sandbox.hpp).
-  std::optional<uint64_t> stop_figure(size_t slot, const std::string& name) const;
-  // After stop_all(): `f`, how long the run took (`written`: the producers, `drained`: the rest),
-  // the retries and stale settles of the relays that stopped, and for each fault the progress gap
-  // after it, to `out`.
-  void report(std::ostream& out, const std::string& title, const KeyOrderFigures& f,
-              const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
-              milliseconds written, milliseconds drained) const;
+  // After the run, once everything is settled: stops every relay (each must exit 0), checks what
+  // `read` then returns (every event of `produced` taken once and in order by a consumer that
+  // filters by per-key high-water marks) and that the paused relay counted stale settles, and
+  // prints the figures to stdout under `title`, with how long the producers wrote (`written`) and
+  // the drain after them took (`drained`).
+  void finish(const std::string& title, const std::map<std::string, Produced>& produced,
+              const std::function<std::vector<Delivery>()>& read, milliseconds written, milliseconds drained);
 
  private:
   void kill_and_restart(size_t slot);
   void check_alive();
+  // Sleeps for `how_long`, making sure meanwhile that no relay exited by itself.
+  void sleep_watching(milliseconds how_long);
+  // A figure of the stop line of the relay now in `slot` (relay_sandbox.hpp).
+  std::optional<uint64_t> stop_figure(size_t slot, const std::string& name) const;
+  void report(std::ostream& out, const std::string& title, const KeyOrderFigures& f,
+              const std::map<std::string, Produced>& produced, const std::vector<Delivery>& deliveries,
+              milliseconds written, milliseconds drained) const;
 
   Start start_;
   std::vector<ChildProcess*> slots_;

@@ -75,20 +75,32 @@ KeyOrderFigures check_key_order(const std::map<std::string, Produced>& produced,
 }
 
 ProgressGap progress_gap(const std::map<std::string, Produced>& produced,
-                         const std::vector<Delivery>& deliveries, int64_t at_ms) {
-  // Per key, the earliest first delivery after at_ms of an event committed by then.
-  std::unordered_map<std::string, int64_t> first_ms;  // by id
-  for (const Delivery& d : deliveries) first_ms.emplace(d.id, d.unix_ms);
-  std::unordered_map<std::string, int64_t> resumed;  // by key
-  for (const auto& [id, event] : produced) {
-    const auto f = first_ms.find(id);
-    if (event.committed_ms > at_ms || f == first_ms.end() || f->second <= at_ms) continue;
-    auto [it, added] = resumed.emplace(event.key, f->second);
-    if (!added) it->second = std::min(it->second, f->second);
+                         const std::vector<Delivery>& deliveries, int64_t from_ms, int64_t to_ms) {
+  // Each key's delivered events in position order (their first deliveries' order, when in order).
+  struct Step {
+    std::string position;
+    int64_t committed_ms, delivered_ms;
+  };
+  std::unordered_map<std::string, bool> seen;  // by id
+  std::unordered_map<std::string, std::vector<Step>> keys;
+  for (const Delivery& d : deliveries) {
+    const auto event = produced.find(d.id);
+    if (event == produced.end() || !seen.emplace(d.id, true).second) continue;
+    keys[event->second.key].push_back({d.position, event->second.committed_ms, d.unix_ms});
   }
   ProgressGap gap;
-  for (const auto& [key, ms] : resumed)
-    if (ms - at_ms > gap.ms) gap = {ms - at_ms, key};
+  for (auto& [key, steps] : keys) {
+    std::sort(steps.begin(), steps.end(),
+              [](const Step& a, const Step& b) { return a.position < b.position; });
+    int64_t previous = 0;
+    for (const Step& step : steps) {
+      const int64_t waits_from = std::max(step.committed_ms, previous);
+      previous = std::max(previous, step.delivered_ms);
+      if (waits_from > to_ms || step.delivered_ms < from_ms) continue;
+      const int64_t waited = step.delivered_ms - std::max(waits_from, from_ms);
+      if (waited > gap.ms) gap = {waited, key};
+    }
+  }
   return gap;
 }
 

@@ -51,15 +51,17 @@ std::ostream& operator<<(std::ostream& out, const KeyOrderFigures& f);
 KeyOrderFigures check_key_order(const std::map<std::string, Produced>& produced,
                                 const std::vector<Delivery>& deliveries);
 
-// The progress gap after `at_ms` (unix ms): the longest any key that had an event committed and
-// not yet delivered by then waited from `at_ms` until that event's first delivery. After a relay
-// was killed, the keys of its lanes wait for the handoff: the gap is at least the handoff gap.
-// 0 when no key was waiting at `at_ms`. The key that waited longest is set in `key`.
+// The longest a key went without progress because of a fault from `from_ms` to `to_ms` (unix
+// ms): a key waits for its next event from when that event was committed, or from the first
+// delivery of the key's event before it if that came later, until the event's first delivery;
+// counted are the waits going on at `from_ms` (from then on) and those that began until `to_ms`.
+// After a relay was killed, the keys of its lanes wait for the handoff (the handoff gap); during
+// an outage, every key that had an event to send. 0 when no key waited. `key` waited longest.
 struct ProgressGap {
   int64_t ms = 0;
   std::string key;
 };
 ProgressGap progress_gap(const std::map<std::string, Produced>& produced,
-                         const std::vector<Delivery>& deliveries, int64_t at_ms);
+                         const std::vector<Delivery>& deliveries, int64_t from_ms, int64_t to_ms);
 
 }  // namespace outbox::fault

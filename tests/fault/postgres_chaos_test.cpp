@@ -33,6 +33,7 @@ using namespace std::chrono_literals;
 // the outage): the whole test took 65 to 120 s on the 2-core machine. The report it prints says
 // how long the drain took after the last event was written.
 constexpr size_t kEvents = 100'000, kKeys = 1'000, kRelays = 3, kProducers = 4, kPerTransaction = 50;
+constexpr size_t kPaused = 1;  // the slot of the relay stopped with SIGSTOP
 constexpr auto kSpread = 60s;
 // A short lease and query timeout, so that a handoff comes within seconds: a relay stopped in the
 // middle of a transaction holds its heartbeat's lock until the server ends its idle session
@@ -81,14 +82,7 @@ TEST_F(PostgresRelay, ThreeRelaysKeepPerKeyOrderThroughKillsAPauseAnOutageAndRet
   tests::ScratchSchema schema;
   ConfigParts p = postgres_parts(parts(), tests::pg_dsn(), schema);
   p.storage["query_timeout"] = std::to_string(kQueryTimeout.count()) + "s";
-  p.relay = {{"ordering", "key"},
-             {"batch_size", "200"},
-             {"max_in_flight", "2000"},
-             {"lease", std::to_string(kLease.count()) + "s"},
-             {"poll_interval", "50ms"},
-             {"drain_timeout", "5s"},
-             // Nothing becomes a dead letter: a 20 s outage is ridden out, retried within a second.
-             {"retry", "{ max_attempts: 1000, initial_backoff: 100ms, max_backoff: 1s }"}};
+  p.relay = chaos_relay(kLease, "100ms", "1s");  // the 20 s outage is retried within a second of its end
   const std::filesystem::path down = path("broker-down");
   // Completed from the transport's thread 100 ms after publish, so that a relay always has
   // messages in flight (with 5 ms it was found idle, waiting for its next claim, when stopped):
@@ -102,13 +96,13 @@ TEST_F(PostgresRelay, ThreeRelaysKeepPerKeyOrderThroughKillsAPauseAnOutageAndRet
   ChaosRelays relays(kRelays, [&]() -> ChildProcess& { return start_relay(config); });
   ConcurrentProducers producers(tests::pg_dsn(), schema.table(),
                                 {kEvents, kKeys, kProducers, kPerTransaction, kSpread});
-  ChaosPlan plan;
-  plan.kills = {{6s, 0}, {45s, 2}, {52s, 0}};
-  plan.paused_slot = 1;
-  plan.pause_at = 12s;
-  plan.pause_for = kLease + kQueryTimeout + 2s;
-  plan.outage_at = 23s;
-  plan.outage_for = 20s;
+  using Kind = ChaosStep::Kind;
+  // At about 6 s, 12-21 s, 23-43 s, 45 s and 52 s of the minute the producers write.
+  const ChaosPlan plan{{Kind::kill, 6s, 0},
+                       {Kind::pause, 6s, kPaused, kLease + kQueryTimeout + 2s},
+                       {Kind::outage, 2s, 0, 20s},
+                       {Kind::kill, 2s, 2},
+                       {Kind::kill, 7s, 0}};
   const auto started = std::chrono::steady_clock::now();
   ASSERT_NO_THROW(relays.play(plan, [&](bool begins) {
     if (begins)
@@ -121,26 +115,15 @@ TEST_F(PostgresRelay, ThreeRelaysKeepPerKeyOrderThroughKillsAPauseAnOutageAndRet
   ASSERT_TRUE(wait_settled(config, 0, 180s)) << "not drained: " << records().size() << " deliveries\n"
                                              << outbox_state(schema);
   const auto drained_at = std::chrono::steady_clock::now();
-  ChildProcess& paused = relays.relay(plan.paused_slot);
-  const auto codes = relays.stop_all();
-  for (size_t slot = 0; slot < codes.size(); ++slot)
-    EXPECT_EQ(codes[slot], 0) << "relay " << slot << ": " << relays.relay(slot).stderr_text();
-
-  const auto& produced = producers.produced();
-  const std::vector<Delivery> deliveries = deliveries_of(records());
-  const KeyOrderFigures f = check_key_order(produced, deliveries);
-  EXPECT_EQ(f.events, kEvents);
-  EXPECT_TRUE(f.in_order_exactly_once()) << f;
-  const auto stale = relays.stop_figure(plan.paused_slot, "stale settles");
-  ASSERT_TRUE(stale) << paused.stderr_text();
-  EXPECT_GT(*stale, 0u) << "the relay paused past its lease settled nothing late";
+  using std::chrono::duration_cast;
+  relays.finish(
+      "chaos (PostgreSQL, test transport)", producers.produced(), [&] { return deliveries_of(records()); },
+      duration_cast<milliseconds>(produced_at - started),
+      duration_cast<milliseconds>(drained_at - produced_at));
+  EXPECT_EQ(producers.produced().size(), kEvents);
   const auto left = status(config);
   ASSERT_TRUE(left);
   EXPECT_EQ(left->pending + left->in_flight + left->dead, 0u);
-  using std::chrono::duration_cast;
-  relays.report(std::cout, "chaos (PostgreSQL, test transport)", f, produced, deliveries,
-                duration_cast<milliseconds>(produced_at - started),
-                duration_cast<milliseconds>(drained_at - produced_at));
 }
 
 }  // namespace

@@ -30,6 +30,23 @@ class StoragePostgresLanes : public StoragePostgres {
     return count("SELECT count(*) FROM " + schema_.table("_lanes") + " WHERE owner IS NOT NULL");
   }
   static std::string key_of(const Event& e) { return e.payload.substr(0, e.payload.find('/')); }
+
+  // A storage object whose sessions are named `app` (no prefetch: one session besides LISTEN's),
+  // so that end_sessions(app) makes its next call fail, as a server restart or a timeout would.
+  std::unique_ptr<StorageObject> open_named(const std::string& app) {
+    ConfigBuilder c = config();
+    const std::string base = pg_dsn();
+    c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+    c.boolean("prefetch", false);
+    return open(c);
+  }
+  void end_sessions(const std::string& app) {
+    pqxx::nontransaction(*sql_).exec_params(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  }
+  static std::string app_name(const std::string& what) {
+    return "outboxd_lanes_" + what + "_" + std::to_string(getpid());
+  }
 };
 
 TEST_F(StoragePostgresLanes, ALoneRelayTakesEveryLaneAndASecondOneGetsHalfOnceTheFirstLooksAgain) {
@@ -132,12 +149,8 @@ TEST_F(StoragePostgresLanes, AClaimOutlivesTheLanesItsRelayGivesUpWhenAnotherJoi
 // not hold their key: the key's later rows were claimed and sent while the earlier ones waited
 // for their locks to run out, and were then sent after them.
 TEST_F(StoragePostgresLanes, RowsLockedByAClaimLostToAFailedCallHoldTheirKeyAndComeBackFirst) {
-  const std::string app = "outboxd_lanes_kill_" + std::to_string(getpid());
-  ConfigBuilder c = config();
-  const std::string base = pg_dsn();
-  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
-  c.boolean("prefetch", false);
-  auto relay = open(c);
+  const std::string app = app_name("kill");
+  auto relay = open_named(app);
   produce_keyed(3, 1);  // key-0/0..2
   Claim fresh = relay->claim_in_key_order(10, kLongLease);
   ASSERT_EQ(fresh.events.size(), 3u);
@@ -146,8 +159,7 @@ TEST_F(StoragePostgresLanes, RowsLockedByAClaimLostToAFailedCallHoldTheirKeyAndC
   Claim lost = relay->claim_in_key_order(10, kLongLease);  // all three, from the retry path, locked
   ASSERT_EQ(payloads(lost), (std::vector<std::string>{"key-0/0", "key-0/1", "key-0/2"}));
 
-  pqxx::nontransaction(*sql_).exec_params(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  end_sessions(app);
   produce_keyed(1, 1);  // key-0/0 again: a later row of the key
   Claim next;
   int failures = 0;
@@ -184,18 +196,13 @@ TEST_F(StoragePostgresLanes, RowsLockedByAClaimLostToAFailedCallHoldTheirKeyAndC
 // rest stayed its own in {lanes} while it knew nothing of them, and no other relay takes the lane
 // of a live one: their rows were never claimed again.
 TEST_F(StoragePostgresLanes, ARelayTakingItsLanesBackAfterAFailedCallTakesEveryOneOfThem) {
-  const std::string app = "outboxd_lanes_back_" + std::to_string(getpid());
-  ConfigBuilder c = config();
-  const std::string base = pg_dsn();
-  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
-  c.boolean("prefetch", false);
-  auto first = open(c);
+  const std::string app = app_name("back");
+  auto first = open_named(app);
   EXPECT_TRUE(first->claim_in_key_order(100, kLongLease).events.empty());
   EXPECT_EQ(owned_lanes(), 256);
   auto second = open();
   EXPECT_TRUE(second->claim_in_key_order(100, kLongLease).events.empty()) << "every lane is the first's";
-  pqxx::nontransaction(*sql_).exec_params(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  end_sessions(app);
   EXPECT_THROW(first->claim_in_key_order(100, kLongLease), CallError);
   produce_keyed(400, 400);
   std::set<std::string> got;
@@ -222,18 +229,13 @@ TEST_F(StoragePostgresLanes, ARelayTakingItsLanesBackAfterAFailedCallTakesEveryO
 // lags: the earlier row, after that cursor again, was claimed only after the later one on the
 // retry path, which claims take first.
 TEST_F(StoragePostgresLanes, ALaneTakenBackKeepsItsRetryPathBehindItsCursor) {
-  const std::string app = "outboxd_lanes_cursor_" + std::to_string(getpid());
-  ConfigBuilder c = config();
-  const std::string base = pg_dsn();
-  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
-  c.boolean("prefetch", false);
-  auto relay = open(c);
+  const std::string app = app_name("cursor");
+  auto relay = open_named(app);
   produce_keyed(2, 1);  // key-0/0, key-0/1
   Claim read = relay->claim_in_key_order(10, kLongLease);
   ASSERT_EQ(payloads(read), (std::vector<std::string>{"key-0/0", "key-0/1"}));
   ASSERT_EQ(relay->release(read.token, {read.events[1].handle}), 1u);  // key-0/0 still unsettled
-  pqxx::nontransaction(*sql_).exec_params(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  end_sessions(app);
   EXPECT_THROW(relay->claim_in_key_order(1, kLongLease), CallError);
   std::vector<std::string> got;
   for (int attempt = 0; attempt < 50 && got.size() < 2; ++attempt) {

@@ -27,7 +27,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // The broker of tests/services/kafka.sh, or OUTBOXD_TEST_KAFKA_BOOTSTRAP's (a broker of one's own:
-// KAFKA_PORT in kafka.sh), which the tests that stop the broker then stop instead.
+// OUTBOXD_KAFKA_PORT in kafka.sh), which the tests that stop the broker then stop instead.
 inline std::string bootstrap_of_env() {
   const char* bootstrap = std::getenv("OUTBOXD_TEST_KAFKA_BOOTSTRAP");
   return bootstrap && *bootstrap ? bootstrap : "127.0.0.1:9092";

@@ -12,7 +12,7 @@
 #   tests/services/kafka.sh status   exit 0 when the broker answers metadata requests
 #   tests/services/kafka.sh reset    stop, then delete the data (the next start formats anew)
 #
-# KAFKA_PORT and KAFKA_CONTROLLER_PORT (default 9092, 9093) move the broker, with
+# OUTBOXD_KAFKA_PORT and OUTBOXD_KAFKA_CONTROLLER_PORT (default 9092, 9093) move the broker, with
 # OUTBOXD_SERVICES_DIR, to a broker of one's own (the Kafka tests then take
 # OUTBOXD_TEST_KAFKA_BOOTSTRAP), to run the tests that stop the broker beside others that use it.
 #
@@ -35,8 +35,8 @@ log4j="$base/log4j2.properties"
 pidfile="$base/kafka.pid"
 host=127.0.0.1
 # Another port (and OUTBOXD_SERVICES_DIR) makes a broker of one's own beside the shared one.
-port="${KAFKA_PORT:-9092}"
-controller_port="${KAFKA_CONTROLLER_PORT:-9093}"
+port="${OUTBOXD_KAFKA_PORT:-9092}"
+controller_port="${OUTBOXD_KAFKA_CONTROLLER_PORT:-9093}"
 ready_timeout="${KAFKA_READY_TIMEOUT:-120}"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
