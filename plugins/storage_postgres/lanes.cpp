@@ -69,11 +69,11 @@ void Lanes::rebalance(pqxx::work& txn, bool take_back) {
   if (active < share || take_back) {
     take(txn, share - active, take_back);  // taking its own back, it may take more than its share
     active = static_cast<int64_t>(
-        std::count_if(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.owned && !l.draining; }));
+        std::count_if(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.claimed_from(); }));
   }
   // Above the share: the highest lanes stop being claimed from, and go once nothing of them is held.
   for (auto lane = lanes_.rbegin(); lane != lanes_.rend() && active > share; ++lane) {
-    if (lane->owned && !lane->draining) {
+    if (lane->claimed_from()) {
       lane->draining = true;
       --active;
     }
@@ -97,7 +97,7 @@ void Lanes::take(pqxx::work& txn, int64_t how_many, bool take_back) {
     taken_lanes.add(static_cast<int64_t>(lane));
     ++handoffs_;
   }
-  if (std::find(taken.begin(), taken.end(), true) == taken.end()) return;
+  if (std::none_of(taken.begin(), taken.end(), [](bool t) { return t; })) return;
   const std::string lanes_text = std::move(taken_lanes).finish();
   // The saved cursor lags the previous owner's: rows it read since may be on the retry path
   // already (given back, retried), ahead of rows it read before them and held. Claims take the
@@ -166,28 +166,30 @@ void Lanes::forget() noexcept {
   epochs_ = std::make_shared<LaneEpochs>();
 }
 
+std::vector<bool> Lanes::claimed_from() const {
+  std::vector<bool> out(lanes_.size());
+  for (size_t l = 0; l < lanes_.size(); ++l) out[l] = lanes_[l].claimed_from();
+  return out;
+}
+
 std::string Lanes::cursor_xids() const {
-  std::vector<bool> active(lanes_.size());
-  for (size_t l = 0; l < lanes_.size(); ++l) active[l] = lanes_[l].owned && !lanes_[l].draining;
-  return dense(active, [&](size_t l) { return lanes_[l].cursor.xid; });
+  return dense(claimed_from(), [&](size_t l) { return lanes_[l].cursor.xid; });
 }
 
 std::string Lanes::cursor_seqs() const {
-  std::vector<bool> active(lanes_.size());
-  for (size_t l = 0; l < lanes_.size(); ++l) active[l] = lanes_[l].owned && !lanes_[l].draining;
-  return dense(active, [&](size_t l) { return lanes_[l].cursor.seq; });
+  return dense(claimed_from(), [&](size_t l) { return lanes_[l].cursor.seq; });
 }
 
 Position Lanes::least_cursor() const {
   Position least{INT64_MAX, INT64_MAX};
   for (const Lane& lane : lanes_)
-    if (lane.owned && !lane.draining) least = std::min(least, lane.cursor);
+    if (lane.claimed_from()) least = std::min(least, lane.cursor);
   return least;
 }
 
 void Lanes::advance(Position p) {
   for (Lane& lane : lanes_)
-    if (lane.owned && !lane.draining) lane.cursor = std::max(lane.cursor, p);
+    if (lane.claimed_from()) lane.cursor = std::max(lane.cursor, p);
 }
 
 void Lanes::save(pqxx::work& txn, bool now_anyway) {

@@ -47,7 +47,7 @@ class Lanes {
   bool heartbeat(pqxx::work& txn, int64_t lease_ms);
   void forget() noexcept;
 
-  bool claims_any() const noexcept { return !active_text_.empty() && active_count_ > 0; }
+  bool claims_any() const noexcept { return active_count_ > 0; }
   // The lanes to claim from, and their cursors (dense arrays, lanes.hpp of lane_queries.cpp).
   const std::string& active_text() const noexcept { return active_text_; }
   std::string cursor_xids() const;
@@ -77,7 +77,10 @@ class Lanes {
     bool owned = false, draining = false;
     int64_t epoch = 0;
     Position cursor;
+    bool claimed_from() const noexcept { return owned && !draining; }
   };
+  // Which lanes are claimed from, one flag per lane (for the dense arrays).
+  std::vector<bool> claimed_from() const;
   void rebalance(pqxx::work& txn, bool take_back);
   void take(pqxx::work& txn, int64_t how_many, bool take_back);
   void give_up_drained(pqxx::work& txn);
