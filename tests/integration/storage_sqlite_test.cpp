@@ -210,56 +210,5 @@ TEST_F(SqliteStorage, WithoutRetentionCompletedEventsAreNotArchived) {
 
 // A producer may reuse the id of an event that died: the letter cannot go back then, and none of
 // the key's letters does (they would overtake it), so the key stays held and the reason names it.
-TEST_F(SqliteStorage, KeyRetryRequeuesNoneWhenALiveEventTookTheIdOfOneLetter) {
-  auto storage = open(sqlite_config(dir_.file("outbox.db")));
-  storage->migrate();
-  std::vector<Event> events(3);
-  for (size_t i = 0; i < events.size(); ++i) {
-    events[i].event_type = "t";
-    events[i].partition_key = "K";
-    events[i].payload = "p" + std::to_string(i);
-  }
-  ASSERT_EQ(storage->enqueue(events), std::vector<outbox_status>(3, OUTBOX_OK));
-  const testing::Claim claim = storage->claim_in_key_order(10, std::chrono::seconds(30));
-  ASSERT_EQ(claim.events.size(), 3u);
-  const Event &first = claim.events[0], &second = claim.events[1];
-  ASSERT_EQ(storage->bury(claim.token, {{first.handle, 0, "poison", OUTBOX_FAILURE_HOLD_KEY},
-                                        {second.handle, 0, "poison", OUTBOX_FAILURE_HOLD_KEY}}),
-            2u);
-  Event reused;
-  reused.id = second.id;
-  reused.event_type = "t";
-  reused.payload = "again";
-  ASSERT_EQ(storage->enqueue({reused}), std::vector<outbox_status>{OUTBOX_OK});
-
-  try {
-    storage->key_unblock("K", OUTBOX_UNBLOCK_RETRY);
-    FAIL() << "requeued a letter whose id a live event has";
-  } catch (const CallError& e) {
-    EXPECT_EQ(e.status(), OUTBOX_PERMANENT);
-    EXPECT_EQ(e.error().message, "sqlite: dead letter " + second.id +
-                                     " of key 'K' cannot be requeued: a live event has its id or idempotency "
-                                     "token; skip the key, or purge the letter");
-  }
-  const std::vector<testing::BlockedKey> keys = storage->keys_blocked(10);
-  ASSERT_EQ(keys.size(), 1u);
-  EXPECT_EQ(keys[0].letters, 2u) << "neither letter went back";
-  EXPECT_EQ(keys[0].first_id, first.id);
-  EXPECT_EQ(storage->key_unblock("K", OUTBOX_UNBLOCK_SKIP), 2u);
-  EXPECT_EQ(storage->dead_list(10).size(), 2u);
-}
-
-TEST_F(SqliteStorage, KeyUnblockRefusesAnUnknownAction) {
-  auto storage = open(sqlite_config(dir_.file("outbox.db")));
-  storage->migrate();
-  try {
-    storage->key_unblock("K", 7);
-    FAIL() << "took action 7";
-  } catch (const CallError& e) {
-    EXPECT_EQ(e.status(), OUTBOX_PERMANENT);
-    EXPECT_EQ(e.error().message, "sqlite: unknown unblock action 7");
-  }
-}
-
 }  // namespace
 }  // namespace outbox::tests

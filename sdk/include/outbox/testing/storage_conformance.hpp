@@ -821,6 +821,48 @@ TEST_P(StorageConformance, KeyUnblockSkipLeavesTheLettersDeadAndLetsTheKeyGoOn) 
   EXPECT_EQ(storage().key_unblock("K", OUTBOX_UNBLOCK_SKIP), 0u) << "nothing holds K any more";
 }
 
+TEST_P(StorageConformance, KeyRetryRequeuesNoneWhenALiveEventTookTheIdOfOneLetter) {
+  if (!lists_blocked_keys()) GTEST_SKIP() << kNoBlockedKeys;
+  enqueue_keyed({"K1", "K2", "K3"});
+  const Claim claim = storage().claim_in_key_order(10, kLongLease);
+  ASSERT_EQ(claim.events.size(), 3u);
+  const Event &first = claim.events[0], &second = claim.events[1];
+  ASSERT_EQ(storage().bury(claim.token, {{first.handle, 0, "poison", OUTBOX_FAILURE_HOLD_KEY},
+                                         {second.handle, 0, "poison", OUTBOX_FAILURE_HOLD_KEY}}),
+            2u);
+  Event reused = sample(0);
+  reused.id = second.id;
+  reused.partition_key = "";
+  reused.payload = "again";
+  ASSERT_EQ(storage().enqueue({reused}), std::vector<outbox_status>{OUTBOX_OK});
+
+  try {
+    storage().key_unblock("K", OUTBOX_UNBLOCK_RETRY);
+    ADD_FAILURE() << "requeued a letter whose id a live event has";
+  } catch (const CallError& e) {
+    EXPECT_EQ(e.status(), OUTBOX_PERMANENT);
+    EXPECT_NE(e.error().message.find(second.id), std::string::npos)
+        << "names the letter: " << e.error().message;
+  }
+  const std::vector<BlockedKey> keys = storage().keys_blocked(10);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].letters, 2u) << "neither letter went back";
+  EXPECT_EQ(keys[0].first_id, first.id);
+  EXPECT_EQ(storage().key_unblock("K", OUTBOX_UNBLOCK_SKIP), 2u);
+  EXPECT_EQ(storage().dead_list(10).size(), 2u);
+}
+
+TEST_P(StorageConformance, KeyUnblockRefusesAnUnknownAction) {
+  if (!lists_blocked_keys()) GTEST_SKIP() << kNoBlockedKeys;
+  try {
+    storage().key_unblock("K", 7);
+    ADD_FAILURE() << "took action 7";
+  } catch (const CallError& e) {
+    EXPECT_EQ(e.status(), OUTBOX_PERMANENT);
+    EXPECT_NE(e.error().message.find("unknown unblock action 7"), std::string::npos) << e.error().message;
+  }
+}
+
 // A key is held while its first live event waits out a retry's backoff, or a dead letter holds it.
 TEST_P(StorageConformance, KeyOrderStatsCountHeldKeysAndTheOldestHoldingEventsAge) {
   if (!storage().orders_by_key()) GTEST_SKIP() << "the storage does not claim in key order";
