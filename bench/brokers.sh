@@ -1,7 +1,7 @@
 # Sourced by the benchmarks that publish to the brokers of tests/services (bench/relay_kafka.sh,
 # bench/relay_mqtt.sh, bench/latency_kafka.sh, bench/run): their start and their versions.
 services_dir=${OUTBOXD_SERVICES_DIR:-/tmp/outboxd-services}
-kafka_bootstrap=127.0.0.1:9092
+kafka_bootstrap=127.0.0.1:${OUTBOXD_KAFKA_PORT:-9092}  # tests/services/kafka.sh's port
 mqtt_server=tcp://127.0.0.1:1883
 
 # kafka_start: starts tests/services/kafka.sh's broker when it is not running.
