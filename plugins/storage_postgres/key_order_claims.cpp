@@ -82,6 +82,7 @@ std::vector<const outbox_event*> PostgresStorage::remember_lane_claim(const Clai
   std::vector<const outbox_event*> order;
   std::vector<XidRun> runs;
   std::vector<int64_t> seqs;
+  std::unordered_map<int64_t, std::string> keys;
   size_t r = 0, f = 0;
   auto skip_held = [&] {
     while (f < fresh.size() && claimed.held[f]) ++f;
@@ -91,22 +92,27 @@ std::vector<const outbox_event*> PostgresStorage::remember_lane_claim(const Clai
     if (f >= fresh.size() || (r < retried.size() && position_of(retried, r) < position_of(fresh, f))) {
       seqs.push_back(static_cast<int64_t>(retried.handle(r)));
       order.push_back(&retried.event(r++));
-      continue;
+    } else {
+      const Position p = position_of(fresh, f);
+      if (runs.empty() || runs.back().xid != p.xid) runs.push_back({p.xid, p.seq, p.seq});
+      runs.back().last_seq = p.seq;
+      seqs.push_back(p.seq);
+      order.push_back(&fresh.event(f++));
+      skip_held();
     }
-    const Position p = position_of(fresh, f);
-    if (runs.empty() || runs.back().xid != p.xid) runs.push_back({p.xid, p.seq, p.seq});
-    runs.back().last_seq = p.seq;
-    seqs.push_back(p.seq);
-    order.push_back(&fresh.event(f++));
-    skip_held();
+    if (prefetch_ && order.back()->partition_key.len)
+      keys.emplace(seqs.back(), std::string(sdk::sv(order.back()->partition_key)));
   }
-  if (!seqs.empty()) remember(claimed.token, std::move(runs), std::move(seqs), claimed.lanes);
+  if (!seqs.empty())
+    remember(claimed.token, std::move(runs), std::move(seqs), claimed.lanes, std::move(keys));
   return order;
 }
 
 bool PostgresStorage::take_prefetched_lanes(uint32_t max, std::chrono::milliseconds lease, Claimed& out) {
-  if (!prefetch_ || !prefetch_->take(out)) return false;
+  if (!prefetch_) return false;
+  const bool taken = prefetch_->take(out);
   prefetching_lanes_ = false;
+  if (!taken) return false;
   // A claim of new rows (by a caller that changed its mind), or a smaller one than asked for now:
   // back, and this claim takes what it can (the retry path first, so in order).
   if (out.token[0] != 'k' || out.asked < max) {
@@ -122,12 +128,23 @@ bool PostgresStorage::take_prefetched_lanes(uint32_t max, std::chrono::milliseco
   return extend(out.token, lease) > 0;
 }
 
+void PostgresStorage::note_held_keys(std::string_view token, const std::vector<int64_t>& seqs) {
+  if (!prefetching_lanes_) return;
+  const auto found = range_claims_.find(std::string(token));
+  if (found == range_claims_.end()) return;
+  for (int64_t seq : seqs)
+    if (auto key = found->second.keys.find(seq); key != found->second.keys.end())
+      held_since_prefetch_.insert(key->second);
+}
+
 std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
                                                 const sdk::EventSink& sink) {
   if (max == 0) return "k" + outbox::random_token();
   Claimed claimed;
+  bool prefetched = false;
   try {
-    if (!take_prefetched_lanes(max, lease, claimed)) {
+    prefetched = take_prefetched_lanes(max, lease, claimed);
+    if (!prefetched) {
       claimed.token = "k" + outbox::random_token();
       db_.run("claiming in key order from " + names_.t, [&](pqxx::connection& c) {
         claim_lanes(c, db_.handle(), max, lease.count(), claimed);
@@ -153,10 +170,22 @@ std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milli
   // keeps what that claim returns of the key from going out (docs/ordering.md).
   const bool full = claimed.events.size() + claimed.fresh.size() >= max;
   std::vector<const outbox_event*> order = remember_lane_claim(claimed);
-  if (order.size() > max) {  // asked for fewer than the prefetch took: the rest goes back
-    std::vector<uint64_t> rest;
-    for (size_t i = max; i < order.size(); ++i) rest.push_back(order[i]->handle);
-    order.resize(max);
+  // What goes back at once instead: what a prefetched claim returned of a key whose earlier row
+  // was retried, buried or released while it ran (the claim may not have seen that row leave the
+  // engine: handed out, its key could go on past it), and what is beyond `max`.
+  std::vector<uint64_t> rest;
+  if (prefetched && !held_since_prefetch_.empty()) {
+    std::erase_if(order, [&](const outbox_event* e) {
+      const bool back =
+          e->partition_key.len && held_since_prefetch_.count(std::string(sdk::sv(e->partition_key)));
+      if (back) rest.push_back(e->handle);
+      return back;
+    });
+  }
+  held_since_prefetch_.clear();
+  for (size_t i = max; i < order.size(); ++i) rest.push_back(order[i]->handle);
+  if (order.size() > max) order.resize(max);
+  if (!rest.empty()) {
     try {
       release(claimed.token, rest);
     } catch (...) {  // nothing of it goes out: it comes back when the lanes are taken back
@@ -167,6 +196,7 @@ std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milli
   }
   if (prefetch_ && full) {
     prefetching_lanes_ = true;
+    held_since_prefetch_.clear();
     prefetch_->start([this, max, lease_ms = lease.count(), next = "k" + outbox::random_token()](
                          pqxx::connection& c, pqxx::internal::pq::PGconn* handle, Claimed& out) {
       out.token = next;

@@ -150,8 +150,10 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
     if (look && claim_recovered(max, lease.count(), token, events)) break;
     look = false;
     Claimed claimed;
-    if (!prefetch_ || !prefetch_->take(claimed)) break;
+    if (!prefetch_) break;
+    const bool taken = prefetch_->take(claimed);
     prefetching_lanes_ = false;
+    if (!taken) break;
     if (claimed.token[0] == 'k') {  // a claim in key order, by a caller that changed its mind
       give_back(claimed);
       break;
@@ -232,18 +234,21 @@ size_t PostgresStorage::retry(std::string_view token, std::span<const outbox_fai
   if (items.empty()) return 0;
   const FailureArrays failures = failure_arrays(items, true);
   recovery_due_ = true;
+  note_held_keys(token, seqs_of(items));
   return settle("retrying", token, q::kRetryRange, q::kRetryRow, q::kRetryLane, seqs_of(items), &failures);
 }
 
 size_t PostgresStorage::bury(std::string_view token, std::span<const outbox_failure> items) {
   if (items.empty()) return 0;
   const FailureArrays failures = failure_arrays(items, false);
+  note_held_keys(token, seqs_of(items));
   return settle("burying", token, q::kBuryRange, q::kBuryRow, q::kBuryLane, seqs_of(items), &failures);
 }
 
 size_t PostgresStorage::release(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
   recovery_due_ = true;
+  note_held_keys(token, seqs_of(handles));
   return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, q::kReleaseLane, seqs_of(handles));
 }
 

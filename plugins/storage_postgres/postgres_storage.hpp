@@ -10,6 +10,7 @@
 #include <memory>
 #include <outbox/sdk.hpp>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "database.hpp"
@@ -108,14 +109,18 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   };
   struct RangeClaim {
     std::vector<XidRun> runs;
-    std::vector<int64_t> unsettled;           // sorted
-    std::shared_ptr<const LaneEpochs> lanes;  // a lane claim's lanes and their epochs ("k" tokens)
+    std::vector<int64_t> unsettled;                 // sorted
+    std::shared_ptr<const LaneEpochs> lanes;        // a lane claim's lanes and their epochs ("k" tokens)
+    std::unordered_map<int64_t, std::string> keys;  // a lane claim's partition keys, by seq
   };
   // Remembers a claim's rows; the runs from those that are not on the retry path.
   void remember(const std::string& token, const EventRows& events,
                 std::shared_ptr<const LaneEpochs> lanes = {});
   void remember(const std::string& token, std::vector<XidRun> runs, std::vector<int64_t> seqs,
-                std::shared_ptr<const LaneEpochs> lanes);
+                std::shared_ptr<const LaneEpochs> lanes, std::unordered_map<int64_t, std::string> keys = {});
+  // While a claim in key order is prefetched: the keys of rows of lane claims that are retried,
+  // buried or released, which hold their keys (key_order_claims.cpp).
+  void note_held_keys(std::string_view token, const std::vector<int64_t>& seqs);
   size_t settle(const char* doing, std::string_view token, const char* range_statement,
                 const char* row_statement, const char* lane_statement, std::vector<int64_t> seqs,
                 const FailureArrays* failures = nullptr);
@@ -146,7 +151,8 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   std::deque<std::string> range_claim_order_;  // oldest first, to bound the map
   std::unique_ptr<Prefetch> prefetch_;         // the next claim, of either kind
   bool prefetching_lanes_ = false;             // the prefetch is a claim in key order (it uses lanes_)
-  const int lane_count_;                       // for a new schema
+  std::unordered_set<std::string> held_since_prefetch_;  // note_held_keys
+  const int lane_count_;                                 // for a new schema
   Lanes lanes_;
 };
 
