@@ -57,11 +57,21 @@ echo "relay_postgres: $events-event backlog, ~300-byte JSON payloads + 1 header,
      "max_in_flight 20000, lease 30s, prefetch $prefetch, ordering ${ORDERING:-none}, relays ${RELAYS:-1}," \
      "transport null, $bin, $(pg_describe), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-rates() { sed -E 's/.* = ([0-9]+) events\/s.*/\1/' "$1" | sort -n; }
+rates() { grep ' events/s' "$1" | sed -E 's/.* = ([0-9]+) events\/s.*/\1/' | sort -n; }
 mean() { rates "$1" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
 median() { rates "$1" | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # outboxd's own CPU per event varies less with the host's load than the wall clock does.
-cpu() { sed -E 's/.* = ([0-9.]+) us\/event.*/\1/' "$1" | awk '{ s += $1 } END { printf "%.3f", s / NR }'; }
+cpu() { grep ' us/event' "$1" | sed -E 's/.* = ([0-9.]+) us\/event.*/\1/' | awk '{ s += $1 } END { printf "%.3f", s / NR }'; }
+# compare ROUNDS LABEL_A FILE_A LABEL_B FILE_B: the mean and median events/s and the mean CPU per
+# event of the runs in each file, and B / A; then drops the schema.
+compare() {
+  awk -v r="$1" -v la="$2" -v lb="$4" -v a="$(mean "$3")" -v b="$(mean "$5")" -v ma="$(median "$3")" \
+      -v mb="$(median "$5")" -v ca="$(cpu "$3")" -v cb="$(cpu "$5")" 'BEGIN {
+    printf "  %d runs each: %s mean %d, median %d events/s, %.2f us/event; %s mean %d, median %d events/s, %.2f us/event; %s / %s: mean %.3f, median %.3f, CPU per event %.3f\n",
+      r, la, a, ma, ca, lb, b, mb, cb, lb, la, b / a, mb / ma, cb / ca
+  }'
+  psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
+}
 
 if [ -n "${ORDERING_AB:-}" ]; then
   relay_config "$work/bench-key.yaml" "$(pg_config_storage "$schema" "prefetch: $prefetch")" \
@@ -77,13 +87,7 @@ if [ -n "${ORDERING_AB:-}" ]; then
         tee -a "$work/ab-$mode.txt"
     done
   done
-  awk -v none="$(mean "$work/ab-none.txt")" -v key="$(mean "$work/ab-key.txt")" \
-      -v mnone="$(median "$work/ab-none.txt")" -v mkey="$(median "$work/ab-key.txt")" -v r="$ORDERING_AB" \
-      -v cnone="$(cpu "$work/ab-none.txt")" -v ckey="$(cpu "$work/ab-key.txt")" 'BEGIN {
-    printf "  %d runs each: none mean %d, median %d events/s, %.2f us/event; key mean %d, median %d events/s, %.2f us/event; key/none: mean %.3f, median %.3f\n",
-      r, none, mnone, cnone, key, mkey, ckey, key / none, mkey / mnone
-  }'
-  psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
+  compare "$ORDERING_AB" none "$work/ab-none.txt" key "$work/ab-key.txt"
   exit 0
 fi
 
@@ -112,13 +116,7 @@ if [ -n "${HTTP_AB:-}" ]; then
       fi
     done
   done
-  awk -v off="$(mean "$work/ab-off.txt")" -v on="$(mean "$work/ab-on.txt")" \
-      -v moff="$(median "$work/ab-off.txt")" -v mon="$(median "$work/ab-on.txt")" -v r="$HTTP_AB" \
-      -v coff="$(cpu "$work/ab-off.txt")" -v con="$(cpu "$work/ab-on.txt")" 'BEGIN {
-    printf "  %d runs each: http off mean %d, median %d events/s, %.2f us/event; http on and scraped mean %d, median %d events/s, %.2f us/event; on/off: mean %.3f, median %.3f, CPU per event %.3f\n",
-      r, off, moff, coff, on, mon, con, on / off, mon / moff, con / coff
-  }'
-  psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
+  compare "$HTTP_AB" "http off" "$work/ab-off.txt" "http on and scraped" "$work/ab-on.txt"
   exit 0
 fi
 
