@@ -166,8 +166,8 @@ std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milli
     throw;
   }
   // A full claim: more is likely waiting. The next one runs on the prefetch's connection while
-  // the host works on this one; the engine's own hold of a key it retried or gave back meanwhile
-  // keeps what that claim returns of the key from going out (docs/ordering.md).
+  // the host works on this one; what this object retries, buries or releases meanwhile is
+  // checked against it when it is taken (below), beside the engine's own hold of such keys.
   const bool full = claimed.events.size() + claimed.fresh.size() >= max;
   std::vector<const outbox_event*> order = remember_lane_claim(claimed);
   // What goes back at once instead: what a prefetched claim returned of a key whose earlier row
