@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <outbox/sdk.hpp>
@@ -138,6 +139,8 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   std::deque<std::string> range_claim_order_;  // oldest first, to bound the map
   std::unique_ptr<Prefetch> prefetch_;         // the next claim of new rows (ordering: none)
   const int lane_count_;                       // for a new schema
+  std::atomic<bool> held_back_{false};         // the last claim of new rows found them held back
+  std::chrono::milliseconds held_back_wait_{kHeldBackRetry};  // wait()'s, while they are
   Lanes lanes_;
 };
 
