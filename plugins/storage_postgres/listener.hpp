@@ -27,8 +27,8 @@ namespace outbox::plugins::postgres {
 
 // The statements that arm and disarm a relay, given by the storage (they name its tables).
 struct Arming {
-  std::string arm;     // commits the relay's row, then returns the xmax of a snapshot taken after
-  std::string disarm;  // deletes it
+  std::string arm;            // commits the relay's row, then returns the xmax of a snapshot taken after
+  std::string disarm;         // deletes it
   std::string window_closed;  // with "$xmax" in it -> true once every xid below it has ended
 };
 
@@ -83,7 +83,7 @@ class Listener {
   PGconn* conn_ = nullptr;
   State state_ = State::closed;
   PostgresPollingStatusType polling_ = PGRES_POLLING_WRITING;  // what PQconnectPoll waits for
-  Clock::time_point deadline_{};  // of the connection attempt, or of the answer awaited
+  Clock::time_point deadline_{};           // of the connection attempt, or of the answer awaited
   Awaiting awaiting_ = Awaiting::nothing;  // sent, its answer not read yet
   Clock::time_point heard_at_{};           // the server last sent something
   Clock::time_point next_attempt_{};       // after a failed or lost connection
@@ -91,11 +91,11 @@ class Listener {
   std::string last_notice_;                // libpq's last notice on this connection
   const Arming arming_;
   Phase phase_ = Phase::disarmed;
-  std::string answer_;                  // first value of the last row set an exchange returned
-  std::string window_xmax_;             // of the snapshot taken after arming
-  Clock::time_point expires_at_{};      // of the relay's row (by our clock, from before arming)
-  Clock::time_point window_until_{};    // the window is given up then (a long transaction)
-  std::chrono::milliseconds step_{};    // the next short wait inside the window
+  std::string answer_;                     // first value of the last row set an exchange returned
+  std::string window_xmax_;                // of the snapshot taken after arming
+  Clock::time_point expires_at_{};         // of the relay's row (by our clock, from before arming)
+  Clock::time_point window_until_{};       // the window is given up then (a long transaction)
+  std::chrono::milliseconds step_{};       // the next short wait inside the window
   bool notified_ = false, woken_ = false;  // came during an exchange
 };
 

@@ -50,10 +50,11 @@ Arming arming(const Names& names, const std::string& waiter) {
   // whose trigger did not see the row has an xid below its xmax.
   return {
       fill("BEGIN; WITH gone AS (DELETE FROM {waiters} WHERE expires_at < now() - interval '1 minute' "
-           "AND owner <> " + me + ") INSERT INTO {waiters} (owner, expires_at) VALUES (" + me +
-           ", now() + " + armed_for + " * interval '1 millisecond') ON CONFLICT (owner) DO UPDATE "
-           "SET expires_at = excluded.expires_at; COMMIT; "
-           "SELECT pg_snapshot_xmax(pg_current_snapshot())::text",
+           "AND owner <> " +
+               me + ") INSERT INTO {waiters} (owner, expires_at) VALUES (" + me + ", now() + " + armed_for +
+               " * interval '1 millisecond') ON CONFLICT (owner) DO UPDATE "
+               "SET expires_at = excluded.expires_at; COMMIT; "
+               "SELECT pg_snapshot_xmax(pg_current_snapshot())::text",
            names),
       fill("DELETE FROM {waiters} WHERE owner = " + me, names),
       "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= '$xmax'::xid8",

@@ -139,7 +139,9 @@ CREATE TABLE {waiters} (
   owner      text        PRIMARY KEY,
   expires_at timestamptz NOT NULL
 );
-CREATE OR REPLACE FUNCTION {schema}.{_notify}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+-- As its owner: a producer's role needs no grant on {waiters} (docs/producers.md, "Privileges").
+CREATE OR REPLACE FUNCTION {schema}.{_notify}() RETURNS trigger LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   IF EXISTS (SELECT 1 FROM {waiters} WHERE expires_at > now()) THEN
     PERFORM pg_notify({channel}, '');
