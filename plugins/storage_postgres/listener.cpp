@@ -17,18 +17,32 @@ using std::chrono::milliseconds;
 // While not listening, wait() returns this often, and a failed connection is tried again no
 // sooner than this.
 constexpr milliseconds kNotListeningWait{500};
+// Inside the window the short waits grow from the first to the longest: a producer's
+// transaction usually ends within a few ms, a long one is not polled for hard.
+constexpr milliseconds kFirstStep{2};
+constexpr milliseconds kLongestStep{100};
+// The row is armed again (a new window) once it would expire within a wait and this margin.
+constexpr std::chrono::minutes kRenewMargin{1};
 
 std::string libpq_error(PGconn* conn) { return conn ? one_line(PQerrorMessage(conn)) : "out of memory"; }
 
 }  // namespace
 
-Listener::Listener(ServerAddress address, std::string channel)
-    : address_(std::move(address)), channel_(std::move(channel)), ping_after_(address_.timeouts.query / 2) {
+Listener::Listener(ServerAddress address, std::string channel, Arming arming)
+    : address_(std::move(address)),
+      channel_(std::move(channel)),
+      ping_after_(address_.timeouts.query / 2),
+      arming_(std::move(arming)) {
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw sdk::Error(OUTBOX_PERMANENT, "postgres: eventfd failed");
 }
 
 Listener::~Listener() {
+  // Best effort, without waiting for the answer: the server runs the statement it has read
+  // before it notices the closed connection; else the row expires (kArmedFor).
+  if (conn_ && state_ == State::listening && phase_ != Phase::disarmed &&
+      PQsendQuery(conn_, arming_.disarm.c_str()) == 1)
+    PQflush(conn_);
   if (conn_) PQfinish(conn_);
   ::close(wake_fd_);
 }
@@ -82,6 +96,8 @@ bool Listener::read_input(Clock::time_point now) {
       break;
     }
     const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_TUPLES_OK && PQntuples(result) > 0 && PQnfields(result) > 0)
+      answer_ = PQgetvalue(result, 0, 0);
     const std::string error = one_line(PQresultErrorMessage(result));
     PQclear(result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -93,7 +109,9 @@ bool Listener::read_input(Clock::time_point now) {
     lost_ = false;
     sdk::log(OUTBOX_LOG_INFO, "postgres: " + address_.redacted + ": listening for notifications again");
   }
-  bool notified = false;
+  // LISTEN in force counts as a notification: the caller claims what came before it, and the
+  // next wait arms.
+  bool notified = listening_now;
   while (PGnotify* n = PQnotifies(conn_)) {
     PQfreemem(n);
     notified = true;
@@ -121,6 +139,73 @@ void Listener::drop(Clock::time_point now, const std::string& why) {
   conn_ = nullptr;
   state_ = State::closed;
   awaiting_ = Awaiting::nothing;
+  phase_ = Phase::disarmed;  // the next connection arms again, with a window of its own
+}
+
+bool Listener::exchange(const std::string& sql) {
+  bool sent = false;
+  for (;;) {
+    const auto now = Clock::now();
+    if (state_ != State::listening) return false;
+    if (awaiting_ == Awaiting::nothing) {  // LISTEN or a ping in flight is answered first
+      if (sent) return true;
+      if (PQsendQuery(conn_, sql.c_str()) != 1) {
+        drop(now, "cannot send a statement: " + libpq_error(conn_));
+        return false;
+      }
+      sent = true;
+      awaiting_ = Awaiting::statement;
+      deadline_ = now + address_.timeouts.answer();
+      answer_.clear();
+    }
+    if (now >= deadline_) {
+      drop(now, "no answer within " + duration_text(address_.timeouts.answer()) +
+                    " (the server or the path to it is gone)");
+      return false;
+    }
+    const int unsent = PQflush(conn_);
+    if (unsent < 0) {
+      drop(now, "connection lost: " + libpq_error(conn_));
+      return false;
+    }
+    const Woken woken = poll_for(POLLIN | (unsent ? POLLOUT : 0), deadline_);
+    if (woken == Woken::wake) woken_ = true;
+    if (woken == Woken::input && read_input(Clock::now())) notified_ = true;
+  }
+}
+
+void Listener::disarm() {
+  phase_ = Phase::disarmed;
+  exchange(arming_.disarm);  // lost: drop() said so, and the row expires
+}
+
+void Listener::wait(milliseconds timeout) {
+  const auto now = Clock::now();
+  const auto until = now + timeout;
+  if (state_ == State::listening && phase_ == Phase::armed && now + timeout + kRenewMargin > expires_at_)
+    phase_ = Phase::disarmed;
+  if (state_ == State::listening && phase_ == Phase::disarmed) {
+    if (!exchange(arming_.arm)) return;  // (lost: the caller claims, the next wait reconnects)
+    phase_ = Phase::window;
+    window_xmax_ = answer_;
+    expires_at_ = now + kArmedFor;
+    window_until_ = now + timeout;
+    step_ = kFirstStep;
+    return;  // rows committed since the caller's last claim sent no notification: claim again
+  }
+  if (state_ == State::listening && phase_ == Phase::window) {
+    std::string check = arming_.window_closed;
+    check.replace(check.find("$xmax"), 5, window_xmax_);
+    if (!exchange(check)) return;
+    if (answer_ == "t" || now >= window_until_) {
+      phase_ = Phase::armed;
+      return;  // a last claim, after the last transaction that may not have notified
+    }
+    if (wait_for(std::min(until, Clock::now() + step_))) disarm();
+    step_ = std::min(step_ * 2, kLongestStep);
+    return;
+  }
+  if (wait_for(until) && phase_ != Phase::disarmed) disarm();
 }
 
 Listener::Woken Listener::poll_for(int events, Clock::time_point until) {
@@ -145,12 +230,15 @@ Listener::Woken Listener::poll_for(int events, Clock::time_point until) {
   return fds[1].revents & POLLOUT ? Woken::output : Woken::timeout;
 }
 
-void Listener::wait(milliseconds timeout) {
+bool Listener::wait_for(Clock::time_point until) {
   const auto start = Clock::now();
-  const auto until = start + timeout;
   // While not listening, only a short wait: then the caller claims, as no notification can come.
-  const auto not_listening_until = start + std::min(timeout, kNotListeningWait);
+  const auto not_listening_until = std::min(until, start + kNotListeningWait);
   // A notification that arrived while we were not waiting counts: the first poll finds it.
+  if (notified_ || woken_) {
+    notified_ = woken_ = false;
+    return true;
+  }
   for (;;) {
     const auto now = Clock::now();
     if (state_ == State::closed && now >= next_attempt_) start_connecting(now);
@@ -163,10 +251,10 @@ void Listener::wait(milliseconds timeout) {
     if (state_ == State::listening && awaiting_ != Awaiting::nothing && now >= deadline_) {
       drop(now, "no answer within " + duration_text(address_.timeouts.answer()) +
                     " (the server or the path to it is gone)");
-      return;  // (a lost connection returns early: the caller claims, the next wait reconnects)
+      return false;  // (a lost connection returns early: the caller claims, the next wait reconnects)
     }
     const auto end = state_ == State::listening ? until : not_listening_until;
-    if (now >= end) return;
+    if (now >= end) return false;
     int events = 0;
     auto wake_at = end;
     if (state_ == State::connecting) {
@@ -176,7 +264,7 @@ void Listener::wait(milliseconds timeout) {
       const int unsent = PQflush(conn_);
       if (unsent < 0) {
         drop(now, "connection lost: " + libpq_error(conn_));
-        return;
+        return false;
       }
       events = POLLIN | (unsent ? POLLOUT : 0);
       wake_at = std::min(wake_at, awaiting_ != Awaiting::nothing ? deadline_ : heard_at_ + ping_after_);
@@ -184,12 +272,13 @@ void Listener::wait(milliseconds timeout) {
       wake_at = std::min(wake_at, next_attempt_);
     }
     const Woken woken = poll_for(events, wake_at);
-    if (woken == Woken::wake) return;
-    if (state_ == State::connecting && woken != Woken::timeout)
+    if (woken == Woken::wake) return true;
+    if (state_ == State::connecting && woken != Woken::timeout) {
       continue_connecting(Clock::now());
-    else if (state_ == State::listening && woken == Woken::input &&
-             (read_input(Clock::now()) || state_ != State::listening))
-      return;  // notified, or the connection was lost (output: the next round flushes)
+    } else if (state_ == State::listening && woken == Woken::input) {
+      if (read_input(Clock::now())) return true;
+      if (state_ != State::listening) return false;  // lost (output: the next round flushes)
+    }
   }
 }
 

@@ -34,6 +34,7 @@ Names::Names(std::string schema_name, std::string table_name)
   cursor = qschema + "." + local("_cursor");
   lanes = qschema + "." + local("_lanes");
   relays = qschema + "." + local("_relays");
+  waiters = qschema + "." + local("_waiters");
   dead = qschema + "." + local("_dead");
   sent = qschema + "." + local("_sent");
   version = qschema + "." + local("_schema_version");

@@ -21,7 +21,7 @@ struct Names {
   std::string table;    // as configured
   std::string qschema;  // "schema"
   std::string t;        // "schema"."table": the outbox producers write
-  std::string leases, cursor, lanes, relays, dead, sent, version;  // "schema"."table_suffix"
+  std::string leases, cursor, lanes, relays, waiters, dead, sent, version;  // "schema"."table_suffix"
   std::string channel;  // NOTIFY channel: outboxd_<16 hex digits of a hash of schema.table>
 
   // "table_suffix", unqualified (index, trigger and function names).

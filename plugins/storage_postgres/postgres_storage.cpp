@@ -35,6 +35,32 @@ int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// A text literal for the statements sent as text on the LISTEN connection (the owner's
+// host name, and names checked by identifier_problem).
+std::string literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+Arming arming(const Names& names, const std::string& waiter) {
+  const std::string me = literal(waiter);
+  const auto armed_for = std::to_string(std::chrono::milliseconds(Listener::kArmedFor).count());
+  // The snapshot is taken after the row is committed (a statement of its own): every producer
+  // whose trigger did not see the row has an xid below its xmax.
+  return {
+      fill("BEGIN; WITH gone AS (DELETE FROM {waiters} WHERE expires_at < now() - interval '1 minute' "
+           "AND owner <> " +
+               me + ") INSERT INTO {waiters} (owner, expires_at) VALUES (" + me + ", now() + " + armed_for +
+               " * interval '1 millisecond') ON CONFLICT (owner) DO UPDATE "
+               "SET expires_at = excluded.expires_at; COMMIT; "
+               "SELECT pg_snapshot_xmax(pg_current_snapshot())::text",
+           names),
+      fill("DELETE FROM {waiters} WHERE owner = " + me, names),
+      "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= '$xmax'::xid8",
+  };
+}
+
 std::string owner_name() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -81,7 +107,7 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       address_(server_address(config.string("dsn"), read_password(config),
                               Timeouts{config.duration("connect_timeout"), query_timeout_})),
       db_(address_, [this](pqxx::connection& c) { on_connect(c); }),
-      listener_(address_, names_.channel),
+      listener_(address_, names_.channel, arming(names_, owner_ + "/" + outbox::random_token().substr(0, 8))),
       lane_count_(static_cast<int>(config.integer("lanes"))),
       lanes_(owner_ + "/" + outbox::random_token().substr(0, 8)) {
   db_.connect_now();
@@ -174,6 +200,7 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
       look = keep == 0;
     }
   }
+  bool held = false;
   if (events.empty()) {
     db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
       // New rows only: one statement, no BEGIN/COMMIT round trips.
@@ -181,13 +208,15 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
       events = claim_fresh(c, db_.handle(), max, token, lease.count(), owner_);
       for (int tries = 0; events.empty() && tries < kHeldBackTries; ++tries) {
         pqxx::nontransaction txn(c);
-        if (!txn.exec_prepared(q::kHeldBack)[0][0].as<bool>()) break;
+        held = txn.exec_prepared(q::kHeldBack)[0][0].as<bool>();
+        if (!held) break;
         std::this_thread::sleep_for(kHeldBackRetry);
         events = claim_fresh(c, db_.handle(), max, token, lease.count(), owner_);
       }
     });
     if (!events.empty()) remember(token, events);
   }
+  held_back_ = held && events.empty();
   // A full batch of new rows: more is likely waiting. Claim it while the host works on this one.
   if (prefetch_ && token[0] == 'r' && events.size() == max) {
     prefetch_->start([this, max, lease_ms = lease.count(), next = "r" + outbox::random_token()](
@@ -252,7 +281,16 @@ size_t PostgresStorage::release(std::string_view token, std::span<const uint64_t
   return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, q::kReleaseLane, seqs_of(handles));
 }
 
-void PostgresStorage::wait(std::chrono::milliseconds timeout) { listener_.wait(timeout); }
+void PostgresStorage::wait(std::chrono::milliseconds timeout) {
+  // Rows still held back after the claim's own tries: look again soon, backing off (a long
+  // transaction holds them back for long), rather than after the whole timeout.
+  if (!held_back_) {
+    held_back_wait_ = kHeldBackRetry;
+    return listener_.wait(timeout);
+  }
+  held_back_wait_ = std::min(held_back_wait_ * 2, timeout);
+  listener_.wait(std::min(held_back_wait_, timeout));
+}
 
 void PostgresStorage::wake() { listener_.wake(); }
 

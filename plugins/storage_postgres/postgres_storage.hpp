@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <outbox/sdk.hpp>
@@ -153,6 +154,8 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   bool prefetching_lanes_ = false;             // the prefetch is a claim in key order (it uses lanes_)
   std::unordered_set<std::string> held_since_prefetch_;  // note_held_keys
   const int lane_count_;                                 // for a new schema
+  std::atomic<bool> held_back_{false};                   // the last claim of new rows found them held back
+  std::chrono::milliseconds held_back_wait_{kHeldBackRetry};  // wait()'s, while they are
   Lanes lanes_;
 };
 

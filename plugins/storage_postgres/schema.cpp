@@ -130,6 +130,26 @@ CREATE TABLE {relays} (
   started_at timestamptz NOT NULL DEFAULT now()
 ) WITH (fillfactor = 50);
 )sql",
+    // Version 3, notify only when a relay waits (README.md, "Wake-ups"): PostgreSQL serialises the
+    // commits of notifying transactions, so a producer notifies only while some relay is armed.
+    R"sql(
+-- One row per relay (storage object) waiting for new rows, until expires_at; a crashed relay's
+-- row only makes producers notify for nothing until then.
+CREATE TABLE {waiters} (
+  owner      text        PRIMARY KEY,
+  expires_at timestamptz NOT NULL
+);
+-- As its owner: a producer's role needs no grant on {waiters} (docs/producers.md, "Privileges").
+CREATE OR REPLACE FUNCTION {schema}.{_notify}() RETURNS trigger LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  IF EXISTS (SELECT 1 FROM {waiters} WHERE expires_at > now()) THEN
+    PERFORM pg_notify({channel}, '');
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+)sql",
 };
 
 }  // namespace
@@ -157,6 +177,8 @@ std::string fill(std::string_view sql, const Names& names) {
       out += names.lanes;
     else if (key == "relays")
       out += names.relays;
+    else if (key == "waiters")
+      out += names.waiters;
     else if (key == "dead")
       out += names.dead;
     else if (key == "sent")

@@ -54,7 +54,8 @@ bool listening(pqxx::connection& admin, const std::string& application) {
   return pqxx::nontransaction(admin)
              .exec_params(
                  "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
-                 "AND query LIKE 'LISTEN %'",
+                 "AND (query LIKE 'LISTEN %' OR query LIKE '%\\_waiters%' OR query LIKE 'SELECT "
+                 "pg\\_snapshot\\_xmin%')",
                  application)[0][0]
              .as<int>() == 1;
 }

@@ -27,7 +27,8 @@ std::string with_options(const std::string& dsn, const std::map<std::string, std
 // server that other runs share.
 std::string unique_application_name();
 
-// True when the session named `application` that LISTENs (the storage's wait()) is there: a
+// True when the session named `application` that LISTENs (the storage's wait(); its last
+// statement LISTEN, or one that arms, disarms or looks at the window) is there: a
 // relay waits, and so listens, only once it found nothing to claim.
 bool listening(pqxx::connection& admin, const std::string& application);
 

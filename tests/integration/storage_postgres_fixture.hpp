@@ -71,7 +71,8 @@ class StoragePostgres : public ::testing::Test {
     for (int i = 0; i < 100; ++i) {
       if (pqxx::nontransaction(*sql_)
               .exec_params("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
-                           "AND query LIKE 'LISTEN %'",
+                           "AND (query LIKE 'LISTEN %' OR query LIKE '%\\_waiters%' OR query LIKE 'SELECT "
+                           "pg\\_snapshot\\_xmin%')",
                            app)[0][0]
               .as<int>() == 1)
         return;

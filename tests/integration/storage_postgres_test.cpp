@@ -22,8 +22,9 @@ namespace {
 
 using namespace outbox::tests;
 
-TEST_F(StoragePostgres, MigrateCreatesTheDocumentedTablesAtVersionTwo) {
-  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 2);
+TEST_F(StoragePostgres, MigrateCreatesTheDocumentedTablesAtVersionThree) {
+  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_waiters")), 0);
   const pqxx::result columns = pqxx::nontransaction(*sql_).exec_params(
       "SELECT column_name || ' ' || data_type FROM information_schema.columns "
       "WHERE table_schema = $1 AND table_name = 'outbox_events' ORDER BY ordinal_position",
@@ -179,7 +180,7 @@ TEST_F(StoragePostgres, WaitReturnsOnAPlainSqlInsertButNotOnTheRelaysOwnSettles)
   produce("e", 2);
   const Claim c = storage().claim(10, kLongLease);
   auto waiter = open();
-  waiter->wait(1ms);  // listening from here on
+  for (int i = 0; i < 5; ++i) waiter->wait(50ms);  // listening, armed, past the window from here on
 
   std::thread settler([&] {
     std::this_thread::sleep_for(100ms);
@@ -199,6 +200,119 @@ TEST_F(StoragePostgres, WaitReturnsOnAPlainSqlInsertButNotOnTheRelaysOwnSettles)
   waiter->wait(30s);
   producer.join();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+// The channel the outbox's trigger notifies on (as its function says).
+std::string channel_of(pqxx::connection& c, const std::string& schema) {
+  return pqxx::nontransaction(c)
+      .exec_params(R"(SELECT (regexp_match(p.prosrc, 'pg_notify\(''(\w+)'''))[1] FROM pg_proc p
+                      JOIN pg_namespace n ON n.oid = p.pronamespace
+                      WHERE n.nspname = $1 AND p.proname = 'outbox_events_notify')",
+                   schema)[0][0]
+      .c_str();
+}
+
+// How many notifications `listener` (LISTENing) gets within `within`.
+int notifications(pqxx::connection& listener, std::chrono::milliseconds within) {
+  int got = 0;
+  const auto until = std::chrono::steady_clock::now() + within;
+  for (auto now = std::chrono::steady_clock::now(); now < until; now = std::chrono::steady_clock::now()) {
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(until - now).count();
+    got += listener.await_notification(left / 1'000'000, left % 1'000'000);
+  }
+  return got;
+}
+
+// Version 2 (its trigger notified at every INSERT) migrates to 3: producers notify only while a
+// relay is armed.
+TEST_F(StoragePostgres, MigratesFromVersionTwoToNotifyingOnlyWhileARelayWaits) {
+  const std::string channel = channel_of(*sql_, schema_.name());
+  pqxx::work back(*sql_);  // the schema as version 2 left it
+  back.exec("DROP TABLE " + schema_.table("_waiters"));
+  back.exec("CREATE OR REPLACE FUNCTION " + schema_.table("_notify") +
+            "() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN PERFORM pg_notify('" + channel +
+            "', ''); RETURN NULL; END $fn$");
+  back.exec("UPDATE " + schema_.table("_schema_version") + " SET version = 2");
+  back.commit();
+  auto listener = pg_connect();
+  pqxx::nontransaction(*listener).exec("LISTEN " + channel);
+  produce("version-2", 1);
+  EXPECT_EQ(notifications(*listener, 300ms), 1) << "version 2 notifies at every INSERT";
+
+  open()->migrate();
+  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_waiters")), 0);
+  produce("unarmed", 1);
+  EXPECT_EQ(notifications(*listener, 300ms), 0) << "no relay waits";
+  pqxx::nontransaction(*sql_).exec("INSERT INTO " + schema_.table("_waiters") +
+                                   " VALUES ('expired', now() - interval '1 second')");
+  produce("expired", 1);
+  EXPECT_EQ(notifications(*listener, 300ms), 0) << "an expired waiter counts for nothing";
+  pqxx::nontransaction(*sql_).exec("INSERT INTO " + schema_.table("_waiters") +
+                                   " VALUES ('armed', now() + interval '1 minute')");
+  produce("armed", 1);
+  EXPECT_EQ(notifications(*listener, 300ms), 1) << "a relay waits";
+}
+
+TEST_F(StoragePostgres, ProducersNotifyOnlyWhileARelayWaitsAndNotOnceItIsBusy) {
+  auto relay = open();
+  auto listener = pg_connect();
+  pqxx::nontransaction(*listener).exec("LISTEN " + channel_of(*sql_, schema_.name()));
+  produce("backlog", 10);
+  const Claim busy = relay->claim(5, kLongLease);  // a relay with work does not wait
+  ASSERT_EQ(busy.events.size(), 5u);
+  produce("while-busy", 1);
+  EXPECT_EQ(notifications(*listener, 300ms), 0) << "no relay waits";
+
+  std::atomic<bool> woken{false};
+  std::thread waiting([&] {
+    // As the engine does: claim, and wait when there was nothing, until a producer's row comes.
+    for (int i = 0; i < 200 && !woken; ++i) {
+      const Claim c = relay->claim(100, kLongLease);
+      for (const Event& e : c.events)
+        if (e.payload == "wakes-0") woken = true;
+      if (!c.events.empty()) relay->complete(c.token, c.handles());
+      if (!woken && c.events.empty()) relay->wait(30s);
+    }
+  });
+  std::this_thread::sleep_for(1s);  // listening, armed, the window closed: a whole wait
+  produce("wakes", 1, pg_connect().get());
+  waiting.join();
+  EXPECT_TRUE(woken);
+  EXPECT_GE(notifications(*listener, 100ms), 1) << "the waiting relay was notified";
+  produce("after", 1);
+  EXPECT_EQ(notifications(*listener, 300ms), 0) << "woken, the relay disarmed";
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_waiters")), 0);
+}
+
+// A producer's trigger runs before the relay arms, and it commits after the relay's last claim:
+// it sends no notification, and the relay, inside its window, claims its row soon all the same.
+TEST_F(StoragePostgres, AProducerThatMissedTheArmingIsClaimedWellBeforeTheTimeout) {
+  auto relay = open();
+  for (int i = 0; i < 5; ++i) relay->wait(50ms);  // listening and armed
+  produce("wake", 1);
+  relay->wait(10s);  // woken: disarmed
+  const Claim first = relay->claim(10, kLongLease);
+  ASSERT_EQ(first.events.size(), 1u);
+  relay->complete(first.token, first.handles());
+
+  auto producer = pg_connect();
+  pqxx::work txn(*producer);
+  txn.exec("INSERT INTO " + schema_.table() + " (event_type, payload) VALUES ('t', 'raced')");
+  EXPECT_EQ(relay->claim(10, kLongLease).events.size(), 0u);
+  std::thread committer([&] {
+    std::this_thread::sleep_for(300ms);  // the relay armed meanwhile
+    txn.commit();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  size_t got = 0;
+  while (got == 0 && std::chrono::steady_clock::now() - start < 25s) {
+    relay->wait(10s);
+    got = relay->claim(10, kLongLease).events.size();
+  }
+  committer.join();
+  EXPECT_EQ(got, 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s) << "claimed only after a whole wait";
 }
 
 // Four relays (four storage objects on four threads, claiming and completing like the engine)
