@@ -72,7 +72,8 @@ std::string envelope(const outbox_event& e, std::string& error) {
   if (settings.mqtt_version == MQTTVERSION_5) {
     // Moved in, not passed to create(), which would copy every property once more through paho C's
     // allocator (a global table under a mutex: paho's CPU per message is what limits the transport).
-    auto message = ::mqtt::message::create(std::move(topic), e.payload.ptr, e.payload.len, settings.qos, retain);
+    auto message =
+        ::mqtt::message::create(std::move(topic), e.payload.ptr, e.payload.len, settings.qos, retain);
     message->set_properties(v5_properties(e));
     return message;
   }
