@@ -18,30 +18,13 @@ log: { level: warn }
 YAML
 }
 
-# relays N OUTBOXD CONFIG: N `outboxd run --until-idle` on CONFIG at once; fails if one failed.
-relays() {
-  local pids=() rc=0 pid
-  for _ in $(seq "$1"); do
-    "$2" run -c "$3" --until-idle &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid" || rc=$?; done
-  return "$rc"
-}
-
 # drain LABEL CONFIG EVENTS: outboxd run --until-idle on CONFIG, measured (measure_command), under
-# the command in the array outboxd_prefix when one is set (valgrind). With RELAYS=N (default 1),
-# N relays drain it together: the wall clock is until the last one stopped, the CPU time is all of
-# theirs and the peak RSS that of the shell that waits for them. Sets drained (events relayed),
-# drain_wall, drain_user, drain_sys, drain_peak_kib, and leaves the RSS samples in $work/rss.txt.
+# the command in the array outboxd_prefix when one is set (valgrind). Sets drained (events
+# relayed), drain_wall, drain_user, drain_sys, drain_peak_kib, and leaves the RSS samples in
+# $work/rss.txt.
 drain() {
   local label=$1 config=$2 n=$3 rc=0
-  if [ "${RELAYS:-1}" -gt 1 ]; then
-    measure_command "$work/rss.txt" bash -c "$(declare -f relays); relays $RELAYS \"\$0\" \"\$1\"" \
-      "$bin" "$config" 2>"$work/run.log" || rc=$?
-  else
-    measure_command "$work/rss.txt" "${outboxd_prefix[@]}" "$bin" run -c "$config" --until-idle 2>"$work/run.log" || rc=$?
-  fi
+  measure_command "$work/rss.txt" "${outboxd_prefix[@]}" "$bin" run -c "$config" --until-idle 2>"$work/run.log" || rc=$?
   drain_wall=$measured_wall drain_user=$measured_user drain_sys=$measured_sys drain_peak_kib=$measured_peak_kib
   local left pending
   left=$("$bin" status -c "$config" --json)

@@ -9,16 +9,9 @@
 # The backlog is filled server-side (INSERT ... SELECT generate_series), ~300-byte JSON payloads,
 # a partition key and one traceparent header per event, UUID v7-like ids; then CHECKPOINT.
 #
-# usage: [PREFETCH=false] [ORDERING=key] [RELAYS=N] [HTTP_AB=ROUNDS | ORDERING_AB=ROUNDS] [BUILD=DIR]
-#        bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
+# usage: [PREFETCH=false] [HTTP_AB=ROUNDS] bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
 #   PREFETCH=false turns the storage's `prefetch` option off (on by default): the next claim runs on a
 #   second connection while the relay settles the last batch.
-#   ORDERING=key drains with relay.ordering: key (the 1,000 keys of the sample events) instead of none.
-#   RELAYS=N drains with N relays at once (bench/relay_backlog.sh).
-#   ORDERING_AB=ROUNDS runs, instead of (a) and (b), ROUNDS pairs of (a): one with ordering none,
-#   one with key, in alternating order; then the mean and median of each and key / none.
-#   BUILD=DIR takes bin/outboxd and lib/outboxd/plugins from DIR (default build/release), e.g. a copy
-#   of it made before a change.
 #   HTTP_AB=ROUNDS runs, instead of (a) and (b), ROUNDS pairs of (a): one with http.listen off,
 #   one with it on (storage sampled every HTTP_SAMPLE_INTERVAL, default 10s) and /metrics scraped
 #   every second (curl), in alternating order; then the mean and median of each and their ratios. OUTBOXD_BENCH_SCHEMA names the schema (default outboxd_bench).
@@ -32,10 +25,9 @@ batch=${2:-500}
 produce_seconds=${3:-5}
 prefetch=${PREFETCH:-true}
 max_in_flight=20000
-build=${BUILD:-build/release}
-bin=$build/bin/outboxd
+bin=build/release/bin/outboxd
 [ -x "$bin" ] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
-[ -f "$build/lib/outboxd/plugins/outbox-transport-null.so" ] ||
+[ -f build/release/lib/outboxd/plugins/outbox-transport-null.so ] ||
   { echo "build the null transport: cmake --build --preset release --target outbox-transport-null" >&2; exit 1; }
 pg_start
 schema=${OUTBOXD_BENCH_SCHEMA:-outboxd_bench}
@@ -54,42 +46,7 @@ fill_backlog() { pg_fill_backlog "$work/bench.yaml" "$schema" "$events"; }
 run_relay() { drain "  $1" "${config:-$work/bench.yaml}" "$events"; }
 
 echo "relay_postgres: $events-event backlog, ~300-byte JSON payloads + 1 header, batch_size $batch," \
-     "max_in_flight 20000, lease 30s, prefetch $prefetch, ordering ${ORDERING:-none}, relays ${RELAYS:-1}," \
-     "transport null, $bin, $(pg_describe), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-
-rates() { grep ' events/s' "$1" | sed -E 's/.* = ([0-9]+) events\/s.*/\1/' | sort -n; }
-mean() { rates "$1" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
-median() { rates "$1" | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# outboxd's own CPU per event varies less with the host's load than the wall clock does.
-cpu() { grep ' us/event' "$1" | sed -E 's/.* = ([0-9.]+) us\/event.*/\1/' | awk '{ s += $1 } END { printf "%.3f", s / NR }'; }
-# compare ROUNDS LABEL_A FILE_A LABEL_B FILE_B: the mean and median events/s and the mean CPU per
-# event of the runs in each file, and B / A; then drops the schema.
-compare() {
-  awk -v r="$1" -v la="$2" -v lb="$4" -v a="$(mean "$3")" -v b="$(mean "$5")" -v ma="$(median "$3")" \
-      -v mb="$(median "$5")" -v ca="$(cpu "$3")" -v cb="$(cpu "$5")" 'BEGIN {
-    printf "  %d runs each: %s mean %d, median %d events/s, %.2f us/event; %s mean %d, median %d events/s, %.2f us/event; %s / %s: mean %.3f, median %.3f, CPU per event %.3f\n",
-      r, la, a, ma, ca, lb, b, mb, cb, lb, la, b / a, mb / ma, cb / ca
-  }'
-  psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
-}
-
-if [ -n "${ORDERING_AB:-}" ]; then
-  relay_config "$work/bench-key.yaml" "$(pg_config_storage "$schema" "prefetch: $prefetch")" \
-    '[ { name: events, type: "null" } ]' "bench.{event_type}"
-  sed -i 's/ordering: [a-z]*/ordering: key/' "$work/bench-key.yaml"
-  sed -i 's/ordering: [a-z]*/ordering: none/' "$work/bench.yaml"
-  for round in $(seq 1 "$ORDERING_AB"); do
-    order="none key"
-    [ $((round % 2)) -eq 0 ] && order="key none"
-    for mode in $order; do
-      fill_backlog
-      config=$work/bench$([ "$mode" = key ] && echo -key).yaml run_relay "round $round, ordering $mode" |
-        tee -a "$work/ab-$mode.txt"
-    done
-  done
-  compare "$ORDERING_AB" none "$work/ab-none.txt" key "$work/ab-key.txt"
-  exit 0
-fi
+     "max_in_flight 20000, lease 30s, prefetch $prefetch, transport null, $(pg_describe), $(nproc) cores"
 
 # A Prometheus-like scraper: GET /metrics every second until killed.
 scrape_every_second() {
@@ -116,7 +73,18 @@ if [ -n "${HTTP_AB:-}" ]; then
       fi
     done
   done
-  compare "$HTTP_AB" "http off" "$work/ab-off.txt" "http on and scraped" "$work/ab-on.txt"
+  rates() { sed -E 's/.* = ([0-9]+) events\/s.*/\1/' "$1" | sort -n; }
+  mean() { rates "$1" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
+  median() { rates "$1" | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  # outboxd's own CPU per event varies less with the host's load than the wall clock does.
+  cpu() { sed -E 's/.* = ([0-9.]+) us\/event.*/\1/' "$1" | awk '{ s += $1 } END { printf "%.3f", s / NR }'; }
+  awk -v off="$(mean "$work/ab-off.txt")" -v on="$(mean "$work/ab-on.txt")" \
+      -v moff="$(median "$work/ab-off.txt")" -v mon="$(median "$work/ab-on.txt")" -v r="$HTTP_AB" \
+      -v coff="$(cpu "$work/ab-off.txt")" -v con="$(cpu "$work/ab-on.txt")" 'BEGIN {
+    printf "  %d runs each: http off mean %d, median %d events/s, %.2f us/event; http on and scraped mean %d, median %d events/s, %.2f us/event; on/off: mean %.3f, median %.3f, CPU per event %.3f\n",
+      r, off, moff, coff, on, mon, con, on / off, mon / moff, con / coff
+  }'
+  psql_ -c "DROP SCHEMA IF EXISTS $schema CASCADE"
   exit 0
 fi
 

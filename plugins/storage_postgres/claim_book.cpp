@@ -101,10 +101,9 @@ void PostgresStorage::remember(const std::string& token, const EventRows& events
 }
 
 void PostgresStorage::remember(const std::string& token, std::vector<XidRun> runs, std::vector<int64_t> seqs,
-                               std::shared_ptr<const LaneEpochs> lanes,
-                               std::unordered_map<int64_t, std::string> keys) {
+                               std::shared_ptr<const LaneEpochs> lanes) {
   std::sort(seqs.begin(), seqs.end());
-  range_claims_[token] = RangeClaim{std::move(runs), std::move(seqs), std::move(lanes), std::move(keys)};
+  range_claims_[token] = RangeClaim{std::move(runs), std::move(seqs), std::move(lanes)};
   range_claim_order_.push_back(token);
   while (range_claim_order_.size() > kMaxRangeClaims) {
     range_claims_.erase(range_claim_order_.front());

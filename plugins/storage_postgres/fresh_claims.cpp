@@ -13,8 +13,9 @@ EventRows claim_fresh(pqxx::connection_base& c, pqxx::internal::pq::PGconn* hand
   return rows;
 }
 
-Prefetch::Prefetch(ServerAddress address, std::function<void(pqxx::connection&)> on_connect)
-    : db_(std::move(address), std::move(on_connect)) {
+Prefetch::Prefetch(ServerAddress address, std::function<void(pqxx::connection&)> on_connect,
+                   std::string owner)
+    : db_(std::move(address), std::move(on_connect)), owner_(std::move(owner)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -27,46 +28,51 @@ Prefetch::~Prefetch() {
   thread_.join();
 }
 
-void Prefetch::start(Job job) {
+void Prefetch::start(uint32_t max, int64_t lease_ms, std::string token) {
   std::lock_guard lock(mutex_);
-  if (job_ || busy_ || ready_) return;
-  job_ = std::move(job);
+  if (requested_ || busy_ || ready_) return;
+  max_ = max;
+  lease_ms_ = lease_ms;
+  token_ = std::move(token);
+  requested_ = true;
   cv_.notify_all();
 }
 
-bool Prefetch::take(Claimed& out) {
+bool Prefetch::take(std::string& token, EventRows& events, std::chrono::steady_clock::time_point& leased_at) {
   std::unique_lock lock(mutex_);
-  cv_.wait(lock, [&] { return !job_ && !busy_; });
+  cv_.wait(lock, [&] { return !requested_ && !busy_; });
   if (!ready_) return false;
   ready_ = false;
-  out = std::move(claimed_);
-  claimed_ = Claimed();
-  return !out.empty();
-}
-
-void Prefetch::wait() {
-  std::unique_lock lock(mutex_);
-  cv_.wait(lock, [&] { return !job_ && !busy_; });
+  if (events_.empty()) return false;
+  token = std::move(token_);
+  events = std::move(events_);
+  events_ = EventRows();
+  leased_at = leased_at_;
+  return true;
 }
 
 void Prefetch::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || job_; });
+    cv_.wait(lock, [&] { return stop_ || requested_; });
     if (stop_) return;
-    const Job job = std::move(job_);
-    job_ = nullptr;
+    requested_ = false;
     busy_ = true;
+    const uint32_t max = max_;
+    const int64_t lease_ms = lease_ms_;
+    const std::string token = token_;
     lock.unlock();
-    Claimed claimed;
-    claimed.started_at = std::chrono::steady_clock::now();
+    EventRows events;
     try {
-      db_.run("prefetching a claim", [&](pqxx::connection& c) { job(c, db_.handle(), claimed); });
+      db_.run("prefetching a claim", [&](pqxx::connection& c) {
+        events = claim_fresh(c, db_.handle(), max, token, lease_ms, owner_);
+      });
     } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
-      claimed = Claimed();
+      events = EventRows();
     }
     lock.lock();
-    claimed_ = std::move(claimed);
+    events_ = std::move(events);
+    leased_at_ = std::chrono::steady_clock::now();
     ready_ = true;
     busy_ = false;
     cv_.notify_all();

@@ -112,7 +112,8 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       lanes_(owner_ + "/" + outbox::random_token().substr(0, 8)) {
   db_.connect_now();
   if (config.boolean("prefetch"))
-    prefetch_ = std::make_unique<Prefetch>(address_, [this](pqxx::connection& c) { on_connect(c); });
+    prefetch_ = std::make_unique<Prefetch>(
+        address_, [this](pqxx::connection& c) { on_connect(c); }, owner_);
 }
 
 void PostgresStorage::on_connect(pqxx::connection& c) {
@@ -127,32 +128,27 @@ void PostgresStorage::on_connect(pqxx::connection& c) {
 }
 
 PostgresStorage::~PostgresStorage() {
-  // First the prefetch, whose claim may be changing the lanes.
-  if (Claimed claimed; prefetch_ && prefetch_->take(claimed)) {
-    try {
-      give_back(claimed);
-    } catch (...) {  // the lease expires instead; a lane's next owner sends its rows to the retry path
-    }
-  }
-  prefetch_.reset();
   // Closing after a drain: the lanes go to the next relay at once, not after the lease.
   try {
     db_.run("giving up the lanes of " + names_.t, [&](pqxx::connection& c) { lanes_.leave(c); });
   } catch (const sdk::Error& e) {  // they are taken once the heartbeat runs out
     sdk::log(OUTBOX_LOG_WARN, e.what());
   }
-}
-
-void PostgresStorage::give_back(const Claimed& claimed) {
-  // Leased but never handed out: back at once rather than after the lease.
-  std::vector<uint64_t> handles;
-  if (claimed.token[0] == 'k') {
-    for (const outbox_event* e : remember_lane_claim(claimed)) handles.push_back(e->handle);
-  } else {
-    remember(claimed.token, claimed.events);
-    for (size_t i = 0; i < claimed.events.size(); ++i) handles.push_back(claimed.events.handle(i));
+  if (!prefetch_) return;
+  std::string token;
+  EventRows events;
+  std::chrono::steady_clock::time_point leased_at;
+  if (prefetch_->take(token, events, leased_at)) {
+    // Leased but never handed out: give it back at once rather than after the lease.
+    try {
+      remember(token, events);
+      std::vector<uint64_t> handles;
+      for (size_t i = 0; i < events.size(); ++i) handles.push_back(events.handle(i));
+      release(token, handles);
+    } catch (...) {  // the lease expires instead
+    }
   }
-  release(claimed.token, handles);
+  prefetch_.reset();
 }
 
 void PostgresStorage::migrate() {
@@ -175,22 +171,13 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   for (int round = 0; round < 2 && events.empty(); ++round) {
     if (look && claim_recovered(max, lease.count(), token, events)) break;
     look = false;
-    Claimed claimed;
-    if (!prefetch_) break;
-    const bool taken = prefetch_->take(claimed);
-    prefetching_lanes_ = false;
-    if (!taken) break;
-    if (claimed.token[0] == 'k') {  // a claim in key order, by a caller that changed its mind
-      give_back(claimed);
-      break;
-    }
-    token = std::move(claimed.token);
-    events = std::move(claimed.events);
+    std::chrono::steady_clock::time_point leased_at;
+    if (!prefetch_ || !prefetch_->take(token, events, leased_at)) break;
     remember(token, events);
     // Asked for fewer than last time: the rest goes back. Held for half its lease already (the
     // relay was busy): all of it goes back, rather than be published near its expiry, and is
     // claimed again at once through the retry path.
-    const auto held = std::chrono::steady_clock::now() - claimed.started_at;
+    const auto held = std::chrono::steady_clock::now() - leased_at;
     const size_t keep = held < lease / 2 ? std::min<size_t>(events.size(), max) : 0;
     if (keep < events.size()) {
       std::vector<uint64_t> rest;
@@ -218,13 +205,8 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   }
   held_back_ = held && events.empty();
   // A full batch of new rows: more is likely waiting. Claim it while the host works on this one.
-  if (prefetch_ && token[0] == 'r' && events.size() == max) {
-    prefetch_->start([this, max, lease_ms = lease.count(), next = "r" + outbox::random_token()](
-                         pqxx::connection& c, pqxx::internal::pq::PGconn* handle, Claimed& out) {
-      out.events = claim_fresh(c, handle, max, next, lease_ms, owner_);
-      out.token = next;
-    });
-  }
+  if (prefetch_ && token[0] == 'r' && events.size() == max)
+    prefetch_->start(max, lease.count(), "r" + outbox::random_token());
   // Handed over only once committed: the host never sees an event it does not hold a lease on.
   for (size_t i = 0; i < events.size(); ++i) sink.add(events.event(i));
   return token;
@@ -263,21 +245,18 @@ size_t PostgresStorage::retry(std::string_view token, std::span<const outbox_fai
   if (items.empty()) return 0;
   const FailureArrays failures = failure_arrays(items, true);
   recovery_due_ = true;
-  note_held_keys(token, seqs_of(items));
   return settle("retrying", token, q::kRetryRange, q::kRetryRow, q::kRetryLane, seqs_of(items), &failures);
 }
 
 size_t PostgresStorage::bury(std::string_view token, std::span<const outbox_failure> items) {
   if (items.empty()) return 0;
   const FailureArrays failures = failure_arrays(items, false);
-  note_held_keys(token, seqs_of(items));
   return settle("burying", token, q::kBuryRange, q::kBuryRow, q::kBuryLane, seqs_of(items), &failures);
 }
 
 size_t PostgresStorage::release(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
   recovery_due_ = true;
-  note_held_keys(token, seqs_of(handles));
   return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, q::kReleaseLane, seqs_of(handles));
 }
 
@@ -295,7 +274,6 @@ void PostgresStorage::wait(std::chrono::milliseconds timeout) {
 void PostgresStorage::wake() { listener_.wake(); }
 
 outbox_storage_stats PostgresStorage::stats() {
-  if (prefetching_lanes_) prefetch_->wait();  // a claim under way may be changing the lanes
   return db_.run("reading stats of " + names_.t, [&](pqxx::connection& c) {
     pqxx::nontransaction txn(c);
     const pqxx::row row = txn.exec_prepared(q::kStats)[0];

@@ -11,7 +11,6 @@
 #include <memory>
 #include <outbox/sdk.hpp>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "database.hpp"
@@ -23,7 +22,6 @@
 namespace outbox::plugins::postgres {
 
 class Prefetch;
-struct Claimed;
 
 // When committed rows are held back only by an older transaction still running (the xid rule),
 // a claim tries again this often, this long, before it returns nothing: short transactions of
@@ -110,31 +108,20 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   };
   struct RangeClaim {
     std::vector<XidRun> runs;
-    std::vector<int64_t> unsettled;                 // sorted
-    std::shared_ptr<const LaneEpochs> lanes;        // a lane claim's lanes and their epochs ("k" tokens)
-    std::unordered_map<int64_t, std::string> keys;  // a lane claim's partition keys, by seq
+    std::vector<int64_t> unsettled;           // sorted
+    std::shared_ptr<const LaneEpochs> lanes;  // a lane claim's lanes and their epochs ("k" tokens)
   };
   // Remembers a claim's rows; the runs from those that are not on the retry path.
   void remember(const std::string& token, const EventRows& events,
                 std::shared_ptr<const LaneEpochs> lanes = {});
   void remember(const std::string& token, std::vector<XidRun> runs, std::vector<int64_t> seqs,
-                std::shared_ptr<const LaneEpochs> lanes, std::unordered_map<int64_t, std::string> keys = {});
-  // While a claim in key order is prefetched: the keys of rows of lane claims that are retried,
-  // buried or released, which hold their keys (key_order_claims.cpp).
-  void note_held_keys(std::string_view token, const std::vector<int64_t>& seqs);
+                std::shared_ptr<const LaneEpochs> lanes);
   size_t settle(const char* doing, std::string_view token, const char* range_statement,
                 const char* row_statement, const char* lane_statement, std::vector<int64_t> seqs,
                 const FailureArrays* failures = nullptr);
-  // One claim in key order (into `out`, under out.token): the heartbeat and the share, the retry
-  // path, then new rows. On the prefetch's thread and connection, or on db_'s.
-  void claim_lanes(pqxx::connection& c, pqxx::internal::pq::PGconn* handle, uint32_t max, int64_t lease_ms,
-                   Claimed& out);
-  // A prefetched claim in key order, fit to be handed to the engine now; false when there is none.
-  bool take_prefetched_lanes(uint32_t max, std::chrono::milliseconds lease, Claimed& out);
-  // Remembers a claim in key order; its events in outbox order (views into `claimed`).
-  std::vector<const outbox_event*> remember_lane_claim(const Claimed& claimed);
-  // A claim never handed out, released at once (remembered first).
-  void give_back(const Claimed& claimed);
+  // One claim in key order: the heartbeat and the share, the retry path, then new rows.
+  void claim_lanes(pqxx::connection& c, uint32_t max, int64_t lease_ms, const std::string& token,
+                   EventRows& retried, EventRows& fresh, std::vector<bool>& held);
   void purge_expired_sent();
   void on_connect(pqxx::connection& c);
 
@@ -150,11 +137,9 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   std::chrono::steady_clock::time_point next_recovery_check_{};
   std::unordered_map<std::string, RangeClaim> range_claims_;
   std::deque<std::string> range_claim_order_;  // oldest first, to bound the map
-  std::unique_ptr<Prefetch> prefetch_;         // the next claim, of either kind
-  bool prefetching_lanes_ = false;             // the prefetch is a claim in key order (it uses lanes_)
-  std::unordered_set<std::string> held_since_prefetch_;  // note_held_keys
-  const int lane_count_;                                 // for a new schema
-  std::atomic<bool> held_back_{false};                   // the last claim of new rows found them held back
+  std::unique_ptr<Prefetch> prefetch_;         // the next claim of new rows (ordering: none)
+  const int lane_count_;                       // for a new schema
+  std::atomic<bool> held_back_{false};         // the last claim of new rows found them held back
   std::chrono::milliseconds held_back_wait_{kHeldBackRetry};  // wait()'s, while they are
   Lanes lanes_;
 };

@@ -300,31 +300,3 @@ TEST_F(StoragePostgresLanes, ThreeRelaysSharingTheOutboxNeverHoldOneKeyAtOnceAnd
 }
 
 }  // namespace
-
-TEST_F(StoragePostgresLanes, APrefetchedClaimGivesBackAKeyReleasedWhileItRanAndTheKeyComesBackInOrder) {
-  produce_keyed(6, 2);  // key-0/0, key-1/1, key-0/2, key-1/3, key-0/4, key-1/5
-  ConfigBuilder c = config();
-  c.boolean("prefetch", true);
-  auto relay = open(c);
-  // A full claim: the next two are claimed in the background (key-0/2, key-1/3), before the
-  // engine's release of key-0/0 below is written, so that claim cannot see key-0 go back.
-  const Claim first = relay->claim_in_key_order(2, kLongLease);
-  ASSERT_EQ(payloads(first), (std::vector<std::string>{"key-0/0", "key-1/1"}));
-  relay->stats();  // waits for the claim in the background: it has read key-0/2 by now
-  ASSERT_EQ(relay->release(first.token, {first.events[0].handle}), 1u);
-  ASSERT_EQ(relay->complete(first.token, {first.events[1].handle}), 1u);
-  std::vector<std::string> got;
-  for (int round = 0; round < 10 && got.size() < 5; ++round) {
-    const Claim claim = relay->claim_in_key_order(2, kLongLease);
-    for (const std::string& p : payloads(claim)) got.push_back(p);
-    ASSERT_EQ(relay->complete(claim.token, claim.handles()), claim.events.size());
-  }
-  std::vector<std::string> key0;
-  for (const std::string& p : got)
-    if (p.rfind("key-0/", 0) == 0) key0.push_back(p);
-  EXPECT_EQ(key0, (std::vector<std::string>{"key-0/0", "key-0/2", "key-0/4"})) << "key-0 in its order";
-  std::sort(got.begin(), got.end());
-  EXPECT_EQ(got, (std::vector<std::string>{"key-0/0", "key-0/2", "key-0/4", "key-1/3", "key-1/5"}));
-  const outbox_storage_stats s = storage().stats();
-  EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
-}
