@@ -104,12 +104,13 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       retain_sent_(config.duration("retain_sent")),
       query_timeout_(config.duration("query_timeout")),
       owner_(owner_name()),
+      relay_id_(owner_ + "/" + outbox::random_token().substr(0, 8)),
       address_(server_address(config.string("dsn"), read_password(config),
                               Timeouts{config.duration("connect_timeout"), query_timeout_})),
       db_(address_, [this](pqxx::connection& c) { on_connect(c); }),
-      listener_(address_, names_.channel, arming(names_, owner_ + "/" + outbox::random_token().substr(0, 8))),
+      listener_(address_, names_.channel, arming(names_, relay_id_)),
       lane_count_(static_cast<int>(config.integer("lanes"))),
-      lanes_(owner_ + "/" + outbox::random_token().substr(0, 8)) {
+      lanes_(relay_id_) {
   db_.connect_now();
   if (config.boolean("prefetch"))
     prefetch_ = std::make_unique<Prefetch>(

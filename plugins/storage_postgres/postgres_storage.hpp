@@ -129,6 +129,7 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   const std::chrono::milliseconds retain_sent_;
   const std::chrono::milliseconds query_timeout_;
   const std::string owner_;
+  const std::string relay_id_;   // this storage object among relays: its waiter row, its lanes
   const ServerAddress address_;  // of db_, listener_ and the prefetch's connection
   Database db_;
   Listener listener_;
