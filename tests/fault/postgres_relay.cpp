@@ -52,11 +52,7 @@ std::string with_options(const std::string& dsn, const std::map<std::string, std
 
 bool listening(pqxx::connection& admin, const std::string& application) {
   return pqxx::nontransaction(admin)
-             .exec_params(
-                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
-                 "AND (query LIKE 'LISTEN %' OR query LIKE '%\\_waiters%' OR query LIKE 'SELECT "
-                 "pg\\_snapshot\\_xmin%')",
-                 application)[0][0]
+             .exec_params(outbox::tests::kListeningSessionsSql, application)[0][0]
              .as<int>() == 1;
 }
 

@@ -18,6 +18,13 @@ namespace outbox::tests {
 inline constexpr const char* kPostgresPlugin = OUTBOX_POSTGRES_PLUGIN;
 inline constexpr const char* kDefaultPgDsn = "postgresql://outboxd:outboxd@127.0.0.1:55432/outboxd_test";
 
+// Counts the sessions named $1 that listen for the storage's notifications (the storage's
+// wait()): their last statement LISTEN, or one that arms, disarms or looks at the window.
+inline constexpr const char* kListeningSessionsSql =
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
+    "AND (query LIKE 'LISTEN %' OR query LIKE '%\\_waiters%' OR query LIKE 'SELECT "
+    "pg\\_snapshot\\_xmin%')";
+
 inline std::string pg_dsn() {
   const char* dsn = std::getenv("OUTBOXD_TEST_PG_DSN");
   return dsn && *dsn ? dsn : kDefaultPgDsn;

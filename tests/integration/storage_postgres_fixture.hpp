@@ -69,13 +69,7 @@ class StoragePostgres : public ::testing::Test {
   // blocking, over as many calls as it takes.
   void wait_until_listening(StorageObject& relay, const std::string& app) {
     for (int i = 0; i < 100; ++i) {
-      if (pqxx::nontransaction(*sql_)
-              .exec_params("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
-                           "AND (query LIKE 'LISTEN %' OR query LIKE '%\\_waiters%' OR query LIKE 'SELECT "
-                           "pg\\_snapshot\\_xmin%')",
-                           app)[0][0]
-              .as<int>() == 1)
-        return;
+      if (pqxx::nontransaction(*sql_).exec_params(kListeningSessionsSql, app)[0][0].as<int>() == 1) return;
       relay.wait(50ms);
     }
     ADD_FAILURE() << "no LISTEN connection named " << app << " after 100 waits";
