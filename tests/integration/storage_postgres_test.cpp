@@ -22,8 +22,8 @@ namespace {
 
 using namespace outbox::tests;
 
-TEST_F(StoragePostgres, MigrateCreatesTheDocumentedTablesAtVersionThree) {
-  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 3);
+TEST_F(StoragePostgres, MigrateCreatesTheDocumentedTablesAtVersionFour) {
+  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 4);
   EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_waiters")), 0);
   const pqxx::result columns = pqxx::nontransaction(*sql_).exec_params(
       "SELECT column_name || ' ' || data_type FROM information_schema.columns "
@@ -223,8 +223,8 @@ int notifications(pqxx::connection& listener, std::chrono::milliseconds within) 
   return got;
 }
 
-// Version 2 (its trigger notified at every INSERT) migrates to 3: producers notify only while a
-// relay is armed.
+// Version 2 (its trigger notified at every INSERT) migrates to 3 and 4: producers notify only while
+// a relay is armed.
 TEST_F(StoragePostgres, MigratesFromVersionTwoToNotifyingOnlyWhileARelayWaits) {
   const std::string channel = channel_of(*sql_, schema_.name());
   pqxx::work back(*sql_);  // the schema as version 2 left it
@@ -240,7 +240,7 @@ TEST_F(StoragePostgres, MigratesFromVersionTwoToNotifyingOnlyWhileARelayWaits) {
   EXPECT_EQ(notifications(*listener, 300ms), 1) << "version 2 notifies at every INSERT";
 
   open()->migrate();
-  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 3);
+  EXPECT_EQ(count("SELECT version FROM " + schema_.table("_schema_version")), 4);
   EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table("_waiters")), 0);
   produce("unarmed", 1);
   EXPECT_EQ(notifications(*listener, 300ms), 0) << "no relay waits";
@@ -252,6 +252,34 @@ TEST_F(StoragePostgres, MigratesFromVersionTwoToNotifyingOnlyWhileARelayWaits) {
                                    " VALUES ('armed', now() + interval '1 minute')");
   produce("armed", 1);
   EXPECT_EQ(notifications(*listener, 300ms), 1) << "a relay waits";
+}
+
+// The trigger runs with the producer's rights (version 4): a role with only the grants
+// docs/producers.md names inserts, and notifies while a relay waits.
+TEST_F(StoragePostgres, AProducerWithOnlyTheDocumentedGrantsInsertsAndNotifiesWhileARelayWaits) {
+  const std::string producer =
+      pqxx::nontransaction(*sql_).exec("SELECT current_user")[0][0].c_str() + std::string("_producer");
+  ASSERT_EQ(count("SELECT count(*) FROM pg_roles WHERE rolname = '" + producer + "'"), 1)
+      << "tests/services/postgres.sh creates the role " << producer;
+  pqxx::work grant(*sql_);
+  grant.exec("GRANT USAGE ON SCHEMA " + schema_.name() + " TO " + producer);
+  grant.exec("GRANT INSERT ON " + schema_.table() + " TO " + producer);
+  grant.commit();
+  auto listener = pg_connect();
+  pqxx::nontransaction(*listener).exec("LISTEN " + channel_of(*sql_, schema_.name()));
+  const auto produce_as_producer = [&](const std::string& payload) {
+    pqxx::work txn(*sql_);
+    txn.exec("SET LOCAL ROLE " + producer);
+    txn.exec("INSERT INTO " + schema_.table() + " (event_type, payload) VALUES ('t', '" + payload + "')");
+    txn.commit();
+  };
+  produce_as_producer("unarmed");
+  EXPECT_EQ(notifications(*listener, 300ms), 0) << "no relay waits";
+  pqxx::nontransaction(*sql_).exec("INSERT INTO " + schema_.table("_waiters") +
+                                   " VALUES ('armed', now() + interval '1 minute')");
+  produce_as_producer("armed");
+  EXPECT_EQ(notifications(*listener, 300ms), 1) << "a relay waits";
+  EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 2);
 }
 
 TEST_F(StoragePostgres, ProducersNotifyOnlyWhileARelayWaitsAndNotOnceItIsBusy) {

@@ -57,6 +57,11 @@ create_test_database() {
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN
               CREATE ROLE $role LOGIN PASSWORD '$password';
             END IF;
+            -- A producer with only the grants docs/producers.md asks for; the tests SET ROLE to it.
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}_producer') THEN
+              CREATE ROLE ${role}_producer NOLOGIN;
+              GRANT ${role}_producer TO $role;
+            END IF;
           END \$\$;"
   if [ "$(sql -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'")" != 1 ]; then
     sql -c "CREATE DATABASE $database OWNER $role"
