@@ -13,8 +13,8 @@ Queries::Queries(const Database& db)
     : insert(db,
              "INSERT OR IGNORE INTO outbox (id, event_type, partition_key, content_type, payload, headers, "
              "idempotency_token, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-      select_claimable(db, "SELECT " OUTBOX_SQLITE_EVENT_COLUMNS " FROM outbox WHERE seq >= ?3 AND " CLAIMABLE
-                           " ORDER BY seq LIMIT ?2"),
+      select_claimable(
+          db, "SELECT " OUTBOX_SQLITE_EVENT_COLUMNS " FROM outbox WHERE " CLAIMABLE " ORDER BY seq LIMIT ?2"),
       // Inside the claim's write transaction, the claimable rows between the first and the last
       // selected are exactly the selected ones: one statement leases them all.
       lease_range(db,

@@ -12,7 +12,7 @@ struct Queries {
   // ?1 id, ?2 event_type, ?3 partition_key, ?4 content_type, ?5 payload, ?6 headers,
   // ?7 idempotency_token, ?8 created_at_ms. Changes 0 rows on a duplicate id or token.
   Statement insert;
-  // ?1 now, ?2 max, ?3 the first seq to look at. Event columns, in delivery order.
+  // ?1 now, ?2 max. Event columns, in delivery order.
   Statement select_claimable;
   // ?1 now, ?2 locked_until, ?3 token, ?4 first seq, ?5 last seq: leases the rows just selected.
   Statement lease_range;

@@ -17,8 +17,6 @@ namespace {
 constexpr std::chrono::milliseconds kPollInterval{25};
 // With retain_sent on, complete() deletes expired archived rows at most this often.
 constexpr int64_t kAutoPurgeIntervalMs = 60'000;
-// claim() looks at the whole outbox at least this often (claim_rows).
-constexpr std::chrono::milliseconds kScanFromStartInterval{500};
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -79,16 +77,9 @@ std::string SqliteStorage::claim_rows(uint32_t max, std::chrono::milliseconds le
     const int64_t now = now_ms();
     token = outbox::random_token();
     Transaction txn(db_);
-    // A claim of the whole outbox reads past every row still leased at its head: with a transport
-    // slower than the storage, max_in_flight rows, 46 % of the instructions of a SQLite -> MQTT
-    // drain under callgrind. Every claimable row before the last one claimed was claimed with it,
-    // so claim() looks from there; rows that come back before it (retried, released, a lease run
-    // out) are found by a claim from the start, after a claim came up short and every 500 ms.
-    const auto steady_now = std::chrono::steady_clock::now();
-    const bool from_start = scan_from_start_ || steady_now >= next_scan_from_start_;
     {
       Cursor rows = in_key_order ? q.select_in_key_order.query(now, int64_t{max}, std::string_view(owner_))
-                                 : q.select_claimable.query(now, int64_t{max}, from_start ? 0 : scan_from_);
+                                 : q.select_claimable.query(now, int64_t{max});
       while (rows.next()) claimed.push_back(StoredEvent::read(rows));
     }
     if (in_key_order) {  // the selection has holes: lease row by row
@@ -100,11 +91,6 @@ std::string SqliteStorage::claim_rows(uint32_t max, std::chrono::milliseconds le
                         seq_of(claimed.back().handle()));
     }
     txn.commit();
-    if (!in_key_order) {
-      if (from_start) next_scan_from_start_ = steady_now + kScanFromStartInterval;
-      scan_from_start_ = claimed.size() < max;
-      if (!claimed.empty()) scan_from_ = seq_of(claimed.back().handle()) + 1;
-    }
   }
   // Handed over only once committed: the host never sees an event it does not hold a lease on.
   for (StoredEvent& event : claimed) sink.add(event.view());

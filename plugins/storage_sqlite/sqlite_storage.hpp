@@ -7,7 +7,6 @@
 #pragma once
 
 #include <array>
-#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -70,10 +69,6 @@ class SqliteStorage final : public sdk::Storage, public sdk::KeyOrder, public sd
   const std::chrono::milliseconds retain_sent_;
   const std::string owner_;  // this object, as the owner of its leases in key order
   int64_t next_auto_purge_ms_ = 0;
-  // Where claim() looks from (claim_rows); guarded by db_mutex_.
-  int64_t scan_from_ = 0;
-  bool scan_from_start_ = true;
-  std::chrono::steady_clock::time_point next_scan_from_start_{};
 
   std::mutex db_mutex_;  // guards everything below up to the wake state
   Database db_;

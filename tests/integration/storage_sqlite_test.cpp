@@ -8,9 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <outbox/testing/storage_client.hpp>
-#include <set>
 #include <string>
-#include <thread>
 
 #include "sqlite_test_store.hpp"
 
@@ -177,34 +175,6 @@ TEST_F(SqliteStorage, RefusesAHeaderThatIsNotUtf8ForThatEventOnly) {
   Event bad = good;
   bad.headers = {{"name", "\xff\xfe"}};
   EXPECT_EQ(storage->enqueue({bad, good}), (std::vector<outbox_status>{OUTBOX_PERMANENT, OUTBOX_OK}));
-}
-
-// claim() looks from after the last row it claimed (claim_rows): a row retried behind that point
-// comes back with a claim from the start, within half a second, while fresher rows remain.
-TEST_F(SqliteStorage, ARowRetriedBehindTheClaimsIsClaimedAgainWhileFresherRowsRemain) {
-  auto storage = open(sqlite_config(dir_.file("outbox.db")));
-  storage->migrate();
-  std::vector<Event> events(200);
-  for (size_t i = 0; i < events.size(); ++i) {
-    events[i].event_type = "t";
-    events[i].payload = "e" + std::to_string(i);
-  }
-  ASSERT_EQ(storage->enqueue(events), std::vector<outbox_status>(events.size(), OUTBOX_OK));
-  const testing::Claim first = storage->claim(10, std::chrono::seconds(30));
-  ASSERT_EQ(first.events.size(), 10u);
-  ASSERT_EQ(first.events[0].payload, "e0");
-  ASSERT_EQ(storage->retry(first.token, {{first.events[0].handle, 0, "flaky"}}), 1u);
-
-  std::set<std::string> later;  // the payloads of the claims after the retry
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!later.contains("e0") && std::chrono::steady_clock::now() < deadline) {
-    const testing::Claim c = storage->claim(10, std::chrono::seconds(30));
-    ASSERT_EQ(c.events.size(), 10u) << "fresher rows remain";
-    for (const Event& e : c.events) EXPECT_TRUE(later.insert(e.payload).second) << e.payload << " twice";
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_TRUE(later.contains("e0")) << "after " << later.size() << " rows";
-  for (int i = 1; i < 10; ++i) EXPECT_FALSE(later.contains("e" + std::to_string(i))) << "leased still";
 }
 
 TEST_F(SqliteStorage, RetainSentArchivesCompletedEventsUntilPurged) {
