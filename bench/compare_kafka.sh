@@ -23,7 +23,7 @@ rounds=${3:-5}
 events=${4:-1000000}
 messages=${5:-200000}
 callgrind_events=${CALLGRIND:-0}
-batch=500 max_in_flight=20000
+batch=500 max_in_flight=10000
 for b in "${builds[@]}"; do
   for f in bin/outboxd bin/transport_publish_bench lib/outboxd/plugins/outbox-transport-kafka.so \
            lib/outboxd/plugins/outbox-storage-postgres.so; do

@@ -46,7 +46,7 @@ steady_settings
 echo "latency_kafka: $(pg_describe), $per_tx event(s) per transaction" \
      "-> outboxd -> Apache Kafka $(kafka_version)" \
      "on $kafka_bootstrap (one node, same machine, $(nproc) cores), librdkafka $(librdkafka_version)"
-echo "settings: relay { $steady_relay } (unset keys: outboxd defaults batch_size 500, max_in_flight 20000," \
+echo "settings: relay { $steady_relay } (unset keys: outboxd defaults batch_size 500, max_in_flight 10000," \
      "poll_interval 1s); producer enable.idempotence=true acks=all partitioner=murmur2_random" \
      "linger.ms=5 (librdkafka default) ${KAFKA_PROPERTIES:-}; topics of $steady_partitions partitions," \
      "message.timestamp.type=${TIMESTAMPS:-LogAppendTime}; load: $rate events/s for $seconds s from $connections connections," \

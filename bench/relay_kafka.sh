@@ -11,7 +11,7 @@
 #
 # usage: bench/relay_kafka.sh [EVENTS=200000] [BATCH_SIZE=500] [MESSAGES=500000] [PG_EVENTS=1000000]
 #        extra librdkafka properties for every run: KAFKA_PROPERTIES="linger.ms=20 compression.type=lz4"
-#        relay.max_in_flight of the end-to-end runs: MAX_IN_FLIGHT=20000
+#        relay.max_in_flight of the end-to-end runs: MAX_IN_FLIGHT=10000
 # needs: the release build (cmake --preset release && cmake --build --preset release --target
 #        outboxd outbox-storage-sqlite outbox-transport-kafka transport_publish_bench)
 set -euo pipefail
@@ -23,7 +23,7 @@ batch=${2:-500}
 messages=${3:-500000}
 pg_events=${4:-1000000}
 props=(${KAFKA_PROPERTIES:-})
-max_in_flight=${MAX_IN_FLIGHT:-20000}
+max_in_flight=${MAX_IN_FLIGHT:-10000}
 bin=build/release/bin/outboxd
 bench=build/release/bin/transport_publish_bench
 plugins=build/release/lib/outboxd/plugins

@@ -23,7 +23,7 @@ events=${1:-200000}
 batch=${2:-500}
 messages=${3:-200000}
 inflight=${INFLIGHT:-20}
-max_in_flight=${MAX_IN_FLIGHT:-20000}
+max_in_flight=${MAX_IN_FLIGHT:-10000}
 bin=build/release/bin/outboxd
 plugins=build/release/lib/outboxd/plugins
 for f in "$bin" build/release/bin/transport_publish_bench build/release/bin/mqtt_bare_bench \

@@ -24,7 +24,7 @@ events=${1:-1000000}
 batch=${2:-500}
 produce_seconds=${3:-5}
 prefetch=${PREFETCH:-true}
-max_in_flight=20000
+max_in_flight=10000
 bin=build/release/bin/outboxd
 [ -x "$bin" ] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
 [ -f build/release/lib/outboxd/plugins/outbox-transport-null.so ] ||
@@ -46,7 +46,7 @@ fill_backlog() { pg_fill_backlog "$work/bench.yaml" "$schema" "$events"; }
 run_relay() { drain "  $1" "${config:-$work/bench.yaml}" "$events"; }
 
 echo "relay_postgres: $events-event backlog, ~300-byte JSON payloads + 1 header, batch_size $batch," \
-     "max_in_flight 20000, lease 30s, prefetch $prefetch, transport null, $(pg_describe), $(nproc) cores"
+     "max_in_flight 10000, lease 30s, prefetch $prefetch, transport null, $(pg_describe), $(nproc) cores"
 
 # A Prometheus-like scraper: GET /metrics every second until killed.
 scrape_every_second() {

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 . bench/relay_backlog.sh
 events=${1:-100000}
 batch=${2:-500}
-max_in_flight=20000
+max_in_flight=10000
 bin=build/release/bin/outboxd
 [ -x "$bin" ] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
 work=$(mktemp -d)
