@@ -12,11 +12,12 @@ daemon_pid() {
   echo "$pid"
 }
 
-# daemon_await PID TIMEOUT ON_FAILURE: waits until answers succeeds. When the server exits first,
-# or TIMEOUT seconds pass, runs ON_FAILURE ("exited" or "timeout" as its argument) and exits 1.
+# daemon_await PID TIMEOUT ON_FAILURE [READY=answers]: waits until READY succeeds. When the server
+# exits first, or TIMEOUT seconds pass, runs ON_FAILURE ("exited" or "timeout" as its argument)
+# and exits 1.
 daemon_await() {
-  local pid=$1 deadline=$((SECONDS + $2)) on_failure=$3
-  until answers; do
+  local pid=$1 deadline=$((SECONDS + $2)) on_failure=$3 ready=${4:-answers}
+  until "$ready"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       "$on_failure" exited
       exit 1

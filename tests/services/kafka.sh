@@ -58,16 +58,6 @@ grants_producer_ids() {
     -X message.timeout.ms=10000 >/dev/null 2>&1
 }
 
-# await_producer_ids PID: waits for grants_producer_ids, as daemon_await waits for answers.
-await_producer_ids() {
-  local deadline=$((SECONDS + ready_timeout))
-  until grants_producer_ids; do
-    kill -0 "$1" 2>/dev/null || { start_failed exited; exit 1; }
-    [ "$SECONDS" -lt "$deadline" ] || { start_failed timeout; exit 1; }
-    sleep 0.2
-  done
-}
-
 # daemon_await's ON_FAILURE: what the broker's logs say.
 start_failed() {
   if [ "$1" = exited ]; then
@@ -184,7 +174,7 @@ start() {
     say "started pid $pid; waiting up to ${ready_timeout}s for $host:$port"
   fi
   daemon_await "$pid" "$ready_timeout" start_failed
-  await_producer_ids "$pid"
+  daemon_await "$pid" "$ready_timeout" start_failed grants_producer_ids
   say "ready on $host:$port (pid $pid, logs in $logs)"
 }
 
