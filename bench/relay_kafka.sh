@@ -9,7 +9,7 @@
 # ~300-byte JSON payloads, a partition key (1000 distinct) and one traceparent header per event.
 # Prints messages/s and the settings.
 #
-# usage: bench/relay_kafka.sh [EVENTS=200000] [BATCH_SIZE=500] [MESSAGES=500000] [PG_EVENTS=1000000]
+# usage: bench/relay_kafka.sh [EVENTS=200000] [BATCH_SIZE=1000] [MESSAGES=500000] [PG_EVENTS=1000000]
 #        extra librdkafka properties for every run: KAFKA_PROPERTIES="linger.ms=20 compression.type=lz4"
 #        relay.max_in_flight of the end-to-end runs: MAX_IN_FLIGHT=10000
 # needs: the release build (cmake --preset release && cmake --build --preset release --target
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 . bench/relay_backlog.sh
 . bench/brokers.sh
 events=${1:-200000}
-batch=${2:-500}
+batch=${2:-1000}
 messages=${3:-500000}
 pg_events=${4:-1000000}
 props=(${KAFKA_PROPERTIES:-})

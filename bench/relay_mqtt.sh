@@ -11,7 +11,7 @@
 # default); the broker is restarted with it when it differs, and the transport's receive_maximum
 # is set to it (paho C++ 1.2 does not pass the CONNACK's value on).
 #
-# usage: bench/relay_mqtt.sh [EVENTS=200000] [BATCH_SIZE=500] [MESSAGES=200000]; INFLIGHT=20
+# usage: bench/relay_mqtt.sh [EVENTS=200000] [BATCH_SIZE=1000] [MESSAGES=200000]; INFLIGHT=20
 # needs: the release build (cmake --preset release && cmake --build --preset release --target
 #        outboxd outbox-storage-sqlite outbox-storage-postgres outbox-transport-mqtt
 #        transport_publish_bench mqtt_bare_bench)
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 . bench/relay_backlog.sh
 . bench/brokers.sh
 events=${1:-200000}
-batch=${2:-500}
+batch=${2:-1000}
 messages=${3:-200000}
 inflight=${INFLIGHT:-20}
 max_in_flight=${MAX_IN_FLIGHT:-10000}

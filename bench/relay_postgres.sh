@@ -9,7 +9,7 @@
 # The backlog is filled server-side (INSERT ... SELECT generate_series), ~300-byte JSON payloads,
 # a partition key and one traceparent header per event, UUID v7-like ids; then CHECKPOINT.
 #
-# usage: [PREFETCH=false] [HTTP_AB=ROUNDS] bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=500] [PRODUCE_SECONDS=5]
+# usage: [PREFETCH=false] [HTTP_AB=ROUNDS] bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=1000] [PRODUCE_SECONDS=5]
 #   PREFETCH=false turns the storage's `prefetch` option off (on by default): the next claim runs on a
 #   second connection while the relay settles the last batch.
 #   HTTP_AB=ROUNDS runs, instead of (a) and (b), ROUNDS pairs of (a): one with http.listen off,
@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/relay_backlog.sh
 events=${1:-1000000}
-batch=${2:-500}
+batch=${2:-1000}
 produce_seconds=${3:-5}
 prefetch=${PREFETCH:-true}
 max_in_flight=10000

@@ -29,7 +29,7 @@ struct RetryPolicy {
 };
 
 struct RelayConfig {
-  uint32_t batch_size = 500;
+  uint32_t batch_size = 1000;
   uint32_t max_in_flight = 10000;
   uint64_t max_in_flight_bytes = uint64_t{256} << 20;  // payload and header bytes
   milliseconds lease{30000};

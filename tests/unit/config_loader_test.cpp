@@ -47,7 +47,7 @@ TEST(ConfigLoader, LoadsAValidConfigWithDefaults) {
   EXPECT_EQ(c.storage.type, "sqlite");
   ASSERT_EQ(c.transports.size(), 1u);
   EXPECT_EQ(c.transports[0].instance, "console");
-  EXPECT_EQ(c.relay.batch_size, 500u);
+  EXPECT_EQ(c.relay.batch_size, 1000u);
   EXPECT_EQ(c.relay.lease, std::chrono::seconds(30));
   EXPECT_EQ(c.relay.retry.max_attempts, 12u);
   EXPECT_DOUBLE_EQ(c.relay.retry.jitter, 0.2);

@@ -47,7 +47,7 @@ const FieldSpec& spec(const std::vector<FieldSpec>& fields, const std::string& n
 TEST(CoreKeys, SchemaDefaultsAreTheInitializersOfConfig) {
   const FieldSpec& relay = spec(core_schema(), "relay");
   EXPECT_EQ(spec(relay.children, "lease").default_value, "30s");
-  EXPECT_EQ(spec(relay.children, "batch_size").default_value, "500");
+  EXPECT_EQ(spec(relay.children, "batch_size").default_value, "1000");
   EXPECT_EQ(spec(spec(relay.children, "retry").children, "jitter").default_value, "0.2");
   EXPECT_EQ(spec(relay.children, "on_permanent_error").default_value, "dead_letter");
   EXPECT_EQ(spec(storage_core_fields(), "migrate").default_value, "auto");
