@@ -12,6 +12,7 @@
 # usage: bench/relay_kafka.sh [EVENTS=200000] [BATCH_SIZE=1000] [MESSAGES=500000] [PG_EVENTS=1000000]
 #        extra librdkafka properties for every run: KAFKA_PROPERTIES="linger.ms=20 compression.type=lz4"
 #        relay.max_in_flight of the end-to-end runs: MAX_IN_FLIGHT=10000
+#        relay.ordering: ORDERING=key; relays sharing the outbox in (b) and (c): RELAYS=3
 # needs: the release build (cmake --preset release && cmake --build --preset release --target
 #        outboxd outbox-storage-sqlite outbox-transport-kafka transport_publish_bench)
 set -euo pipefail
