@@ -21,17 +21,15 @@ YAML
 # drain LABEL CONFIG EVENTS: outboxd run --until-idle on CONFIG, measured (measure_command), under
 # the command in the array outboxd_prefix when one is set (valgrind). Sets drained (events
 # relayed), drain_wall, drain_user, drain_sys, drain_peak_kib, and leaves the RSS samples in
-# $work/rss.txt. RELAYS=N runs N relays on the one outbox at once: the wall time is until the last
-# has stopped, the CPU that of them all, the peak RSS the largest one's (the RSS samples are of
-# the shell that waits for them).
+# $work/rss.txt. RELAYS=N runs N relays on the one outbox at once (bench/run_relays.sh): the wall
+# time is until the outbox is drained and they have stopped, the CPU that of them all, the peak
+# RSS the largest one's (the RSS samples are of the script that waits for them).
 drain() {
   local label=$1 config=$2 n=$3 rc=0 relays=${RELAYS:-1}
   if [ "$relays" -gt 1 ]; then
     label+=", $relays relays"
-    # shellcheck disable=SC2016  # expanded by the inner shell
-    measure_command "$work/rss.txt" bash -c 'rc=0; pids=(); for _ in $(seq "$1"); do "${@:3}" run -c "$2" --until-idle & pids+=($!); done
-      for pid in "${pids[@]}"; do wait "$pid" || rc=$?; done; exit "$rc"' relays "$relays" "$config" \
-      "${outboxd_prefix[@]}" "$bin" 2>"$work/run.log" || rc=$?
+    measure_command "$work/rss.txt" bench/run_relays.sh "$relays" "$config" "$bin" "${outboxd_prefix[@]}" \
+      2>"$work/run.log" || rc=$?
   else
     measure_command "$work/rss.txt" "${outboxd_prefix[@]}" "$bin" run -c "$config" --until-idle 2>"$work/run.log" || rc=$?
   fi
