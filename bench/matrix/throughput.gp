@@ -10,13 +10,13 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set bmargin 5
+set bmargin 7
 set logscale y
 set yrange [1000:*]
 set format y "%.0s%c"
 set ylabel "events/s"
 set grid ytics
-set key top right
+set key below horizontal  # inside, it would cover the tallest bars; bmargin 7 leaves it room
 # Clustered bars of 3 columns with gap 1 sit at x - 0.25, x, x + 0.25.
 label(v) = v != v ? "" : sprintf("%.0fk", v / 1000)
 plot data using 3:xtic(stringcolumn(1)."\n".stringcolumn(2)) title "outboxd" lc rgb "#1f77b4", \
