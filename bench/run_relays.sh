@@ -18,5 +18,9 @@ until "$bin" status -c "$config" --json 2>/dev/null | grep -q '"pending":0,"in_f
 done
 kill -TERM "${pids[@]}" 2>/dev/null
 rc=0
-for pid in "${pids[@]}"; do wait "$pid" || { [ "$rc" -ne 0 ] || rc=$?; }; done
+for pid in "${pids[@]}"; do
+  wait "$pid"
+  status=$?
+  [ "$rc" -ne 0 ] || rc=$status
+done
 exit "$rc"
