@@ -62,11 +62,11 @@ void PostgresStorage::claim_lanes(pqxx::connection& c, uint32_t max, int64_t lea
     retried.sort_by_xid();
     if (retried.size() < max) {
       const Position least = lanes_.least_cursor();
-      fresh = EventRows(
-          exec_binary(c, db_.handle(), q::kLaneFresh,
-                      {std::to_string(max - retried.size()), lanes_.active_text(), lanes_.cursor_xids(),
-                       lanes_.cursor_seqs(), std::to_string(least.xid), std::to_string(least.seq)}),
-          EventRows::Extra::xid);
+      fresh =
+          EventRows(exec_binary(c, db_.handle(), q::kLaneFresh,
+                                {std::to_string(max - retried.size()), lanes_.cursor_xids(),
+                                 lanes_.cursor_seqs(), std::to_string(least.xid), std::to_string(least.seq)}),
+                    EventRows::Extra::xid);
       hold_keys(txn, fresh, held);
     }
   }

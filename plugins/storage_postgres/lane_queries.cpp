@@ -16,15 +16,19 @@ namespace {
 // The rows a lane claim's settle names: $2 xid[], $3 lo[], $4 hi[] are the runs of the rows it
 // claimed after a cursor, found as RANGE_LEASE finds them; rows of the retry path it claimed
 // carry its token ($1). $5 the seqs named. Only rows of lanes whose epoch is still the claim's
-// ($6 lanes, $7 epochs) and that $8 still owns: a takeover fences the old owner out.
+// ($6 lanes, $7 epochs) and that $8 still owns: a takeover fences the old owner out. The seqs
+// named are looked up as `IN (SELECT unnest(...))`, a hashed subplan: `= ANY` of an array
+// parameter compares each row with every element, and took 2.9 against 1.6 ms of a 1000-event
+// settle (PostgreSQL 15, generic plan).
 #define LANE_ROWS                                                                                           \
   "WITH e AS (SELECT l.lane FROM {lanes} l, unnest($6::int4[], $7::int8[]) AS x(lane, epoch) "              \
   "           WHERE l.lane = x.lane AND l.epoch = x.epoch AND l.owner = $8), "                              \
   "k AS (SELECT x.ctid FROM unnest($2::xid8[], $3::int8[], $4::int8[]) AS r(xid, lo, hi), "                 \
   "      LATERAL (SELECT h.ctid, h.seq FROM {t} h WHERE h.xid = r.xid AND h.seq >= r.lo AND h.seq <= r.hi " \
   "               AND h.retry_at IS NULL ORDER BY h.seq LIMIT r.hi - r.lo + 1) x "                          \
-  "      WHERE x.seq + 0 = ANY($5::int8[]) "                                                                \
-  "      UNION ALL SELECT h.ctid FROM {t} h WHERE h.claim_token = $1 AND h.seq + 0 = ANY($5::int8[])), "
+  "      WHERE x.seq IN (SELECT unnest($5::int8[])) "                                                       \
+  "      UNION ALL SELECT h.ctid FROM {t} h WHERE h.claim_token = $1 AND h.seq + 0 IN (SELECT "             \
+  "unnest($5::int8[]))), "
 #define LANE_OWNED "h.ctid = ANY(ARRAY(SELECT ctid FROM k)) AND h.lane = ANY(ARRAY(SELECT lane FROM e))"
 #define LANE_FAILURES \
   "f AS (SELECT * FROM unnest($5::int8[], $9::int8[], $10::text[], $11::bool[]) AS f(seq, nb, err, hold)), "
@@ -142,13 +146,15 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
           "UPDATE {t} h SET claim_token = $3, locked_until = " MS("$4") " FROM due "
           "WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid");
 #undef DUE_UNLOCKED
-  // $1 max, $2 lanes, $3/$4 dense cursors, $5/$6 the least of them: the next rows of the lanes
-  // after their cursors whose transactions have all finished (the xid rule) -> events, xid.
+  // $1 max, $2/$3 dense cursors, $4/$5 the least of them: the next rows of the lanes after their
+  // cursors whose transactions have all finished (the xid rule) -> events, xid. A lane not
+  // claimed from has NULL cursors, which no row is after: no list of lanes to look each row up in
+  // (which cost a third of the statement with 256 lanes).
   prepare(q::kLaneFresh,
           "SELECT " EVENT_COLUMNS
-          ", h.xid FROM {t} h WHERE (h.xid, h.seq) > ($5::xid8, $6::int8) "
-          "AND h.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) AND h.lane = ANY($2::int4[]) "
-          "AND h.retry_at IS NULL AND (h.xid, h.seq) > (($3::xid8[])[h.lane + 1], ($4::int8[])[h.lane + 1]) "
+          ", h.xid FROM {t} h WHERE (h.xid, h.seq) > ($4::xid8, $5::int8) "
+          "AND h.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
+          "AND h.retry_at IS NULL AND (h.xid, h.seq) > (($2::xid8[])[h.lane + 1], ($3::int8[])[h.lane + 1]) "
           "ORDER BY h.xid, h.seq LIMIT $1::int8");
   // $1 keys: those held by a row of the retry path nobody holds, or by a dead letter.
   prepare(
