@@ -71,3 +71,10 @@ TEST(JsonCheck, Utf8RefusesOverlongFormsSurrogatesAndCodePointsAboveTheLast) {
                            "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf7\xb4\xb4\xb4", "\xff", "\xe2\x82"})
     EXPECT_FALSE(is_valid_utf8(text)) << text;
 }
+
+// Found by fuzz/json_check_fuzzer: nlohmann skips a leading UTF-8 byte order mark; embedded in the
+// transport's line it would not be whitespace, so the check refuses it.
+TEST(JsonCheck, RefusesAByteOrderMark) {
+  EXPECT_FALSE(is_valid_json("\xEF\xBB\xBF" "99999"));
+  EXPECT_FALSE(is_valid_json("\xEF\xBB\xBF" "{}"));
+}
