@@ -5,6 +5,7 @@
 // itself, where the same rule keeps it back until its key is free: the cursor never has to wait.
 // Within a lane every row of the retry path comes before every row after the cursor, so a
 // key's events come back in their order.
+#include <algorithm>
 #include <outbox/uuid_v7.hpp>
 #include <string_view>
 #include <thread>
@@ -20,8 +21,8 @@ Position position_of(const EventRows& rows, size_t i) {
   return {rows.extra(i), static_cast<int64_t>(rows.handle(i))};
 }
 
-// Marks the rows of `fresh` whose key is held and moves them to the retry path.
-void hold_keys(pqxx::work& txn, const EventRows& fresh, std::vector<bool>& held) {
+// Marks the rows of `fresh` whose key is held and moves them to the retry path -> how many.
+size_t hold_keys(pqxx::work& txn, const EventRows& fresh, std::vector<bool>& held) {
   held.assign(fresh.size(), false);
   ArrayLiteral keys;
   std::unordered_set<std::string_view> seen;
@@ -29,11 +30,11 @@ void hold_keys(pqxx::work& txn, const EventRows& fresh, std::vector<bool>& held)
     const std::string_view key = sdk::sv(fresh.event(i).partition_key);
     if (!key.empty() && seen.insert(key).second) keys.add_text(key);
   }
-  if (seen.empty()) return;
+  if (seen.empty()) return 0;
   std::unordered_set<std::string> holding;
   for (const pqxx::row& row : txn.exec_prepared(q::kLaneHolds, std::move(keys).finish()))
     holding.emplace(row[0].c_str(), row[0].size());
-  if (holding.empty()) return;
+  if (holding.empty()) return 0;
   ArrayLiteral xids, seqs;
   for (size_t i = 0; i < fresh.size(); ++i) {
     if (!holding.count(std::string(sdk::sv(fresh.event(i).partition_key)))) continue;
@@ -42,6 +43,7 @@ void hold_keys(pqxx::work& txn, const EventRows& fresh, std::vector<bool>& held)
     seqs.add(static_cast<int64_t>(fresh.handle(i)));
   }
   txn.exec_prepared(q::kLaneHold, std::move(xids).finish(), std::move(seqs).finish());
+  return static_cast<size_t>(std::count(held.begin(), held.end(), true));
 }
 
 }  // namespace
@@ -67,7 +69,7 @@ void PostgresStorage::claim_lanes(pqxx::connection& c, uint32_t max, int64_t lea
                                 {std::to_string(max - retried.size()), lanes_.cursor_xids(),
                                  lanes_.cursor_seqs(), std::to_string(least.xid), std::to_string(least.seq)}),
                     EventRows::Extra::xid);
-      hold_keys(txn, fresh, held);
+      planner_.moved(hold_keys(txn, fresh, held));
     }
   }
   lanes_.save(txn);
@@ -80,6 +82,7 @@ std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milli
                                                 const sdk::EventSink& sink) {
   const std::string token = "k" + outbox::random_token();
   if (max == 0) return token;
+  planner_.refresh(db_);
   EventRows retried, fresh;
   std::vector<bool> held;
   try {

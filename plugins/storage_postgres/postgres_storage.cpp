@@ -110,7 +110,8 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       db_(address_, [this](pqxx::connection& c) { on_connect(c); }),
       listener_(address_, names_.channel, arming(names_, relay_id_)),
       lane_count_(static_cast<int>(config.integer("lanes"))),
-      lanes_(relay_id_) {
+      lanes_(relay_id_),
+      planner_(names_.t) {
   db_.connect_now();
   if (config.boolean("prefetch"))
     prefetch_ = std::make_unique<Prefetch>(
@@ -164,6 +165,7 @@ void PostgresStorage::migrate() {
 std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease,
                                    const sdk::EventSink& sink) {
   if (max == 0) return "r" + outbox::random_token();
+  planner_.refresh(db_);
   EventRows events;
   std::string token;
   // In the order rows became due: leases that ran out and retries, then a prefetched batch,
@@ -246,7 +248,10 @@ size_t PostgresStorage::retry(std::string_view token, std::span<const outbox_fai
   if (items.empty()) return 0;
   const FailureArrays failures = failure_arrays(items, true);
   recovery_due_ = true;
-  return settle("retrying", token, q::kRetryRange, q::kRetryRow, q::kRetryLane, seqs_of(items), &failures);
+  const size_t applied =
+      settle("retrying", token, q::kRetryRange, q::kRetryRow, q::kRetryLane, seqs_of(items), &failures);
+  planner_.moved(applied);
+  return applied;
 }
 
 size_t PostgresStorage::bury(std::string_view token, std::span<const outbox_failure> items) {
@@ -258,7 +263,10 @@ size_t PostgresStorage::bury(std::string_view token, std::span<const outbox_fail
 size_t PostgresStorage::release(std::string_view token, std::span<const uint64_t> handles) {
   if (handles.empty()) return 0;
   recovery_due_ = true;
-  return settle("releasing", token, q::kReleaseRange, q::kReleaseRow, q::kReleaseLane, seqs_of(handles));
+  const size_t applied =
+      settle("releasing", token, q::kReleaseRange, q::kReleaseRow, q::kReleaseLane, seqs_of(handles));
+  planner_.moved(applied);
+  return applied;
 }
 
 void PostgresStorage::wait(std::chrono::milliseconds timeout) {

@@ -18,6 +18,7 @@
 #include "lanes.hpp"
 #include "listener.hpp"
 #include "names.hpp"
+#include "planner_statistics.hpp"
 
 namespace outbox::plugins::postgres {
 
@@ -143,6 +144,7 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   std::atomic<bool> held_back_{false};         // the last claim of new rows found them held back
   std::chrono::milliseconds held_back_wait_{kHeldBackRetry};  // wait()'s, while they are
   Lanes lanes_;
+  PlannerStatistics planner_;
 };
 
 }  // namespace outbox::plugins::postgres

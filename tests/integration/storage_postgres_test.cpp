@@ -162,6 +162,31 @@ TEST_F(StoragePostgres, ReleasingSomeRowsOfARangeLeavesTheOthersLeased) {
   EXPECT_EQ(storage().complete(c.token, {c.events[0].handle, c.events[2].handle}), 2u);
 }
 
+// planner_statistics.hpp: the planner must not go on taking the retry path for empty once a
+// thousand rows went there; fewer leave the statistics to autovacuum.
+TEST_F(StoragePostgres, AThousandRowsOntoTheRetryPathHaveItsStatisticsRefreshedBeforeTheNextClaim) {
+  const std::string not_null_share =
+      "SELECT coalesce((SELECT (1 - null_frac) * 1000 FROM pg_stats WHERE schemaname = '" + schema_.name() +
+      "' AND tablename = 'outbox_events' AND attname = 'retry_at'), -1)::int8";
+  produce("e", 3000);
+  pqxx::nontransaction(*sql_).exec("ANALYZE " + schema_.table());
+  ASSERT_EQ(count(not_null_share), 0) << "analyzed with nothing on the retry path";
+  auto retry_all = [&](uint32_t n) {
+    const Claim c = storage().claim(n, kLongLease);
+    ASSERT_EQ(c.events.size(), n);
+    std::vector<outbox::testing::Failure> failures;
+    for (const auto& e : c.events) failures.push_back({e.handle, now_ms() + 3'600'000, "later"});
+    ASSERT_EQ(storage().retry(c.token, failures), n);
+  };
+  retry_all(999);
+  (void)storage().claim(1, kLongLease);
+  EXPECT_EQ(count(not_null_share), 0) << "999 rows moved: not analyzed yet";
+  retry_all(1);
+  (void)storage().claim(1, kLongLease);
+  // 1,000 of the 3,000 rows wait on the retry path: a third of them, as ANALYZE's sample saw it.
+  EXPECT_GT(count(not_null_share), 200) << "1,000 rows moved: analyzed before the claim";
+}
+
 TEST_F(StoragePostgres, RetainSentArchivesCompletedRowsAndPurgeDeletesThem) {
   ConfigBuilder c = config();
   c.duration("retain_sent", 7 * 24h);
