@@ -75,6 +75,6 @@ TEST(JsonCheck, Utf8RefusesOverlongFormsSurrogatesAndCodePointsAboveTheLast) {
 // Found by fuzz/json_check_fuzzer: nlohmann skips a leading UTF-8 byte order mark; embedded in the
 // transport's line it would not be whitespace, so the check refuses it.
 TEST(JsonCheck, RefusesAByteOrderMark) {
-  EXPECT_FALSE(is_valid_json("\xEF\xBB\xBF" "99999"));
-  EXPECT_FALSE(is_valid_json("\xEF\xBB\xBF" "{}"));
+  EXPECT_FALSE(is_valid_json(std::string("\xEF\xBB\xBF") + "99999"));
+  EXPECT_FALSE(is_valid_json(std::string("\xEF\xBB\xBF") + "{}"));
 }
