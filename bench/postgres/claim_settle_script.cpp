@@ -5,8 +5,10 @@
 // claimed rows are read to the end on the server and dropped there, so what is measured is the
 // server's work for the design alone, an upper bound for any relay.
 //
-// usage: claim_settle_script SCHEMA TABLE procedure   CREATE PROCEDURE SCHEMA.claim_settle_loop
-//        claim_settle_script SCHEMA TABLE options     "-c name=value ..." for PGOPTIONS
+// usage: claim_settle_script SCHEMA TABLE procedure       CREATE PROCEDURE SCHEMA.claim_settle_loop
+//        claim_settle_script SCHEMA TABLE options         "-c name=value ..." for PGOPTIONS
+//        claim_settle_script SCHEMA TABLE statement NAME  the SQL of one prepared statement
+//                                                         (bench/postgres/lane_retries.sh)
 //
 // CALL SCHEMA.claim_settle_loop(batch, token) claims `batch` rows under lease `token` and settles
 // them, one statement and one commit each as the relay runs them (prepared, so planned as the
@@ -33,9 +35,9 @@ const std::string& sql_of(const std::vector<pg::Statement>& all, const char* nam
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const std::string mode = argc == 4 ? argv[3] : "";
-  if (mode != "procedure" && mode != "options") {
-    std::fprintf(stderr, "usage: %s SCHEMA TABLE procedure|options\n", argv[0]);
+  const std::string mode = argc >= 4 ? argv[3] : "";
+  if (!(argc == 4 && (mode == "procedure" || mode == "options")) && !(argc == 5 && mode == "statement")) {
+    std::fprintf(stderr, "usage: %s SCHEMA TABLE procedure|options|statement NAME\n", argv[0]);
     return 2;
   }
   if (mode == "options") {
@@ -45,6 +47,10 @@ int main(int argc, char** argv) try {
   }
   const pg::Names names(argv[1], argv[2]);
   const auto all = pg::statements(names, false);
+  if (mode == "statement") {
+    std::printf("%s\n", sql_of(all, argv[4]).c_str());
+    return 0;
+  }
   std::printf(R"sql(-- %s, then %s (plugins/storage_postgres/queries.cpp), until a claim finds nothing.
 CREATE OR REPLACE PROCEDURE %s.claim_settle_loop(batch int8, lease_token text) LANGUAGE plpgsql AS $loop$
 DECLARE
