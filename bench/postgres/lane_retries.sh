@@ -56,16 +56,19 @@ time_build() {
     echo "ROLLBACK;"; } | psql_ | sed -n -E 's/^Time: ([0-9.]+) ms.*/\1/p'
 }
 
+# label BUILD: a file name for BUILD's times.
+label() { tr / _ <<<"$1"; }
+
 # measure STATE BUILD...: REPEAT runs of each build's statement, alternately -> a line of medians.
 measure() {
   local state=$1 b i
   shift
   for ((i = 0; i < repeat; i++)); do
-    for b in "$@"; do time_build "$b" >>"$work/$state-$(basename "$b")"; done
+    for b in "$@"; do time_build "$b" >>"$work/$state-$(label "$b")"; done
   done
   printf '%-9s' "$state"
   for b in "$@"; do
-    printf '  %s %8.1f ms' "$(basename "$b")" "$(sort -n "$work/$state-$(basename "$b")" | awk '{ v[NR] = $1 }
+    printf '  %s %8.1f ms' "$b" "$(sort -n "$work/$state-$(label "$b")" | awk '{ v[NR] = $1 }
       END { print v[int((NR + 1) / 2)] }')"
   done
   echo
