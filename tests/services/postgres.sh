@@ -62,6 +62,10 @@ create_test_database() {
               CREATE ROLE ${role}_producer NOLOGIN;
               GRANT ${role}_producer TO $role;
             END IF;
+            -- A relay that does not own the outbox (the tests grant it what a relay needs).
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}_relay') THEN
+              CREATE ROLE ${role}_relay LOGIN PASSWORD '$password';
+            END IF;
           END \$\$;"
   if [ "$(sql -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'")" != 1 ]; then
     sql -c "CREATE DATABASE $database OWNER $role"
