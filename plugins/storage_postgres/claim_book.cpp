@@ -2,7 +2,7 @@
 // claimer's runs of each lease, for the settles to find its rows), the recovery of leases that ran
 // out and of rows due for a retry (relay.ordering: none), and the settles of every kind of claim.
 #include <algorithm>
-#include <iterator>
+#include <numeric>
 #include <outbox/uuid_v7.hpp>
 
 #include "postgres_storage.hpp"
@@ -86,8 +86,7 @@ bool PostgresStorage::claim_retries(pqxx::work& txn, uint32_t max, int64_t lease
   return true;
 }
 
-void PostgresStorage::remember(const std::string& token, const EventRows& events,
-                               std::shared_ptr<const LaneEpochs> lanes) {
+void PostgresStorage::remember(const std::string& token, const EventRows& events) {
   std::vector<XidRun> runs;
   std::vector<int64_t> seqs;
   for (size_t i = 0; i < events.size(); ++i) {  // in (xid, seq) order
@@ -97,16 +96,31 @@ void PostgresStorage::remember(const std::string& token, const EventRows& events
     runs.back().last_seq = seq;
     seqs.push_back(seq);
   }
-  remember(token, std::move(runs), std::move(seqs), std::move(lanes));
+  remember(token, std::move(runs), std::move(seqs));
 }
 
 void PostgresStorage::remember(const std::string& token, std::vector<XidRun> runs, std::vector<int64_t> seqs,
-                               std::shared_ptr<const LaneEpochs> lanes) {
-  std::sort(seqs.begin(), seqs.end());
-  range_claims_[token] = RangeClaim{std::move(runs), std::move(seqs), std::move(lanes)};
+                               std::shared_ptr<const LaneEpochs> lanes, std::vector<uint32_t> row_lanes) {
+  if (row_lanes.empty()) {
+    std::sort(seqs.begin(), seqs.end());
+  } else {  // a lane claim's rows come in outbox order: sorted by seq with their lanes
+    std::vector<size_t> order(seqs.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return seqs[a] < seqs[b]; });
+    std::vector<int64_t> sorted_seqs;
+    std::vector<uint32_t> sorted_lanes;
+    for (const size_t i : order) {
+      sorted_seqs.push_back(seqs[i]);
+      sorted_lanes.push_back(row_lanes[i]);
+    }
+    seqs = std::move(sorted_seqs);
+    row_lanes = std::move(sorted_lanes);
+  }
+  range_claims_[token] = RangeClaim{std::move(runs), std::move(seqs), std::move(lanes), std::move(row_lanes)};
   range_claim_order_.push_back(token);
   while (range_claim_order_.size() > kMaxRangeClaims) {
-    range_claims_.erase(range_claim_order_.front());
+    if (auto oldest = range_claims_.find(range_claim_order_.front()); oldest != range_claims_.end())
+      forget_claim(oldest);
     range_claim_order_.pop_front();
   }
   // Tokens settled in full left the map already; drop their names from the front.
@@ -166,14 +180,29 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
   });
   // Settled (or gone: a stale token changes nothing, and never will).
   std::vector<int64_t> left;
-  std::set_difference(claim.unsettled.begin(), claim.unsettled.end(), seqs.begin(), seqs.end(),
-                      std::back_inserter(left));
+  std::vector<uint32_t> left_lanes;
+  const bool with_lanes = !claim.unsettled_lanes.empty();
+  for (size_t i = 0, named = 0; i < claim.unsettled.size(); ++i) {
+    while (named < seqs.size() && seqs[named] < claim.unsettled[i]) ++named;
+    const bool settled = named < seqs.size() && seqs[named] == claim.unsettled[i];
+    if (!settled) {
+      left.push_back(claim.unsettled[i]);
+      if (with_lanes) left_lanes.push_back(claim.unsettled_lanes[i]);
+    } else if (with_lanes) {
+      lanes_.let_go(*claim.lanes, claim.unsettled_lanes[i]);
+    }
+  }
   const bool named_unsettled = left.size() < claim.unsettled.size();
-  if (left.empty() || (applied == 0 && named_unsettled))
-    range_claims_.erase(found);
-  else
-    claim.unsettled = std::move(left);
+  claim.unsettled = std::move(left);
+  claim.unsettled_lanes = std::move(left_lanes);
+  if (claim.unsettled.empty() || (applied == 0 && named_unsettled)) forget_claim(found);
   return applied;
+}
+
+void PostgresStorage::forget_claim(RangeClaims::iterator claim) {
+  if (claim->second.lanes)
+    for (const uint32_t lane : claim->second.unsettled_lanes) lanes_.let_go(*claim->second.lanes, lane);
+  range_claims_.erase(claim);
 }
 
 }  // namespace outbox::plugins::postgres

@@ -12,8 +12,11 @@ outbox_str str(std::string_view s) { return {s.data(), s.size()}; }
 EventRows::EventRows(BinaryResult result, Extra extra) : result_(std::move(result)) {
   const BinaryRows rows(result_.get());
   const size_t n = rows.size();
+  const bool with_lanes = extra == Extra::xid_and_lane;
+  if (with_lanes) extra = Extra::xid;
   events_.resize(n);
   extra_.resize(n);
+  if (with_lanes) lanes_.resize(n);
   ids_.resize(n);
   if (extra == Extra::xid) positions_.resize(n);
   headers_.resize(n);
@@ -42,6 +45,7 @@ EventRows::EventRows(BinaryResult result, Extra extra) : result_(std::move(resul
     e.attempts = static_cast<uint32_t>(rows.int32(i, 9));
     e.last_error = str(rows.bytes(i, 10));
     extra_[i] = extra == Extra::xid ? rows.int64(i, 11) : rows.time_ms(i, 11);
+    if (with_lanes) lanes_[i] = static_cast<uint32_t>(rows.int32(i, 12));
     if (extra == Extra::xid) {
       using Part = std::span<char, sdk::kPositionPartLength>;
       char* at = positions_[i].data();
@@ -56,6 +60,7 @@ void EventRows::keep_first(size_t n) {
   if (n >= events_.size()) return;
   events_.resize(n);
   extra_.resize(n);
+  if (!lanes_.empty()) lanes_.resize(n);
 }
 
 void EventRows::sort_by_xid() {
@@ -70,14 +75,17 @@ void EventRows::sort_by_xid() {
   std::sort(order.begin(), order.end(), before);
   std::vector<outbox_event> events;
   std::vector<int64_t> extra;
+  std::vector<uint32_t> lanes;
   events.reserve(order.size());
   extra.reserve(order.size());
   for (size_t i : order) {
     events.push_back(events_[i]);
     extra.push_back(extra_[i]);
+    if (!lanes_.empty()) lanes.push_back(lanes_[i]);
   }
   events_ = std::move(events);
   extra_ = std::move(extra);
+  lanes_ = std::move(lanes);
 }
 
 }  // namespace outbox::plugins::postgres

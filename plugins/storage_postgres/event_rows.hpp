@@ -18,8 +18,9 @@ namespace outbox::plugins::postgres {
 
 class EventRows {
  public:
-  // What column 11 of the statement holds (queries.hpp): the row's xid, or a time.
-  enum class Extra { xid, time_ms };
+  // What column 11 of the statement holds (queries.hpp): the row's xid, or a time; with
+  // xid_and_lane, column 12 holds the row's lane (claims in key order).
+  enum class Extra { xid, time_ms, xid_and_lane };
 
   EventRows() = default;
   // Reads the event columns 0..10 of queries.hpp and column 11; with Extra::xid each event's
@@ -31,6 +32,7 @@ class EventRows {
   bool empty() const noexcept { return events_.empty(); }
   uint64_t handle(size_t i) const noexcept { return events_[i].handle; }
   int64_t extra(size_t i) const noexcept { return extra_[i]; }
+  size_t lane(size_t i) const noexcept { return lanes_[i]; }  // with Extra::xid_and_lane
   // OWNERSHIP: points into this object; valid while it lives.
   const outbox_event& event(size_t i) const noexcept { return events_[i]; }
 
@@ -42,6 +44,7 @@ class EventRows {
   BinaryResult result_;
   std::vector<outbox_event> events_;
   std::vector<int64_t> extra_;
+  std::vector<uint32_t> lanes_;
   std::vector<std::array<char, 36>> ids_;
   std::vector<std::array<char, 2 * sdk::kPositionPartLength>> positions_;  // xid, seq (with Extra::xid)
   std::vector<Headers> headers_;

@@ -56,26 +56,34 @@ void PostgresStorage::claim_lanes(pqxx::connection& c, uint32_t max, int64_t lea
   held.clear();
   pqxx::work txn(c);
   lanes_.renew(txn, lease_ms);
+  const int64_t horizon = lanes_.horizon();
+  size_t asked = 0;  // of new rows
   if (lanes_.claims_any()) {
     retried =
         EventRows(exec_binary(c, db_.handle(), q::kLaneRetries,
                               {std::to_string(max), lanes_.active_text(), token, std::to_string(lease_ms)}),
-                  EventRows::Extra::xid);
+                  EventRows::Extra::xid_and_lane);
     retried.sort_by_xid();
     if (retried.size() < max) {
+      asked = max - retried.size();
       const Position least = lanes_.least_cursor();
-      fresh =
-          EventRows(exec_binary(c, db_.handle(), q::kLaneFresh,
-                                {std::to_string(max - retried.size()), lanes_.cursor_xids(),
-                                 lanes_.cursor_seqs(), std::to_string(least.xid), std::to_string(least.seq)}),
-                    EventRows::Extra::xid);
+      fresh = EventRows(
+          exec_binary(c, db_.handle(), q::kLaneFresh,
+                      {std::to_string(asked), lanes_.cursor_xids(), lanes_.cursor_seqs(),
+                       std::to_string(least.xid), std::to_string(least.seq), std::to_string(horizon)}),
+          EventRows::Extra::xid_and_lane);
       planner_.moved(hold_keys(txn, fresh, held));
     }
   }
   lanes_.save(txn);
   txn.commit();
-  // Every row of the lanes up to the last one read is claimed now, or on the retry path.
-  if (!fresh.empty()) lanes_.advance(position_of(fresh, fresh.size() - 1));
+  // Every row of the lanes up to the last one read is claimed now, or on the retry path; when
+  // fewer than asked came, every row below the horizon was read, and the next claim starts
+  // there instead of reading the other lanes' rows again.
+  if (asked > 0 && fresh.size() < asked)
+    lanes_.advance(Position{horizon - 1, INT64_MAX});
+  else if (!fresh.empty())
+    lanes_.advance(position_of(fresh, fresh.size() - 1));
 }
 
 std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
@@ -108,6 +116,7 @@ std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milli
   // Handed over in outbox order, once committed.
   std::vector<XidRun> runs;
   std::vector<int64_t> seqs;
+  std::vector<uint32_t> lanes;
   size_t r = 0, f = 0;
   auto skip_held = [&] {
     while (f < fresh.size() && held[f]) ++f;
@@ -116,6 +125,7 @@ std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milli
   while (r < retried.size() || f < fresh.size()) {
     if (f >= fresh.size() || (r < retried.size() && position_of(retried, r) < position_of(fresh, f))) {
       seqs.push_back(static_cast<int64_t>(retried.handle(r)));
+      lanes.push_back(static_cast<uint32_t>(retried.lane(r)));
       sink.add(retried.event(r++));
       continue;
     }
@@ -123,10 +133,13 @@ std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milli
     if (runs.empty() || runs.back().xid != p.xid) runs.push_back({p.xid, p.seq, p.seq});
     runs.back().last_seq = p.seq;
     seqs.push_back(p.seq);
+    lanes.push_back(static_cast<uint32_t>(fresh.lane(f)));
     sink.add(fresh.event(f++));
     skip_held();
   }
-  if (!seqs.empty()) remember(token, std::move(runs), std::move(seqs), lanes_.epochs());
+  if (seqs.empty()) return token;
+  for (const uint32_t lane : lanes) lanes_.held_row(lane);
+  remember(token, std::move(runs), std::move(seqs), lanes_.epochs(), std::move(lanes));
   return token;
 }
 
@@ -146,7 +159,7 @@ size_t PostgresStorage::extend(std::string_view token, std::chrono::milliseconds
     throw;
   }
   if (!alive || !lanes_.still_holds(*found->second.lanes)) {  // taken over, or about to be
-    range_claims_.erase(found);
+    forget_claim(found);
     return 0;
   }
   return found->second.unsettled.size();

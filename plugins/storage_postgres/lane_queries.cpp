@@ -41,10 +41,13 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
   const std::string archive = retain_sent ? ARCHIVE : "";
   const std::string returned = retain_sent ? " RETURNING h.*)" : " RETURNING h.seq)";
 
+  // Both -> the statement's snapshot xmin (Lanes::horizon).
+#define HORIZON " RETURNING pg_snapshot_xmin(pg_current_snapshot())::text"
   prepare(q::kLaneHeartbeat,
-          "UPDATE {relays} SET expires_at = " MS("$2") " WHERE owner = $1 AND expires_at > now()");
+          "UPDATE {relays} SET expires_at = " MS("$2") " WHERE owner = $1 AND expires_at > now()" HORIZON);
   prepare(q::kLaneRegister, "INSERT INTO {relays} (owner, expires_at) VALUES ($1, " MS("$2") ") "
-                            "ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at");
+                            "ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at" HORIZON);
+#undef HORIZON
   prepare(q::kLaneLive, "SELECT count(*) FROM {relays} WHERE expires_at > now()");
   prepare(q::kLaneCount, "SELECT count(*) FROM {lanes}");
   // With $3, every lane of $1's own (after its heartbeat ran out or a call failed: all of them,
@@ -89,13 +92,11 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
   prepare(q::kLaneForgetGone,
           "DELETE FROM {relays} r WHERE r.expires_at <= now() AND r.owner <> $1 "
           "AND NOT EXISTS (SELECT 1 FROM {lanes} l WHERE l.owner = r.owner)");
-  // $1 owner, $2 lanes: gives up those of them none of whose rows it holds -> the lanes given up.
-  prepare(q::kLaneGive,
-          "UPDATE {lanes} l SET owner = NULL WHERE l.owner = $1 AND l.lane = ANY($2::int4[]) "
-          "AND NOT EXISTS (SELECT 1 FROM {t} h WHERE h.lane = l.lane AND h.retry_at IS NULL "
-          "                AND (h.xid, h.seq) <= (l.cursor_xid, l.cursor_seq)) "
-          "AND NOT EXISTS (SELECT 1 FROM {t} h WHERE h.lane = l.lane AND h.retry_at IS NOT NULL "
-          "                AND h.locked_until > now()) RETURNING l.lane");
+  // $1 owner, $2 lanes none of whose rows it holds (the relay counts them: Lanes::held_row)
+  // -> the lanes given up.
+  prepare(
+      q::kLaneGive,
+      "UPDATE {lanes} l SET owner = NULL WHERE l.owner = $1 AND l.lane = ANY($2::int4[]) RETURNING l.lane");
   // $1 owner, $2 lanes, $3 xid[], $4 seq[]: the cursors, moved forward only.
   prepare(q::kLaneSaveCursors,
           "UPDATE {lanes} l SET cursor_xid = x.xid, cursor_seq = x.seq "
@@ -147,16 +148,15 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
           "   ORDER BY xid, seq LIMIT $1::int8) AND h.retry_at IS NOT NULL AND " DUE_UNLOCKED
           "  FOR UPDATE OF h SKIP LOCKED) "
           "UPDATE {t} h SET claim_token = $3, locked_until = " MS("$4") " FROM due "
-          "WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid");
+          "WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid, h.lane");
 #undef DUE_UNLOCKED
-  // $1 max, $2/$3 dense cursors, $4/$5 the least of them: the next rows of the lanes after their
-  // cursors whose transactions have all finished (the xid rule) -> events, xid. A lane not
-  // claimed from has NULL cursors, which no row is after: no list of lanes to look each row up in
-  // (which cost a third of the statement with 256 lanes).
+  // $1 max, $2/$3 dense cursors, $4/$5 the least of them, $6 the horizon (Lanes::horizon): the
+  // next rows of the lanes after their cursors whose transactions have all finished (the xid
+  // rule) -> events, xid, lane. A lane not claimed from has NULL cursors, which no row is after: no
+  // list of lanes to look each row up in (which cost a third of the statement with 256 lanes).
   prepare(q::kLaneFresh,
           "SELECT " EVENT_COLUMNS
-          ", h.xid FROM {t} h WHERE (h.xid, h.seq) > ($4::xid8, $5::int8) "
-          "AND h.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
+          ", h.xid, h.lane FROM {t} h WHERE (h.xid, h.seq) > ($4::xid8, $5::int8) AND h.xid < $6::xid8 "
           "AND h.retry_at IS NULL AND (h.xid, h.seq) > (($2::xid8[])[h.lane + 1], ($3::int8[])[h.lane + 1]) "
           "ORDER BY h.xid, h.seq LIMIT $1::int8");
   // $1 keys: those held by a row of the retry path nobody holds, or by a dead letter.

@@ -30,7 +30,11 @@ std::string dense(const std::vector<bool>& wanted, Each each) {
 }  // namespace
 
 bool Lanes::heartbeat(pqxx::work& txn, int64_t lease_ms) {
-  return registered_ && txn.exec_prepared(q::kLaneHeartbeat, owner_, lease_ms).affected_rows() == 1;
+  if (!registered_) return false;
+  const pqxx::result r = txn.exec_prepared(q::kLaneHeartbeat, owner_, lease_ms);
+  if (r.empty()) return false;
+  horizon_ = to_int64(r[0][0]);
+  return true;
 }
 
 bool Lanes::renew(pqxx::work& txn, int64_t lease_ms) {
@@ -38,12 +42,20 @@ bool Lanes::renew(pqxx::work& txn, int64_t lease_ms) {
   const bool alive = heartbeat(txn, lease_ms);
   const auto now = std::chrono::steady_clock::now();
   // A relay without lanes looks at every claim: it waits for lanes to become free or to run out.
-  if (alive && now < next_rebalance_ && active_count_ > 0) return true;
+  // Lanes it stopped claiming from go as soon as they are settled: the relays waiting for them
+  // get them within a claim, not a rebalance interval.
+  if (alive && now < next_rebalance_ && active_count_ > 0) {
+    if (drained_any()) {
+      give_up_drained(txn);
+      rebuild();
+    }
+    return true;
+  }
   const bool held_any = owned() > 0 || !registered_;
   if (!alive) {
     // New, or the heartbeat ran out: whatever of ours another relay has not taken meanwhile is
     // taken back under new epochs, and what we held in it goes to the retry path, as for anyone.
-    txn.exec_prepared(q::kLaneRegister, owner_, lease_ms);
+    horizon_ = to_int64(txn.exec_prepared(q::kLaneRegister, owner_, lease_ms)[0][0]);
     registered_ = true;
     ++registration_;
     for (Lane& lane : lanes_) lane = Lane{};
@@ -119,11 +131,18 @@ void Lanes::take(pqxx::work& txn, int64_t how_many, bool take_back) {
   txn.exec_prepared(q::kLaneUnlockTaken, lanes_text);
 }
 
+bool Lanes::drained_any() const noexcept {
+  return std::any_of(lanes_.begin(), lanes_.end(),
+                     [](const Lane& l) { return l.owned && l.draining && l.held == 0; });
+}
+
 void Lanes::give_up_drained(pqxx::work& txn) {
+  // A lane none of whose rows is held has every row up to its cursor settled or on the retry
+  // path, unlocked: the next owner takes it from there.
   ArrayLiteral draining;
   bool any = false;
   for (size_t lane = 0; lane < lanes_.size(); ++lane) {
-    if (lanes_[lane].owned && lanes_[lane].draining) {
+    if (lanes_[lane].owned && lanes_[lane].draining && lanes_[lane].held == 0) {
       draining.add(static_cast<int64_t>(lane));
       any = true;
     }
@@ -156,6 +175,14 @@ void Lanes::rebuild() {
   epochs->epochs_text = std::move(values).finish();
   epochs_ = std::move(epochs);
   active_text_ = std::move(active).finish();
+}
+
+void Lanes::held_row(size_t lane) noexcept {
+  if (lane < lanes_.size()) ++lanes_[lane].held;
+}
+
+void Lanes::let_go(const LaneEpochs& claim, size_t lane) noexcept {
+  if (still_holds(claim) && lane < lanes_.size() && lanes_[lane].held > 0) --lanes_[lane].held;
 }
 
 void Lanes::forget() noexcept {

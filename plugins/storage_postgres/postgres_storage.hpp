@@ -111,12 +111,16 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
     std::vector<XidRun> runs;
     std::vector<int64_t> unsettled;           // sorted
     std::shared_ptr<const LaneEpochs> lanes;  // a lane claim's lanes and their epochs ("k" tokens)
+    std::vector<uint32_t> unsettled_lanes;    // a lane claim's: the lane of each unsettled row
   };
+  using RangeClaims = std::unordered_map<std::string, RangeClaim>;
   // Remembers a claim's rows; the runs from those that are not on the retry path.
-  void remember(const std::string& token, const EventRows& events,
-                std::shared_ptr<const LaneEpochs> lanes = {});
+  void remember(const std::string& token, const EventRows& events);
+  // `row_lanes`: a lane claim's, the lane of each of `seqs` (counted held by Lanes already).
   void remember(const std::string& token, std::vector<XidRun> runs, std::vector<int64_t> seqs,
-                std::shared_ptr<const LaneEpochs> lanes);
+                std::shared_ptr<const LaneEpochs> lanes = {}, std::vector<uint32_t> row_lanes = {});
+  // Forgets a claim: a lane claim's unsettled rows are no longer held (Lanes::let_go).
+  void forget_claim(RangeClaims::iterator claim);
   size_t settle(const char* doing, std::string_view token, const char* range_statement,
                 const char* row_statement, const char* lane_statement, std::vector<int64_t> seqs,
                 const FailureArrays* failures = nullptr);
@@ -137,7 +141,7 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   int64_t next_auto_purge_ms_ = 0;
   bool recovery_due_ = true;
   std::chrono::steady_clock::time_point next_recovery_check_{};
-  std::unordered_map<std::string, RangeClaim> range_claims_;
+  RangeClaims range_claims_;
   std::deque<std::string> range_claim_order_;  // oldest first, to bound the map
   std::unique_ptr<Prefetch> prefetch_;         // the next claim of new rows (ordering: none)
   const int lane_count_;                       // for a new schema
