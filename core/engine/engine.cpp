@@ -212,7 +212,7 @@ size_t Engine::claim_and_publish(uint32_t max) {
   in_flight_bytes_ += bytes;
   bytes_per_event_ = (bytes + n - 1) / n;
   claim.publish_until = asked_at + relay_.lease - publish_margin_;
-  claim.extend_at = asked_at + relay_.lease / 2;
+  claim.extend_at = asked_at + (relay_.lease - publish_margin_) / 2;
   claim.out.assign(n, 0);
 
   // Destinations first: the buffer they are rendered into may move while it grows.
@@ -333,7 +333,7 @@ void Engine::extend_waiting_claims() {
     }
     if (held > 0) {
       claim.publish_until = now + relay_.lease - publish_margin_;
-      claim.extend_at = now + relay_.lease / 2;
+      claim.extend_at = now + (relay_.lease - publish_margin_) / 2;
       continue;
     }
     // Taken over: its waiting events are another relay's now, and their keys' later ones go back.

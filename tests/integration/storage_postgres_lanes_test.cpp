@@ -143,6 +143,67 @@ TEST_F(StoragePostgresLanes, AClaimOutlivesTheLanesItsRelayGivesUpWhenAnotherJoi
   EXPECT_EQ(count("SELECT count(*) FROM " + schema_.table()), 0);
 }
 
+// The relay counts the rows of each lane it holds (asking the table cost a scan of the lane's
+// rows, seconds after a drain, inside every claim): a lane above its share goes as soon as its
+// last held row is settled, at the next claim, not at the next look at the share.
+TEST_F(StoragePostgresLanes, ALaneAboveTheShareGoesAtTheClaimAfterItsLastHeldRowIsSettled) {
+  produce_keyed(40, 40);
+  Claim held = storage().claim_in_key_order(100, kLongLease);
+  ASSERT_EQ(held.events.size(), 40u);
+  auto second = open();
+  EXPECT_TRUE(second->claim_in_key_order(100, kLongLease).events.empty()) << "every lane is the first's";
+  std::this_thread::sleep_for(1'100ms);
+  storage().claim_in_key_order(100, kLongLease);  // looks at its share: lanes 128..255 are above it
+  const std::string lanes = schema_.table("_lanes");
+  const std::string held_lanes = "(SELECT DISTINCT lane FROM " + schema_.table() + " WHERE lane >= 128)";
+  const int64_t above_with_rows = count("SELECT count(*) FROM " + held_lanes + " AS x");
+  ASSERT_GT(above_with_rows, 0) << "some of the 40 keys hash above the share";
+  EXPECT_EQ(count("SELECT count(*) FROM " + lanes + " WHERE owner IS NOT NULL AND lane IN " + held_lanes),
+            above_with_rows)
+      << "a lane with a row held is kept";
+  EXPECT_EQ(count("SELECT count(*) FROM " + lanes + " WHERE owner IS NOT NULL"), 128 + above_with_rows)
+      << "the lanes above the share with nothing held are given up";
+  EXPECT_EQ(storage().complete(held.token, held.handles()), held.events.size());
+  EXPECT_TRUE(storage().claim_in_key_order(100, kLongLease).events.empty());  // within the second
+  EXPECT_EQ(count("SELECT count(*) FROM " + lanes + " WHERE owner IS NOT NULL"), 128)
+      << "settled: given up at once";
+}
+
+// A claim of new rows reads the outbox from the least cursor of the relay's lanes on: a relay
+// whose lanes had nothing left read every other relay's rows again on each claim (880k rows,
+// 580 ms, in a drain by three relays). One that finds fewer than it asked for has read every
+// row below the horizon, and its cursors move there.
+TEST_F(StoragePostgresLanes, ARelayWhoseLanesHaveNoNewRowsMovesItsCursorsPastTheOtherLanesRows) {
+  storage().claim_in_key_order(100, kLongLease);  // every lane
+  auto second = open();
+  second->claim_in_key_order(100, kLongLease);
+  std::this_thread::sleep_for(1'100ms);
+  storage().claim_in_key_order(100, kLongLease);  // gives up 128..255: nothing is held
+  EXPECT_TRUE(second->claim_in_key_order(100, kLongLease).events.empty());
+  const std::string lanes = schema_.table("_lanes");
+  ASSERT_EQ(count("SELECT count(*) FROM " + lanes + " WHERE owner IS NOT NULL"), 256);
+  {
+    pqxx::work txn(*sql_);  // 500 rows in the first relay's lanes only
+    txn.exec(
+        "INSERT INTO " + schema_.table() +
+        " (event_type, partition_key, payload) SELECT 'test.keyed', 'key-' || i, convert_to('e', 'UTF8') "
+        "FROM generate_series(0, 999) AS i");
+    txn.exec("DELETE FROM " + schema_.table() + " WHERE lane >= 128");
+    txn.commit();
+  }
+  // Lanes 128..255 (the second relay's) with a row of the outbox after their cursor.
+  const std::string behind = "SELECT count(*) FROM " + lanes +
+                             " l WHERE l.lane >= 128 AND EXISTS (SELECT 1 FROM " + schema_.table() +
+                             " h WHERE (h.xid, h.seq) > (l.cursor_xid, l.cursor_seq))";
+  ASSERT_EQ(count(behind), 128);
+  EXPECT_TRUE(second->claim_in_key_order(100, kLongLease).events.empty());
+  second.reset();  // saves its cursors as it gives its lanes up
+  EXPECT_EQ(count(behind), 0) << "past the first relay's rows";
+  Claim first = storage().claim_in_key_order(1000, kLongLease);
+  EXPECT_EQ(first.events.size(), count("SELECT count(*) FROM " + schema_.table()));
+  EXPECT_EQ(storage().complete(first.token, first.handles()), first.events.size());
+}
+
 // Found by the chaos test too: a call of the relay failed (its session ended), so it took its
 // lanes back under new epochs at its next claim, while rows of the retry path were still locked
 // by its claims from before. Their settles changed nothing (stale), and, locked, those rows did

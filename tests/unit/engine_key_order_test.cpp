@@ -158,6 +158,29 @@ TEST(EngineKeyOrder, EventsWaitingBehindTheirKeyHaveTheirLeaseExtended) {
   EXPECT_EQ(storage.completed_ids(), (std::vector<std::string>{"K-1", "K-2"}));
 }
 
+// A transport whose delivery timeout takes most of the lease leaves a short publish window
+// (lease - timeout - lease/10): the lease is extended within it, or waiting events would be given
+// back once it passed (as with Kafka's 20 s and a 30 s lease, after 7 s).
+TEST(EngineKeyOrder, WaitingEventsHaveTheirLeaseExtendedWithinTheirPublishWindow) {
+  StorageDouble storage;
+  storage.add("K-1", "order.created", "K");
+  storage.add("K-2", "order.created", "K");
+  TransportDouble transport;
+  transport.hold(true);
+  RelayConfig relay = keyed_relay();
+  relay.lease = 1000ms;  // a publish window of 300 ms; half the lease would be 500 ms
+  Running run(relay, storage, {{"t", &transport, 600ms}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 1; }));
+  std::this_thread::sleep_for(400ms);  // past the first window
+  transport.hold(false);
+  transport.complete_held();
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  run.finish();
+  EXPECT_GE(storage.extend_calls(), 1);
+  EXPECT_EQ(run.engine().counters().key_releases, 0u) << "K-2 went out, not back";
+  EXPECT_EQ(storage.completed_ids(), (std::vector<std::string>{"K-1", "K-2"}));
+}
+
 TEST(EngineKeyOrder, AWaitingEventWhoseLeaseIsLostGoesBackAndIsNotPublished) {
   StorageDouble storage;
   storage.add("K-1", "order.created", "K");
