@@ -48,7 +48,11 @@ void add_lane_statements(std::vector<Statement>& out, const Names& names, bool r
   prepare(q::kLaneRegister, "INSERT INTO {relays} (owner, expires_at) VALUES ($1, " MS("$2") ") "
                             "ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at" HORIZON);
 #undef HORIZON
-  prepare(q::kLaneLive, "SELECT count(*) FROM {relays} WHERE expires_at > now()");
+  // $1 owner -> the live heartbeats, and in how many ms the earliest of the others runs out.
+  prepare(q::kLaneLive,
+          "SELECT count(*), ceil(extract(epoch FROM min(expires_at) FILTER (WHERE owner <> $1) - now()) * "
+          "1000)::int8 "
+          "FROM {relays} WHERE expires_at > now()");
   prepare(q::kLaneCount, "SELECT count(*) FROM {lanes}");
   // With $3, every lane of $1's own (after its heartbeat ran out or a call failed: all of them,
   // whatever its share, for no other relay takes a lane of a live one), and free lanes and lanes

@@ -9,7 +9,8 @@ namespace outbox::plugins::postgres {
 namespace {
 
 // How often a relay looks at its share of the lanes: joining and leaving relays are noticed
-// within it, and a relay gone within its lease plus this.
+// within it. It looks again sooner when another relay's heartbeat runs out sooner, so that the
+// lanes of a relay gone are taken at the first claim after its lease, not up to this later.
 constexpr std::chrono::milliseconds kRebalanceInterval{1'000};
 // How often the cursors are saved: a takeover after a crash resends at most what was claimed
 // since (the saved cursor may lag, never lead).
@@ -60,7 +61,6 @@ bool Lanes::renew(pqxx::work& txn, int64_t lease_ms) {
     ++registration_;
     for (Lane& lane : lanes_) lane = Lane{};
   }
-  next_rebalance_ = now + kRebalanceInterval;
   rebalance(txn, !alive && held_any);
   return alive;
 }
@@ -68,7 +68,12 @@ bool Lanes::renew(pqxx::work& txn, int64_t lease_ms) {
 void Lanes::rebalance(pqxx::work& txn, bool take_back) {
   txn.exec_prepared(q::kLaneRecoverRanges);
   txn.exec_prepared(q::kLaneForgetGone, owner_);
-  const int64_t live = std::max<int64_t>(1, to_int64(txn.exec_prepared(q::kLaneLive)[0][0]));
+  const pqxx::row relays = txn.exec_prepared(q::kLaneLive, owner_)[0];
+  const int64_t live = std::max<int64_t>(1, to_int64(relays[0]));
+  auto next = kRebalanceInterval;
+  if (!relays[1].is_null())  // 1 ms past the earliest other heartbeat's end: it has run out then
+    next = std::min(next, std::chrono::milliseconds(std::max<int64_t>(0, to_int64(relays[1]) + 1)));
+  next_rebalance_ = std::chrono::steady_clock::now() + next;
   const auto count = static_cast<int64_t>(lanes_.size());
   const int64_t share = (count + live - 1) / live;
   auto active = static_cast<int64_t>(active_count_);

@@ -204,6 +204,38 @@ TEST_F(StoragePostgresLanes, ARelayWhoseLanesHaveNoNewRowsMovesItsCursorsPastThe
   EXPECT_EQ(storage().complete(first.token, first.handles()), first.events.size());
 }
 
+// The handoff gap: a relay that stops (killed) keeps its lanes until its heartbeat runs out, and
+// the others take them at their first claim after that, not at their next look at the share
+// (up to a second later): a relay looks again when another's heartbeat is due to run out.
+TEST_F(StoragePostgresLanes, TheLanesOfARelayThatStoppedAreTakenAtTheFirstClaimAfterItsHeartbeatRanOut) {
+  constexpr auto kLease = 1'500ms;
+  auto other = open();
+  storage().claim_in_key_order(100, kLongLease);  // every lane
+  other->claim_in_key_order(100, kLongLease);     // registered, no lane
+  std::this_thread::sleep_for(1'100ms);
+  storage().claim_in_key_order(100, kLease);  // gives up 128..255; its last heartbeat, from now
+  const auto stopped = std::chrono::steady_clock::now();
+  other->claim_in_key_order(100, kLongLease);  // takes them, and looks at the share again in 1 s
+  ASSERT_EQ(owned_lanes(), 256);
+  const std::string first =
+      pqxx::nontransaction(*sql_)
+          .exec("SELECT owner FROM " + schema_.table("_lanes") + " WHERE lane = 0")[0][0]
+          .as<std::string>();
+  const std::string first_owns =
+      "SELECT count(*) FROM " + schema_.table("_lanes") + " WHERE owner = " + sql_->quote(first);
+  ASSERT_EQ(count(first_owns), 128);
+  while (count(first_owns) > 0 && std::chrono::steady_clock::now() < stopped + 5s) {
+    other->claim_in_key_order(100, kLongLease);  // a claim every 20 ms
+    std::this_thread::sleep_for(20ms);
+  }
+  const auto taken_after = std::chrono::steady_clock::now() - stopped;
+  EXPECT_EQ(count(first_owns), 0);
+  // At 1 s the first relay is still alive; looking every second, the next look came at 2 s.
+  EXPECT_LT(taken_after, kLease + 300ms)
+      << std::chrono::duration_cast<std::chrono::milliseconds>(taken_after).count()
+      << " ms after its last heartbeat";
+}
+
 // Found by the chaos test too: a call of the relay failed (its session ended), so it took its
 // lanes back under new epochs at its next claim, while rows of the retry path were still locked
 // by its claims from before. Their settles changed nothing (stale), and, locked, those rows did
