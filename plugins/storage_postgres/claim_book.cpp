@@ -15,7 +15,9 @@ namespace {
 // Expired leases whose rows are all gone are dropped; a claim looks at most this many in a row.
 constexpr int kMaxEmptyTakeovers = 16;
 // Range leases a storage object remembers; the oldest beyond this are forgotten (their settles
-// then count as stale and the rows are delivered again after the lease: at least once).
+// then count as stale and the rows are delivered again after the lease: at least once). A lane
+// claim's rows forgotten so stay counted as held: the engine may still be publishing them, so
+// their lanes are not given up before the relay registers anew.
 constexpr size_t kMaxRangeClaims = 65'536;
 // Expired leases and due retries are looked for before new rows; when a look found none, the
 // next claims skip it for this long (two statements per claim saved under load). A retry or
@@ -119,8 +121,7 @@ void PostgresStorage::remember(const std::string& token, std::vector<XidRun> run
   range_claims_[token] = RangeClaim{std::move(runs), std::move(seqs), std::move(lanes), std::move(row_lanes)};
   range_claim_order_.push_back(token);
   while (range_claim_order_.size() > kMaxRangeClaims) {
-    if (auto oldest = range_claims_.find(range_claim_order_.front()); oldest != range_claims_.end())
-      forget_claim(oldest);
+    range_claims_.erase(range_claim_order_.front());
     range_claim_order_.pop_front();
   }
   // Tokens settled in full left the map already; drop their names from the front.
