@@ -38,7 +38,8 @@ class Lanes {
   explicit Lanes(std::string owner) : owner_(std::move(owner)) {}
 
   const std::string& owner() const noexcept { return owner_; }
-  // The heartbeat, and every kRebalanceInterval (and after the heartbeat ran out) the share:
+  // The heartbeat, and every kRebalanceInterval (sooner when another relay's heartbeat is due to
+  // run out first, and after ours ran out) the share:
   // takes free lanes and lanes of relays gone up to ceil(lanes / live relays), stops claiming
   // from lanes above it and gives them up once none of their rows is held (held_row, let_go).
   // False when the heartbeat had run out (what this object held before is no longer its own).
