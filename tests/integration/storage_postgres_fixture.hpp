@@ -45,6 +45,13 @@ class StoragePostgres : public ::testing::Test {
     c.defaults_from(plugin_->manifest());
     return c;
   }
+  // With its sessions named `app` (application_name), so that a test can end only them.
+  ConfigBuilder config_named(const std::string& app) {
+    ConfigBuilder c = config();
+    const std::string base = pg_dsn();
+    c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+    return c;
+  }
   std::unique_ptr<StorageObject> open() {
     ConfigBuilder c = config();
     return open(c);

@@ -34,9 +34,7 @@ class StoragePostgresLanes : public StoragePostgres {
   // A storage object whose sessions are named `app` (no prefetch: one session besides LISTEN's),
   // so that end_sessions(app) makes its next call fail, as a server restart or a timeout would.
   std::unique_ptr<StorageObject> open_named(const std::string& app) {
-    ConfigBuilder c = config();
-    const std::string base = pg_dsn();
-    c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+    ConfigBuilder c = config_named(app);
     c.boolean("prefetch", false);
     return open(c);
   }

@@ -509,9 +509,7 @@ TEST_F(StoragePostgres, APrefetchedBatchHeldForHalfItsLeaseGoesBackAndIsClaimedF
 
 TEST_F(StoragePostgres, NothingIsLostWhenThePrefetchConnectionIsTerminated) {
   const std::string app = "outboxd_kill_prefetch_" + std::to_string(getpid());
-  ConfigBuilder c = config();
-  const std::string base = outbox::tests::pg_dsn();
-  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  ConfigBuilder c = config_named(app);
   c.boolean("prefetch", true);
   auto relay = open(c);
   produce("e", 1'500);
@@ -552,12 +550,41 @@ TEST_F(StoragePostgres, NothingIsLostWhenThePrefetchConnectionIsTerminated) {
   EXPECT_EQ(seen.size(), 1'500u);
 }
 
+// The LISTEN session ended (a server restart, an idle timeout) while the relay was armed: the
+// listener connects, listens and arms again, so that producers notify it and a whole wait ends at
+// the next insert. The relay's row in <table>_waiters is deleted with the session, as if it had
+// expired: only the new arming can make producers notify.
+TEST_F(StoragePostgres, AListenerWhoseSessionEndedArmsAgainAndAWholeWaitEndsAtTheNextInsert) {
+  const std::string app = "outboxd_kill_listener_" + std::to_string(getpid());
+  ConfigBuilder c = config_named(app);
+  c.boolean("prefetch", false);
+  auto relay = open(c);
+  wait_until_listening(*relay, app);
+  for (int i = 0; i < 5; ++i) relay->wait(50ms);  // armed, past the window
+  const std::string waiters = "SELECT count(*) FROM " + schema_.table("_waiters");
+  ASSERT_EQ(count(waiters), 1);
+
+  pqxx::nontransaction(*sql_).exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
+  pqxx::nontransaction(*sql_).exec("DELETE FROM " + schema_.table("_waiters"));
+  for (int i = 0; i < 100 && count(waiters) == 0; ++i) relay->wait(50ms);  // finds it lost, connects
+  ASSERT_EQ(count(waiters), 1) << "armed again";
+  for (int i = 0; i < 5; ++i) relay->wait(50ms);  // past the new window
+
+  std::thread producer([&] {
+    std::this_thread::sleep_for(200ms);
+    produce("e", 1, pg_connect().get());
+  });
+  const auto start = std::chrono::steady_clock::now();
+  relay->wait(30s);
+  producer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "not woken by the insert";
+}
+
 TEST_F(StoragePostgres, ReconnectsAfterItsConnectionsAreTerminated) {
   // An application_name of its own, so that only this test's connections are terminated.
   const std::string app = "outboxd_kill_" + std::to_string(getpid());
-  ConfigBuilder c = config();
-  const std::string base = outbox::tests::pg_dsn();
-  c.string("dsn", base + (base.find('?') == std::string::npos ? "?" : "&") + "application_name=" + app);
+  ConfigBuilder c = config_named(app);
   c.boolean("prefetch",
             false);  // exactly two connections to terminate (the prefetch's third: the test above)
   auto relay = open(c);
