@@ -137,8 +137,7 @@ void Lanes::take(pqxx::work& txn, int64_t how_many, bool take_back) {
 }
 
 bool Lanes::drained_any() const noexcept {
-  return std::any_of(lanes_.begin(), lanes_.end(),
-                     [](const Lane& l) { return l.owned && l.draining && l.held == 0; });
+  return std::any_of(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.drained(); });
 }
 
 void Lanes::give_up_drained(pqxx::work& txn) {
@@ -147,7 +146,7 @@ void Lanes::give_up_drained(pqxx::work& txn) {
   ArrayLiteral draining;
   bool any = false;
   for (size_t lane = 0; lane < lanes_.size(); ++lane) {
-    if (lanes_[lane].owned && lanes_[lane].draining && lanes_[lane].held == 0) {
+    if (lanes_[lane].drained()) {
       draining.add(static_cast<int64_t>(lane));
       any = true;
     }

@@ -90,6 +90,7 @@ class Lanes {
     Position cursor;
     uint32_t held = 0;  // rows handed over and not settled
     bool claimed_from() const noexcept { return owned && !draining; }
+    bool drained() const noexcept { return owned && draining && held == 0; }  // can be given up
   };
   // Which lanes are claimed from, one flag per lane (for the dense arrays).
   std::vector<bool> claimed_from() const;
