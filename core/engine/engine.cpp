@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <outbox/event_text.hpp>
 
 #include "core/config/units.hpp"
@@ -158,6 +159,7 @@ Engine::Outcome Engine::run() {
       continue;
     }
     if (claimed == 0) {
+      write_settlements();  // of what completed during the claim, before the loop sleeps or stops
       if (stop_when_idle_ && in_flight_ == 0 && !held_elsewhere()) break;
       idle(std::min(idle_timeout(), turn_timeout()));
     }
@@ -200,8 +202,10 @@ size_t Engine::claim_and_publish(uint32_t max) {
   EventBatch& batch = claim.events;
   auto sink = [](void* ctx, const outbox_event* event) { static_cast<EventBatch*>(ctx)->add(*event); };
   const auto asked_at = Clock::now();  // the lease clock starts before the storage's does
-  batch.token = key_order_ ? key_order_->claim_in_key_order(max, relay_.lease, sdk::EventSink(sink, &batch))
-                           : storage_.claim(max, relay_.lease, sdk::EventSink(sink, &batch));
+  batch.token = claim_applying_completions([&] {
+    return key_order_ ? key_order_->claim_in_key_order(max, relay_.lease, sdk::EventSink(sink, &batch))
+                      : storage_.claim(max, relay_.lease, sdk::EventSink(sink, &batch));
+  });
   batch.seal();
   size_t n = batch.size();
   if (n == 0) return 0;
@@ -256,6 +260,43 @@ size_t Engine::claim_and_publish(uint32_t max) {
   }
   publish_outgoing();
   return n;
+}
+
+// A claim takes milliseconds of the storage's time. With ordering: key every key whose next
+// event waits for its previous one's completion would stand still that long: 1M events over 1,000
+// keys to Kafka drained at 85k-90k events/s with the claim on the loop's thread, 97k-101k with it
+// here, while a bare producer keeping one message per key in flight sends 141k/s. Applying a
+// completion writes nothing (its settle waits for the loop's next turn), so no storage call
+// overlaps the claim (plugin_abi.h). With ordering: none nothing waits for a completion to go
+// out, and the thread and the wake-ups cost: 138k-141k against 144k-150k events/s on the loop's
+// thread.
+std::string Engine::claim_applying_completions(const std::function<std::string()>& claim) {
+  if (!key_order_) return claim();
+  auto result = std::async(std::launch::async, [&] {
+    struct Returned {  // also when the claim throws
+      Engine& engine;
+      ~Returned() {
+        {
+          std::lock_guard lock(engine.mutex_);
+          engine.claim_returned_ = true;
+        }
+        engine.cv_.notify_one();
+      }
+    } returned{*this};
+    return claim();
+  });
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return claim_returned_ || !completions_.empty(); });
+      if (claim_returned_) {
+        claim_returned_ = false;
+        break;
+      }
+    }
+    apply_completions();
+  }
+  return result.get();
 }
 
 std::optional<Engine::KeyStep> Engine::dispatch(Claim& claim, uint64_t id, size_t index) {

@@ -168,6 +168,9 @@ class Engine {
   // How many events the next claim may take; 0: wait for completions first.
   uint32_t claim_size() const noexcept;
   size_t claim_and_publish(uint32_t max);
+  // With ordering: key, runs `claim` (a storage call) on a thread of its own, applying on this one
+  // the completions that come meanwhile; returns (or throws) what `claim` did.
+  std::string claim_applying_completions(const std::function<std::string()>& claim);
   // Hands event `index` of claim `id` to its transport's outgoing batch, or decides it at once (no
   // route; with ordering: key, its lease running out): returns the key's step then, nullopt when
   // it went out.
@@ -237,6 +240,7 @@ class Engine {
   std::condition_variable cv_;
   std::vector<Completion> completions_;
   std::vector<Completion> applying_;  // swapped with completions_ to apply outside the lock
+  bool claim_returned_ = false;       // guarded by mutex_: the claim of claim_applying_completions
   std::atomic<bool> stop_{false};
   std::atomic<bool> idle_{false};  // the loop is in storage_.wait(): a completion wakes it
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 #include "core/engine/engine.hpp"
@@ -94,6 +95,35 @@ TEST(EngineKeyOrder, OneEventOfAKeyIsInATransportAtATimeWhileOtherKeysAndUnkeyed
   ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
   run.finish();
   EXPECT_EQ(first_sends(transport.sent(), "K"), (std::vector<std::string>{"K-1", "K-2", "K-3", "K-4"}));
+}
+
+// A claim takes the storage milliseconds; a key whose event completes meanwhile goes on at once,
+// not after the claim returns.
+TEST(EngineKeyOrder, AKeyWhoseEventCompletesDuringAClaimSendsItsNextEventBeforeTheClaimReturns) {
+  StorageDouble storage;
+  storage.add("K-1", "order.created", "K");
+  storage.add("K-2", "order.created", "K");
+  TransportDouble transport;
+  transport.hold(true);
+  Running run(keyed_relay(), storage, {{"t", &transport}}, everything_to("t"));
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 1; }));  // K-1 out, K-2 waiting behind it
+
+  std::atomic<bool> sent_during_claim{false}, claim_ran{false};
+  storage.during_next_claim([&] {
+    transport.complete_held();
+    const auto give_up = std::chrono::steady_clock::now() + 2s;
+    while (!was_sent(transport, "K-2") && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(1ms);
+    sent_during_claim = was_sent(transport, "K-2");
+    claim_ran = true;
+  });
+  ASSERT_TRUE(run.wait_until([&] { return claim_ran.load(); }));
+  EXPECT_TRUE(sent_during_claim) << "K-2 waited for the claim under way";
+  transport.hold(false);
+  transport.complete_held();
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  run.finish();
+  EXPECT_EQ(first_sends(transport.sent(), "K"), (std::vector<std::string>{"K-1", "K-2"}));
 }
 
 TEST(EngineKeyOrder, ADeadLetterLetsItsKeyGoOnWithSkip) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -61,6 +62,12 @@ class StorageDouble final : public sdk::Storage, public sdk::KeyOrder {
   void claim_elsewhere(uint32_t n, std::chrono::milliseconds lease) {
     std::lock_guard lock(mutex_);
     lease_rows(n, lease, sdk::EventSink([](void*, const outbox_event*) {}, nullptr), false, true);
+  }
+  // Runs `during` inside the next claim in key order, before it reads the rows, without the
+  // double's lock: the test acts while the engine waits for that claim.
+  void during_next_claim(std::function<void()> during) {
+    std::lock_guard lock(mutex_);
+    during_next_claim_ = std::move(during);
   }
   // As a storage without claim_in_key_order (before ABI 1.3): key_order() is nullptr.
   void order_by_key(bool on) { key_order_ = on; }
@@ -129,6 +136,12 @@ class StorageDouble final : public sdk::Storage, public sdk::KeyOrder {
   // waits for a retry, is leased by another relay, or is a dead letter holding the key.
   std::string claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
                                  const sdk::EventSink& sink) override {
+    std::function<void()> during;
+    {
+      std::lock_guard lock(mutex_);
+      during.swap(during_next_claim_);
+    }
+    if (during) during();
     std::lock_guard lock(mutex_);
     return lease_rows(max, lease, sink, true, false);
   }
@@ -290,6 +303,7 @@ class StorageDouble final : public sdk::Storage, public sdk::KeyOrder {
   bool key_order_ = true;
   std::vector<std::string> completed_;
   int extend_calls_ = 0;
+  std::function<void()> during_next_claim_;
 };
 
 }  // namespace outbox::testing
