@@ -33,6 +33,12 @@ std::vector<std::string> first_sends(const std::vector<TransportDouble::Sent>& s
   return out;
 }
 
+// K-1 and K-2, of key K.
+void add_k1_and_k2(StorageDouble& storage) {
+  storage.add("K-1", "order.created", "K");
+  storage.add("K-2", "order.created", "K");
+}
+
 bool was_sent(TransportDouble& transport, const std::string& id) {
   const auto sent = transport.sent();
   return std::any_of(sent.begin(), sent.end(), [&](const auto& s) { return s.id == id; });
@@ -101,8 +107,7 @@ TEST(EngineKeyOrder, OneEventOfAKeyIsInATransportAtATimeWhileOtherKeysAndUnkeyed
 // not after the claim returns.
 TEST(EngineKeyOrder, AKeyWhoseEventCompletesDuringAClaimSendsItsNextEventBeforeTheClaimReturns) {
   StorageDouble storage;
-  storage.add("K-1", "order.created", "K");
-  storage.add("K-2", "order.created", "K");
+  add_k1_and_k2(storage);
   TransportDouble transport;
   transport.hold(true);
   Running run(keyed_relay(), storage, {{"t", &transport}}, everything_to("t"));
@@ -196,8 +201,7 @@ TEST(EngineKeyOrder, EventsWaitingBehindTheirKeyHaveTheirLeaseExtendedWithinThei
 
 TEST(EngineKeyOrder, AWaitingEventWhoseLeaseIsLostGoesBackAndIsNotPublished) {
   StorageDouble storage;
-  storage.add("K-1", "order.created", "K");
-  storage.add("K-2", "order.created", "K");
+  add_k1_and_k2(storage);
   TransportDouble transport;
   transport.hold(true);
   RelayConfig relay = keyed_relay();
