@@ -167,6 +167,31 @@ TEST_F(StoragePostgresLanes, ALaneAboveTheShareGoesAtTheClaimAfterItsLastHeldRow
       << "settled: given up at once";
 }
 
+// In key order the rows an owner holds are in flight, and the oldest pending row is one after
+// the lanes' cursors: the range claims' cursor stays where it was, and a scan from it crossed
+// every row relayed since (the stats read ran into the statement timeout after a 1M drain).
+TEST_F(StoragePostgresLanes, StatsCountWhatTheOwnersHoldAsInFlightAndNoneOfItAsPending) {
+  produce_keyed(30, 10);
+  pqxx::nontransaction(*sql_).exec("UPDATE " + schema_.table() +
+                                   " SET created_at = now() - interval '1 hour'");
+  Claim held = storage().claim_in_key_order(100, kLongLease);
+  ASSERT_EQ(held.events.size(), 30u);
+  std::this_thread::sleep_for(250ms);
+  EXPECT_TRUE(storage().claim_in_key_order(100, kLongLease).events.empty());  // saves the cursors
+  produce_keyed(5, 5);
+  auto other = open();
+  const outbox_storage_stats s = other->stats();
+  EXPECT_EQ(s.in_flight, 30u);
+  EXPECT_EQ(s.held_count, 30u);
+  EXPECT_EQ(s.pending, 5u);
+  EXPECT_LT(s.oldest_pending_age_ms, 60'000) << "the hour-old rows are held, not pending";
+  ASSERT_EQ(storage().complete(held.token, held.handles()), 30u);
+  const outbox_storage_stats after = other->stats();
+  EXPECT_EQ(after.in_flight, 0u);
+  EXPECT_EQ(after.held_count, 0u);
+  EXPECT_EQ(after.pending, 5u);
+}
+
 // A claim of new rows reads the outbox from the least cursor of the relay's lanes on: a relay
 // whose lanes had nothing left read every other relay's rows again on each claim (880k rows,
 // 580 ms, in a drain by three relays). One that finds fewer than it asked for has read every
