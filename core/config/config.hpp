@@ -39,6 +39,14 @@ struct RelayConfig {
   PermanentErrorMode on_permanent_error = PermanentErrorMode::dead_letter;
   Ordering ordering = Ordering::none;
   DeadLetterMode on_dead_letter = DeadLetterMode::skip;
+
+  // With ordering: key, how long before its lease ends a claim's events stop going to a
+  // transport whose delivery timeout is `delivery_timeout`: whatever goes out is decided before
+  // the lease can end, so a new owner finds it settled or claims it again, never beside it. The
+  // tenth of the lease covers settle latency and clock rates.
+  milliseconds publish_margin(milliseconds delivery_timeout) const noexcept {
+    return delivery_timeout + lease / 10;
+  }
 };
 
 // A storage or transport block: the plugin it names and its validated keys.

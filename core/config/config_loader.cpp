@@ -190,6 +190,15 @@ class Loader {
                               format_duration_ms(c.relay.lease.count()) +
                               ": a message could still be in flight when its lease expires and another relay "
                               "sends it again");
+      } else if (core_valid && c.relay.ordering == Ordering::key &&
+                 c.relay.publish_margin(milliseconds(info.delivery_timeout_ms)) >= c.relay.lease) {
+        validator_.report(
+            t.block.mark, t.path,
+            "delivery timeout " + format_duration_ms(info.delivery_timeout_ms) +
+                " leaves no time to publish within relay.lease " + format_duration_ms(c.relay.lease.count()) +
+                " with relay.ordering: key (a claim's events go out only until the delivery timeout and a "
+                "tenth of the lease before it ends); make it shorter than " +
+                format_duration_ms(c.relay.lease.count() - c.relay.lease.count() / 10));
       }
     }
   }

@@ -82,11 +82,9 @@ Engine::Engine(const RelayConfig& relay, sdk::Storage& storage, std::vector<Tran
     if (!key_order_)
       throw std::invalid_argument(
           "relay.ordering: key needs a storage that claims in key order (ABI 1.3), and this one does not");
-    // Whatever goes out is decided before the lease can end: a new owner then finds it settled or
-    // claims it again, never beside it. A tenth of the lease covers settle latency and clock rates.
     milliseconds longest{0};
     for (const auto& t : transports_) longest = std::max(longest, t.delivery_timeout);
-    publish_margin_ = longest + relay_.lease / 10;
+    publish_margin_ = relay_.publish_margin(longest);
   }
 }
 

@@ -243,5 +243,30 @@ TEST_F(RelayFault, CheckRefusesADeliveryTimeoutNotShorterThanTheLease) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
+// With ordering: key a claim's events go out only until the delivery timeout and a tenth of the
+// lease before the lease ends: a timeout shorter than the lease can still leave no time at all.
+TEST_F(RelayFault, CheckRefusesADeliveryTimeoutThatLeavesKeyOrderNoTimeToPublish) {
+  ConfigParts p = parts();
+  p.relay["lease"] = "30s";
+  p.relay["ordering"] = "key";
+
+  p.transport["delivery_timeout"] = "27s";
+  auto none_left = write_config(p, "none-left.yaml");
+  CommandResult r = outboxd({"check", "-c", none_left.string()});
+  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("transports[events]"));
+  EXPECT_THAT(r.err, HasSubstr("delivery timeout 27s leaves no time to publish within relay.lease 30s"));
+  EXPECT_THAT(r.err, HasSubstr("make it shorter than 27s"));
+
+  p.transport["delivery_timeout"] = "26s";
+  r = outboxd({"check", "-c", write_config(p, "some-left.yaml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  p.relay["ordering"] = "none";  // nothing waits behind its key: only shorter than the lease
+  p.transport["delivery_timeout"] = "29s";
+  r = outboxd({"check", "-c", write_config(p, "unordered.yaml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 }  // namespace
 }  // namespace outbox::fault
