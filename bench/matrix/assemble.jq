@@ -24,10 +24,16 @@ def per($a; $b): if $a == null or $b == null or $b == 0 then null else $a / $b e
   as $callgrind
 # What bounds each path: a storage-only path by the plain-SQL claim/settle ceiling (PostgreSQL;
 # SQLite has none measured), a path with a transport by its storage-only drain and by the bare
-# client of its broker.
+# client of its broker; a path in key order by the same path without it and by the bare
+# producer with one message per key in flight.
 | def limits_of($d):
     def drain_rate($path): first($drains[] | select(.path == $path) | .events_per_s) // null;
-    [ if $d.transport == "null" then
+    [ if $d.ordering == "key" then
+        {name: "\($d.storage) -> \($d.transport) drain, ordering none",
+         events_per_s: drain_rate("\($d.storage)-\($d.transport)")},
+        {name: "bare librdkafka producer, one message per key",
+         events_per_s: $limits.kafka_bare_one_per_key.events_per_s}
+      elif $d.transport == "null" then
         (if $d.storage == "postgres" then
            {name: "plain-SQL claim/settle", events_per_s: $limits.postgres_sql_ceiling.events_per_s}
          else empty end)

@@ -53,6 +53,15 @@ limit_kafka_bare() {
   limit_bare kafka_bare_producer "$work/bare.txt" "$bare_messages"
 }
 
+# limit_kafka_bare_one_per_key: the same producer keeping one message per key in flight, its next
+# produced when the previous one's delivery report comes: the ceiling of relay.ordering: key.
+limit_kafka_bare_one_per_key() {
+  local topic="$run_id.bare-key"
+  trap '"$latency_bench" delete-topics "$kafka_bootstrap" "'"$topic"'" || true' EXIT
+  ONE_PER_KEY=1 "$kafka_bare_bench" "$kafka_bootstrap" "$topic" "$bare_messages" 300 | tee "$work/bare.txt"
+  limit_bare kafka_bare_one_per_key "$work/bare.txt" "$bare_messages"
+}
+
 # limit_mqtt_bare: a bare paho client, QoS 1, a window of the broker's Receive Maximum.
 limit_mqtt_bare() {
   build/release/bin/mqtt_bare_bench "$mqtt_server" "bench/$run_id/bare" "$bare_messages" 300 "$mqtt_inflight" |

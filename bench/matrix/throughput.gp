@@ -20,8 +20,8 @@ set key below horizontal  # inside, it would cover the tallest bars; bmargin 7 l
 # Clustered bars of 3 columns with gap 1 sit at x - 0.25, x, x + 0.25.
 label(v) = v != v ? "" : sprintf("%.0fk", v / 1000)
 plot data using 3:xtic(stringcolumn(1)."\n".stringcolumn(2)) title "outboxd" lc rgb "#1f77b4", \
-     '' using 4 title "storage limit (plain-SQL claim/settle, or the storage-only drain)" lc rgb "#aaaaaa", \
-     '' using 5 title "transport limit (bare librdkafka / paho client)" lc rgb "#ff7f0e", \
+     '' using 4 title "storage limit (plain-SQL claim/settle, the storage-only drain; in key order: the path unordered)" lc rgb "#aaaaaa", \
+     '' using 5 title "transport limit (bare librdkafka / paho client; in key order one message per key)" lc rgb "#ff7f0e", \
      '' using ($0 - 0.25):3:(label($3)) with labels offset 0,0.7 notitle, \
      '' using ($0):4:(label($4)) with labels offset 0,0.7 notitle, \
      '' using ($0 + 0.25):5:(label($5)) with labels offset 0,0.7 notitle
