@@ -248,24 +248,19 @@ TEST_F(RelayFault, CheckRefusesADeliveryTimeoutNotShorterThanTheLease) {
 TEST_F(RelayFault, CheckRefusesADeliveryTimeoutThatLeavesKeyOrderNoTimeToPublish) {
   ConfigParts p = parts();
   p.relay["lease"] = "30s";
-  p.relay["ordering"] = "key";
-
-  p.transport["delivery_timeout"] = "27s";
-  auto none_left = write_config(p, "none-left.yaml");
-  CommandResult r = outboxd({"check", "-c", none_left.string()});
-  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
-  EXPECT_THAT(r.err, HasSubstr("transports[events]"));
-  EXPECT_THAT(r.err, HasSubstr("delivery timeout 27s leaves no time to publish within relay.lease 30s"));
-  EXPECT_THAT(r.err, HasSubstr("make it shorter than 27s"));
-
-  p.transport["delivery_timeout"] = "26s";
-  r = outboxd({"check", "-c", write_config(p, "some-left.yaml").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-
-  p.relay["ordering"] = "none";  // nothing waits behind its key: only shorter than the lease
-  p.transport["delivery_timeout"] = "29s";
-  r = outboxd({"check", "-c", write_config(p, "unordered.yaml").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto check = [&](const std::string& ordering, const std::string& timeout) {
+    p.relay["ordering"] = ordering;
+    p.transport["delivery_timeout"] = timeout;
+    return outboxd({"check", "-c", write_config(p, ordering + "-" + timeout + ".yaml").string()});
+  };
+  const CommandResult none_left = check("key", "27s");
+  EXPECT_EQ(none_left.exit_code, 78) << none_left.out << none_left.err;
+  EXPECT_THAT(none_left.err, HasSubstr("transports[events]"));
+  EXPECT_THAT(none_left.err,
+              HasSubstr("delivery timeout 27s leaves no time to publish within relay.lease 30s"));
+  EXPECT_THAT(none_left.err, HasSubstr("make it shorter than 27s"));
+  EXPECT_EQ(check("key", "26s").exit_code, 0);
+  EXPECT_EQ(check("none", "29s").exit_code, 0) << "nothing waits behind its key: only shorter than the lease";
 }
 
 }  // namespace
