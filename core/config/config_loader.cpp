@@ -198,7 +198,7 @@ class Loader {
                 " leaves no time to publish within relay.lease " + format_duration_ms(c.relay.lease.count()) +
                 " with relay.ordering: key (a claim's events go out only until the delivery timeout and a "
                 "tenth of the lease before it ends); make it shorter than " +
-                format_duration_ms(c.relay.lease.count() - c.relay.lease.count() / 10));
+                format_duration_ms((c.relay.lease - c.relay.publish_margin(milliseconds(0))).count()));
       }
     }
   }

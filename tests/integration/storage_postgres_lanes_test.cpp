@@ -192,6 +192,20 @@ TEST_F(StoragePostgresLanes, StatsCountWhatTheOwnersHoldAsInFlightAndNoneOfItAsP
   EXPECT_EQ(after.pending, 5u);
 }
 
+// The rows of a relay whose heartbeat ran out are pending again for the others' stats (its lanes
+// are theirs to take), yet still held until a new owner takes the lanes.
+TEST_F(StoragePostgresLanes, StatsCountTheRowsOfARelayWhoseHeartbeatRanOutAsPendingButHeld) {
+  produce_keyed(30, 10);
+  ASSERT_EQ(storage().claim_in_key_order(100, 300ms).events.size(), 30u);
+  std::this_thread::sleep_for(250ms);
+  EXPECT_TRUE(storage().claim_in_key_order(100, 300ms).events.empty());  // saves the cursors
+  std::this_thread::sleep_for(600ms);
+  const outbox_storage_stats s = open()->stats();
+  EXPECT_EQ(s.in_flight, 0u);
+  EXPECT_EQ(s.pending, 30u);
+  EXPECT_EQ(s.held_count, 30u);
+}
+
 // A claim of new rows reads the outbox from the least cursor of the relay's lanes on: a relay
 // whose lanes had nothing left read every other relay's rows again on each claim (880k rows,
 // 580 ms, in a drain by three relays). One that finds fewer than it asked for has read every
