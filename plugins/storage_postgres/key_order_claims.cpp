@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "postgres_storage.hpp"
+#include "prefetch.hpp"
 #include "queries.hpp"
 
 namespace outbox::plugins::postgres {
@@ -48,31 +49,33 @@ size_t hold_keys(pqxx::work& txn, const EventRows& fresh, std::vector<bool>& hel
 
 }  // namespace
 
-void PostgresStorage::claim_lanes(pqxx::connection& c, uint32_t max, int64_t lease_ms,
-                                  const std::string& token, EventRows& retried, EventRows& fresh,
-                                  std::vector<bool>& held) {
-  retried = EventRows();
-  fresh = EventRows();
-  held.clear();
+void PostgresStorage::claim_lanes(pqxx::connection& c, pqxx::internal::pq::PGconn* handle, uint32_t max,
+                                  int64_t lease_ms, LaneClaim& claim) {
+  claim.retried = EventRows();
+  claim.fresh = EventRows();
+  claim.held.clear();
+  claim.max = max;
+  claim.moved = 0;
+  claim.renewed_at = std::chrono::steady_clock::now();
   pqxx::work txn(c);
   lanes_.renew(txn, lease_ms);
   const int64_t horizon = lanes_.horizon();
   size_t asked = 0;  // of new rows
   if (lanes_.claims_any()) {
-    retried =
-        EventRows(exec_binary(c, db_.handle(), q::kLaneRetries,
-                              {std::to_string(max), lanes_.active_text(), token, std::to_string(lease_ms)}),
-                  EventRows::Extra::xid_and_lane);
-    retried.sort_by_xid();
-    if (retried.size() < max) {
-      asked = max - retried.size();
+    claim.retried = EventRows(
+        exec_binary(c, handle, q::kLaneRetries,
+                    {std::to_string(max), lanes_.active_text(), claim.token, std::to_string(lease_ms)}),
+        EventRows::Extra::xid_and_lane);
+    claim.retried.sort_by_xid();
+    if (claim.retried.size() < max) {
+      asked = max - claim.retried.size();
       const Position least = lanes_.least_cursor();
-      fresh = EventRows(
-          exec_binary(c, db_.handle(), q::kLaneFresh,
+      claim.fresh = EventRows(
+          exec_binary(c, handle, q::kLaneFresh,
                       {std::to_string(asked), lanes_.cursor_xids(), lanes_.cursor_seqs(),
                        std::to_string(least.xid), std::to_string(least.seq), std::to_string(horizon)}),
           EventRows::Extra::xid_and_lane);
-      planner_.moved(hold_keys(txn, fresh, held));
+      claim.moved = hold_keys(txn, claim.fresh, claim.held);
     }
   }
   lanes_.save(txn);
@@ -80,73 +83,128 @@ void PostgresStorage::claim_lanes(pqxx::connection& c, uint32_t max, int64_t lea
   // Every row of the lanes up to the last one read is claimed now, or on the retry path; when
   // fewer than asked came, every row below the horizon was read, and the next claim starts
   // there instead of reading the other lanes' rows again.
-  if (asked > 0 && fresh.size() < asked)
+  if (asked > 0 && claim.fresh.size() < asked)
     lanes_.advance(Position{horizon - 1, INT64_MAX});
-  else if (!fresh.empty())
-    lanes_.advance(position_of(fresh, fresh.size() - 1));
+  else if (!claim.fresh.empty())
+    lanes_.advance(position_of(claim.fresh, claim.fresh.size() - 1));
+  // Held from now on: a later renew() gives up no lane with rows out (Lanes::held_row).
+  for (size_t i = 0; i < claim.retried.size(); ++i) lanes_.held_row(claim.retried.lane(i));
+  for (size_t i = 0; i < claim.fresh.size(); ++i)
+    if (!claim.held[i]) lanes_.held_row(claim.fresh.lane(i));
+  claim.epochs = lanes_.epochs();
 }
 
-std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
-                                                const sdk::EventSink& sink) {
-  const std::string token = "k" + outbox::random_token();
-  if (max == 0) return token;
-  planner_.refresh(db_);
-  EventRows retried, fresh;
-  std::vector<bool> held;
-  try {
-    db_.run("claiming in key order from " + names_.t, [&](pqxx::connection& c) {
-      claim_lanes(c, max, lease.count(), token, retried, fresh, held);
-      for (int tries = 0; retried.empty() && fresh.empty() && lanes_.claims_any() && tries < kHeldBackTries;
-           ++tries) {
-        {
-          const Position least = lanes_.least_cursor();
-          pqxx::nontransaction txn(c);
-          if (!txn.exec_prepared(q::kLaneHeldBack, lanes_.active_text(), least.xid, least.seq)[0][0]
-                   .as<bool>())
-            break;
-        }
-        std::this_thread::sleep_for(kHeldBackRetry);
-        claim_lanes(c, max, lease.count(), token, retried, fresh, held);
-      }
-    });
-  } catch (...) {
-    lanes_.forget();  // the next claim takes back what is still ours, under new epochs
-    throw;
-  }
-  // Handed over in outbox order, once committed.
+void PostgresStorage::prefetch_lanes(uint32_t max, int64_t lease_ms) {
+  prefetch_->start([this, max, lease_ms](Database& db) {
+    LaneClaim claim;
+    claim.token = "k" + outbox::random_token();
+    std::lock_guard lock(lanes_mutex_);
+    try {
+      db.run("prefetching a claim in key order from " + names_.t,
+             [&](pqxx::connection& c) { claim_lanes(c, db.handle(), max, lease_ms, claim); });
+    } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
+      lanes_.forget();
+      claim = LaneClaim();
+    }
+    lanes_ahead_ = std::move(claim);
+  });
+}
+
+std::vector<uint64_t> PostgresStorage::remember(const LaneClaim& claim, const sdk::EventSink* sink) {
+  const EventRows &retried = claim.retried, &fresh = claim.fresh;
   std::vector<XidRun> runs;
   std::vector<int64_t> seqs;
   std::vector<uint32_t> lanes;
+  std::vector<uint64_t> handles;
+  auto take = [&](const EventRows& rows, size_t i) {
+    seqs.push_back(static_cast<int64_t>(rows.handle(i)));
+    lanes.push_back(static_cast<uint32_t>(rows.lane(i)));
+    handles.push_back(rows.handle(i));
+    if (sink) sink->add(rows.event(i));
+  };
   size_t r = 0, f = 0;
   auto skip_held = [&] {
-    while (f < fresh.size() && held[f]) ++f;
+    while (f < fresh.size() && claim.held[f]) ++f;
   };
   skip_held();
   while (r < retried.size() || f < fresh.size()) {
     if (f >= fresh.size() || (r < retried.size() && position_of(retried, r) < position_of(fresh, f))) {
-      seqs.push_back(static_cast<int64_t>(retried.handle(r)));
-      lanes.push_back(static_cast<uint32_t>(retried.lane(r)));
-      sink.add(retried.event(r++));
+      take(retried, r++);
       continue;
     }
     const Position p = position_of(fresh, f);
     if (runs.empty() || runs.back().xid != p.xid) runs.push_back({p.xid, p.seq, p.seq});
     runs.back().last_seq = p.seq;
-    seqs.push_back(p.seq);
-    lanes.push_back(static_cast<uint32_t>(fresh.lane(f)));
-    sink.add(fresh.event(f++));
+    take(fresh, f++);
     skip_held();
   }
-  if (seqs.empty()) return token;
-  for (const uint32_t lane : lanes) lanes_.held_row(lane);
-  remember(token, std::move(runs), std::move(seqs), lanes_.epochs(), std::move(lanes));
-  return token;
+  if (!seqs.empty()) remember(claim.token, std::move(runs), std::move(seqs), claim.epochs, std::move(lanes));
+  return handles;
+}
+
+std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milliseconds lease,
+                                                const sdk::EventSink& sink) {
+  if (max == 0) return "k" + outbox::random_token();
+  planner_.refresh(db_);
+  LaneClaim claim;
+  if (prefetch_ && prefetch_->take()) {
+    claim = std::move(lanes_ahead_);
+    lanes_ahead_ = LaneClaim();
+    planner_.moved(claim.moved);
+    // Its heartbeat ran before the host's lease clock started: one older than a hundredth of
+    // the lease would eat into the margin the host keeps before the lease ends (publish_margin),
+    // so it goes back, and so does one of another size than asked for now (the host holds back
+    // or takes more); both are claimed again at once, in order, from the retry path.
+    const bool stale = std::chrono::steady_clock::now() - claim.renewed_at > lease / 100;
+    if (!claim.empty() && (stale || claim.max != max)) {
+      try {
+        release(claim.token, remember(claim, nullptr));
+      } catch (...) {
+        // Its rows are behind the cursors, and nobody will settle them: the next claim takes
+        // the lanes back under new epochs, which puts them on the retry path, first in order.
+        std::lock_guard lock(lanes_mutex_);
+        lanes_.forget();
+        throw;
+      }
+      claim = LaneClaim();
+    }
+  }
+  if (claim.empty()) {
+    claim.token = "k" + outbox::random_token();
+    std::lock_guard lock(lanes_mutex_);
+    try {
+      db_.run("claiming in key order from " + names_.t, [&](pqxx::connection& c) {
+        claim_lanes(c, db_.handle(), max, lease.count(), claim);
+        for (int tries = 0; claim.empty() && lanes_.claims_any() && tries < kHeldBackTries; ++tries) {
+          {
+            const Position least = lanes_.least_cursor();
+            pqxx::nontransaction txn(c);
+            if (!txn.exec_prepared(q::kLaneHeldBack, lanes_.active_text(), least.xid, least.seq)[0][0]
+                     .as<bool>())
+              break;
+          }
+          std::this_thread::sleep_for(kHeldBackRetry);
+          claim_lanes(c, db_.handle(), max, lease.count(), claim);
+        }
+      });
+    } catch (...) {
+      lanes_.forget();  // the next claim takes back what is still ours, under new epochs
+      throw;
+    }
+    planner_.moved(claim.moved);
+  }
+  // A full batch: more is likely waiting. Claim it while the host works on this one.
+  if (prefetch_ && claim.full()) prefetch_lanes(max, lease.count());
+  // Handed over in outbox order, once committed.
+  remember(claim, &sink);
+  return claim.token;
 }
 
 size_t PostgresStorage::extend(std::string_view token, std::chrono::milliseconds lease) {
   const auto found = range_claims_.find(std::string(token));
   if (found == range_claims_.end() || !found->second.lanes) return 0;
   bool alive = false;
+  std::lock_guard lock(lanes_mutex_);
   try {
     db_.run("extending a claim in " + names_.t, [&](pqxx::connection& c) {
       pqxx::work txn(c);

@@ -39,6 +39,7 @@ bool Lanes::heartbeat(pqxx::work& txn, int64_t lease_ms) {
 }
 
 bool Lanes::renew(pqxx::work& txn, int64_t lease_ms) {
+  count_let_go();
   if (lanes_.empty()) lanes_.resize(static_cast<size_t>(to_int64(txn.exec_prepared(q::kLaneCount)[0][0])));
   const bool alive = heartbeat(txn, lease_ms);
   const auto now = std::chrono::steady_clock::now();
@@ -185,8 +186,20 @@ void Lanes::held_row(size_t lane) noexcept {
   if (lane < lanes_.size()) ++lanes_[lane].held;
 }
 
-void Lanes::let_go(const LaneEpochs& claim, size_t lane) noexcept {
-  if (still_holds(claim) && lane < lanes_.size() && lanes_[lane].held > 0) --lanes_[lane].held;
+void Lanes::let_go(const LaneEpochs& claim, size_t lane) {
+  std::lock_guard lock(let_go_mutex_);
+  let_go_.emplace_back(claim.registration, static_cast<uint32_t>(lane));
+}
+
+void Lanes::count_let_go() {
+  std::vector<std::pair<uint64_t, uint32_t>> settled;
+  {
+    std::lock_guard lock(let_go_mutex_);
+    settled.swap(let_go_);
+  }
+  for (const auto& [registration, lane] : settled)  // a row of an earlier registration is not counted
+    if (registered_ && registration == registration_ && lane < lanes_.size() && lanes_[lane].held > 0)
+      --lanes_[lane].held;
 }
 
 void Lanes::forget() noexcept {

@@ -8,12 +8,14 @@
 // transaction and holds the heartbeat's row lock until it commits, so that no relay can take
 // a lane in the middle of a claim. After a failed transaction, forget() drops everything; the
 // next renew() takes back, under new epochs, whatever is still ours.
-// Thread-safety: none; used under the storage's one-call-at-a-time rule.
+// Thread-safety: none but let_go(); the storage calls the rest under a mutex of its own, since a
+// claim made ahead (Prefetch) runs beside the calls' settles.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -47,9 +49,11 @@ class Lanes {
   // A row of `lane` was handed over in a claim of the current registration; let_go: a row of
   // `claim` was settled (or its claim forgotten). The relay counts them itself: asking the table
   // whether a lane has rows held cost a scan of the lane's rows up to its cursor, dead ones
-  // included (2.4 to 3.7 s for 170 lanes after a relay drained 100k rows).
+  // included (2.4 to 3.7 s for 170 lanes after a relay drained 100k rows). let_go() may be
+  // called while a claim runs on another thread: it is counted at the next renew(), so a lane is
+  // given up a claim later at worst, never while a row of it is out.
   void held_row(size_t lane) noexcept;
-  void let_go(const LaneEpochs& claim, size_t lane) noexcept;
+  void let_go(const LaneEpochs& claim, size_t lane);
   // Only the heartbeat (extend): false when it had run out.
   bool heartbeat(pqxx::work& txn, int64_t lease_ms);
   // The snapshot xmin of the last heartbeat's statement: every transaction with an xid below it
@@ -99,6 +103,7 @@ class Lanes {
   bool drained_any() const noexcept;
   void give_up_drained(pqxx::work& txn);
   void rebuild();
+  void count_let_go();
 
   const std::string owner_;
   std::vector<Lane> lanes_;  // one per lane, once known
@@ -110,6 +115,8 @@ class Lanes {
   size_t active_count_ = 0;
   std::shared_ptr<const LaneEpochs> epochs_ = std::make_shared<LaneEpochs>();
   uint64_t handoffs_ = 0;
+  std::mutex let_go_mutex_;
+  std::vector<std::pair<uint64_t, uint32_t>> let_go_;  // registration and lane of each row settled
 };
 
 }  // namespace outbox::plugins::postgres

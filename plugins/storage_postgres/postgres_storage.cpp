@@ -17,6 +17,7 @@
 
 #include "fresh_claims.hpp"
 #include "headers_json.hpp"
+#include "prefetch.hpp"
 #include "queries.hpp"
 #include "schema.hpp"
 #include "text_values.hpp"
@@ -114,8 +115,7 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       planner_(names_.t) {
   db_.connect_now();
   if (config.boolean("prefetch"))
-    prefetch_ = std::make_unique<Prefetch>(
-        address_, [this](pqxx::connection& c) { on_connect(c); }, owner_);
+    prefetch_ = std::make_unique<Prefetch>(address_, [this](pqxx::connection& c) { on_connect(c); });
 }
 
 void PostgresStorage::on_connect(pqxx::connection& c) {
@@ -130,27 +130,32 @@ void PostgresStorage::on_connect(pqxx::connection& c) {
 }
 
 PostgresStorage::~PostgresStorage() {
+  if (prefetch_) give_back_prefetched();
   // Closing after a drain: the lanes go to the next relay at once, not after the lease.
   try {
+    std::lock_guard lock(lanes_mutex_);
     db_.run("giving up the lanes of " + names_.t, [&](pqxx::connection& c) { lanes_.leave(c); });
   } catch (const sdk::Error& e) {  // they are taken once the heartbeat runs out
     sdk::log(OUTBOX_LOG_WARN, e.what());
   }
-  if (!prefetch_) return;
-  std::string token;
-  EventRows events;
-  std::chrono::steady_clock::time_point leased_at;
-  if (prefetch_->take(token, events, leased_at)) {
-    // Leased but never handed out: give it back at once rather than after the lease.
-    try {
-      remember(token, events);
-      std::vector<uint64_t> handles;
-      for (size_t i = 0; i < events.size(); ++i) handles.push_back(events.handle(i));
-      release(token, handles);
-    } catch (...) {  // the lease expires instead
-    }
-  }
   prefetch_.reset();
+}
+
+void PostgresStorage::give_back_prefetched() {
+  if (!prefetch_->take()) return;
+  try {
+    if (!fresh_ahead_.events.empty()) {
+      remember(fresh_ahead_.token, fresh_ahead_.events);
+      std::vector<uint64_t> handles;
+      for (size_t i = 0; i < fresh_ahead_.events.size(); ++i)
+        handles.push_back(fresh_ahead_.events.handle(i));
+      release(fresh_ahead_.token, handles);
+    }
+    if (!lanes_ahead_.empty()) release(lanes_ahead_.token, remember(lanes_ahead_, nullptr));
+  } catch (...) {  // the lease expires instead
+  }
+  fresh_ahead_ = FreshAhead();
+  lanes_ahead_ = LaneClaim();
 }
 
 void PostgresStorage::migrate() {
@@ -174,8 +179,11 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   for (int round = 0; round < 2 && events.empty(); ++round) {
     if (look && claim_recovered(max, lease.count(), token, events)) break;
     look = false;
-    std::chrono::steady_clock::time_point leased_at;
-    if (!prefetch_ || !prefetch_->take(token, events, leased_at)) break;
+    if (!prefetch_ || !prefetch_->take() || fresh_ahead_.events.empty()) break;
+    token = std::move(fresh_ahead_.token);
+    events = std::move(fresh_ahead_.events);
+    const auto leased_at = fresh_ahead_.leased_at;
+    fresh_ahead_ = FreshAhead();
     remember(token, events);
     // Asked for fewer than last time: the rest goes back. Held for half its lease already (the
     // relay was busy): all of it goes back, rather than be published near its expiry, and is
@@ -208,8 +216,21 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   }
   held_back_ = held && events.empty();
   // A full batch of new rows: more is likely waiting. Claim it while the host works on this one.
-  if (prefetch_ && token[0] == 'r' && events.size() == max)
-    prefetch_->start(max, lease.count(), "r" + outbox::random_token());
+  if (prefetch_ && token[0] == 'r' && events.size() == max) {
+    prefetch_->start(
+        [this, max, lease_ms = lease.count(), ahead = "r" + outbox::random_token()](Database& db) {
+          FreshAhead claim{ahead, EventRows(), {}};
+          try {
+            db.run("prefetching a claim from " + names_.t, [&](pqxx::connection& c) {
+              claim.events = claim_fresh(c, db.handle(), max, ahead, lease_ms, owner_);
+            });
+          } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
+            claim.events = EventRows();
+          }
+          claim.leased_at = std::chrono::steady_clock::now();
+          fresh_ahead_ = std::move(claim);
+        });
+  }
   // Handed over only once committed: the host never sees an event it does not hold a lease on.
   for (size_t i = 0; i < events.size(); ++i) sink.add(events.event(i));
   return token;
@@ -299,6 +320,7 @@ outbox_storage_stats PostgresStorage::stats() {
     out.held_expires_in_ms = row[8].is_null() ? 0 : to_int64(row[8]);
     out.keys_held = static_cast<uint64_t>(to_int64(row[9]));
     out.oldest_held_key_age_ms = row[10].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[10]));
+    std::lock_guard lock(lanes_mutex_);
     out.lanes_owned = lanes_.owned();
     out.lane_handoffs = lanes_.handoffs();
     return out;

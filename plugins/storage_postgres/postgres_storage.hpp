@@ -9,6 +9,7 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <outbox/sdk.hpp>
 #include <unordered_map>
 #include <vector>
@@ -124,9 +125,32 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   size_t settle(const char* doing, std::string_view token, const char* range_statement,
                 const char* row_statement, const char* lane_statement, std::vector<int64_t> seqs,
                 const FailureArrays* failures = nullptr);
-  // One claim in key order: the heartbeat and the share, the retry path, then new rows.
-  void claim_lanes(pqxx::connection& c, uint32_t max, int64_t lease_ms, const std::string& token,
-                   EventRows& retried, EventRows& fresh, std::vector<bool>& held);
+  // One claim in key order, as claim_lanes leaves it: the rows of the retry path, the new rows
+  // (`held`: those it moved to the retry path behind their key instead), the lanes' epochs it
+  // was made under, and when its heartbeat was sent.
+  struct LaneClaim {
+    std::string token;
+    EventRows retried, fresh;
+    std::vector<bool> held;
+    uint32_t max = 0;  // rows asked for
+    size_t moved = 0;  // onto the retry path (PlannerStatistics::moved)
+    std::shared_ptr<const LaneEpochs> epochs;
+    std::chrono::steady_clock::time_point renewed_at{};
+    bool empty() const noexcept { return retried.empty() && fresh.empty(); }
+    // Read as many rows as it asked for: more are likely waiting.
+    bool full() const noexcept { return retried.size() + fresh.size() >= max; }
+  };
+  // One claim in key order: the heartbeat and the share, the retry path, then new rows; counts
+  // the rows it hands over as held in their lanes. The caller holds lanes_mutex_.
+  void claim_lanes(pqxx::connection& c, pqxx::internal::pq::PGconn* handle, uint32_t max, int64_t lease_ms,
+                   LaneClaim& claim);
+  // Starts claiming the next batch in key order on the prefetch's connection.
+  void prefetch_lanes(uint32_t max, int64_t lease_ms);
+  // Remembers a lane claim's rows for their settles and hands them to `sink` (if any), in
+  // outbox order -> their handles, in that order.
+  std::vector<uint64_t> remember(const LaneClaim& claim, const sdk::EventSink* sink);
+  // Gives a claim made ahead and never handed out back at once, rather than after its lease.
+  void give_back_prefetched();
   void purge_expired_sent();
   void on_connect(pqxx::connection& c);
 
@@ -143,10 +167,21 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   std::chrono::steady_clock::time_point next_recovery_check_{};
   RangeClaims range_claims_;
   std::deque<std::string> range_claim_order_;  // oldest first, to bound the map
-  std::unique_ptr<Prefetch> prefetch_;         // the next claim of new rows (ordering: none)
-  const int lane_count_;                       // for a new schema
-  std::atomic<bool> held_back_{false};         // the last claim of new rows found them held back
+  std::unique_ptr<Prefetch> prefetch_;         // the next claim, made ahead (either ordering)
+  // What a claim made ahead left for the next call to take (Prefetch::take): of new rows, and
+  // in key order.
+  struct FreshAhead {
+    std::string token;
+    EventRows events;
+    std::chrono::steady_clock::time_point leased_at{};
+  } fresh_ahead_;
+  LaneClaim lanes_ahead_;
+  const int lane_count_;                // for a new schema
+  std::atomic<bool> held_back_{false};  // the last claim of new rows found them held back
   std::chrono::milliseconds held_back_wait_{kHeldBackRetry};  // wait()'s, while they are
+  // lanes_ is used by the calls' thread and by a claim in key order made ahead on the
+  // prefetch's thread: under this mutex (Lanes::let_go, from settles, needs none).
+  std::mutex lanes_mutex_;
   Lanes lanes_;
   PlannerStatistics planner_;
 };

@@ -32,6 +32,8 @@ outbox_add_pg_test(storage_postgres_conformance_test
 
 outbox_add_pg_test(storage_postgres_test ${CMAKE_CURRENT_LIST_DIR}/storage_postgres_test.cpp)
 outbox_add_pg_test(storage_postgres_lanes_test ${CMAKE_CURRENT_LIST_DIR}/storage_postgres_lanes_test.cpp)
+outbox_add_pg_test(storage_postgres_lane_prefetch_test
+  ${CMAKE_CURRENT_LIST_DIR}/storage_postgres_lane_prefetch_test.cpp)
 
 # outboxd as a child process on the PostgreSQL storage (the helpers of tests/fault). The crash
 # test starts and crashes a server of its own (port 55433), never the shared one; the blackhole

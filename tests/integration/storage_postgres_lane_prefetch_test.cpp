@@ -1,0 +1,135 @@
+// Claims in key order made ahead (the PostgreSQL storage's `prefetch`, key_order_claims.cpp): the
+// next batch is claimed on a second connection while the last one is settled. Every row is
+// handed out once and in its key's order; a claim made ahead that is too old or of another size
+// than asked goes back and comes back first, and so does one left when the storage closes; a
+// prefetch whose connection is lost loses nothing.
+#include <map>
+#include <set>
+#include <thread>
+
+#include "storage_postgres_lanes_fixture.hpp"
+
+namespace {
+
+using namespace outbox::tests;
+
+// Per key, the events handed out, each once and in the outbox's order ("key-K/I", I rising).
+class KeyOrderLedger {
+ public:
+  void add(const Claim& claim) {
+    for (const Event& e : claim.events) {
+      EXPECT_TRUE(seen_.insert(e.payload).second) << e.payload << " handed out twice";
+      const size_t slash = e.payload.find('/');
+      const int i = std::stoi(e.payload.substr(slash + 1));
+      auto [last, fresh] = last_.try_emplace(e.payload.substr(0, slash), i);
+      if (!fresh) {
+        EXPECT_GT(i, last->second) << e.payload << " came after a later event of its key";
+      }
+      last->second = i;
+    }
+  }
+  size_t size() const noexcept { return seen_.size(); }
+
+ private:
+  std::set<std::string> seen_;
+  std::map<std::string, int> last_;
+};
+
+class StoragePostgresLanePrefetch : public StoragePostgresLanes {
+ protected:
+  std::unique_ptr<StorageObject> open_prefetching() {
+    ConfigBuilder c = config();
+    c.boolean("prefetch", true);
+    return open(c);
+  }
+  // How long the heartbeat of the only relay has left, by the server's clock.
+  int64_t heartbeat_left_ms() {
+    return count("SELECT (extract(epoch FROM max(expires_at) - clock_timestamp()) * 1000)::int8 FROM " +
+                 schema_.table("_relays"));
+  }
+};
+
+TEST_F(StoragePostgresLanePrefetch, EveryRowIsHandedOutOnceInKeyOrderAndWhatWasClaimedAheadGoesBackOnClose) {
+  produce_keyed(2'500, 10);
+  KeyOrderLedger ledger;
+  {
+    auto relay = open_prefetching();
+    for (int i = 0; i < 2; ++i) {  // full batches: the next is claimed ahead
+      const Claim claim = relay->claim_in_key_order(500, kLongLease);
+      ASSERT_EQ(claim.events.size(), 500u);
+      ledger.add(claim);
+      EXPECT_EQ(relay->complete(claim.token, claim.handles()), 500u);
+    }
+    // Another size than the 500 claimed ahead: they go back, and the first 100 of them come first.
+    const Claim smaller = relay->claim_in_key_order(100, kLongLease);
+    ASSERT_EQ(smaller.events.size(), 100u);
+    ledger.add(smaller);
+    EXPECT_EQ(relay->complete(smaller.token, smaller.handles()), 100u);
+  }  // closed with the next 100 claimed ahead: given back, and the lanes given up
+  EXPECT_EQ(owned_lanes(), 0);
+  auto other = open();
+  for (Claim claim = other->claim_in_key_order(500, kLongLease); !claim.events.empty();
+       claim = other->claim_in_key_order(500, kLongLease)) {
+    ledger.add(claim);
+    ASSERT_EQ(other->complete(claim.token, claim.handles()), claim.events.size());
+  }
+  EXPECT_EQ(ledger.size(), 2'500u);
+  const outbox_storage_stats s = storage().stats();
+  EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
+}
+
+// The host's lease clock starts when it asks; a claim made ahead had its heartbeat earlier. Past
+// a hundredth of the lease (20 ms of 2 s) it goes back and is claimed again under a heartbeat
+// of now, so the host never counts on more of the lease than the server gives it.
+TEST_F(StoragePostgresLanePrefetch, AClaimMadeAheadLongerAgoThanAHundredthOfTheLeaseGoesBackAndComesBackFirst) {
+  produce_keyed(3, 1);
+  auto relay = open_prefetching();
+  const Claim first = relay->claim_in_key_order(2, 2s);  // full: key-0/2 is claimed ahead
+  ASSERT_EQ(payloads(first), (std::vector<std::string>{"key-0/0", "key-0/1"}));
+  EXPECT_EQ(relay->complete(first.token, first.handles()), 2u);
+  std::this_thread::sleep_for(300ms);
+  const Claim second = relay->claim_in_key_order(2, 2s);  // not full: nothing is claimed ahead
+  EXPECT_GT(heartbeat_left_ms(), 1'900) << "the heartbeat is of this call, not of the claim made ahead";
+  EXPECT_EQ(payloads(second), std::vector<std::string>{"key-0/2"});
+  EXPECT_EQ(relay->complete(second.token, second.handles()), 1u);
+  EXPECT_TRUE(relay->claim_in_key_order(2, 2s).events.empty());
+  const outbox_storage_stats s = storage().stats();
+  EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
+}
+
+TEST_F(StoragePostgresLanePrefetch, NothingIsLostOrReorderedWhenThePrefetchConnectionIsTerminated) {
+  const std::string app = app_name("kill_prefetch");
+  ConfigBuilder c = config_named(app);
+  c.boolean("prefetch", true);
+  auto relay = open(c);
+  produce_keyed(1'500, 10);
+  wait_until_listening(*relay, app);
+  KeyOrderLedger ledger;
+  const Claim first = relay->claim_in_key_order(500, 2s);  // full: the next is claimed ahead
+  ASSERT_EQ(first.events.size(), 500u);
+  ledger.add(first);
+  EXPECT_EQ(relay->complete(first.token, first.handles()), 500u);
+  auto connections = [&] {
+    return count("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'");
+  };
+  for (int i = 0; i < 100 && connections() < 3; ++i) std::this_thread::sleep_for(20ms);
+  end_sessions(app);  // the storage's, its LISTEN session and the prefetch's
+
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (ledger.size() < 1'500u && std::chrono::steady_clock::now() < deadline) {
+    try {
+      const Claim claim = relay->claim_in_key_order(500, 2s);
+      ledger.add(claim);
+      if (!claim.events.empty())
+        EXPECT_EQ(relay->complete(claim.token, claim.handles()), claim.events.size());
+      else
+        relay->wait(100ms);
+    } catch (const CallError& e) {
+      EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  EXPECT_EQ(ledger.size(), 1'500u);
+}
+
+}  // namespace
