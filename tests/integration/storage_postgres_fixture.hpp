@@ -8,6 +8,7 @@
 #include <memory>
 #include <outbox/testing/storage_client.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "postgres_test_store.hpp"
@@ -80,6 +81,28 @@ class StoragePostgres : public ::testing::Test {
       relay.wait(50ms);
     }
     ADD_FAILURE() << "no LISTEN connection named " << app << " after 100 waits";
+  }
+
+  // Claims through `claim` and completes each claim, until `have()` events were seen (`seen`
+  // takes each claim) or 30 s passed; a call that fails (its connection lost) must fail
+  // RETRYABLE, and is made again 100 ms later.
+  template <class ClaimOnce, class Seen, class Have>
+  static void claim_through_failures(StorageObject& relay, ClaimOnce claim, Seen seen, Have have,
+                                     size_t want) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (have() < want && std::chrono::steady_clock::now() < deadline) {
+      try {
+        const Claim c = claim();
+        seen(c);
+        if (!c.events.empty())
+          EXPECT_EQ(relay.complete(c.token, c.handles()), c.events.size());
+        else
+          relay.wait(100ms);
+      } catch (const CallError& e) {
+        EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
+        std::this_thread::sleep_for(100ms);
+      }
+    }
   }
 
   static std::vector<std::string> payloads(const Claim& c) {

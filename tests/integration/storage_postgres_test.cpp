@@ -533,20 +533,12 @@ TEST_F(StoragePostgres, NothingIsLostWhenThePrefetchConnectionIsTerminated) {
 
   // A batch leased on the lost connection whose answer never arrived comes back when its 2 s
   // lease runs out: every event arrives, none twice.
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (seen.size() < 1'500u && std::chrono::steady_clock::now() < deadline) {
-    try {
-      const Claim claim = relay->claim(500, 2s);
-      for (const Event& e : claim.events) EXPECT_TRUE(seen.insert(e.payload).second) << e.payload;
-      if (!claim.events.empty())
-        EXPECT_EQ(relay->complete(claim.token, claim.handles()), claim.events.size());
-      else
-        relay->wait(100ms);
-    } catch (const CallError& e) {
-      EXPECT_EQ(e.status(), OUTBOX_RETRYABLE) << e.what();
-      std::this_thread::sleep_for(100ms);
-    }
-  }
+  claim_through_failures(
+      *relay, [&] { return relay->claim(500, 2s); },
+      [&](const Claim& claim) {
+        for (const Event& e : claim.events) EXPECT_TRUE(seen.insert(e.payload).second) << e.payload;
+      },
+      [&] { return seen.size(); }, 1'500);
   EXPECT_EQ(seen.size(), 1'500u);
 }
 
