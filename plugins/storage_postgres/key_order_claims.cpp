@@ -194,7 +194,7 @@ std::string PostgresStorage::claim_in_key_order(uint32_t max, std::chrono::milli
     planner_.moved(claim.moved);
   }
   // A full batch: more is likely waiting. Claim it while the host works on this one.
-  if (prefetch_ && claim.full()) prefetch_lanes(max, lease.count());
+  if (ahead_in_key_order_ && claim.full()) prefetch_lanes(max, lease.count());
   // Handed over in outbox order, once committed.
   remember(claim, &sink);
   return claim.token;

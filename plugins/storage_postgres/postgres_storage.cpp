@@ -110,11 +110,13 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
                               Timeouts{config.duration("connect_timeout"), query_timeout_})),
       db_(address_, [this](pqxx::connection& c) { on_connect(c); }),
       listener_(address_, names_.channel, arming(names_, relay_id_)),
+      ahead_unordered_(config.boolean("prefetch")),
+      ahead_in_key_order_(config.boolean("prefetch_in_key_order")),
       lane_count_(static_cast<int>(config.integer("lanes"))),
       lanes_(relay_id_),
       planner_(names_.t) {
   db_.connect_now();
-  if (config.boolean("prefetch"))
+  if (ahead_unordered_ || ahead_in_key_order_)
     prefetch_ = std::make_unique<Prefetch>(address_, [this](pqxx::connection& c) { on_connect(c); });
 }
 
@@ -216,7 +218,7 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   }
   held_back_ = held && events.empty();
   // A full batch of new rows: more is likely waiting. Claim it while the host works on this one.
-  if (prefetch_ && token[0] == 'r' && events.size() == max) {
+  if (ahead_unordered_ && token[0] == 'r' && events.size() == max) {
     prefetch_->start(
         [this, max, lease_ms = lease.count(), ahead = "r" + outbox::random_token()](Database& db) {
           FreshAhead claim{ahead, EventRows(), {}};

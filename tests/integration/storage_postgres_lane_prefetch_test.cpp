@@ -1,8 +1,9 @@
-// Claims in key order made ahead (the PostgreSQL storage's `prefetch`, key_order_claims.cpp): the
-// next batch is claimed on a second connection while the last one is settled. Every row is
-// handed out once and in its key's order; a claim made ahead that is too old or of another size
-// than asked goes back and comes back first, and so does one left when the storage closes; a
-// prefetch whose connection is lost loses nothing.
+// Claims in key order made ahead (the PostgreSQL storage's `prefetch_in_key_order`,
+// key_order_claims.cpp): the next batch is claimed on a second connection while the last one is
+// settled. Every row is handed out once and in its key's order; a claim made ahead that is too
+// old or of another size than asked goes back and comes back first, and so does one left when
+// the storage closes; a prefetch whose connection is lost loses nothing; and without the option
+// no claim in key order is made ahead.
 #include <map>
 #include <set>
 #include <thread>
@@ -46,7 +47,7 @@ class StoragePostgresLanePrefetch : public StoragePostgresLanes {
  protected:
   std::unique_ptr<StorageObject> open_prefetching() {
     ConfigBuilder c = config();
-    c.boolean("prefetch", true);
+    c.boolean("prefetch_in_key_order", true);
     return open(c);
   }
   // How long the heartbeat of the only relay has left, by the server's clock.
@@ -106,10 +107,24 @@ TEST_F(StoragePostgresLanePrefetch,
   EXPECT_EQ(s.pending + s.in_flight + s.dead, 0u);
 }
 
+TEST_F(StoragePostgresLanePrefetch, WithoutTheOptionNoClaimInKeyOrderIsMadeAhead) {
+  const std::string app = app_name("no_prefetch");
+  ConfigBuilder c = config_named(app);  // `prefetch` (unordered) on, as by default
+  auto relay = open(c);
+  produce_keyed(3, 1);
+  wait_until_listening(*relay, app);
+  const Claim full = relay->claim_in_key_order(2, kLongLease);
+  ASSERT_EQ(full.events.size(), 2u);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'"), 2)
+      << "the storage's session and LISTEN's: the prefetch's never opened";
+  EXPECT_EQ(payloads(relay->claim_in_key_order(2, kLongLease)), std::vector<std::string>{"key-0/2"});
+}
+
 TEST_F(StoragePostgresLanePrefetch, NothingIsLostOrReorderedWhenThePrefetchConnectionIsTerminated) {
   const std::string app = app_name("kill_prefetch");
   ConfigBuilder c = config_named(app);
-  c.boolean("prefetch", true);
+  c.boolean("prefetch_in_key_order", true);
   auto relay = open(c);
   produce_keyed(1'500, 10);
   wait_until_listening(*relay, app);
