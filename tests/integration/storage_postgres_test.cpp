@@ -573,6 +573,34 @@ TEST_F(StoragePostgres, AListenerWhoseSessionEndedArmsAgainAndAWholeWaitEndsAtTh
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "not woken by the insert";
 }
 
+// An armed relay's row in <table>_waiters expires 10 min after it was armed, so that a crashed
+// relay costs producers needless notifications only that long. A wait that would outlast the row
+// (less a minute's margin) arms it again first, and returns for a claim, as any arming does.
+TEST_F(StoragePostgres, AWaitThatWouldOutlastItsWaiterRowArmsItAgainFirst) {
+  const std::string app = "outboxd_renew_" + std::to_string(getpid());
+  ConfigBuilder c = config_named(app);
+  c.boolean("prefetch", false);
+  auto relay = open(c);
+  wait_until_listening(*relay, app);
+  for (int i = 0; i < 5; ++i) relay->wait(50ms);  // armed, past the window
+  const std::string expiry =
+      "SELECT (extract(epoch FROM expires_at) * 1000)::int8 FROM " + schema_.table("_waiters");
+  const int64_t first = count(expiry);
+  std::this_thread::sleep_for(200ms);
+  // Were the row not armed again, the insert would end the wait (the row still makes producers
+  // notify), 3 s in.
+  std::thread producer([&] {
+    std::this_thread::sleep_for(3s);
+    produce("e", 1, pg_connect().get());
+  });
+  const auto start = std::chrono::steady_clock::now();
+  relay->wait(10min);
+  const auto took = std::chrono::steady_clock::now() - start;
+  producer.join();
+  EXPECT_LT(took, 1s) << "armed again at once, and back for a claim";
+  EXPECT_GE(count(expiry) - first, 200) << "the row's expiry moved on by the time between the armings";
+}
+
 TEST_F(StoragePostgres, ReconnectsAfterItsConnectionsAreTerminated) {
   // An application_name of its own, so that only this test's connections are terminated.
   const std::string app = "outboxd_kill_" + std::to_string(getpid());
