@@ -83,6 +83,17 @@ class StoragePostgres : public ::testing::Test {
     ADD_FAILURE() << "no LISTEN connection named " << app << " after 100 waits";
   }
 
+  // A storage object whose sessions are named `app` (no prefetch), armed for notifications and
+  // past the window after arming: its next whole wait ends only at a notification or its timeout.
+  std::unique_ptr<StorageObject> open_armed(const std::string& app) {
+    ConfigBuilder c = config_named(app);
+    c.boolean("prefetch", false);
+    auto relay = open(c);
+    wait_until_listening(*relay, app);
+    for (int i = 0; i < 5; ++i) relay->wait(50ms);
+    return relay;
+  }
+
   // Claims through `claim` and completes each claim, until `have()` events were seen (`seen`
   // takes each claim) or 30 s passed; a call that fails (its connection lost) must fail
   // RETRYABLE, and is made again 100 ms later.

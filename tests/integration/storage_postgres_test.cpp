@@ -548,11 +548,7 @@ TEST_F(StoragePostgres, NothingIsLostWhenThePrefetchConnectionIsTerminated) {
 // expired: only the new arming can make producers notify.
 TEST_F(StoragePostgres, AListenerWhoseSessionEndedArmsAgainAndAWholeWaitEndsAtTheNextInsert) {
   const std::string app = "outboxd_kill_listener_" + std::to_string(getpid());
-  ConfigBuilder c = config_named(app);
-  c.boolean("prefetch", false);
-  auto relay = open(c);
-  wait_until_listening(*relay, app);
-  for (int i = 0; i < 5; ++i) relay->wait(50ms);  // armed, past the window
+  auto relay = open_armed(app);
   const std::string waiters = "SELECT count(*) FROM " + schema_.table("_waiters");
   ASSERT_EQ(count(waiters), 1);
 
@@ -577,12 +573,7 @@ TEST_F(StoragePostgres, AListenerWhoseSessionEndedArmsAgainAndAWholeWaitEndsAtTh
 // relay costs producers needless notifications only that long. A wait that would outlast the row
 // (less a minute's margin) arms it again first, and returns for a claim, as any arming does.
 TEST_F(StoragePostgres, AWaitThatWouldOutlastItsWaiterRowArmsItAgainFirst) {
-  const std::string app = "outboxd_renew_" + std::to_string(getpid());
-  ConfigBuilder c = config_named(app);
-  c.boolean("prefetch", false);
-  auto relay = open(c);
-  wait_until_listening(*relay, app);
-  for (int i = 0; i < 5; ++i) relay->wait(50ms);  // armed, past the window
+  auto relay = open_armed("outboxd_renew_" + std::to_string(getpid()));
   const std::string expiry =
       "SELECT (extract(epoch FROM expires_at) * 1000)::int8 FROM " + schema_.table("_waiters");
   const int64_t first = count(expiry);
