@@ -181,7 +181,7 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
   });
   // Settled (or gone: a stale token changes nothing, and never will).
   std::vector<int64_t> left;
-  std::vector<uint32_t> left_lanes;
+  std::vector<uint32_t> left_lanes, settled_lanes;
   const bool with_lanes = !claim.unsettled_lanes.empty();
   for (size_t i = 0, named = 0; i < claim.unsettled.size(); ++i) {
     while (named < seqs.size() && seqs[named] < claim.unsettled[i]) ++named;
@@ -190,9 +190,10 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
       left.push_back(claim.unsettled[i]);
       if (with_lanes) left_lanes.push_back(claim.unsettled_lanes[i]);
     } else if (with_lanes) {
-      lanes_.let_go(*claim.lanes, claim.unsettled_lanes[i]);
+      settled_lanes.push_back(claim.unsettled_lanes[i]);
     }
   }
+  if (!settled_lanes.empty()) lanes_.let_go(*claim.lanes, settled_lanes);
   const bool named_unsettled = left.size() < claim.unsettled.size();
   claim.unsettled = std::move(left);
   claim.unsettled_lanes = std::move(left_lanes);
@@ -201,8 +202,7 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
 }
 
 void PostgresStorage::forget_claim(RangeClaims::iterator claim) {
-  if (claim->second.lanes)
-    for (const uint32_t lane : claim->second.unsettled_lanes) lanes_.let_go(*claim->second.lanes, lane);
+  if (claim->second.lanes) lanes_.let_go(*claim->second.lanes, claim->second.unsettled_lanes);
   range_claims_.erase(claim);
 }
 

@@ -115,11 +115,9 @@ std::vector<uint64_t> PostgresStorage::remember(const LaneClaim& claim, const sd
   std::vector<XidRun> runs;
   std::vector<int64_t> seqs;
   std::vector<uint32_t> lanes;
-  std::vector<uint64_t> handles;
   auto take = [&](const EventRows& rows, size_t i) {
     seqs.push_back(static_cast<int64_t>(rows.handle(i)));
     lanes.push_back(static_cast<uint32_t>(rows.lane(i)));
-    handles.push_back(rows.handle(i));
     if (sink) sink->add(rows.event(i));
   };
   size_t r = 0, f = 0;
@@ -138,6 +136,7 @@ std::vector<uint64_t> PostgresStorage::remember(const LaneClaim& claim, const sd
     take(fresh, f++);
     skip_held();
   }
+  std::vector<uint64_t> handles(seqs.begin(), seqs.end());  // a handle is its row's seq
   if (!seqs.empty()) remember(claim.token, std::move(runs), std::move(seqs), claim.epochs, std::move(lanes));
   return handles;
 }

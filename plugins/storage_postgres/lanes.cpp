@@ -186,9 +186,9 @@ void Lanes::held_row(size_t lane) noexcept {
   if (lane < lanes_.size()) ++lanes_[lane].held;
 }
 
-void Lanes::let_go(const LaneEpochs& claim, size_t lane) {
+void Lanes::let_go(const LaneEpochs& claim, std::span<const uint32_t> lanes) {
   std::lock_guard lock(let_go_mutex_);
-  let_go_.emplace_back(claim.registration, static_cast<uint32_t>(lane));
+  for (const uint32_t lane : lanes) let_go_.emplace_back(claim.registration, lane);
 }
 
 void Lanes::count_let_go() {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,13 +48,13 @@ class Lanes {
   // False when the heartbeat had run out (what this object held before is no longer its own).
   bool renew(pqxx::work& txn, int64_t lease_ms);
   // A row of `lane` was handed over in a claim of the current registration; let_go: a row of
-  // `claim` was settled (or its claim forgotten). The relay counts them itself: asking the table
-  // whether a lane has rows held cost a scan of the lane's rows up to its cursor, dead ones
-  // included (2.4 to 3.7 s for 170 lanes after a relay drained 100k rows). let_go() may be
-  // called while a claim runs on another thread: it is counted at the next renew(), so a lane is
-  // given up a claim later at worst, never while a row of it is out.
+  // `claim` in each of `lanes` was settled (or its claim forgotten). The relay counts them itself: asking the
+  // table whether a lane has rows held cost a scan of the lane's rows up to its cursor, dead ones included
+  // (2.4 to 3.7 s for 170 lanes after a relay drained 100k rows). let_go() may be called while a claim runs
+  // on another thread: it is counted at the next renew(), so a lane is given up a claim later at worst, never
+  // while a row of it is out.
   void held_row(size_t lane) noexcept;
-  void let_go(const LaneEpochs& claim, size_t lane);
+  void let_go(const LaneEpochs& claim, std::span<const uint32_t> lanes);
   // Only the heartbeat (extend): false when it had run out.
   bool heartbeat(pqxx::work& txn, int64_t lease_ms);
   // The snapshot xmin of the last heartbeat's statement: every transaction with an xid below it
