@@ -5,7 +5,7 @@ outbox_build_packages=(
   cmake ninja-build g++ ccache pkg-config
   libboost-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libsqlite3-dev libpqxx-dev librdkafka-dev libsystemd-dev libcpp-httplib-dev prometheus-cpp-dev
-  libpaho-mqtt-dev libpaho-mqttpp-dev libssl-dev
+  libpaho-mqtt-dev libpaho-mqttpp-dev libssl-dev libjemalloc-dev
 )
 # scripts/package: dpkg-shlibdeps (and file, which CPack runs on each binary), rpmbuild, help2man and
 # python3 for the man pages.
