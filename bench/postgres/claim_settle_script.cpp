@@ -1,6 +1,7 @@
 // The plain-SQL ceiling of the PostgreSQL storage's claim/settle design (bench/matrix/limits.sh):
-// prints a procedure that runs the storage's own claim (outbox_claim_fresh) and settle
-// (outbox_complete_range) statements, as plugins/storage_postgres/queries.cpp writes them, in a
+// prints a procedure that runs the storage's own claim (outbox_claim_fresh, then
+// outbox_range_rows for the rows it leased) and settle (outbox_complete_range) statements, as
+// plugins/storage_postgres/queries.cpp writes them, in a
 // loop on the server, and the relay's session settings as PGOPTIONS. No relay, no client: the
 // claimed rows are read to the end on the server and dropped there, so what is measured is the
 // server's work for the design alone, an upper bound for any relay.
@@ -51,30 +52,37 @@ int main(int argc, char** argv) try {
     std::printf("%s\n", sql_of(all, argv[4]).c_str());
     return 0;
   }
-  std::printf(R"sql(-- %s, then %s (plugins/storage_postgres/queries.cpp), until a claim finds nothing.
+  std::printf(R"sql(-- %s and %s, then %s (plugins/storage_postgres/queries.cpp), until a claim finds nothing.
 CREATE OR REPLACE PROCEDURE %s.claim_settle_loop(batch int8, lease_token text) LANGUAGE plpgsql AS $loop$
 DECLARE
   xids xid8[];
   firsts int8[];
   lasts int8[];
+  lease record;
 BEGIN
   DEALLOCATE ALL;
   EXECUTE 'PREPARE claim (int8, text, int8, text) AS ' || $claim$%s$claim$;
   EXECUTE 'PREPARE settle (text, xid8[], int8[], int8[], bool, int8[]) AS ' || $settle$%s$settle$;
+  EXECUTE 'PREPARE range_rows (xid8, int8, xid8, int8, int8) AS ' || $rows$%s$rows$;
   LOOP
     EXECUTE format('EXECUTE claim(%%s, %%L, 30000, %%L)', batch, lease_token, 'claim_settle_loop');
-    SELECT ARRAY[lo_xid], ARRAY[lo_seq], ARRAY[hi_seq] INTO xids, firsts, lasts FROM %s WHERE token = lease_token;
+    SELECT lo_xid, lo_seq, hi_xid, hi_seq, remaining INTO lease FROM %s WHERE token = lease_token;
     EXIT WHEN NOT FOUND;
     COMMIT;
+    EXECUTE format('EXECUTE range_rows(%%L, %%s, %%L, %%s, %%s)', lease.lo_xid, lease.lo_seq, lease.hi_xid,
+                   lease.hi_seq, lease.remaining);
+    xids := ARRAY[lease.lo_xid];
+    firsts := ARRAY[lease.lo_seq];
+    lasts := ARRAY[lease.hi_seq];
     EXECUTE format('EXECUTE settle(%%L, %%L, %%L, %%L, true, %%L)', lease_token, xids, firsts, lasts, '{}');
     COMMIT;
   END LOOP;
 END
 $loop$;
 )sql",
-              pg::q::kClaimFresh, pg::q::kCompleteRange, names.qschema.c_str(),
+              pg::q::kClaimFresh, pg::q::kRangeRows, pg::q::kCompleteRange, names.qschema.c_str(),
               sql_of(all, pg::q::kClaimFresh).c_str(), sql_of(all, pg::q::kCompleteRange).c_str(),
-              names.leases.c_str());
+              sql_of(all, pg::q::kRangeRows).c_str(), names.leases.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "claim_settle_script: %s\n", e.what());

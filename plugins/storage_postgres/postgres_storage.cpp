@@ -116,8 +116,12 @@ PostgresStorage::PostgresStorage(const sdk::Config& config)
       lanes_(relay_id_),
       planner_(names_.t) {
   db_.connect_now();
-  if (ahead_unordered_ || ahead_in_key_order_)
-    prefetch_ = std::make_unique<Prefetch>(address_, [this](pqxx::connection& c) { on_connect(c); });
+  auto prefetch = [this] {
+    return std::make_unique<Prefetch>(address_, [this](pqxx::connection& c) { on_connect(c); });
+  };
+  if (ahead_unordered_)
+    for (FreshAhead& ahead : fresh_ahead_) ahead.prefetch = prefetch();
+  if (ahead_in_key_order_) prefetch_ = prefetch();
 }
 
 void PostgresStorage::on_connect(pqxx::connection& c) {
@@ -132,7 +136,7 @@ void PostgresStorage::on_connect(pqxx::connection& c) {
 }
 
 PostgresStorage::~PostgresStorage() {
-  if (prefetch_) give_back_prefetched();
+  give_back_prefetched();
   // Closing after a drain: the lanes go to the next relay at once, not after the lease.
   try {
     std::lock_guard lock(lanes_mutex_);
@@ -141,22 +145,28 @@ PostgresStorage::~PostgresStorage() {
     sdk::log(OUTBOX_LOG_WARN, e.what());
   }
   prefetch_.reset();
+  for (FreshAhead& ahead : fresh_ahead_) ahead.prefetch.reset();
+}
+
+void PostgresStorage::give_back(FreshAhead& ahead) {
+  std::vector<uint64_t> handles;
+  for (size_t i = 0; i < ahead.events.size(); ++i) handles.push_back(ahead.events.handle(i));
+  const std::string token = std::move(ahead.token);
+  const EventRows events = std::move(ahead.events);
+  ahead.events = EventRows();
+  if (handles.empty()) return;
+  remember(token, events);
+  release(token, handles);
 }
 
 void PostgresStorage::give_back_prefetched() {
-  if (!prefetch_->take()) return;
   try {
-    if (!fresh_ahead_.events.empty()) {
-      remember(fresh_ahead_.token, fresh_ahead_.events);
-      std::vector<uint64_t> handles;
-      for (size_t i = 0; i < fresh_ahead_.events.size(); ++i)
-        handles.push_back(fresh_ahead_.events.handle(i));
-      release(fresh_ahead_.token, handles);
-    }
-    if (!lanes_ahead_.empty()) release(lanes_ahead_.token, remember(lanes_ahead_, nullptr));
+    for (FreshAhead& ahead : fresh_ahead_)
+      if (ahead.prefetch && ahead.prefetch->take()) give_back(ahead);
+    if (prefetch_ && prefetch_->take() && !lanes_ahead_.empty())
+      release(lanes_ahead_.token, remember(lanes_ahead_, nullptr));
   } catch (...) {  // the lease expires instead
   }
-  fresh_ahead_ = FreshAhead();
   lanes_ahead_ = LaneClaim();
 }
 
@@ -178,14 +188,19 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   // In the order rows became due: leases that ran out and retries, then a prefetched batch,
   // then the next rows after the cursor.
   bool look = recovery_due_ || std::chrono::steady_clock::now() >= next_recovery_check_;
-  for (int round = 0; round < 2 && events.empty(); ++round) {
+  // The claims made ahead are taken in the order they were started: the second may hold rows
+  // although the first found none (rows committed in between).
+  for (int round = 0; round < 3 && events.empty(); ++round) {
     if (look && claim_recovered(max, lease.count(), token, events)) break;
     look = false;
-    if (!prefetch_ || !prefetch_->take() || fresh_ahead_.events.empty()) break;
-    token = std::move(fresh_ahead_.token);
-    events = std::move(fresh_ahead_.events);
-    const auto leased_at = fresh_ahead_.leased_at;
-    fresh_ahead_ = FreshAhead();
+    FreshAhead& ahead = fresh_ahead_[fresh_next_];
+    if (!ahead.prefetch || !ahead.prefetch->take()) break;
+    fresh_next_ ^= 1;
+    if (ahead.events.empty()) continue;
+    token = std::move(ahead.token);
+    events = std::move(ahead.events);
+    ahead.events = EventRows();
+    const auto leased_at = ahead.leased_at;
     remember(token, events);
     // Asked for fewer than last time: the rest goes back. Held for half its lease already (the
     // relay was busy): all of it goes back, rather than be published near its expiry, and is
@@ -218,24 +233,38 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   }
   held_back_ = held && events.empty();
   // A full batch of new rows: more is likely waiting. Claim it while the host works on this one.
-  if (ahead_unordered_ && token[0] == 'r' && events.size() == max) {
-    prefetch_->start(
-        [this, max, lease_ms = lease.count(), ahead = "r" + outbox::random_token()](Database& db) {
-          FreshAhead claim{ahead, EventRows(), {}};
-          try {
-            db.run("prefetching a claim from " + names_.t, [&](pqxx::connection& c) {
-              claim.events = claim_fresh(c, db.handle(), max, ahead, lease_ms, owner_);
-            });
-          } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
-            claim.events = EventRows();
-          }
-          claim.leased_at = std::chrono::steady_clock::now();
-          fresh_ahead_ = std::move(claim);
-        });
-  }
+  if (ahead_unordered_ && token[0] == 'r' && events.size() == max) start_fresh_ahead(max, lease.count());
   // Handed over only once committed: the host never sees an event it does not hold a lease on.
   for (size_t i = 0; i < events.size(); ++i) sink.add(events.event(i));
   return token;
+}
+
+void PostgresStorage::start_fresh_ahead(uint32_t max, int64_t lease_ms) {
+  for (size_t n = 0; n < fresh_ahead_.size(); ++n) {
+    FreshAhead& ahead = fresh_ahead_[(fresh_next_ + n) % fresh_ahead_.size()];
+    const uint64_t turn = fresh_turns_.take();
+    const bool started = ahead.prefetch->start([this, &ahead, max, lease_ms, turn](Database& db) {
+      const std::string token = "r" + outbox::random_token();
+      EventRows events;
+      fresh_turns_.wait(turn);
+      bool turn_done = false;
+      try {
+        db.run("prefetching a claim from " + names_.t, [&](pqxx::connection& c) {
+          const std::optional<FreshRange> range = lease_fresh(c, db.handle(), max, token, lease_ms, owner_);
+          fresh_turns_.done();
+          turn_done = true;
+          if (range) events = read_fresh(c, db.handle(), *range);
+        });
+      } catch (const std::exception&) {  // the next claim runs inline and reports what is wrong
+        events = EventRows();
+      }
+      if (!turn_done) fresh_turns_.done();
+      ahead.token = token;
+      ahead.events = std::move(events);
+      ahead.leased_at = std::chrono::steady_clock::now();
+    });
+    if (!started) fresh_turns_.give_back();
+  }
 }
 
 size_t PostgresStorage::complete(std::string_view token, std::span<const uint64_t> handles) {

@@ -20,10 +20,9 @@
 #include "listener.hpp"
 #include "names.hpp"
 #include "planner_statistics.hpp"
+#include "prefetch.hpp"
 
 namespace outbox::plugins::postgres {
-
-class Prefetch;
 
 // When committed rows are held back only by an older transaction still running (the xid rule),
 // a claim tries again this often, this long, before it returns nothing: short transactions of
@@ -172,16 +171,26 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   std::chrono::steady_clock::time_point next_recovery_check_{};
   RangeClaims range_claims_;
   std::deque<std::string> range_claim_order_;        // oldest first, to bound the map
-  std::unique_ptr<Prefetch> prefetch_;               // the next claim, made ahead (either ordering)
   const bool ahead_unordered_, ahead_in_key_order_;  // `prefetch`, `prefetch_in_key_order`
-  // What a claim made ahead left for the next call to take (Prefetch::take): of new rows, and
-  // in key order.
+  // Claims of new rows made ahead (`prefetch`): two, each on a connection of its own. A claim
+  // holds the cursor's lock until it commits, so the two run one after the other on the server,
+  // and while one's rows are read and handed over the other's claim runs: the cursor is never idle.
   struct FreshAhead {
+    std::unique_ptr<Prefetch> prefetch;
+    // What its claim left for the next call to take (Prefetch::take).
     std::string token;
     EventRows events;
     std::chrono::steady_clock::time_point leased_at{};
-  } fresh_ahead_;
-  LaneClaim lanes_ahead_;
+  };
+  std::array<FreshAhead, 2> fresh_ahead_;
+  size_t fresh_next_ = 0;  // of fresh_ahead_, the one started first
+  Turns fresh_turns_;      // their leases, in the order they were started
+  // Starts the claims made ahead of new rows that are not running, the one taken last behind the other.
+  void start_fresh_ahead(uint32_t max, int64_t lease_ms);
+  // Gives what a claim made ahead of new rows holds back at once, rather than after its lease.
+  void give_back(FreshAhead& ahead);
+  std::unique_ptr<Prefetch> prefetch_;  // the next claim in key order, made ahead
+  LaneClaim lanes_ahead_;               // what it left for the next call to take
   const int lane_count_;                // for a new schema
   std::atomic<bool> held_back_{false};  // the last claim of new rows found them held back
   std::chrono::milliseconds held_back_wait_{kHeldBackRetry};  // wait()'s, while they are

@@ -16,11 +16,12 @@ Prefetch::~Prefetch() {
   thread_.join();
 }
 
-void Prefetch::start(Claim claim) {
+bool Prefetch::start(Claim claim) {
   std::lock_guard lock(mutex_);
-  if (claim_ || busy_ || ready_) return;
+  if (claim_ || busy_ || ready_) return false;
   claim_ = std::move(claim);
   cv_.notify_all();
+  return true;
 }
 
 bool Prefetch::take() {
@@ -46,6 +47,19 @@ void Prefetch::run() {
     busy_ = false;
     cv_.notify_all();
   }
+}
+
+void Turns::wait(uint64_t turn) {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return serving_ == turn; });
+}
+
+void Turns::done() {
+  {
+    std::lock_guard lock(mutex_);
+    ++serving_;
+  }
+  cv_.notify_all();
 }
 
 }  // namespace outbox::plugins::postgres

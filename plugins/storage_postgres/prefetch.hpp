@@ -2,7 +2,9 @@
 // settles the batch before it (both orderings: fresh_claims.hpp, key_order_claims.cpp).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -21,8 +23,8 @@ class Prefetch {
 
   Prefetch(ServerAddress address, std::function<void(pqxx::connection&)> on_connect);
   ~Prefetch();
-  // Starts `claim`, unless one is in flight or waiting to be taken.
-  void start(Claim claim);
+  // Starts `claim`, unless one is in flight or waiting to be taken -> whether it started.
+  bool start(Claim claim);
   // Waits for a claim in flight; true once for each claim that ran (its result is there to read).
   bool take();
 
@@ -35,6 +37,26 @@ class Prefetch {
   bool stop_ = false, busy_ = false, ready_ = false;
   Claim claim_;  // requested, not started yet
   std::thread thread_;
+};
+
+// Turns of claims made ahead on several connections, in the order they were started, so that
+// their rows come in the order the host takes them.
+// Thread-safety: take() and give_back() from one thread; wait() and done() from any.
+class Turns {
+ public:
+  uint64_t take() noexcept { return issued_++; }
+  // Takes back the turn take() just returned, for a claim that did not start.
+  void give_back() noexcept { --issued_; }
+  // Waits until every turn before `turn` is done.
+  void wait(uint64_t turn);
+  // Ends the turn that wait() let run.
+  void done();
+
+ private:
+  std::atomic<uint64_t> issued_ = 0;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  uint64_t serving_ = 0;
 };
 
 }  // namespace outbox::plugins::postgres

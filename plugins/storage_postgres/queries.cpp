@@ -93,25 +93,27 @@ std::vector<Statement> statements(const Names& names, bool retain_sent) {
           "FOR UPDATE SKIP LOCKED) "
           "UPDATE {t} h SET claim_token = $2, locked_until = now() + $3::int8 * interval '1 millisecond' "
           "FROM due WHERE h.xid = due.xid AND h.seq = due.seq RETURNING " EVENT_COLUMNS ", h.xid");
-  // The whole of a claim of new rows as one statement (one round trip, no BEGIN/COMMIT). `r`
-  // holds only the rows' keys; the rows are read at the end by ctid, in no particular order
-  // (the caller sorts them): materializing and sorting whole rows cost more than reading them. Its
+  // A claim of new rows leases them as one range (one statement, no BEGIN/COMMIT) and returns
+  // its bounds and size; the rows are read after its commit (kRangeRows), so that the cursor's
+  // lock is not held while they are sent: a second claimer's statement runs meanwhile. Its
   // snapshot is taken before the cursor lock is granted; after the wait, `c` yields the cursor as
   // the previous claimer left it, and every row above it whose xid is below this snapshot's xmin
-  // was committed before the snapshot: none can be missed, none was claimed by anyone else.
+  // was committed before the snapshot: none can be missed, none was claimed by anyone else, and
+  // no row can join the range later.
   prepare(q::kClaimFresh,
           "WITH c AS (SELECT xid, seq FROM {cursor} LIMIT 1 FOR UPDATE), "
-          "r AS (SELECT h.ctid, h.xid AS rxid, h.seq AS rseq FROM c, "
-          "      LATERAL (SELECT ctid, xid, seq FROM {t} h WHERE (h.xid, h.seq) > (c.xid, c.seq) "
+          "r AS (SELECT h.xid AS rxid, h.seq AS rseq FROM c, "
+          "      LATERAL (SELECT xid, seq FROM {t} h WHERE (h.xid, h.seq) > (c.xid, c.seq) "
           "               AND h.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
           "               ORDER BY h.xid, h.seq LIMIT $1::int8) h), "
           "lo AS (SELECT rxid, rseq FROM r ORDER BY rxid, rseq LIMIT 1), "
           "hi AS (SELECT rxid, rseq FROM r ORDER BY rxid DESC, rseq DESC LIMIT 1), "
+          "n AS (SELECT count(*)::int4 AS c FROM r), "
           "l AS (INSERT INTO {leases} (token, lo_xid, lo_seq, hi_xid, hi_seq, remaining, expires_at, owner) "
-          "      SELECT $2, lo.rxid, lo.rseq, hi.rxid, hi.rseq, (SELECT count(*) FROM r), "
-          "             now() + $3::int8 * interval '1 millisecond', $4 FROM lo, hi), "
+          "      SELECT $2, lo.rxid, lo.rseq, hi.rxid, hi.rseq, n.c, "
+          "             now() + $3::int8 * interval '1 millisecond', $4 FROM lo, hi, n), "
           "u AS (UPDATE {cursor} SET xid = hi.rxid, seq = hi.rseq FROM hi) "
-          "SELECT " EVENT_COLUMNS ", h.xid FROM {t} h WHERE h.ctid = ANY(ARRAY(SELECT ctid FROM r))");
+          "SELECT lo.rxid, lo.rseq, hi.rxid, hi.rseq, n.c FROM lo, hi, n");
 
   prepare(q::kHeldBack,
           "SELECT EXISTS (SELECT 1 FROM {t} h WHERE (h.xid, h.seq) > (SELECT xid, seq FROM {cursor}))");

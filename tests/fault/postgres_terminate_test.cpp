@@ -48,7 +48,7 @@ TEST_F(PostgresRelay, EachBackendOfARelayTerminatedInTurnMidDrainLosesNothing) {
       << "the relay never listened: " << relay.stderr_text();
   ASSERT_TRUE(enqueue(config, events));
   ASSERT_TRUE(eventually([&] { return records().size() >= 200; }, 60s)) << relay.stderr_text();
-  // The sessions the relay has now (its own, the prefetch's and the LISTEN one), each ended in
+  // The sessions the relay has now (its own, the two prefetches' and the LISTEN one), each ended in
   // turn, then those it made again, for two rounds.
   std::set<int> terminated;
   size_t first_round = 0;
@@ -62,7 +62,7 @@ TEST_F(PostgresRelay, EachBackendOfARelayTerminatedInTurnMidDrainLosesNothing) {
     }
   }
   const size_t during_drain = records().size();
-  EXPECT_EQ(first_round, 3u) << "the relay, its prefetch and its LISTEN each have a session";
+  EXPECT_EQ(first_round, 4u) << "the relay, its two prefetches and its LISTEN each have a session";
   EXPECT_GT(terminated.size(), first_round) << "the relay made no new session after the first round";
   EXPECT_LT(during_drain, kEvents) << "the drain ended before the terminations: make it slower";
   EXPECT_TRUE(logged(relay, "will retry", 1s)) << "no call hit a terminated session";

@@ -525,11 +525,11 @@ TEST_F(StoragePostgres, NothingIsLostWhenThePrefetchConnectionIsTerminated) {
         .exec_params("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app)[0][0]
         .as<int>();
   };
-  for (int i = 0; i < 100 && connections() < 3; ++i)
-    std::this_thread::sleep_for(20ms);  // the prefetch's opens
+  for (int i = 0; i < 100 && connections() < 4; ++i)
+    std::this_thread::sleep_for(20ms);  // the prefetches open theirs
   const auto killed = pqxx::nontransaction(*sql_).exec_params(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app);
-  ASSERT_EQ(killed.size(), 3u) << "the storage's connection, its LISTEN connection and the prefetch's";
+  ASSERT_EQ(killed.size(), 4u) << "the storage's connection, its LISTEN connection and the two prefetches'";
 
   // A batch leased on the lost connection whose answer never arrived comes back when its 2 s
   // lease runs out: every event arrives, none twice.
