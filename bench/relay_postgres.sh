@@ -10,8 +10,8 @@
 # a partition key and one traceparent header per event, UUID v7-like ids; then CHECKPOINT.
 #
 # usage: [PREFETCH=false] [HTTP_AB=ROUNDS] bench/relay_postgres.sh [EVENTS=1000000] [BATCH_SIZE=1000] [PRODUCE_SECONDS=5]
-#   PREFETCH=false turns the storage's `prefetch` option off (on by default): the next claim runs on a
-#   second connection while the relay settles the last batch.
+#   PREFETCH=false turns the storage's `prefetch` option off (on by default): the next two claims run
+#   on connections of their own while the relay settles the last batch.
 #   HTTP_AB=ROUNDS runs, instead of (a) and (b), ROUNDS pairs of (a): one with http.listen off,
 #   one with it on (storage sampled every HTTP_SAMPLE_INTERVAL, default 10s) and /metrics scraped
 #   every second (curl), in alternating order; then the mean and median of each and their ratios. OUTBOXD_BENCH_SCHEMA names the schema (default outboxd_bench).
