@@ -218,7 +218,7 @@ std::string PostgresStorage::claim(uint32_t max, std::chrono::milliseconds lease
   bool held = false;
   if (events.empty()) {
     db_.run("claiming from " + names_.t, [&](pqxx::connection& c) {
-      // New rows only: one statement, no BEGIN/COMMIT round trips.
+      // New rows only: a range leased, then read; no BEGIN/COMMIT round trips.
       token = "r" + outbox::random_token();
       events = claim_fresh(c, db_.handle(), max, token, lease.count(), owner_);
       for (int tries = 0; events.empty() && tries < kHeldBackTries; ++tries) {
