@@ -5,7 +5,7 @@ set terminal pngcairo size 1100,600 font "sans,10" noenhanced
 set output out
 set datafile separator "\t"
 set datafile missing "-"
-set title "Backlog drains: outboxd against its limits (events/s, log scale)\n".subtitle
+set title "Backlog drains: outboxd against its limits (events/s, log scale; under each path: its ratios to them)\n".subtitle
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
