@@ -1,8 +1,9 @@
 // The PostgreSQL storage plugin (README.md: the table, and how claims work).
 //
-// Two connections per storage object: one for every call, reconnecting with backoff after a
-// failure (a failed call throws RETRYABLE; the next one reconnects), and one that LISTENs for
-// wait(). Thread-safety: as the SDK requires; only wait()/wake() touch the second connection.
+// Connections per storage object: one for every call, reconnecting with backoff after a failure
+// (a failed call throws RETRYABLE; the next one reconnects), one that LISTENs for wait(), and
+// those of the claims made ahead (`prefetch`: two; `prefetch_in_key_order`: one), opened when
+// first used. Thread-safety: as the SDK requires; only wait()/wake() touch the LISTEN connection.
 #pragma once
 
 #include <array>
