@@ -55,9 +55,6 @@ int main(int argc, char** argv) try {
   std::printf(R"sql(-- %s and %s, then %s (plugins/storage_postgres/queries.cpp), until a claim finds nothing.
 CREATE OR REPLACE PROCEDURE %s.claim_settle_loop(batch int8, lease_token text) LANGUAGE plpgsql AS $loop$
 DECLARE
-  xids xid8[];
-  firsts int8[];
-  lasts int8[];
   lease record;
 BEGIN
   DEALLOCATE ALL;
@@ -71,10 +68,8 @@ BEGIN
     COMMIT;
     EXECUTE format('EXECUTE range_rows(%%L, %%s, %%L, %%s, %%s)', lease.lo_xid, lease.lo_seq, lease.hi_xid,
                    lease.hi_seq, lease.remaining);
-    xids := ARRAY[lease.lo_xid];
-    firsts := ARRAY[lease.lo_seq];
-    lasts := ARRAY[lease.hi_seq];
-    EXECUTE format('EXECUTE settle(%%L, %%L, %%L, %%L, true, %%L)', lease_token, xids, firsts, lasts, '{}');
+    EXECUTE format('EXECUTE settle(%%L, %%L, %%L, %%L, true, %%L)', lease_token, ARRAY[lease.lo_xid],
+                   ARRAY[lease.lo_seq], ARRAY[lease.hi_seq], '{}');
     COMMIT;
   END LOOP;
 END

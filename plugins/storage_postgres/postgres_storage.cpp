@@ -13,6 +13,7 @@
 #include <outbox/event_text.hpp>
 #include <outbox/uuid_v7.hpp>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "fresh_claims.hpp"
@@ -149,14 +150,12 @@ PostgresStorage::~PostgresStorage() {
 }
 
 void PostgresStorage::give_back(FreshAhead& ahead) {
+  const EventRows events = std::exchange(ahead.events, EventRows());
+  if (events.empty()) return;
   std::vector<uint64_t> handles;
-  for (size_t i = 0; i < ahead.events.size(); ++i) handles.push_back(ahead.events.handle(i));
-  const std::string token = std::move(ahead.token);
-  const EventRows events = std::move(ahead.events);
-  ahead.events = EventRows();
-  if (handles.empty()) return;
-  remember(token, events);
-  release(token, handles);
+  for (size_t i = 0; i < events.size(); ++i) handles.push_back(events.handle(i));
+  remember(ahead.token, events);
+  release(ahead.token, handles);
 }
 
 void PostgresStorage::give_back_prefetched() {
@@ -246,11 +245,13 @@ void PostgresStorage::start_fresh_ahead(uint32_t max, int64_t lease_ms) {
     const bool started = ahead.prefetch->start([this, &ahead, max, lease_ms, turn](Database& db) {
       const std::string token = "r" + outbox::random_token();
       EventRows events;
+      auto leased_at = std::chrono::steady_clock::now();
       fresh_turns_.wait(turn);
       bool turn_done = false;
       try {
         db.run("prefetching a claim from " + names_.t, [&](pqxx::connection& c) {
           const std::optional<FreshRange> range = lease_fresh(c, db.handle(), max, token, lease_ms, owner_);
+          leased_at = std::chrono::steady_clock::now();  // its lease runs from here, not from the read's end
           fresh_turns_.done();
           turn_done = true;
           if (range) events = read_fresh(c, db.handle(), *range);
@@ -261,7 +262,7 @@ void PostgresStorage::start_fresh_ahead(uint32_t max, int64_t lease_ms) {
       if (!turn_done) fresh_turns_.done();
       ahead.token = token;
       ahead.events = std::move(events);
-      ahead.leased_at = std::chrono::steady_clock::now();
+      ahead.leased_at = leased_at;
     });
     if (!started) fresh_turns_.give_back();
   }

@@ -64,7 +64,7 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
           .in_range(1, 4096),
       sdk::bool_field("prefetch",
                       "After a full batch, claim the next two on connections of their own while the relay "
-                      "publishes and settles (drains a backlog ~2x faster; two more batches stay leased)",
+                      "publishes and settles (drains a backlog 1.6-2x faster; two more batches stay leased)",
                       "true"),
       sdk::bool_field("prefetch_in_key_order",
                       "The same with relay.ordering: key (storage-only drains ~1.75x faster; to a transport "

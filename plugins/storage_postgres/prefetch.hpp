@@ -2,7 +2,6 @@
 // settles the batch before it (both orderings: fresh_claims.hpp, key_order_claims.cpp).
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -53,7 +52,7 @@ class Turns {
   void done();
 
  private:
-  std::atomic<uint64_t> issued_ = 0;
+  uint64_t issued_ = 0;  // take() and give_back() only
   std::mutex mutex_;
   std::condition_variable cv_;
   uint64_t serving_ = 0;
