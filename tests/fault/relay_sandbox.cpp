@@ -179,13 +179,18 @@ std::vector<nlohmann::json> RelaySandbox::dead_letters(const std::filesystem::pa
 std::vector<Record> RelaySandbox::records() const {
   std::vector<Record> out;
   std::ifstream in(record_);
-  // Only whole lines count: a line is complete once its '\n' is there.
+  // Only whole lines count: a line is complete once its '\n' is there, and whole once it ends
+  // in " ." (a write cut short by its writer's SIGKILL leaves a line without it; see the test
+  // transport's append()). Empty lines begin each batch.
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::istringstream lines(text.substr(0, text.rfind('\n') + 1));
   for (std::string line; std::getline(lines, line);) {
+    if (!line.ends_with(" .")) continue;
     Record r;
     std::istringstream fields(line);
-    if (fields >> r.id >> r.destination >> r.pid >> r.unix_ms >> r.partition_key >> r.position) {
+    std::string end, extra;
+    if (fields >> r.id >> r.destination >> r.pid >> r.unix_ms >> r.partition_key >> r.position >> end &&
+        end == "." && !(fields >> extra)) {
       for (std::string* value : {&r.partition_key, &r.position})
         if (*value == "-") value->clear();
       out.push_back(std::move(r));

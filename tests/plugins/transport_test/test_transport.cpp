@@ -196,7 +196,7 @@ class TestTransport final : public sdk::Transport {
     if (out_of_order_) std::reverse(job.messages.begin(), job.messages.end());
     std::vector<outbox_status> status(job.messages.size(), OUTBOX_OK);
     std::vector<std::string> reason(job.messages.size());
-    std::string lines;
+    std::string lines = "\n";  // see append()
     const std::string stamp = " " + std::to_string(::getpid()) + " " + std::to_string(unix_ms()) + " ";
     const bool down = exists(down_file_);  // one look per batch: a broker is down for all of it or none
     for (size_t i = 0; i < job.messages.size(); ++i) {
@@ -215,8 +215,8 @@ class TestTransport final : public sdk::Transport {
         status[i] = OUTBOX_RETRYABLE;
         reason[i] = "event " + m.id + ": fail_percent failure";
       } else {
-        lines +=
-            m.id + " " + m.destination + stamp + or_dash(m.partition_key) + " " + or_dash(m.position) + "\n";
+        lines += m.id + " " + m.destination + stamp + or_dash(m.partition_key) + " " + or_dash(m.position) +
+                 " .\n";
       }
     }
     if (std::string error = append(lines); !error.empty())
@@ -243,9 +243,12 @@ class TestTransport final : public sdk::Transport {
     return std::uniform_real_distribution<double>(0, 1)(random_) < fail_fraction_;
   }
 
-  // One write(): with O_APPEND it lands whole even while another process appends to the file.
+  // One write(): with O_APPEND it lands whole even while another process appends to the file,
+  // unless this process is killed during it: Linux then stops a write between pages. So a batch
+  // begins with a newline, which ends a line cut short by another writer's death, and each line
+  // ends with " .", which tells whole lines from cut ones.
   std::string append(const std::string& lines) {
-    if (lines.empty()) return {};
+    if (lines == "\n") return {};
     ssize_t written = ::write(fd_, lines.data(), lines.size());
     if (written == static_cast<ssize_t>(lines.size())) return {};
     if (written < 0) return std::string("cannot append to the record file: ") + std::strerror(errno);
