@@ -50,6 +50,18 @@ void ChaosRelays::kill_and_restart(size_t slot) {
   marks_.push_back(std::move(mark));
 }
 
+void ChaosRelays::pause(size_t slot, milliseconds how_long) {
+  ChildProcess& paused = *slots_.at(slot);
+  paused_slot_ = slot;
+  FaultMark mark{"SIGSTOP of relay " + std::to_string(slot) + " (pid " + std::to_string(paused.pid()) + ")",
+                 unix_ms(), 0};
+  paused.signal(SIGSTOP);
+  sleep_watching(how_long);
+  paused.signal(SIGCONT);
+  mark.end_ms = unix_ms();
+  marks_.push_back(std::move(mark));
+}
+
 void ChaosRelays::check_alive() {
   for (size_t slot = 0; slot < slots_.size(); ++slot)
     if (!slots_[slot]->running())
@@ -73,23 +85,18 @@ void ChaosRelays::play(const ChaosPlan& plan, const std::function<void(bool)>& o
       case ChaosStep::Kind::kill:
         kill_and_restart(step.slot);
         break;
-      case ChaosStep::Kind::pause: {
-        ChildProcess& paused = *slots_.at(step.slot);
-        paused_slot_ = step.slot;
-        FaultMark mark{
-            "SIGSTOP of relay " + std::to_string(step.slot) + " (pid " + std::to_string(paused.pid()) + ")",
-            unix_ms(), 0};
-        paused.signal(SIGSTOP);
-        sleep_watching(step.lasting);
-        paused.signal(SIGCONT);
-        mark.end_ms = unix_ms();
-        marks_.push_back(std::move(mark));
+      case ChaosStep::Kind::pause:
+        pause(step.slot, step.lasting);
         break;
-      }
       case ChaosStep::Kind::outage: {
         FaultMark mark{"broker outage", unix_ms(), 0};
         outage(true);
-        sleep_watching(step.lasting);
+        const milliseconds around = (step.lasting - step.pause) / 2;
+        sleep_watching(around);
+        if (step.pause.count()) {
+          pause(step.slot, step.pause);
+          sleep_watching(step.lasting - step.pause - around);
+        }
         outage(false);
         mark.end_ms = unix_ms();
         marks_.push_back(std::move(mark));

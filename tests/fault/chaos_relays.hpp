@@ -28,13 +28,16 @@ struct FaultMark {
 // One fault of a plan: `after` the one before it ended (or the start), SIGKILL of the relay in
 // `slot` and a restart, SIGSTOP of it for `lasting` and SIGCONT, or the broker out for `lasting`.
 // Each comes after the one before has ended, so that they never overlap: a broker that takes
-// long to stop or start delays the rest.
+// long to stop or start delays the rest. The one exception is an outage's `pause`: when set, the
+// relay in `slot` is stopped for that long in the middle of the outage, while every relay's
+// messages wait on the broker, so that the paused one surely holds some.
 struct ChaosStep {
   enum class Kind { kill, pause, outage };
   Kind kind = Kind::kill;
   milliseconds after{0};
   size_t slot = 0;
   milliseconds lasting{0};
+  milliseconds pause{0};
 };
 using ChaosPlan = std::vector<ChaosStep>;
 
@@ -72,6 +75,8 @@ class ChaosRelays {
 
  private:
   void kill_and_restart(size_t slot);
+  // SIGSTOP of the relay in `slot`, SIGCONT `how_long` later.
+  void pause(size_t slot, milliseconds how_long);
   void check_alive();
   // Sleeps for `how_long`, making sure meanwhile that no relay exited by itself.
   void sleep_watching(milliseconds how_long);
