@@ -576,26 +576,25 @@ void Engine::idle(milliseconds timeout) {
 bool Engine::held_elsewhere() {
   const auto now = Clock::now();
   if (now < held_recheck_at_) return true;
-  outbox_storage_stats stats;
+  sdk::Storage::Held held;
   try {
-    stats = storage_.stats();
+    held = storage_.held();
   } catch (const std::exception& e) {
     ++counters_.storage_errors;
     log::warn("engine", std::string("cannot tell whether other relays hold events; stopping: ") + e.what());
     return false;
   }
-  note_lanes(stats);
-  if (stats.held_count == 0) return false;
+  if (held.count == 0) return false;
   // Rows of ours whose settle failed are held too: the next turns write them first.
   if (!claims_.empty()) return true;
-  if (stats.held_expires_in_ms <= 0) {
+  if (held.expires_in_ms <= 0) {
     // Run out already: a claim takes them back soon (ours, or another relay's first).
     held_recheck_at_ = now + turn_timeout();
     return true;
   }
-  held_recheck_at_ = now + milliseconds(stats.held_expires_in_ms);
-  log::info("engine", fmt::format("{} events held by another relay's lease until {}; waiting",
-                                  stats.held_count, sdk::rfc3339_ms(now_ms() + stats.held_expires_in_ms)));
+  held_recheck_at_ = now + milliseconds(held.expires_in_ms);
+  log::info("engine", fmt::format("{} events held by another relay's lease until {}; waiting", held.count,
+                                  sdk::rfc3339_ms(now_ms() + held.expires_in_ms)));
   return true;
 }
 

@@ -122,6 +122,12 @@ class PluginStorage final : public sdk::Storage, public sdk::KeyOrder, public sd
     }
     return out;
   }
+  Held held() override {
+    if (!OUTBOX_HAS_FUNCTION(vt_, held)) return sdk::Storage::held();  // before ABI 1.5: from stats()
+    Held out;
+    call("held", [&](outbox_error* e) { return vt_.held(self_, &out.count, &out.expires_in_ms, e); });
+    return out;
+  }
   uint64_t purge(int64_t before_ms) override {
     uint64_t count = 0;
     call("purge", [&](outbox_error* e) { return vt_.purge(self_, before_ms, &count, e); });

@@ -359,6 +359,14 @@ outbox_storage_stats PostgresStorage::stats() {
   });
 }
 
+sdk::Storage::Held PostgresStorage::held() {
+  return db_.run("reading what claims hold in " + names_.t, [&](pqxx::connection& c) {
+    pqxx::nontransaction txn(c);
+    const pqxx::row row = txn.exec_prepared(q::kHeld)[0];
+    return Held{static_cast<uint64_t>(to_int64(row[0])), row[1].is_null() ? 0 : to_int64(row[1])};
+  });
+}
+
 void PostgresStorage::purge_expired_sent() {
   next_auto_purge_ms_ = now_ms() + kAutoPurgeIntervalMs;
   db_.run("purging " + names_.sent, [&](pqxx::connection& c) {

@@ -87,6 +87,7 @@ class PostgresStorage final : public sdk::Storage, public sdk::KeyOrder, public 
   void wait(std::chrono::milliseconds timeout) override;
   void wake() override;
   outbox_storage_stats stats() override;
+  Held held() override;
   uint64_t purge(int64_t before_ms) override;
   void dead_list(uint32_t limit, uint64_t offset,
                  const std::function<void(const outbox_dead_letter&)>& sink) override;

@@ -58,6 +58,19 @@ namespace {
 #define NEW_ROWS_AFTER                                                                        \
   "(SELECT x, s FROM (SELECT xid AS x, seq AS s FROM {cursor} UNION ALL (SELECT cursor_xid, " \
   "cursor_seq FROM {lanes} ORDER BY cursor_xid, cursor_seq LIMIT 1)) b ORDER BY x DESC, s DESC LIMIT 1)"
+// What claims hold (stats, and on its own for `run --until-idle`): every lease row until its rows
+// are settled or taken over, and row leases until settled or claimed again, expired ones included;
+// then how long until the first of those leases runs out. From the lease and lane tables and the
+// claim_token index: no scan of the whole outbox.
+#define HELD \
+  "(SELECT coalesce(sum(remaining), 0) FROM {leases}) + "                                            \
+  "(SELECT count(*) FROM {t} WHERE claim_token IS NOT NULL) + (" LANE_HELD(OWNED_LANE) "), "         \
+  "(extract(epoch FROM least("                                                                       \
+  "  (SELECT min(expires_at) FROM {leases}), "                                                       \
+  "  (SELECT min(locked_until) FROM {t} WHERE claim_token IS NOT NULL), "                            \
+  "  (SELECT min(r.expires_at) FROM {relays} r WHERE EXISTS (SELECT 1 FROM {lanes} l WHERE l.owner = " \
+  "r.owner))"                                                                                        \
+  ") - now()) * 1000)::int8"
 #define ROW_TAIL " SELECT count(*)::int4 FROM d"
 #define FAILURES "f AS (SELECT * FROM unnest($6::int8[], $7::int8[], $8::text[]) AS f(seq, nb, err)), "
 // The row-lease form takes $2 seq[], $3 not_before[], $4 error[].
@@ -164,16 +177,7 @@ std::vector<Statement> statements(const Names& names, bool retain_sent) {
           "   WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()), "
           "  (SELECT min(prepared) FROM pg_prepared_xacts)"
           ")) * 1000)::int8, "
-          // Held: every lease row until its rows are settled or taken over, and row leases until
-          // settled or claimed again, expired ones included.
-          "(SELECT coalesce(sum(remaining), 0) FROM {leases}) + "
-          "(SELECT count(*) FROM {t} WHERE claim_token IS NOT NULL) + (" LANE_HELD(OWNED_LANE) "), "
-          "(extract(epoch FROM least("
-          "  (SELECT min(expires_at) FROM {leases}), "
-          "  (SELECT min(locked_until) FROM {t} WHERE claim_token IS NOT NULL), "
-          "  (SELECT min(r.expires_at) FROM {relays} r WHERE EXISTS (SELECT 1 FROM {lanes} l WHERE l.owner = "
-          "r.owner))"
-          ") - now()) * 1000)::int8, "
+          HELD ", "
           // Keys held back (relay.ordering: key): by a row waiting for its retry, or a dead letter.
           "(SELECT count(*) FROM (SELECT partition_key FROM {t} WHERE retry_at > now() AND partition_key IS "
           "NOT NULL "
@@ -181,6 +185,7 @@ std::vector<Statement> statements(const Names& names, bool retain_sent) {
           "(extract(epoch FROM now() - least("
           "  (SELECT min(created_at) FROM {t} WHERE retry_at > now() AND partition_key IS NOT NULL), "
           "  (SELECT min(created_at) FROM {dead} WHERE holds_key))) * 1000)::int8");
+  prepare(q::kHeld, "SELECT " HELD);
   prepare(q::kPurgeSent,
           "DELETE FROM {sent} WHERE ctid IN (SELECT ctid FROM {sent} "
           "WHERE created_at < to_timestamp($1::int8 / 1000.0) LIMIT $2::int8)");

@@ -104,6 +104,8 @@ inline constexpr const char* kBuryLane = "outbox_bury_lane";
 inline constexpr const char* kReleaseLane = "outbox_release_lane";
 // -> total, leased, locked, dead, oldest pending age in ms (NULL when none)
 inline constexpr const char* kStats = "outbox_stats";
+// -> held count, ms until the first of their leases runs out (as kStats' 8th and 9th)
+inline constexpr const char* kHeld = "outbox_held";
 // $1 before ms, $2 limit
 inline constexpr const char* kPurgeSent = "outbox_purge_sent";
 // $1 limit, $2 offset -> dead letters, oldest death first

@@ -111,7 +111,8 @@ constexpr outbox_storage_vtable kStorageVtable{vtable_size<outbox_storage_vtable
                                                nullptr,   // claim_in_key_order (ABI 1.3): none
                                                nullptr,   // extend
                                                nullptr,   // keys_blocked (ABI 1.4): none
-                                               nullptr};  // key_unblock
+                                               nullptr,   // key_unblock
+                                               nullptr};  // held (ABI 1.5): the host reads stats()
 
 constexpr decltype(outbox_transport_vtable::publish) kPublish = stub;
 constexpr outbox_transport_vtable kTransportVtable{

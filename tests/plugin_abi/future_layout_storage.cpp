@@ -6,10 +6,18 @@
 // host must step over them by their struct_size; and it reads the host's smaller elements (failures, enqueued
 // events and their headers) in its own larger layout, where each member the host's layout lacks must read as
 // zero. What it read comes back as counts and statuses that the test (tests/unit/abi_layout_test.cpp) checks.
+//
+// Built a second time with FIXTURE_WITHOUT_HELD=1: its vtable then ends before `held`, as one of a
+// plugin built against ABI 1.4 does, and the host must read what is held from stats() instead.
 #include <outbox/plugin_abi.h>
 
+#include <cstddef>
 #include <outbox/abi_layout.hpp>
 #include <string_view>
+
+#ifndef FIXTURE_WITHOUT_HELD
+#define FIXTURE_WITHOUT_HELD 0
+#endif
 
 #include "future_layout.hpp"
 
@@ -96,7 +104,19 @@ outbox_status settle_failures(outbox_storage*, outbox_str, const outbox_failure*
 }
 outbox_status wait(outbox_storage*, int64_t, outbox_error*) { return OUTBOX_OK; }
 void wake(outbox_storage*) {}
-outbox_status stats(outbox_storage*, outbox_storage_stats*, outbox_error*) { return OUTBOX_OK; }
+// What is held, told apart by where the host read it: 5 rows for 2.5 s in stats(), 3 for 1.5 s in held().
+outbox_status stats(outbox_storage*, outbox_storage_stats* out, outbox_error*) {
+  if (out->struct_size >= offsetof(outbox_storage_stats, held_expires_in_ms) + sizeof(int64_t)) {
+    out->held_count = 5;
+    out->held_expires_in_ms = 2500;
+  }
+  return OUTBOX_OK;
+}
+outbox_status held(outbox_storage*, uint64_t* count, int64_t* expires_in_ms, outbox_error*) {
+  *count = 3;
+  *expires_in_ms = 1500;
+  return OUTBOX_OK;
+}
 outbox_status purge(outbox_storage*, int64_t, uint64_t* count, outbox_error*) {
   *count = 0;
   return OUTBOX_OK;
@@ -136,28 +156,30 @@ outbox_status enqueue(outbox_storage*, const outbox_event* events, size_t n, out
   return OUTBOX_OK;
 }
 
-constexpr outbox_storage_vtable kVtable{sizeof(outbox_storage_vtable),
-                                        check,
-                                        open,
-                                        close,
-                                        migrate,
-                                        claim,
-                                        settle_handles,
-                                        settle_failures,
-                                        settle_failures,
-                                        settle_handles,
-                                        wait,
-                                        wake,
-                                        stats,
-                                        purge,
-                                        dead_list,
-                                        dead_change,
-                                        dead_change,
-                                        enqueue,
-                                        nullptr,  // claim_in_key_order: not ordering by key
-                                        nullptr,  // extend
-                                        keys_blocked,
-                                        key_unblock};
+constexpr outbox_storage_vtable kVtable{
+    FIXTURE_WITHOUT_HELD ? offsetof(outbox_storage_vtable, held) : sizeof(outbox_storage_vtable),
+    check,
+    open,
+    close,
+    migrate,
+    claim,
+    settle_handles,
+    settle_failures,
+    settle_failures,
+    settle_handles,
+    wait,
+    wake,
+    stats,
+    purge,
+    dead_list,
+    dead_change,
+    dead_change,
+    enqueue,
+    nullptr,  // claim_in_key_order: not ordering by key
+    nullptr,  // extend
+    keys_blocked,
+    key_unblock,
+    held};
 
 constexpr outbox_manifest kManifest{sizeof(outbox_manifest),
                                     OUTBOX_ABI_MAJOR,

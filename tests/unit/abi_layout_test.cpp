@@ -34,16 +34,30 @@ std::vector<outbox_failure> failures(size_t n, std::string_view error) {
 
 // ---- outboxd with a plugin of a larger, future layout -----------------------------------------
 
+std::unique_ptr<sdk::Storage> open_fixture(const std::string& name) {
+  return core::open_storage(
+      core::PluginLibrary::load(fs::path(OUTBOX_FIXTURE_DIR) / ("outbox-storage-" + name + ".so"),
+                                OUTBOX_KIND_STORAGE),
+      core::PluginBlock{"storage", name, "storage", {}});
+}
+
 class FutureLayoutPlugin : public ::testing::Test {
  protected:
-  FutureLayoutPlugin()
-      : storage_(core::open_storage(
-            core::PluginLibrary::load(fs::path(OUTBOX_FIXTURE_DIR) / "outbox-storage-future_layout.so",
-                                      OUTBOX_KIND_STORAGE),
-            core::PluginBlock{"storage", "future_layout", "storage", {}})) {}
-
-  std::unique_ptr<sdk::Storage> storage_;
+  std::unique_ptr<sdk::Storage> storage_ = open_fixture("future_layout");
 };
+
+// ABI 1.5's held(): asked of the plugin when its vtable has it, else read from its stats().
+TEST_F(FutureLayoutPlugin, TheHostAsksWhatIsHeldOfThePluginsOwnCall) {
+  const sdk::Storage::Held held = storage_->held();
+  EXPECT_EQ(held.count, 3u);
+  EXPECT_EQ(held.expires_in_ms, 1500);
+}
+
+TEST(OlderVtable, WithoutHeldTheHostReadsWhatIsHeldFromTheStats) {
+  const sdk::Storage::Held held = open_fixture("without_held")->held();
+  EXPECT_EQ(held.count, 5u);
+  EXPECT_EQ(held.expires_in_ms, 2500);
+}
 
 TEST_F(FutureLayoutPlugin, TheHostStepsOverItsLargerEventsAndHeaders) {
   std::vector<sdk::OwnedEvent> claimed;

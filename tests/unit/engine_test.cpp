@@ -349,14 +349,18 @@ TEST(Engine, StopsWhenIdleOnlyOnceRowsHeldUnderAnotherLeaseAreDelivered) {
 }
 
 // The lanes are those of the relay's own storage object (the sampler's owns none): the engine
-// keeps the figures of each stats it reads, here at the idle check.
+// keeps the figures of each stats it reads for its alive line, here while it waits at the idle
+// check for another relay's lease (which reads only what is held: storage.stats() is not called).
 TEST(Engine, KeepsTheLaneFiguresOfItsOwnStorageObject) {
   StorageDouble storage;
   storage.add("id-0", "t");
+  storage.add("id-1", "t");
+  storage.claim_elsewhere(1, 100ms);
   storage.report_lanes(7, 3);
   TransportDouble transport;
   Engine engine(fast_relay(), storage, {{"t", &transport}}, everything_to("t"));
   engine.stop_when_idle(true);
+  engine.report_stats_every(1ms);
   EXPECT_EQ(engine.run(), Engine::Outcome::stopped);
   EXPECT_EQ(engine.counters().lanes_owned, 7u);
   EXPECT_EQ(engine.counters().lane_handoffs, 3u);

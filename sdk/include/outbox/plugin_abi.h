@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define OUTBOX_ABI_MAJOR 1
-#define OUTBOX_ABI_MINOR 4
+#define OUTBOX_ABI_MINOR 5
 /* The oldest minor a host of this version loads. ABI 1.0 was never released: its headers and
  * failures had no struct_size, so a 1.0 plugin's arrays cannot be read by the rules above. */
 #define OUTBOX_ABI_MINOR_OLDEST 1
@@ -413,6 +413,11 @@ typedef struct outbox_storage_vtable {
    * OUTBOX_PERMANENT and a reason naming it; an unknown action fails with OUTBOX_PERMANENT. */
   outbox_status (*key_unblock)(outbox_storage* self, outbox_str key, outbox_unblock_action action,
                                uint64_t* count, outbox_error* err);
+  /* Since ABI 1.5; may be NULL, and then the host reads stats() instead. What `outboxd run
+   * --until-idle` asks before it stops: *count receives the rows held by claims
+   * (outbox_storage_stats.held_count) and *expires_in_ms how long until the first of their leases
+   * runs out (held_expires_in_ms), without the rest of stats(), which may read the whole outbox. */
+  outbox_status (*held)(outbox_storage* self, uint64_t* count, int64_t* expires_in_ms, outbox_error* err);
 } outbox_storage_vtable;
 
 /* ---------------------------------------------------------------------------------------------

@@ -105,6 +105,15 @@ class Storage {
   virtual void wait(std::chrono::milliseconds timeout) = 0;
   virtual void wake() = 0;
   virtual outbox_storage_stats stats() = 0;
+  // ABI 1.5: the rows held by claims and how long until the first of their leases runs out, as
+  // stats() gives them (held_count, held_expires_in_ms); `outboxd run --until-idle` asks it
+  // before it stops. By default read from stats(): a storage whose stats() reads the whole outbox
+  // overrides it with something cheaper.
+  struct Held {
+    uint64_t count = 0;
+    int64_t expires_in_ms = 0;
+  };
+  virtual Held held();
   virtual uint64_t purge(int64_t before_ms) = 0;
   virtual void dead_list(uint32_t limit, uint64_t offset,
                          const std::function<void(const outbox_dead_letter&)>& sink) = 0;
@@ -145,6 +154,10 @@ class BlockedKeys {
 
 inline KeyOrder* Storage::key_order() noexcept { return dynamic_cast<KeyOrder*>(this); }
 inline BlockedKeys* Storage::blocked_keys() noexcept { return dynamic_cast<BlockedKeys*>(this); }
+inline Storage::Held Storage::held() {
+  const outbox_storage_stats s = stats();
+  return {s.held_count, s.held_expires_in_ms};
+}
 
 // Completes one message of a publish batch; copyable, callable from any thread.
 class Completer {
@@ -208,7 +221,7 @@ outbox_status guarded(outbox_error* err, F&& f) noexcept {
 // ABI 1.3 needs none either: outbox_event.position and outbox_failure.flags are appended (an older
 // host steps over the one and sends the other as 0), and claim_in_key_order and extend are
 // functions an older host does not know of. ABI 1.4 likewise: it appends to outbox_storage_stats
-// and adds keys_blocked and key_unblock.
+// and adds keys_blocked and key_unblock; and ABI 1.5, which adds held.
 template <class P>
 constexpr uint32_t needed_minor() noexcept {
   return 1;
@@ -345,6 +358,14 @@ struct StorageThunks {
   static outbox_status stats(outbox_storage* s, outbox_storage_stats* out, outbox_error* err) noexcept {
     return guarded(err, [&] { write_out(out, self(s)->impl->stats()); });
   }
+  static outbox_status held(outbox_storage* s, uint64_t* count, int64_t* expires_in_ms,
+                            outbox_error* err) noexcept {
+    return guarded(err, [&] {
+      const Storage::Held h = self(s)->impl->held();
+      *count = h.count;
+      *expires_in_ms = h.expires_in_ms;
+    });
+  }
   static outbox_status purge(outbox_storage* s, int64_t before_ms, uint64_t* count,
                              outbox_error* err) noexcept {
     return guarded(err, [&] { *count = self(s)->impl->purge(before_ms); });
@@ -392,7 +413,8 @@ struct StorageThunks {
                                                 kKeyOrder ? &claim_in_key_order : nullptr,
                                                 kKeyOrder ? &extend : nullptr,
                                                 kBlockedKeys ? &keys_blocked : nullptr,
-                                                kBlockedKeys ? &key_unblock : nullptr};
+                                                kBlockedKeys ? &key_unblock : nullptr,
+                                                &held};
 };
 
 template <class P>

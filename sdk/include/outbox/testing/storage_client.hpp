@@ -12,6 +12,7 @@
 #include <outbox/testing/owned_event.hpp>
 #include <outbox/testing/plugin_harness.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace outbox::testing {
@@ -141,6 +142,18 @@ class StorageObject {
     outbox_storage_stats out{sizeof(outbox_storage_stats), 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0};
     ErrorBox error;
     require_ok("stats", vt_.stats(self_, &out, error.get()), error);
+    return out;
+  }
+
+  // ABI 1.5: whether the plugin has held; what it returns, the count and the ms until the first
+  // lease runs out.
+  bool tells_held() const noexcept {
+    return vt_.struct_size >= offsetof(outbox_storage_vtable, held) + sizeof(void*) && vt_.held;
+  }
+  std::pair<uint64_t, int64_t> held() {
+    std::pair<uint64_t, int64_t> out{0, 0};
+    ErrorBox error;
+    require_ok("held", vt_.held(self_, &out.first, &out.second, error.get()), error);
     return out;
   }
 

@@ -533,8 +533,22 @@ TEST_P(StorageConformance, StatsCountPendingInFlightDeadAndTheOldestPendingAge) 
 }
 
 // Claims of fewer rows than asked for, so that no storage claims ahead (prefetches) meanwhile.
+// held() (ABI 1.5), where the plugin has it, says what stats() says of the held rows: the same
+// count, and the same time left to within the two calls' distance.
+inline void expect_held_as_in_the_stats(StorageObject& storage, const outbox_storage_stats& stats) {
+  if (!storage.tells_held()) return;
+  const auto [count, expires_in_ms] = storage.held();
+  EXPECT_EQ(count, stats.held_count) << "held() against stats()";
+  if (stats.held_count == 0)
+    EXPECT_EQ(expires_in_ms, 0) << "held() with nothing held";
+  else
+    EXPECT_NEAR(static_cast<double>(expires_in_ms), static_cast<double>(stats.held_expires_in_ms), 1000.0)
+        << "held() against stats()";
+}
+
 TEST_P(StorageConformance, StatsCountHeldRowsUntilSettledOrTakenBackAndWhenTheFirstLeaseRunsOut) {
   outbox_storage_stats stats = storage().stats();
+  expect_held_as_in_the_stats(storage(), stats);
   EXPECT_EQ(stats.held_count, 0u);
   EXPECT_EQ(stats.held_expires_in_ms, 0);
 
@@ -545,11 +559,13 @@ TEST_P(StorageConformance, StatsCountHeldRowsUntilSettledOrTakenBackAndWhenTheFi
   const Claim lapsing = storage().claim(10, kShortLease);
   ASSERT_EQ(lapsing.events.size(), 1u);
   stats = storage().stats();
+  expect_held_as_in_the_stats(storage(), stats);
   EXPECT_EQ(stats.held_count, 3u);
   EXPECT_LE(stats.held_expires_in_ms, kShortLease.count()) << "the first lease to run out is the short one";
 
   std::this_thread::sleep_for(kPastShortLease);
   stats = storage().stats();
+  expect_held_as_in_the_stats(storage(), stats);
   EXPECT_EQ(stats.in_flight, 2u);
   EXPECT_EQ(stats.held_count, 3u) << "a lease that ran out holds its rows until a claim takes them back";
   EXPECT_LE(stats.held_expires_in_ms, 0);
@@ -557,14 +573,18 @@ TEST_P(StorageConformance, StatsCountHeldRowsUntilSettledOrTakenBackAndWhenTheFi
   const Claim taken_back = storage().claim(10, kLongLease);
   ASSERT_EQ(payloads(taken_back.events), sample_payloads(2, 1));
   stats = storage().stats();
+  expect_held_as_in_the_stats(storage(), stats);
   EXPECT_EQ(stats.held_count, 3u);
   EXPECT_GT(stats.held_expires_in_ms, kLongLease.count() / 2);
 
   ASSERT_EQ(storage().release(held.token, {held.events[0].handle}), 1u);
   ASSERT_EQ(storage().complete(held.token, {held.events[1].handle}), 1u);
-  EXPECT_EQ(storage().stats().held_count, 1u);
+  stats = storage().stats();
+  EXPECT_EQ(stats.held_count, 1u);
+  expect_held_as_in_the_stats(storage(), stats);
   ASSERT_EQ(storage().complete(taken_back.token, taken_back.handles()), 1u);
   stats = storage().stats();
+  expect_held_as_in_the_stats(storage(), stats);
   EXPECT_EQ(stats.held_count, 0u);
   EXPECT_EQ(stats.held_expires_in_ms, 0);
 }
