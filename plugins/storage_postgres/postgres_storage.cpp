@@ -89,6 +89,11 @@ std::string read_password(const sdk::Config& config) {
   return {};
 }
 
+// The two columns of HELD (queries.cpp), from column `at` on.
+sdk::Storage::Held held_at(const pqxx::row& row, pqxx::row::size_type at) {
+  return {static_cast<uint64_t>(to_int64(row[at])), row[at + 1].is_null() ? 0 : to_int64(row[at + 1])};
+}
+
 }  // namespace
 
 void PostgresStorage::check(const sdk::Config& config) {
@@ -348,8 +353,9 @@ outbox_storage_stats PostgresStorage::stats() {
         row[4].is_null() || out.pending == 0 ? 0 : std::max<int64_t>(0, to_int64(row[4]));
     out.oldest_dead_age_ms = row[5].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[5]));
     out.claim_horizon_lag_ms = row[6].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[6]));
-    out.held_count = static_cast<uint64_t>(to_int64(row[7]));
-    out.held_expires_in_ms = row[8].is_null() ? 0 : to_int64(row[8]);
+    const Held held = held_at(row, 7);
+    out.held_count = held.count;
+    out.held_expires_in_ms = held.expires_in_ms;
     out.keys_held = static_cast<uint64_t>(to_int64(row[9]));
     out.oldest_held_key_age_ms = row[10].is_null() ? 0 : std::max<int64_t>(0, to_int64(row[10]));
     std::lock_guard lock(lanes_mutex_);
@@ -362,8 +368,7 @@ outbox_storage_stats PostgresStorage::stats() {
 sdk::Storage::Held PostgresStorage::held() {
   return db_.run("reading what claims hold in " + names_.t, [&](pqxx::connection& c) {
     pqxx::nontransaction txn(c);
-    const pqxx::row row = txn.exec_prepared(q::kHeld)[0];
-    return Held{static_cast<uint64_t>(to_int64(row[0])), row[1].is_null() ? 0 : to_int64(row[1])};
+    return held_at(txn.exec_prepared(q::kHeld)[0], 0);
   });
 }
 

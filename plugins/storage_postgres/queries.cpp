@@ -61,7 +61,8 @@ namespace {
 // What claims hold (stats, and on its own for `run --until-idle`): every lease row until its rows
 // are settled or taken over, and row leases until settled or claimed again, expired ones included;
 // then how long until the first of those leases runs out. From the lease and lane tables and the
-// claim_token index: no scan of the whole outbox.
+// claim_token index, without counting the table; in key order, the rows of the owned lanes up to
+// their cursors are counted as well (LANE_HELD).
 #define HELD \
   "(SELECT coalesce(sum(remaining), 0) FROM {leases}) + "                                            \
   "(SELECT count(*) FROM {t} WHERE claim_token IS NOT NULL) + (" LANE_HELD(OWNED_LANE) "), "         \

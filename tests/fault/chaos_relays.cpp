@@ -91,12 +91,10 @@ void ChaosRelays::play(const ChaosPlan& plan, const std::function<void(bool)>& o
       case ChaosStep::Kind::outage: {
         FaultMark mark{"broker outage", unix_ms(), 0};
         outage(true);
-        const milliseconds around = (step.lasting - step.pause) / 2;
-        sleep_watching(around);
-        if (step.pause.count()) {
-          pause(step.slot, step.pause);
-          sleep_watching(step.lasting - step.pause - around);
-        }
+        const milliseconds before_pause = (step.lasting - step.pause) / 2;
+        sleep_watching(before_pause);
+        if (step.pause.count()) pause(step.slot, step.pause);
+        sleep_watching(step.lasting - step.pause - before_pause);
         outage(false);
         mark.end_ms = unix_ms();
         marks_.push_back(std::move(mark));

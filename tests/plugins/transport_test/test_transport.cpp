@@ -196,7 +196,7 @@ class TestTransport final : public sdk::Transport {
     if (out_of_order_) std::reverse(job.messages.begin(), job.messages.end());
     std::vector<outbox_status> status(job.messages.size(), OUTBOX_OK);
     std::vector<std::string> reason(job.messages.size());
-    std::string lines = "\n";  // see append()
+    std::string lines;
     const std::string stamp = " " + std::to_string(::getpid()) + " " + std::to_string(unix_ms()) + " ";
     const bool down = exists(down_file_);  // one look per batch: a broker is down for all of it or none
     for (size_t i = 0; i < job.messages.size(); ++i) {
@@ -248,9 +248,10 @@ class TestTransport final : public sdk::Transport {
   // begins with a newline, which ends a line cut short by another writer's death, and each line
   // ends with " .", which tells whole lines from cut ones.
   std::string append(const std::string& lines) {
-    if (lines == "\n") return {};
-    ssize_t written = ::write(fd_, lines.data(), lines.size());
-    if (written == static_cast<ssize_t>(lines.size())) return {};
+    if (lines.empty()) return {};
+    const std::string batch = "\n" + lines;
+    ssize_t written = ::write(fd_, batch.data(), batch.size());
+    if (written == static_cast<ssize_t>(batch.size())) return {};
     if (written < 0) return std::string("cannot append to the record file: ") + std::strerror(errno);
     return "short write to the record file";
   }
