@@ -229,6 +229,7 @@ class Engine {
   uint64_t next_claim_id_ = 1;
   size_t in_flight_ = 0;
   uint64_t in_flight_bytes_ = 0;
+  EventBatch::Contents last_claimed_;  // what the last claim that found events held
   uint64_t bytes_per_event_ = 0;  // the last claim's average; 0 before the first (or if they weigh nothing)
   bool halted_ = false;
   bool stop_when_idle_ = false;

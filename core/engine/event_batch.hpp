@@ -19,6 +19,18 @@ class EventBatch {
   EventBatch(const EventBatch&) = delete;
   EventBatch& operator=(const EventBatch&) = delete;
 
+  // What a batch holds, to size the next one by (reserve()).
+  struct Contents {
+    size_t events = 0;
+    size_t bytes = 0;  // of the arena
+    size_t headers = 0;
+  };
+  Contents contents() const noexcept { return {records_.size(), bytes_.size(), header_slots_.size()}; }
+  // Room for `events` events shaped like those of `like` (the last batch), so that add() does not
+  // grow the arena by doubling: each doubling copied everything added before it, 2.7 % of
+  // outboxd's samples in a PostgreSQL drain of 1M events.
+  void reserve(size_t events, const Contents& like);
+
   // Copies one event (during the claim's sink callback). Only before seal().
   void add(const outbox_event& event);
   // Builds the outbox_event views into the arena; no add() after this.
