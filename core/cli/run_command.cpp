@@ -102,7 +102,10 @@ int run_relay(const std::filesystem::path& config_file, bool until_idle,
     for (const PluginBlock& t : config.transports) {
       auto plugin = loaded.plugins->load(OUTBOX_KIND_TRANSPORT, t.type);
       transports.push_back(open_transport(plugin, t));
-      slots.push_back({t.instance, transports.back().get(), delivery_timeout_of(*plugin, t)});
+      const outbox_transport_info info = transport_info_of(*plugin, t);
+      slots.push_back({t.instance, transports.back().get(),
+                       std::chrono::milliseconds(info.delivery_timeout_ms),
+                       (info.flags & OUTBOX_TRANSPORT_KEEPS_KEY_ORDER) != 0});
     }
   } catch (const sdk::Error& e) {
     log::error("outboxd", fmt::format("cannot start: {}", e.what()));

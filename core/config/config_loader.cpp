@@ -180,7 +180,7 @@ class Loader {
       const PluginLibrary& plugin = *registry_->load(OUTBOX_KIND_TRANSPORT, t.type);
       AbiConfig view(t, plugin);
       outbox_error err;
-      outbox_transport_info info{sizeof(outbox_transport_info), 0};
+      outbox_transport_info info{sizeof(outbox_transport_info), 0, 0};
       if (plugin.transport()->check(view.get(), &info, &err) != OUTBOX_OK) {
         report(t, err);
       } else if (core_valid && info.delivery_timeout_ms >= c.relay.lease.count()) {

@@ -245,7 +245,7 @@ size_t Engine::claim_and_publish(uint32_t max) {
     }
     switch (keys_.admit(sv(e.partition_key), sv(e.id), {id, i}, claim.published_at)) {
       case KeySequencer::Admit::go:
-        if (auto step = dispatch(claim, id, i)) continue_key(sv(e.partition_key), sv(e.id), *step);
+        if (auto step = dispatch(claim, id, i)) continue_key(sv(e.partition_key), sv(e.id), {id, i}, *step);
         break;
       case KeySequencer::Admit::wait:
         ++claim.waiting;
@@ -338,19 +338,43 @@ Engine::Claim* Engine::waiting_claim(const KeySequencer::Ref& ref) {
   return it->second.get();
 }
 
-void Engine::continue_key(std::string_view key, std::string_view id, KeyStep step) {
+void Engine::continue_key(std::string_view key, std::string_view id, KeySequencer::Ref ref, KeyStep step) {
   while (step == KeyStep::go_on) {
     const auto next = keys_.next(key);
     if (!next) return;
     Claim* claim = waiting_claim(*next);
     if (!claim) continue;
     const auto decided = dispatch(*claim, next->claim, next->index);
-    if (!decided) return;  // it went out
+    if (!decided) {  // it went out
+      join_key(key, *claim, *next);
+      return;
+    }
     step = *decided;
     id = sv(claim->events.events()[next->index].id);
+    ref = *next;
   }
-  for (const KeySequencer::Ref& ref : keys_.hold(key, std::string(id), Clock::now() + relay_.lease))
-    if (Claim* claim = waiting_claim(ref)) give_back(*claim, ref.index);
+  for (const KeySequencer::Ref& waiting :
+       keys_.hold(key, std::string(id), Clock::now() + relay_.lease, ref, /*was_out=*/true))
+    if (Claim* claim = waiting_claim(waiting)) give_back(*claim, waiting.index);
+}
+
+void Engine::join_key(std::string_view key, const Claim& claim, KeySequencer::Ref first) {
+  const int target = claim.targets[first.index];
+  if (target < 0 || !transports_[static_cast<size_t>(target)].keeps_key_order) return;
+  const std::string_view destination = claim.events.destination(first.index);
+  auto fits = [&](const KeySequencer::Ref& ref) {
+    auto it = claims_.find(ref.claim);
+    if (it == claims_.end() || it->second->events.done[ref.index]) return false;
+    return it->second->targets[ref.index] == target &&
+           it->second->events.destination(ref.index) == destination;
+  };
+  while (const auto more = keys_.join(key, fits)) {
+    Claim* owner = waiting_claim(*more);
+    if (const auto decided = dispatch(*owner, more->claim, more->index)) {
+      continue_key(key, sv(owner->events.events()[more->index].id), *more, *decided);
+      return;
+    }
+  }
 }
 
 void Engine::give_back(Claim& claim, size_t index) {
@@ -387,8 +411,8 @@ void Engine::extend_waiting_claims() {
     for (size_t i = 0; i < batch.size() && claim.waiting > 0; ++i) {
       if (batch.done[i] || claim.out[i]) continue;
       const outbox_event& e = batch.events()[i];
-      for (const KeySequencer::Ref& ref :
-           keys_.hold(sv(e.partition_key), std::string(sv(e.id)), now + relay_.lease, /*head_out=*/true))
+      for (const KeySequencer::Ref& ref : keys_.hold(sv(e.partition_key), std::string(sv(e.id)),
+                                                     now + relay_.lease, {id, i}, /*was_out=*/false))
         if (Claim* owner = waiting_claim(ref)) give_back(*owner, ref.index);
     }
   }
@@ -410,7 +434,8 @@ void Engine::apply_completions() {
     timings_.publish.Observe(seconds_between(claim.published_at, c.at));
     const KeyStep step = apply(claim, index, c.status, c.error);
     const outbox_event& e = claim.events.events()[index];
-    if (key_order_ && e.partition_key.len) continue_key(sv(e.partition_key), sv(e.id), step);
+    if (key_order_ && e.partition_key.len)
+      continue_key(sv(e.partition_key), sv(e.id), {it->first, index}, step);
   }
   applying_.clear();
   publish_outgoing();  // the keys' next events, which the completions let go

@@ -76,6 +76,9 @@ class Engine {
     // The longest a message may stay unacknowledged in it (0: it gives no bound): with
     // relay.ordering: key nothing is handed to a transport this close to its lease's end.
     milliseconds delivery_timeout{0};
+    // OUTBOX_TRANSPORT_KEEPS_KEY_ORDER: with relay.ordering: key a key's waiting events go to it
+    // together, in one publish() call, instead of one at a time.
+    bool keeps_key_order = false;
   };
   enum class Outcome { stopped, halted };
 
@@ -179,10 +182,14 @@ class Engine {
   void publish_outgoing();
   void apply_completions();
   KeyStep apply(Claim& claim, size_t index, outbox_status status, const std::string& error);
-  // relay.ordering: key. After a keyed event was decided: go_on dispatches the key's next waiting
-  // events until one goes out; hold gives every waiting one back and holds the key (for one lease,
-  // or until the event `id` is claimed again).
-  void continue_key(std::string_view key, std::string_view id, KeyStep step);
+  // relay.ordering: key. After a keyed event (`id`, `ref`) was decided: go_on dispatches, once
+  // none of the key's events is out, the key's next waiting events until one goes out, and the
+  // group that joins it (join_key); hold gives every waiting one back and holds the key (for one
+  // lease, or until the event `id` is claimed again).
+  void continue_key(std::string_view key, std::string_view id, KeySequencer::Ref ref, KeyStep step);
+  // After the key's event `first` went out: to a transport that keeps a key's order within one
+  // call, the key's waiting events for the same destination go out with it, in the same call.
+  void join_key(std::string_view key, const Claim& claim, KeySequencer::Ref first);
   // Releases event `index` (undecided) to the storage, attempts unchanged, to keep its key in order.
   void give_back(Claim& claim, size_t index);
   // Extends the leases of claims whose events wait behind their keys; gives back those of a

@@ -11,10 +11,10 @@ KeySequencer::Admit KeySequencer::admit(std::string_view key, std::string_view i
   }
   auto it = keys_.find(key);
   if (it == keys_.end()) {
-    keys_.emplace(std::string(key), std::deque<Ref>());
+    keys_.emplace(std::string(key), Queue{1, {}});
     return Admit::go;
   }
-  it->second.push_back(ref);
+  it->second.waiting.push_back(ref);
   ++waiting_;
   return Admit::wait;
 }
@@ -22,28 +22,47 @@ KeySequencer::Admit KeySequencer::admit(std::string_view key, std::string_view i
 std::optional<KeySequencer::Ref> KeySequencer::next(std::string_view key) {
   auto it = keys_.find(key);
   if (it == keys_.end()) return std::nullopt;
-  if (it->second.empty()) {
+  Queue& queue = it->second;
+  if (queue.out > 0 && --queue.out > 0) return std::nullopt;
+  if (queue.waiting.empty()) {
     keys_.erase(it);
     return std::nullopt;
   }
-  const Ref ref = it->second.front();
-  it->second.pop_front();
+  const Ref ref = queue.waiting.front();
+  queue.waiting.pop_front();
+  queue.out = 1;
+  --waiting_;
+  return ref;
+}
+
+std::optional<KeySequencer::Ref> KeySequencer::join(std::string_view key,
+                                                    const std::function<bool(const Ref&)>& fits) {
+  auto it = keys_.find(key);
+  if (it == keys_.end() || it->second.waiting.empty() || !fits(it->second.waiting.front()))
+    return std::nullopt;
+  Queue& queue = it->second;
+  const Ref ref = queue.waiting.front();
+  queue.waiting.pop_front();
+  ++queue.out;
   --waiting_;
   return ref;
 }
 
 std::vector<KeySequencer::Ref> KeySequencer::hold(std::string_view key, std::string id,
-                                                  Clock::time_point until, bool head_out) {
+                                                  Clock::time_point until, Ref ref, bool was_out) {
   std::vector<Ref> out;
   if (auto it = keys_.find(key); it != keys_.end()) {
-    out.assign(it->second.begin(), it->second.end());
+    Queue& queue = it->second;
+    out.assign(queue.waiting.begin(), queue.waiting.end());
     waiting_ -= out.size();
-    if (head_out)
-      it->second.clear();
-    else
-      keys_.erase(it);
+    queue.waiting.clear();
+    if (was_out && queue.out > 0) --queue.out;
+    if (queue.out == 0) keys_.erase(it);
   }
-  holds_.insert_or_assign(std::string(key), Hold{std::move(id), until});
+  // While a key is held nothing of it is admitted, so a hold already here is of the same events:
+  // a group's earlier event that failed first keeps it.
+  if (auto held = holds_.find(key); held != holds_.end() && held->second.ref < ref) return out;
+  holds_.insert_or_assign(std::string(key), Hold{std::move(id), until, ref});
   return out;
 }
 

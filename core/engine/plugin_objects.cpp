@@ -228,12 +228,15 @@ std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> 
   return std::make_unique<PluginStorage>(std::move(plugin), self);
 }
 
-std::chrono::milliseconds delivery_timeout_of(const PluginLibrary& plugin, const PluginBlock& block) {
+outbox_transport_info transport_info_of(const PluginLibrary& plugin, const PluginBlock& block) {
   AbiConfig config(block, plugin);
-  outbox_transport_info info{sizeof(outbox_transport_info), 0};
+  outbox_transport_info info{sizeof(outbox_transport_info), 0, 0};
   outbox_error err;
-  if (plugin.transport()->check(config.get(), &info, &err) != OUTBOX_OK) return std::chrono::milliseconds(0);
-  return std::chrono::milliseconds(std::max<int64_t>(0, info.delivery_timeout_ms));
+  if (plugin.transport()->check(config.get(), &info, &err) != OUTBOX_OK)
+    return {sizeof(outbox_transport_info), 0, 0};
+  // An older plugin filled less: what it left out stays 0.
+  info.delivery_timeout_ms = std::max<int64_t>(0, info.delivery_timeout_ms);
+  return info;
 }
 
 std::unique_ptr<sdk::Transport> open_transport(std::shared_ptr<const PluginLibrary> plugin,

@@ -18,8 +18,9 @@ std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> 
                                            const PluginBlock& block);
 std::unique_ptr<sdk::Transport> open_transport(std::shared_ptr<const PluginLibrary> plugin,
                                                const PluginBlock& block);
-// The longest a message may stay unacknowledged in a transport of this block, as the plugin's
-// check() reports it; 0 when it gives no bound or the check fails (open() reports that).
-std::chrono::milliseconds delivery_timeout_of(const PluginLibrary& plugin, const PluginBlock& block);
+// What the plugin's check() reports of a transport of this block: the longest a message may stay
+// unacknowledged in it (0 when it gives no bound) and its OUTBOX_TRANSPORT_* flags; all 0 when
+// the check fails (open() reports that).
+outbox_transport_info transport_info_of(const PluginLibrary& plugin, const PluginBlock& block);
 
 }  // namespace outbox::core

@@ -93,7 +93,7 @@ class KafkaTransport final : public sdk::Transport {
 
   static outbox_transport_info check(const sdk::Config& config) {
     const Settings settings = read_settings(config);
-    return {sizeof(outbox_transport_info), settings.message_timeout_ms};
+    return {sizeof(outbox_transport_info), settings.message_timeout_ms, 0};
   }
 
   explicit KafkaTransport(const sdk::Config& config) : settings_(read_settings(config)) {

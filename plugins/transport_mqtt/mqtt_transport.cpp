@@ -105,7 +105,7 @@ class MqttTransport final : public sdk::Transport {
   static constexpr auto kFields = mqtt::kFields;
 
   static outbox_transport_info check(const sdk::Config& config) {
-    return {sizeof(outbox_transport_info), read_settings(config).delivery_timeout.count()};
+    return {sizeof(outbox_transport_info), read_settings(config).delivery_timeout.count(), 0};
   }
 
   explicit MqttTransport(const sdk::Config& config)

@@ -25,7 +25,7 @@ class StdoutTransport final : public sdk::Transport {
   static outbox_transport_info check(const sdk::Config& config) {
     if (config.string("mode") == "file" && config.string("path").empty())
       throw sdk::Error(OUTBOX_INVALID_CONFIG, "mode: file needs a path", "path");
-    return {sizeof(outbox_transport_info), 0};
+    return {sizeof(outbox_transport_info), 0, 0};
   }
 
   explicit StdoutTransport(const sdk::Config& config) {

@@ -103,6 +103,83 @@ TEST(EngineKeyOrder, OneEventOfAKeyIsInATransportAtATimeWhileOtherKeysAndUnkeyed
   EXPECT_EQ(first_sends(transport.sent(), "K"), (std::vector<std::string>{"K-1", "K-2", "K-3", "K-4"}));
 }
 
+// The calls in which `key`'s events went, by event id, in the order sent.
+std::vector<std::pair<std::string, size_t>> calls_of(const std::vector<TransportDouble::Sent>& sent,
+                                                     const std::string& key) {
+  std::vector<std::pair<std::string, size_t>> out;
+  for (const auto& s : sent)
+    if (s.key == key) out.emplace_back(s.id, s.call);
+  return out;
+}
+
+// A transport that keeps a key's order within one call (OUTBOX_TRANSPORT_KEEPS_KEY_ORDER) takes
+// a key's waiting events together, up to the first one for another destination.
+TEST(EngineKeyOrder, ToATransportThatKeepsAKeysOrderTheKeysWaitingEventsGoInOneCall) {
+  StorageDouble storage;
+  for (const char* type : {"order.created", "order.created", "order.created", "order.paid", "order.created"})
+    storage.add("K-" + std::to_string(storage.live_rows() + 1), type, "K");
+  TransportDouble transport;
+  transport.hold(true);
+  Running run(keyed_relay(), storage, {{"t", &transport, 0ms, /*keeps_key_order=*/true}}, everything_to("t"));
+
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 1; }));  // K-1, and the rest behind it
+  transport.complete_held();
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 2; }));
+  EXPECT_FALSE(was_sent(transport, "K-4")) << "K-4 goes elsewhere (order.paid): after K-2 and K-3";
+  transport.complete_held();
+  ASSERT_TRUE(run.wait_until([&] { return was_sent(transport, "K-4"); }));
+  EXPECT_EQ(transport.held(), 1u) << "K-5 waits behind K-4, which goes to another destination";
+  transport.hold(false);
+  transport.complete_held();
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  run.finish();
+
+  const auto calls = calls_of(transport.sent(), "K");
+  ASSERT_EQ(calls.size(), 5u);
+  EXPECT_EQ(calls[1].first, "K-2");
+  EXPECT_EQ(calls[2].first, "K-3");
+  EXPECT_EQ(calls[1].second, calls[2].second) << "K-2 and K-3 in one call";
+  EXPECT_LT(calls[0].second, calls[1].second);
+  EXPECT_LT(calls[2].second, calls[3].second);
+  EXPECT_LT(calls[3].second, calls[4].second);
+  EXPECT_EQ(first_sends(transport.sent(), "K"),
+            (std::vector<std::string>{"K-1", "K-2", "K-3", "K-4", "K-5"}));
+}
+
+// Of a group, the transport fails the first failed event and every one after it (its promise);
+// their completions may come in any order. The key waits for the earliest of them, so the first
+// deliveries stay in order.
+TEST(EngineKeyOrder, AFailedGroupHoldsItsKeyForItsEarliestFailedEventWhateverOrderTheFailuresComeIn) {
+  StorageDouble storage;
+  for (int n = 1; n <= 5; ++n) storage.add("K-" + std::to_string(n), "order.created", "K");
+  storage.add("L-1", "order.created", "L");
+  TransportDouble transport;
+  transport.hold(true);
+  RelayConfig relay = keyed_relay();
+  relay.retry.initial_backoff = relay.retry.max_backoff = 300ms;
+  Running run(relay, storage, {{"t", &transport, 0ms, /*keeps_key_order=*/true}}, everything_to("t"));
+
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 2; }));  // K-1 and L-1
+  transport.complete_held();
+  ASSERT_TRUE(run.wait_until([&] { return transport.held() == 4; }));  // K-2 to K-5 in one call
+  transport.hold(false);
+  transport.complete_held(
+      {{"K-3", OUTBOX_RETRYABLE}, {"K-5", OUTBOX_RETRYABLE}, {"K-2", OUTBOX_OK}, {"K-4", OUTBOX_RETRYABLE}});
+  ASSERT_TRUE(run.wait_until([&] { return storage.live_rows() == 0; }));
+  run.finish();
+
+  EXPECT_EQ(first_sends(transport.sent(), "K"),
+            (std::vector<std::string>{"K-1", "K-2", "K-3", "K-4", "K-5"}));
+  std::vector<std::string> resent;
+  for (const auto& s : transport.sent())
+    if (s.attempts > 0) resent.push_back(s.id);
+  EXPECT_EQ(resent, (std::vector<std::string>{"K-3", "K-4", "K-5"})) << "sent again in order, K-3 first";
+  std::vector<std::string> k_done;
+  for (const auto& id : storage.completed_ids())
+    if (id[0] == 'K') k_done.push_back(id);
+  EXPECT_EQ(k_done, (std::vector<std::string>{"K-1", "K-2", "K-3", "K-4", "K-5"}));
+}
+
 // A claim takes the storage milliseconds; a key whose event completes meanwhile goes on at once,
 // not after the claim returns.
 TEST(EngineKeyOrder, AKeyWhoseEventCompletesDuringAClaimSendsItsNextEventBeforeTheClaimReturns) {

@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define OUTBOX_ABI_MAJOR 1
-#define OUTBOX_ABI_MINOR 5
+#define OUTBOX_ABI_MINOR 6
 /* The oldest minor a host of this version loads. ABI 1.0 was never released: its headers and
  * failures had no struct_size, so a 1.0 plugin's arrays cannot be read by the rules above. */
 #define OUTBOX_ABI_MINOR_OLDEST 1
@@ -446,7 +446,18 @@ typedef void (*outbox_completion_fn)(void* ctx, uint64_t tag, outbox_status stat
 typedef struct outbox_transport_info {
   uint32_t struct_size;
   int64_t delivery_timeout_ms; /* the longest a message may stay unacknowledged; 0: no bound */
+  /* Since ABI 1.6; a host reading an older plugin's smaller struct sees 0. OUTBOX_TRANSPORT_*
+   * below. */
+  uint32_t flags;
 } outbox_transport_info;
+
+/* outbox_transport_info.flags: of the messages that one publish() call hands over, those of one
+ * partition key and one destination are delivered in the order given, and once one of them
+ * completes with a status other than OK, none of those after it has been delivered and each of
+ * them completes with a status other than OK too. With relay.ordering: key the host may then hand
+ * over every waiting event of a key in one call, instead of one event of a key at a time
+ * (docs/ordering.md). */
+#define OUTBOX_TRANSPORT_KEEPS_KEY_ORDER 1u
 
 typedef struct outbox_transport_vtable {
   uint32_t struct_size;

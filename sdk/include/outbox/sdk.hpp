@@ -424,7 +424,7 @@ struct TransportThunks {
   static outbox_status check(const outbox_config* c, outbox_transport_info* info,
                              outbox_error* err) noexcept {
     return guarded(err, [&] {
-      outbox_transport_info found{sizeof(outbox_transport_info), 0};
+      outbox_transport_info found{sizeof(outbox_transport_info), 0, 0};
       const Config config = validated<P>(*c);
       if constexpr (requires(const Config& cfg) { P::check(cfg); }) found = P::check(config);
       write_out(info, found);

@@ -87,7 +87,7 @@ class TestTransport final : public sdk::Transport {
   };
 
   static outbox_transport_info check(const sdk::Config& config) {
-    return {sizeof(outbox_transport_info), config.duration("delivery_timeout").count()};
+    return {sizeof(outbox_transport_info), config.duration("delivery_timeout").count(), 0};
   }
 
   explicit TestTransport(const sdk::Config& config)

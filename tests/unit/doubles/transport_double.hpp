@@ -17,6 +17,7 @@ class TransportDouble final : public sdk::Transport {
   struct Sent {
     std::string id, event_type, destination, key;
     uint32_t attempts;
+    size_t call;  // the publish() call it came in, counted from 0
   };
   // Decides the status (and reason) of one message; the default delivers everything.
   using Rule = std::function<std::pair<outbox_status, std::string>(const outbox_message&)>;
@@ -42,6 +43,20 @@ class TransportDouble final : public sdk::Transport {
     for (auto& h : now) h.done(h.tag, status, status == OUTBOX_OK ? "" : "held message failed");
     return now.size();
   }
+  // Completes the held messages of these event ids, in this order, each with its status.
+  void complete_held(const std::vector<std::pair<std::string, outbox_status>>& outcomes) {
+    for (const auto& [id, status] : outcomes) {
+      std::vector<Held> now;
+      {
+        std::lock_guard lock(mutex_);
+        auto it = std::find_if(held_.begin(), held_.end(), [&](const Held& h) { return h.id == id; });
+        if (it == held_.end()) continue;
+        now.push_back(*it);
+        held_.erase(it);
+      }
+      now.front().done(now.front().tag, status, status == OUTBOX_OK ? "" : "held message failed");
+    }
+  }
   size_t held() {
     std::lock_guard lock(mutex_);
     return held_.size();
@@ -65,12 +80,13 @@ class TransportDouble final : public sdk::Transport {
     std::vector<std::tuple<uint64_t, outbox_status, std::string>> results;
     {
       std::lock_guard lock(mutex_);
+      const size_t call = calls_++;
       for (const auto& m : messages) {
         sent_.push_back({std::string(sdk::sv(m.event->id)), std::string(sdk::sv(m.event->event_type)),
-                         std::string(sdk::sv(m.destination)), std::string(sdk::sv(m.key)),
-                         m.event->attempts});
+                         std::string(sdk::sv(m.destination)), std::string(sdk::sv(m.key)), m.event->attempts,
+                         call});
         if (holding_) {
-          held_.push_back({m.tag, done});
+          held_.push_back({m.tag, done, sent_.back().id});
           max_held_ = std::max(max_held_, held_.size());
           continue;
         }
@@ -89,6 +105,7 @@ class TransportDouble final : public sdk::Transport {
   struct Held {
     uint64_t tag;
     sdk::Completer done;
+    std::string id;
   };
   std::mutex mutex_;
   Rule rule_;
@@ -97,6 +114,7 @@ class TransportDouble final : public sdk::Transport {
   std::vector<Held> held_;
   size_t max_held_ = 0;
   std::vector<Sent> sent_;
+  size_t calls_ = 0;
 };
 
 }  // namespace outbox::testing

@@ -196,7 +196,7 @@ enum class AfterPublish {
 
 struct CheckOutcome : Outcome {
   // Pre-set to -1, which no plugin may report, so that a check() that leaves it alone shows.
-  outbox_transport_info info{sizeof(outbox_transport_info), -1};
+  outbox_transport_info info{sizeof(outbox_transport_info), -1, 0};
 };
 
 class TransportObject {
