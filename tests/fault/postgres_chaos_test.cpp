@@ -78,7 +78,15 @@ std::string outbox_state(const tests::ScratchSchema& schema) {
   return out;
 }
 
-TEST_F(PostgresRelay, ThreeRelaysKeepPerKeyOrderThroughKillsAPauseAnOutageAndRetries) {
+// Run twice: with a key's events handed over one at a time, and with the test transport keeping
+// a key's order within a call (keeps_key_order), so that a key's waiting events go together.
+class PostgresChaos : public PostgresRelay, public ::testing::WithParamInterface<bool> {};
+
+INSTANTIATE_TEST_SUITE_P(, PostgresChaos, ::testing::Bool(), [](const ::testing::TestParamInfo<bool>& param) {
+  return param.param ? "KeyGroups" : "OneAtATime";
+});
+
+TEST_P(PostgresChaos, ThreeRelaysKeepPerKeyOrderThroughKillsAPauseAnOutageAndRetries) {
   tests::ScratchSchema schema;
   ConfigParts p = postgres_parts(parts(), tests::pg_dsn(), schema);
   p.storage["query_timeout"] = std::to_string(kQueryTimeout.count()) + "s";
@@ -90,6 +98,7 @@ TEST_F(PostgresRelay, ThreeRelaysKeepPerKeyOrderThroughKillsAPauseAnOutageAndRet
   p.transport["delay"] = "100ms";
   p.transport["fail_percent"] = "2";
   p.transport["down_file"] = quoted(down.string());
+  if (GetParam()) p.transport["keeps_key_order"] = "true";
   const auto config = write_config(p);
   ASSERT_TRUE(status(config)) << "the schema is made once, before the relays start";
 

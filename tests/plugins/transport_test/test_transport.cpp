@@ -84,10 +84,20 @@ class TestTransport final : public sdk::Transport {
                         "While this file exists, health() reports the broker unreachable and every publish "
                         "fails RETRYABLE"),
       sdk::string_field("stall_file", "publish() blocks while this file exists (a relay loop that is stuck)"),
+      sdk::bool_field(
+          "keeps_key_order",
+          "Declare OUTBOX_TRANSPORT_KEEPS_KEY_ORDER and keep its promise: of one publish() call, a "
+          "key's messages after one that fails or hangs fail or hang too (not with out_of_order)",
+          "false"),
   };
 
   static outbox_transport_info check(const sdk::Config& config) {
-    return {sizeof(outbox_transport_info), config.duration("delivery_timeout").count(), 0};
+    const bool keeps_key_order = config.boolean("keeps_key_order");
+    if (keeps_key_order && config.boolean("out_of_order"))
+      throw sdk::Error(OUTBOX_INVALID_CONFIG, "keeps_key_order cannot go with out_of_order",
+                       "keeps_key_order");
+    return {sizeof(outbox_transport_info), config.duration("delivery_timeout").count(),
+            keeps_key_order ? OUTBOX_TRANSPORT_KEEPS_KEY_ORDER : 0u};
   }
 
   explicit TestTransport(const sdk::Config& config)
@@ -96,6 +106,7 @@ class TestTransport final : public sdk::Transport {
         permanent_types_(set_of(config.list("permanent_types"))),
         hang_types_(set_of(config.list("hang_types"))),
         out_of_order_(config.boolean("out_of_order")),
+        keeps_key_order_(config.boolean("keeps_key_order")),
         delay_(config.duration("delay")),
         down_file_(config.string("down_file")),
         stall_file_(config.string("stall_file")) {
@@ -132,6 +143,7 @@ class TestTransport final : public sdk::Transport {
     while (exists(stall_file_)) std::this_thread::sleep_for(milliseconds(20));
     Job job{Clock::now() + delay_, {}, done};
     Job hung{{}, {}, done};
+    std::set<std::string> hung_keys;  // keeps_key_order: a key's messages after a hung one hang too
     for (const outbox_message& m : messages) {
       Message copy{m.tag,
                    std::string(sdk::sv(m.event->id)),
@@ -139,7 +151,12 @@ class TestTransport final : public sdk::Transport {
                    std::string(sdk::sv(m.destination)),
                    std::string(sdk::sv(m.event->partition_key)),
                    std::string(sdk::sv(m.event->position))};
-      (hang_types_.count(copy.event_type) ? hung : job).messages.push_back(std::move(copy));
+      bool hangs = hang_types_.count(copy.event_type) > 0;
+      if (keeps_key_order_ && !copy.partition_key.empty()) {
+        hangs = hangs || hung_keys.count(copy.partition_key) > 0;
+        if (hangs) hung_keys.insert(copy.partition_key);
+      }
+      (hangs ? hung : job).messages.push_back(std::move(copy));
     }
     const bool async = asynchronous();
     {
@@ -199,9 +216,14 @@ class TestTransport final : public sdk::Transport {
     std::string lines;
     const std::string stamp = " " + std::to_string(::getpid()) + " " + std::to_string(unix_ms()) + " ";
     const bool down = exists(down_file_);  // one look per batch: a broker is down for all of it or none
+    std::set<std::string> failed_keys;     // keeps_key_order: a key's messages after a failed one fail
     for (size_t i = 0; i < job.messages.size(); ++i) {
       const Message& m = job.messages[i];
-      if (down) {
+      if (failed_keys.count(m.partition_key)) {
+        status[i] = OUTBOX_RETRYABLE;
+        reason[i] =
+            "event " + m.id + ": an earlier message of key " + m.partition_key + " in this call failed";
+      } else if (down) {
         status[i] = OUTBOX_RETRYABLE;
         reason[i] = "down_file " + down_file_ + " exists";
       } else if (permanent_types_.count(m.event_type)) {
@@ -218,6 +240,8 @@ class TestTransport final : public sdk::Transport {
         lines += m.id + " " + m.destination + stamp + or_dash(m.partition_key) + " " + or_dash(m.position) +
                  " .\n";
       }
+      if (keeps_key_order_ && status[i] != OUTBOX_OK && !m.partition_key.empty())
+        failed_keys.insert(m.partition_key);
     }
     if (std::string error = append(lines); !error.empty())
       for (size_t i = 0; i < status.size(); ++i)
@@ -261,6 +285,7 @@ class TestTransport final : public sdk::Transport {
   const std::set<std::string> permanent_types_;
   const std::set<std::string> hang_types_;
   const bool out_of_order_;
+  const bool keeps_key_order_;
   const milliseconds delay_;
   const std::string down_file_, stall_file_;
   int fd_ = -1;
