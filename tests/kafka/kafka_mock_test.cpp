@@ -229,3 +229,57 @@ TEST_F(KafkaMock, AFatalIdempotenceErrorReplacesTheProducerAndRetriesWhatItHeld)
 
 }  // namespace
 }  // namespace outbox::kafka_test
+
+namespace outbox::kafka_test {
+namespace {
+
+// keeps_key_order (kafka_config.cpp): librdkafka's own message timeout is off, and the transport
+// fails everything it holds at once when the oldest message has waited message.timeout.ms.
+TEST_F(KafkaMock, KeepingAKeysOrderItFailsAllItHoldsOnceTheOldestWaitedItsTimeoutThenGoesOn) {
+  outbox::testing::HostLog::instance().clear();
+  ConfigBuilder c = config({{"message.timeout.ms", "1000"}});
+  c.boolean("keeps_key_order", true);
+  TransportObject transport(plugin_, c);
+  cluster_.broker_down(1);
+  const auto started = std::chrono::steady_clock::now();
+  const std::vector<Message> stuck = messages(0, 30);
+  transport.publish(stuck);
+  ASSERT_TRUE(transport.completions().wait_for_all(seconds(10)));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, milliseconds(1000));
+  for (const Message& m : stuck) {
+    const Completion done = transport.completions().by_tag().at(m.tag);
+    EXPECT_EQ(done.status, OUTBOX_RETRYABLE) << done.error;
+  }
+  EXPECT_TRUE(outbox::testing::HostLog::instance().contains("ms (message.timeout.ms) unacknowledged"));
+
+  cluster_.broker_up(1);
+  const std::vector<Message> after = messages(30, 10);
+  transport.publish(after);
+  ASSERT_TRUE(transport.completions().wait_for_all(seconds(30)));
+  for (const Message& m : after)
+    EXPECT_EQ(transport.completions().by_tag().at(m.tag).status, OUTBOX_OK)
+        << transport.completions().by_tag().at(m.tag).error;
+  transport.close();
+}
+
+TEST_F(KafkaMock, KeepingAKeysOrderALaterMessageOfAKeyFailsWithOneThatCouldNotBeHandedOver) {
+  ConfigBuilder c = config({{"message.timeout.ms", "2000"}, {"queue.buffering.max.messages", "3"}});
+  c.boolean("keeps_key_order", true);
+  TransportObject transport(plugin_, c);
+  cluster_.broker_down(1);  // the queue does not drain: the fourth message finds it full
+  std::vector<Message> sent = messages(0, 6);
+  for (Message& m : sent) m.key = m.event.partition_key = "K";
+  transport.publish(sent);
+  ASSERT_TRUE(transport.completions().wait_for_all(seconds(15)));
+  const auto& by_tag = transport.completions().by_tag();
+  EXPECT_NE(by_tag.at(sent[3].tag).error.find("queue"), std::string::npos) << by_tag.at(sent[3].tag).error;
+  for (size_t i = 4; i < sent.size(); ++i)
+    EXPECT_NE(by_tag.at(sent[i].tag).error.find("an earlier message of its key"), std::string::npos)
+        << i << ": " << by_tag.at(sent[i].tag).error;
+  for (const Message& m : sent)
+    EXPECT_EQ(by_tag.at(m.tag).status, OUTBOX_RETRYABLE) << by_tag.at(m.tag).error;
+  transport.close();
+}
+
+}  // namespace
+}  // namespace outbox::kafka_test
