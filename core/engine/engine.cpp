@@ -167,9 +167,10 @@ Engine::Outcome Engine::run() {
   counters_.in_flight_bytes.store(in_flight_bytes_, std::memory_order_relaxed);
   log::info(
       "engine",
-      fmt::format("stopped: claimed {}, published {}, retried {}, dead {}, released {}, stale settles {}",
+      fmt::format("stopped: claimed {}, published {}, retried {}, dead {}, released {}, stale settles {}{}",
                   counters_.claimed.load(), counters_.published.load(), counters_.retried.load(),
-                  counters_.dead.load(), counters_.released.load(), counters_.stale_settles.load()));
+                  counters_.dead.load(), counters_.released.load(), counters_.stale_settles.load(),
+                  key_order_ ? fmt::format(", grouped {}", counters_.key_grouped.load()) : ""));
   return halted_ ? Outcome::halted : Outcome::stopped;
 }
 
@@ -374,6 +375,7 @@ void Engine::join_key(std::string_view key, const Claim& claim, KeySequencer::Re
       continue_key(key, sv(owner->events.events()[more->index].id), *more, *decided);
       return;
     }
+    ++counters_.key_grouped;
   }
 }
 

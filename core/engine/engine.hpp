@@ -51,9 +51,11 @@ struct EngineCounters {
   std::atomic<uint64_t> in_flight{0};        // in_flight() as of the loop's last turn
   std::atomic<uint64_t> in_flight_bytes{0};  // their payload and header bytes, as of the same turn
   // relay.ordering: key: claimed events waiting behind an earlier one of their key (as of the
-  // loop's last turn), and events given back to the storage to keep their key in order.
+  // loop's last turn), events given back to the storage to keep their key in order, and events
+  // handed to a transport beside an earlier one of their key in the same call (key groups).
   std::atomic<uint64_t> waiting_for_key{0};
   std::atomic<uint64_t> key_releases{0};
+  std::atomic<uint64_t> key_grouped{0};
   // The lanes the relay's own storage object owns, and how many it took over or gave up, as of
   // the last stats it read (the alive line): they are that object's, not the sampler's.
   std::atomic<uint64_t> lanes_owned{0};

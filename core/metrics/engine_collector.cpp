@@ -66,6 +66,10 @@ std::vector<MetricFamily> EngineCollector::Collect() const {
   out.push_back(family("outboxd_key_releases_total",
                        "Events given back to the storage to keep their key in order (relay.ordering: key)",
                        MetricType::Counter, {counter(c.key_releases)}));
+  out.push_back(family("outboxd_key_events_grouped_total",
+                       "Events handed to a transport beside an earlier event of their key in the same call "
+                       "(relay.ordering: key, to a transport that keeps a key's order)",
+                       MetricType::Counter, {counter(c.key_grouped)}));
   out.push_back(family("outboxd_lanes_owned",
                        "Lanes the relay's storage session owns (PostgreSQL with relay.ordering: key), as of "
                        "its last alive line",

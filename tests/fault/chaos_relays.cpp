@@ -115,19 +115,23 @@ std::optional<uint64_t> ChaosRelays::stop_figure(size_t slot, const std::string&
   return fault::stop_figure(slots_.at(slot)->stderr_text(1 << 22), name);
 }
 
+uint64_t ChaosRelays::stop_total(const std::string& name) const {
+  uint64_t total = 0;
+  for (size_t slot = 0; slot < slots_.size(); ++slot) total += stop_figure(slot, name).value_or(0);
+  return total;
+}
+
 void ChaosRelays::report(std::ostream& out, const std::string& title, const KeyOrderFigures& f,
                          const std::map<std::string, Produced>& produced,
                          const std::vector<Delivery>& deliveries, milliseconds written,
                          milliseconds drained) const {
-  uint64_t retried = 0;
   std::string stale;
-  for (size_t slot = 0; slot < slots_.size(); ++slot) {
-    retried += stop_figure(slot, "retried").value_or(0);
+  for (size_t slot = 0; slot < slots_.size(); ++slot)
     stale += (slot ? ", " : "") + std::to_string(stop_figure(slot, "stale settles").value_or(0));
-  }
   out << title << ": " << f << "\n  written over " << written.count() / 1000 << " s, drained "
-      << drained.count() / 1000 << " s later; retried by the relays that stopped at the end: " << retried
-      << "; their stale settles: " << stale;
+      << drained.count() / 1000
+      << " s later; retried by the relays that stopped at the end: " << stop_total("retried")
+      << ", grouped: " << stop_total("grouped") << "; their stale settles: " << stale;
   if (paused_slot_) out << " (slot " << *paused_slot_ << " was paused)";
   out << "\n";
   for (const FaultMark& m : marks_) {

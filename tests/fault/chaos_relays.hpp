@@ -73,6 +73,9 @@ class ChaosRelays {
   void finish(const std::string& title, const std::map<std::string, Produced>& produced,
               const std::function<std::vector<Delivery>()>& read, milliseconds written, milliseconds drained);
 
+  // The sum of a figure over the relays that stopped at the end (after finish()).
+  uint64_t stop_total(const std::string& name) const;
+
  private:
   void kill_and_restart(size_t slot);
   // SIGSTOP of the relay in `slot`, SIGCONT `how_long` later.

@@ -129,6 +129,8 @@ TEST_P(PostgresChaos, ThreeRelaysKeepPerKeyOrderThroughKillsAPauseAnOutageAndRet
       "chaos (PostgreSQL, test transport)", producers.produced(), [&] { return deliveries_of(records()); },
       duration_cast<milliseconds>(produced_at - started),
       duration_cast<milliseconds>(drained_at - produced_at));
+  EXPECT_EQ(relays.stop_total("grouped") > 0, GetParam())
+      << "events that went beside an earlier one of their key";
   EXPECT_EQ(producers.produced().size(), kEvents);
   const auto left = status(config);
   ASSERT_TRUE(left);

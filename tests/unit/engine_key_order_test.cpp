@@ -144,6 +144,7 @@ TEST(EngineKeyOrder, ToATransportThatKeepsAKeysOrderTheKeysWaitingEventsGoInOneC
   EXPECT_LT(calls[3].second, calls[4].second);
   EXPECT_EQ(first_sends(transport.sent(), "K"),
             (std::vector<std::string>{"K-1", "K-2", "K-3", "K-4", "K-5"}));
+  EXPECT_EQ(run.engine().counters().key_grouped, 1u) << "K-3 beside K-2";
 }
 
 // Of a group, the transport fails the first failed event and every one after it (its promise);
