@@ -90,6 +90,11 @@ TEST_P(KafkaChaos, ThreeRelaysKeepPerKeyOrderToKafkaThroughKillsAPauseAndABroker
 
   fault::StartAtExit restart([] { return broker("start"); });  // even when an assertion fails
   ChaosRelays relays(kRelays, [&]() -> ChildProcess& { return start_relay(config); });
+  // With keeps_key_order a timeout fails every message in flight at once, every 3 s of the outage,
+  // and the keys then wait out their retries: the paused relay may hold nothing when it stops (a
+  // fresh-clone CI run: 0 stale settles, while 638 in a run here). The OneAtATime run requires
+  // them; this one checks the order and that nothing is lost.
+  if (GetParam()) relays.late_settles_not_required("keeps_key_order fails what is in flight all at once");
   fault::ConcurrentProducers producers(tests::pg_dsn(), schema.table(),
                                        {kEvents, kKeys, kProducers, kPerTransaction, kSpread});
   using Kind = ChaosStep::Kind;
