@@ -230,11 +230,11 @@ std::unique_ptr<sdk::Storage> open_storage(std::shared_ptr<const PluginLibrary> 
 
 outbox_transport_info transport_info_of(const PluginLibrary& plugin, const PluginBlock& block) {
   AbiConfig config(block, plugin);
+  // Zeros first: what an older plugin does not fill stays 0.
   outbox_transport_info info{sizeof(outbox_transport_info), 0, 0};
   outbox_error err;
   if (plugin.transport()->check(config.get(), &info, &err) != OUTBOX_OK)
     return {sizeof(outbox_transport_info), 0, 0};
-  // An older plugin filled less: what it left out stays 0.
   info.delivery_timeout_ms = std::max<int64_t>(0, info.delivery_timeout_ms);
   return info;
 }
