@@ -29,12 +29,11 @@ paho_versions() {
 }
 
 # kafka_transports [NAME=VALUE...]: the transports list (YAML) of a Kafka transport named `events`
-# on the broker, with those librdkafka properties over the transport's defaults, and keeps_key_order
-# when KAFKA_KEEPS_KEY_ORDER is set.
+# on the broker, with those librdkafka properties over the transport's defaults.
 kafka_transports() {
   local kv extra=""
   for kv in "$@"; do extra+=", ${kv%%=*}: \"${kv#*=}\""; done
-  echo "[ { name: events, type: kafka, properties: { bootstrap.servers: \"$kafka_bootstrap\"$extra }${KAFKA_KEEPS_KEY_ORDER:+, keeps_key_order: $KAFKA_KEEPS_KEY_ORDER} } ]"
+  echo "[ { name: events, type: kafka, properties: { bootstrap.servers: \"$kafka_bootstrap\"$extra } } ]"
 }
 
 # mqtt_transports INFLIGHT: the transports list (YAML) of an MQTT transport named `events` on the

@@ -13,7 +13,6 @@
 #        extra librdkafka properties for every run: KAFKA_PROPERTIES="linger.ms=20 compression.type=lz4"
 #        relay.max_in_flight of the end-to-end runs: MAX_IN_FLIGHT=10000
 #        relay.ordering: ORDERING=key; relays sharing the outbox in (b) and (c): RELAYS=3
-#        the transport's keeps_key_order (a key's waiting events go together): KAFKA_KEEPS_KEY_ORDER=true
 # needs: the release build (cmake --preset release && cmake --build --preset release --target
 #        outboxd outbox-storage-sqlite outbox-transport-kafka transport_publish_bench)
 set -euo pipefail

@@ -7,7 +7,6 @@ namespace outbox::plugins::kafka {
 
 void DeliveryBatch::reset(sdk::Completer done, size_t count) {
   done_ = done;
-  handed_at_ = Clock::now();
   slots_.clear();
   slots_.reserve(count);
   unsettled_.store(count, std::memory_order_relaxed);
@@ -40,29 +39,13 @@ DeliveryBatch& DeliveryPool::take(sdk::Completer done, size_t count) {
   }
   if (!batch) batch = std::make_unique<DeliveryBatch>();
   batch->reset(done, count);
-  {
-    std::lock_guard lock(mutex_);
-    lent_.push_back(batch.get());
-  }
   return *batch.release();  // lent until give_back()
 }
 
 void DeliveryPool::give_back(DeliveryBatch& batch) noexcept {
   std::unique_ptr<DeliveryBatch> owned(&batch);
   std::lock_guard lock(mutex_);
-  if (auto it = std::find(lent_.begin(), lent_.end(), &batch); it != lent_.end()) {
-    *it = lent_.back();
-    lent_.pop_back();
-  }
   if (idle_.size() < kKeptIdle) idle_.push_back(std::move(owned));  // within the reserved capacity
-}
-
-std::optional<DeliveryBatch::Clock::time_point> DeliveryPool::oldest_lent() {
-  std::lock_guard lock(mutex_);
-  if (lent_.empty()) return std::nullopt;
-  DeliveryBatch::Clock::time_point oldest = lent_.front()->handed_at();
-  for (const DeliveryBatch* batch : lent_) oldest = std::min(oldest, batch->handed_at());
-  return oldest;
 }
 
 }  // namespace outbox::plugins::kafka

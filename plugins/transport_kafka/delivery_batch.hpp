@@ -8,11 +8,9 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <outbox/sdk.hpp>
 #include <string_view>
 #include <vector>
@@ -32,11 +30,8 @@ struct DeliverySlot {
 
 class DeliveryBatch {
  public:
-  using Clock = std::chrono::steady_clock;
-
-  // Ready for `count` messages completed through `done`, handed over now; all of them unsettled.
+  // Ready for `count` messages completed through `done`; all of them are unsettled.
   void reset(sdk::Completer done, size_t count);
-  Clock::time_point handed_at() const noexcept { return handed_at_; }
 
   // The slot of the next message; at most `count` of them. Its address is stable until the
   // batch is reset again: librdkafka holds it as the message's opaque.
@@ -52,7 +47,6 @@ class DeliveryBatch {
 
  private:
   sdk::Completer done_{nullptr, nullptr};
-  Clock::time_point handed_at_{};
   std::vector<DeliverySlot> slots_;
   std::atomic<size_t> unsettled_{0};
 };
@@ -69,8 +63,6 @@ class DeliveryPool {
   // An idle block (a new one when none is), reset for `count` messages.
   DeliveryBatch& take(sdk::Completer done, size_t count);
   void give_back(DeliveryBatch& batch) noexcept;
-  // When the oldest block lent out was handed over; nothing when none is lent.
-  std::optional<DeliveryBatch::Clock::time_point> oldest_lent();
 
  private:
   // More idle blocks than this are freed: a relay's window (max_in_flight / batch_size) is
@@ -78,7 +70,6 @@ class DeliveryPool {
   static constexpr size_t kKeptIdle = 256;
   std::mutex mutex_;
   std::vector<std::unique_ptr<DeliveryBatch>> idle_;
-  std::vector<DeliveryBatch*> lent_;  // a relay's window of calls: a few dozen
 };
 
 }  // namespace outbox::plugins::kafka

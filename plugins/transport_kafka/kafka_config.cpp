@@ -82,32 +82,6 @@ std::string unknown_property(std::string message, const std::string& name) {
   return message;
 }
 
-std::string property_of(const ConfPtr& conf, const char* name) {
-  std::array<char, 256> value{};
-  size_t size = value.size();
-  if (rd_kafka_conf_get(conf.get(), name, value.data(), &size) != RD_KAFKA_CONF_OK) return {};
-  return value.data();
-}
-
-// keeps_key_order. The idempotent producer writes a partition's messages in order, and with the
-// gap-less guarantee a batch the broker refuses stops the producer (a fatal error: the transport
-// replaces it, and what the old one held fails RETRYABLE) rather than letting later batches of the
-// partition through. Its own message timeout would still leave gaps ("Message timeout
-// considerations" in librdkafka's INTRODUCTION.md: a queued message can time out while the next
-// one, produced a moment later, does not), so it is turned off and the transport fails every
-// message it holds at once when the oldest has waited message.timeout.ms.
-void keep_key_order(Settings& s, const ConfPtr& conf) {
-  auto refuse_field = [](const std::string& why) {
-    throw sdk::Error(OUTBOX_INVALID_CONFIG, "keeps_key_order needs " + why, "keeps_key_order");
-  };
-  if (property_of(conf, "enable.idempotence") != "true")
-    refuse_field("enable.idempotence=true: without it a retried batch can be written after a later one");
-  if (const std::string partitioner = property_of(conf, "partitioner"); partitioner == "random")
-    refuse_field("a partitioner that hashes the key (partitioner=random scatters a key's messages)");
-  s.properties.emplace_back("message.timeout.ms", "0");
-  s.properties.emplace_back("enable.gapless.guarantee", "true");
-}
-
 }  // namespace
 
 bool is_secret_property(std::string_view name) noexcept {
@@ -156,12 +130,13 @@ Settings read_settings(const sdk::Config& config) {
   s.close_timeout = config.duration("close_timeout");
 
   ConfPtr conf = make_conf(s);
-  s.message_timeout_ms = std::strtoll(property_of(conf, "message.timeout.ms").c_str(), nullptr, 10);
+  std::array<char, 64> timeout{};
+  size_t size = timeout.size();
+  if (rd_kafka_conf_get(conf.get(), "message.timeout.ms", timeout.data(), &size) == RD_KAFKA_CONF_OK)
+    s.message_timeout_ms = std::strtoll(timeout.data(), nullptr, 10);
   if (s.message_timeout_ms <= 0)
     refuse("message.timeout.ms 0 (no bound) cannot be used: a message must give up before its lease expires",
            "message.timeout.ms");
-  s.keeps_key_order = config.boolean("keeps_key_order");
-  if (s.keeps_key_order) keep_key_order(s, conf);
   validate_without_connecting(s);
   return s;
 }

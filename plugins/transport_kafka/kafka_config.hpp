@@ -29,14 +29,6 @@ inline constexpr std::array kFields{
         "close_timeout",
         "How long closing waits for messages in flight before it completes the rest RETRYABLE", "5s")
         .in_range(0, 600'000),
-    sdk::bool_field(
-        "keeps_key_order",
-        "Promise the host that a key's messages of one call are delivered in order and none after "
-        "a failed one, so that with relay.ordering: key a key's waiting events go together: the "
-        "transport then times messages out itself, all at once (message.timeout.ms), and "
-        "stops at a gap (enable.gapless.guarantee); needs enable.idempotence and a keyed "
-        "partitioner",
-        "false"),
 };
 
 // Under the user's properties: an idempotent producer with every replica acknowledging, the Java
@@ -61,10 +53,7 @@ struct Settings {
   std::vector<std::string> user_set;  // names the user gave, for error attribution
   bool topics_auto_created{};
   std::chrono::milliseconds close_timeout{};
-  // The delivery timeout: message.timeout.ms as given (or by default), which librdkafka applies,
-  // or, with keeps_key_order, the transport itself.
-  int64_t message_timeout_ms = 0;
-  bool keeps_key_order{};
+  int64_t message_timeout_ms = 0;  // as librdkafka will use it
 };
 
 // Reads and validates the block: every property is set on a librdkafka conf (names and values

@@ -2,10 +2,7 @@
 // message to librdkafka (copied: the host lends them for the call only) and returns; a poll thread
 // of the transport's own serves the delivery reports, which complete the messages. A fatal
 // producer error (idempotence lost) makes the poll thread replace the producer; what the old one
-// still held completes RETRYABLE and is sent again by the host. With keeps_key_order the poll
-// thread does the same once the oldest message has waited message.timeout.ms (kafka_config.cpp,
-// keep_key_order), and a key's messages of one call after one that publish() could not hand over
-// fail with it.
+// still held completes RETRYABLE and is sent again by the host.
 #include <librdkafka/rdkafka.h>
 
 #include <array>
@@ -20,7 +17,6 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "delivery_batch.hpp"
 #include "error_mapping.hpp"
@@ -97,22 +93,14 @@ class KafkaTransport final : public sdk::Transport {
 
   static outbox_transport_info check(const sdk::Config& config) {
     const Settings settings = read_settings(config);
-    // With keeps_key_order the poll thread's look at the oldest message comes up to kPollMs late.
-    return {sizeof(outbox_transport_info),
-            settings.message_timeout_ms + (settings.keeps_key_order ? kPollMs : 0),
-            settings.keeps_key_order ? OUTBOX_TRANSPORT_KEEPS_KEY_ORDER : 0u};
+    return {sizeof(outbox_transport_info), settings.message_timeout_ms, 0};
   }
 
   explicit KafkaTransport(const sdk::Config& config) : settings_(read_settings(config)) {
     producer_ = make_producer();
     poller_ = std::jthread([this](std::stop_token stop) { poll_loop(stop); });
-    sdk::log(OUTBOX_LOG_INFO,
-             "kafka transport " + settings_.instance + " started with " + rd_kafka_version_str() + ": " +
-                 describe_properties(settings_) +
-                 (settings_.keeps_key_order ? "; keeps_key_order: a message unacknowledged after " +
-                                                  std::to_string(settings_.message_timeout_ms) +
-                                                  " ms fails with every other in flight"
-                                            : ""));
+    sdk::log(OUTBOX_LOG_INFO, "kafka transport " + settings_.instance + " started with " +
+                                  rd_kafka_version_str() + ": " + describe_properties(settings_));
   }
 
   ~KafkaTransport() override { shut_down(); }
@@ -129,25 +117,12 @@ class KafkaTransport final : public sdk::Transport {
     std::string_view last_topic_name;
     rd_kafka_topic_t* last_topic = nullptr;
     CreatedAtText created_at;
-    // keeps_key_order: the keys of messages that were not handed over; their later ones fail too.
-    std::unordered_set<std::string_view> failed_keys;
-    auto fail = [&](const outbox_message& m, outbox_status status, const std::string& reason) {
-      done(m.tag, status, reason);
-      settle(batch);
-      if (settings_.keeps_key_order && m.key.len) failed_keys.insert(sdk::sv(m.key));
-    };
     size_t next = 0;  // messages[next..] are neither handed to librdkafka nor completed
     try {
       for (; next < messages.size(); ++next) {
         const outbox_message& m = messages[next];
         const outbox_event& event = *m.event;
         const std::string_view destination = sdk::sv(m.destination);
-        if (!failed_keys.empty() && failed_keys.count(sdk::sv(m.key))) {
-          fail(m, OUTBOX_RETRYABLE,
-               "event " + std::string(sdk::sv(event.id)) +
-                   ": an earlier message of its key in this batch failed");
-          continue;
-        }
         if (!last_topic || destination != last_topic_name) {
           last_topic = producer.topic(destination);
           last_topic_name = destination;
@@ -156,7 +131,8 @@ class KafkaTransport final : public sdk::Transport {
           const std::string reason = "event " + std::string(sdk::sv(event.id)) + ": topic '" +
                                      std::string(destination) +
                                      "' refused: " + rd_kafka_err2str(rd_kafka_last_error());
-          fail(m, OUTBOX_PERMANENT, reason);
+          done(m.tag, OUTBOX_PERMANENT, reason);
+          settle(batch);
           continue;
         }
         DeliverySlot* slot = batch.add(m.tag, sdk::sv(event.id));
@@ -170,7 +146,8 @@ class KafkaTransport final : public sdk::Transport {
         std::string reason = describe(err, sdk::sv(event.id), destination);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
           reason += " (the producer queue stayed full; queue.buffering.max.*)";
-        fail(m, classify(err, settings_.topics_auto_created), reason);
+        done(m.tag, classify(err, settings_.topics_auto_created), reason);
+        settle(batch);
       }
     } catch (...) {
       // Out of memory before messages[next] was settled: the SDK completes the whole call
@@ -303,21 +280,8 @@ class KafkaTransport final : public sdk::Transport {
         std::shared_lock lock(producer_mutex_);
         rd_kafka_poll(producer_->client(), kPollMs);
       }
-      if (fatal_.exchange(false) || timed_out()) replace_producer();
+      if (fatal_.exchange(false)) replace_producer();
     }
-  }
-
-  // keeps_key_order: the oldest message has waited message.timeout.ms, which librdkafka does not
-  // apply then; failing all at once keeps every partition free of gaps.
-  bool timed_out() {
-    if (!settings_.keeps_key_order) return false;
-    const auto oldest = deliveries_.oldest_lent();
-    if (!oldest || Clock::now() - *oldest < milliseconds(settings_.message_timeout_ms)) return false;
-    sdk::log(OUTBOX_LOG_WARN, "kafka transport " + settings_.instance + ": a message waited " +
-                                  std::to_string(settings_.message_timeout_ms) +
-                                  " ms (message.timeout.ms) unacknowledged; replacing the producer, every "
-                                  "message in flight is retried (keeps_key_order)");
-    return true;
   }
 
   // After a fatal error: a new producer takes over at once; the old one's messages complete

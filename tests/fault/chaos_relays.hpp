@@ -73,9 +73,6 @@ class ChaosRelays {
   void finish(const std::string& title, const std::map<std::string, Produced>& produced,
               const std::function<std::vector<Delivery>()>& read, milliseconds written, milliseconds drained);
 
-  // finish() then reports the paused relay's stale settles without requiring any, for `why`.
-  void late_settles_not_required(std::string why) { late_settles_not_required_ = std::move(why); }
-
   // The sum of a figure over the relays that stopped at the end (after finish()).
   uint64_t stop_total(const std::string& name) const;
 
@@ -95,7 +92,6 @@ class ChaosRelays {
   Start start_;
   std::vector<ChildProcess*> slots_;
   std::optional<size_t> paused_slot_;
-  std::string late_settles_not_required_;
   std::vector<FaultMark> marks_;
 };
 

@@ -117,37 +117,6 @@ TEST_F(KafkaRelay, AMessageLargerThanTheBrokerTakesBecomesADeadLetterWithTheBrok
   EXPECT_FALSE(delivered.count(big.at("id").get<std::string>()));
 }
 
-// keeps_key_order against the real broker: the key's waiting events go in one call, one message
-// per batch, and the broker refuses one of them for good (too large). With on_dead_letter: block
-// nothing of the key after the refused event may be delivered. (It also passed with the gap-less
-// guarantee left off; librdkafka's mock cluster, which does not check sequences, delivered the
-// message after a refused one even with it on: the promise rests on the broker's sequence check.)
-TEST_F(KafkaRelay, KeepingAKeysOrderNothingOfAKeyIsDeliveredAfterABatchTheBrokerRefused) {
-  ConfigParts p = kafka_parts();
-  p.relay["ordering"] = "key";
-  p.relay["on_dead_letter"] = "block";
-  p.transports =
-      R"([ { name: events, type: kafka, keeps_key_order: true, properties: { bootstrap.servers: ")" +
-      std::string(kBootstrap) +
-      R"(", linger.ms: "5", message.max.bytes: "5000000", batch.num.messages: "1" } } ])";
-  const auto config = write_config(p);
-  std::vector<json> events = this->events("order.created", 6);
-  events[2]["payload"] = {{"blob", std::string(1'500'000, 'x')}};  // above the broker's ~1 MB
-  for (json& e : events) e["partition_key"] = "K";
-  ASSERT_TRUE(enqueue(config, events));
-
-  const CommandResult run = outboxd({"run", "-c", config.string(), "--until-idle"}, milliseconds(120'000));
-  ASSERT_EQ(run.exit_code, 0) << run.err;
-  const std::vector<json> dead = dead_letters(config);
-  ASSERT_EQ(dead.size(), 1u);
-  EXPECT_EQ(dead[0].at("id"), events[2].at("id"));
-  std::vector<std::string> delivered;
-  for (const Record& r : read_back({"order.created"}, 2, seconds(5)))
-    delivered.push_back(r.header("id").value_or(""));
-  EXPECT_EQ(delivered, (std::vector<std::string>{events[0].at("id"), events[1].at("id")}))
-      << "K's events after the refused one must wait for an operator (on_dead_letter: block)";
-}
-
 TEST_F(KafkaRelay, TheBrokerStoppedForTwentySecondsInTheMiddleOfARunLosesNothing) {
   ConfigParts p = kafka_parts();
   p.relay["retry"] = "{ max_attempts: 50, initial_backoff: 500ms, max_backoff: 5s }";

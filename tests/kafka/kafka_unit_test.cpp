@@ -6,7 +6,6 @@
 #include <outbox/testing/config_builder.hpp>
 #include <span>
 #include <string>
-#include <thread>
 
 #include "plugins/transport_kafka/delivery_batch.hpp"
 #include "plugins/transport_kafka/error_mapping.hpp"
@@ -129,28 +128,9 @@ TEST(KafkaDeliveries, TheLastSettledMessageEndsTheBatchAndItsBlockIsTakenAgain) 
   pool.give_back(again);
 }
 
-TEST(KafkaDeliveries, ThePoolTellsWhenItsOldestLentBlockWasHandedOver) {
-  DeliveryPool pool;
-  EXPECT_FALSE(pool.oldest_lent());
-  DeliveryBatch& first = pool.take(sdk::Completer(&no_completion, nullptr), 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  DeliveryBatch& second = pool.take(sdk::Completer(&no_completion, nullptr), 1);
-  EXPECT_EQ(pool.oldest_lent(), first.handed_at());
-  EXPECT_LT(first.handed_at(), second.handed_at());
-  EXPECT_TRUE(first.settle());
-  pool.give_back(first);
-  EXPECT_EQ(pool.oldest_lent(), second.handed_at());
-  EXPECT_TRUE(second.settle());
-  pool.give_back(second);
-  EXPECT_FALSE(pool.oldest_lent());
-}
-
-Settings settings_of(std::vector<std::pair<std::string, std::string>> properties,
-                     bool keeps_key_order = false) {
+Settings settings_of(std::vector<std::pair<std::string, std::string>> properties) {
   testing::ConfigBuilder builder("events");
-  builder.map("properties", std::move(properties));
-  if (keeps_key_order) builder.boolean("keeps_key_order", true);
-  builder.defaults_from(sdk::field_span(kFields));
+  builder.map("properties", std::move(properties)).defaults_from(sdk::field_span(kFields));
   return read_settings(sdk::Config(builder.view(), sdk::field_span(kFields)));
 }
 
@@ -217,30 +197,6 @@ TEST(KafkaConfig, NoBrokerAddressOrAnUnboundedTimeoutIsRefused) {
                  "properties.message.timeout.ms", "no bound");
   expect_refused({{"bootstrap.servers", "b:9092"}, {"delivery.report.only.error", "true"}},
                  "properties.delivery.report.only.error", "false");
-}
-
-TEST(KafkaConfig, KeepingAKeysOrderTurnsLibrdkafkasTimeoutOffForTheTransportsOwnAndStopsAtAGap) {
-  const Settings s = settings_of({{"bootstrap.servers", "b:9092"}, {"message.timeout.ms", "12000"}}, true);
-  EXPECT_TRUE(s.keeps_key_order);
-  EXPECT_EQ(s.message_timeout_ms, 12000) << "the transport's own timeout is the user's";
-  EXPECT_EQ(value_of(s, "message.timeout.ms"), "0");
-  EXPECT_EQ(value_of(s, "enable.gapless.guarantee"), "true");
-  EXPECT_FALSE(settings_of({{"bootstrap.servers", "b:9092"}}).keeps_key_order);
-}
-
-TEST(KafkaConfig, KeepingAKeysOrderNeedsIdempotenceAndAKeyedPartitioner) {
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"enable.idempotence", "false"}, {"partitioner", "random"}}) {
-    try {
-      settings_of({{"bootstrap.servers", "b:9092"}, {name, value}}, true);
-      ADD_FAILURE() << name << "=" << value << " accepted";
-    } catch (const sdk::Error& e) {
-      EXPECT_EQ(e.key(), "keeps_key_order");
-      EXPECT_NE(std::string(e.what()).find(name == "partitioner" ? "partitioner" : "enable.idempotence"),
-                std::string::npos)
-          << e.what();
-    }
-  }
 }
 
 TEST(KafkaConfig, SecretsAreNeverDescribed) {
