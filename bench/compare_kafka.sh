@@ -6,8 +6,8 @@
 #   (c) PostgreSQL -> Kafka, a fresh backlog of EVENTS drained by `outboxd run --until-idle`
 #       (bench/relay_backlog.sh): events/s and outboxd's CPU time per event.
 # Then the medians of each build. With CALLGRIND=N, also the instructions per event of an N-event
-# PostgreSQL -> Kafka drain under callgrind (every thread of outboxd, minus an empty drain), once
-# per build. Sample events, relay and Kafka settings as in bench/relay_kafka.sh.
+# PostgreSQL -> Kafka drain under callgrind (every thread of outboxd, minus a drain of N/4: an
+# empty one opens fewer connections, bench/matrix/callgrind.sh), once per build. Sample events, relay and Kafka settings as in bench/relay_kafka.sh.
 #
 # usage: bench/compare_kafka.sh BUILD_A BUILD_B [ROUNDS=5] [EVENTS=1000000] [MESSAGES=200000]
 #   BUILD_*: a build directory holding bin/outboxd, bin/transport_publish_bench and
@@ -100,12 +100,14 @@ if [ "$callgrind_events" -gt 0 ]; then
     drain_postgres callgrind "$kafka_transport" "$run_id.callgrind" "$1" outboxd_compare_kafka >/dev/null
     awk '/^summary:/ { print $2 }' "$work/callgrind.out"
   }
+  base_events=$((callgrind_events / 4))
   for i in 0 1; do
     use_build "${builds[$i]}"
     total=$(callgrind_instructions "$callgrind_events")
-    empty=$(callgrind_instructions 0)
-    echo "  $([ "$i" = 0 ] && echo A || echo B) under callgrind: $(((total - empty) / callgrind_events))" \
-         "instructions/event ($total for $callgrind_events events, $empty for none)"
+    base=$(callgrind_instructions "$base_events")
+    echo "  $([ "$i" = 0 ] && echo A || echo B) under callgrind:" \
+         "$(((total - base) / (callgrind_events - base_events))) instructions/event" \
+         "($total for $callgrind_events events, $base for $base_events)"
   done
   delete_topic "$run_id.callgrind"
 fi

@@ -19,7 +19,7 @@ def per($a; $b): if $a == null or $b == null or $b == 0 then null else $a / $b e
   }))
   as $drains
 | (section("callgrind") | map(. + {
-    instructions_per_event: (per(.instructions - .instructions_empty; .events) | round_to(0))
+    instructions_per_event: (per(.instructions - .instructions_base; .events - .base_events) | round_to(0))
   }))
   as $callgrind
 # What bounds each path: a storage-only path by the plain-SQL claim/settle ceiling (PostgreSQL;
