@@ -12,6 +12,7 @@ bool glob_match(std::string_view pattern, std::string_view text) noexcept {
       ++p;
       ++t;
     } else if (p < pattern.size() && pattern[p] == '*') {
+      if (p + 1 == pattern.size()) return true;  // a last `*` takes the rest: `match: "*"` is common
       star = p++;
       retry = t;
     } else if (star != std::string_view::npos) {

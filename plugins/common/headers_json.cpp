@@ -1,5 +1,6 @@
 #include "headers_json.hpp"
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <outbox/sdk.hpp>
 
@@ -12,11 +13,11 @@ std::string as_text(const nlohmann::json& value) {
 
 // The common shapes — [["name", "value"], ...] as encode_headers writes it and PostgreSQL prints
 // jsonb, or {"name": "value", ...} — with plain strings (no escapes), without building a JSON
-// tree. False: use the full parser.
+// tree, as views into the text. False: use the full parser.
 class FastScan {
  public:
   explicit FastScan(std::string_view json) : s_(json) {}
-  bool run(Headers& out) {
+  bool run(HeaderViews& out) {
     skip();
     if (eat('[')) {
       skip();
@@ -56,17 +57,16 @@ class FastScan {
     }
     return false;
   }
+  // memchr rather than a loop over the characters: a traceparent header's name and value took
+  // 668 instructions that way under callgrind, 214 now.
   bool string(std::string_view& out) {
     skip();
     if (!eat('"')) return false;
-    const size_t start = i_;
-    while (i_ < s_.size() && s_[i_] != '"') {
-      if (s_[i_] == '\\') return false;
-      ++i_;
-    }
-    if (i_ >= s_.size()) return false;
-    out = s_.substr(start, i_ - start);
-    ++i_;
+    const char* start = s_.data() + i_;
+    const auto* end = static_cast<const char*>(std::memchr(start, '"', s_.size() - i_));
+    if (!end || std::memchr(start, '\\', static_cast<size_t>(end - start))) return false;
+    out = {start, static_cast<size_t>(end - start)};
+    i_ += out.size() + 1;
     return true;
   }
   bool done() {
@@ -86,11 +86,22 @@ std::string encode_headers(std::span<const outbox_header> headers) {
   return pairs.dump();
 }
 
+bool scan_headers(std::string_view json, HeaderViews& out) {
+  if (json.empty() || json == "[]") return true;  // the common case, without a scan
+  const size_t before = out.size();
+  if (FastScan(json).run(out)) return true;
+  out.resize(before);
+  return false;
+}
+
 Headers decode_headers(std::string_view json) {
   Headers out;
-  if (json.empty() || json == "[]") return out;  // the common case, without a parse
-  if (FastScan(json).run(out)) return out;
-  out.clear();
+  HeaderViews views;
+  if (scan_headers(json, views)) {
+    out.reserve(views.size());
+    for (const auto& [name, value] : views) out.emplace_back(name, value);
+    return out;
+  }
   const auto parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_object()) {
     for (const auto& [name, value] : parsed.items()) out.emplace_back(name, as_text(value));

@@ -13,6 +13,7 @@
 namespace outbox::plugins {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+using HeaderViews = std::vector<std::pair<std::string_view, std::string_view>>;
 
 // Writes [["name","value"],...]: an array of pairs keeps order and repeated names.
 // Throws nlohmann::json::exception when a name or value is not valid UTF-8.
@@ -22,5 +23,10 @@ std::string encode_headers(std::span<const outbox_header> headers);
 // by hand in a producer's SQL. Non-string values are passed on as their JSON text; array items
 // that are not [name, value] pairs are skipped (the column's CHECK allows only arrays and objects).
 Headers decode_headers(std::string_view json);
+
+// What decode_headers reads when every name and value is a plain string (no escapes), appended to
+// `out` as views into `json`, without a copy; false, and `out` as it was, when only the full
+// parser of decode_headers can read it.
+bool scan_headers(std::string_view json, HeaderViews& out);
 
 }  // namespace outbox::plugins

@@ -136,10 +136,10 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
   // key order); nothing else can own a row.
   if (token.empty() || (token[0] != 'r' && token[0] != 'p' && token[0] != 'k')) return 0;
   const std::string token_text(token);
-  const std::string seq_list = int_array(seqs);
   const std::string* not_before = failures ? &failures->not_before : nullptr;
   const std::string* errors = failures ? &failures->errors : nullptr;
   if (token[0] == 'p') {
+    const std::string seq_list = int_array(seqs);
     return db_.run(doing, [&](pqxx::connection& c) {
       pqxx::nontransaction txn(c);  // one statement: atomic on its own, no BEGIN/COMMIT round trips
       const pqxx::result r =
@@ -154,6 +154,11 @@ size_t PostgresStorage::settle(const char* doing, std::string_view token, const 
   std::sort(seqs.begin(), seqs.end());
   seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
   const bool all = std::includes(seqs.begin(), seqs.end(), claim.unsettled.begin(), claim.unsettled.end());
+  // A range statement given `all` and no failures reads no seq: a list of them would be printed
+  // here and parsed by the server for nothing (~170 instructions per event here, under callgrind).
+  // Failures pair their seqs with their errors, and a lane statement always reads them.
+  const bool reads_seqs = !all || failures || claim.lanes;
+  const std::string seq_list = reads_seqs ? int_array(seqs) : "{}";
   ArrayLiteral xids, firsts, lasts;
   for (const XidRun& run : claim.runs) {
     xids.add(run.xid);

@@ -19,13 +19,20 @@ EventRows::EventRows(BinaryResult result, Extra extra) : result_(std::move(resul
   if (with_lanes) lanes_.resize(n);
   ids_.resize(n);
   if (extra == Extra::xid) positions_.resize(n);
-  headers_.resize(n);
-  size_t header_count = 0;
+  // Headers stay in the result's JSON text, unless they must be decoded (escapes): then in
+  // decoded_headers_. Each event's count waits in its header_count until the views stop moving.
+  HeaderViews headers;
   for (size_t i = 0; i < n; ++i) {
-    headers_[i] = decode_headers(rows.jsonb(i, 6));
-    header_count += headers_[i].size();
+    const size_t before = headers.size();
+    const std::string_view json = rows.jsonb(i, 6);
+    if (!scan_headers(json, headers))
+      for (const auto& [name, value] : decoded_headers_.emplace_back(decode_headers(json)))
+        headers.emplace_back(name, value);
+    events_[i].header_count = headers.size() - before;
   }
-  header_views_.reserve(header_count);  // no reallocation below: events point into it
+  header_views_.reserve(headers.size());
+  for (const auto& [name, value] : headers) header_views_.push_back(sdk::make_header(str(name), str(value)));
+  const outbox_header* next_header = header_views_.data();
   for (size_t i = 0; i < n; ++i) {
     rows.uuid(i, 1, ids_[i].data());
     outbox_event& e = events_[i];
@@ -36,10 +43,8 @@ EventRows::EventRows(BinaryResult result, Extra extra) : result_(std::move(resul
     e.partition_key = str(rows.bytes(i, 3));  // NULL reads as empty
     e.content_type = str(rows.bytes(i, 4));
     e.payload = str(rows.bytes(i, 5));
-    e.headers = header_views_.data() + header_views_.size();
-    e.header_count = headers_[i].size();
-    for (const auto& [name, value] : headers_[i])
-      header_views_.push_back(sdk::make_header(str(name), str(value)));
+    e.headers = next_header;
+    next_header += e.header_count;
     e.idempotency_token = str(rows.bytes(i, 7));
     e.created_at_ms = rows.time_ms(i, 8);
     e.attempts = static_cast<uint32_t>(rows.int32(i, 9));

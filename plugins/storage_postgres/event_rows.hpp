@@ -1,6 +1,6 @@
 // The events of one claim (or dead-letter listing), read from a binary result and lent to the
-// host straight out of it: payloads and texts stay in libpq's result; only ids (uuid -> text)
-// and headers (JSON -> pairs) are made here.
+// host straight out of it: payloads, texts and headers stay in libpq's result; only ids
+// (uuid -> text) and headers that need decoding (JSON escapes) are made here.
 // Thread-safety: a plain value; moving it keeps every view valid.
 #pragma once
 
@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <outbox/event_text.hpp>
 #include <vector>
 
@@ -47,7 +48,7 @@ class EventRows {
   std::vector<uint32_t> lanes_;
   std::vector<std::array<char, 36>> ids_;
   std::vector<std::array<char, 2 * sdk::kPositionPartLength>> positions_;  // xid, seq (with Extra::xid)
-  std::vector<Headers> headers_;
+  std::deque<Headers> decoded_headers_;  // a deque: its elements stay put as it grows or moves
   std::vector<outbox_header> header_views_;
 };
 

@@ -64,6 +64,24 @@ TEST_F(StoragePostgres, PlainSqlProducerRowsArriveWithTheirDefaultsAndObjectHead
       pqxx::unique_violation);
 }
 
+TEST_F(StoragePostgres, HeadersWithEscapesAreDecodedBesideThoseReadInPlace) {
+  // Plain strings are lent straight from the result's JSON text; escapes take the full parser.
+  // Both kinds, and none, in one claim: each event keeps its own headers.
+  pqxx::nontransaction(*sql_).exec("INSERT INTO " + schema_.table() +
+                                   " (event_type, payload, headers) VALUES "
+                                   "('a', '', '[[\"traceparent\", \"00-ab-01\"], [\"x\", \"y\"]]'), "
+                                   "('b', '', '{\"quote\\\"d\": \"line\\nnext\", \"n\": 7}'), "
+                                   "('c', '', '[]'), "
+                                   "('d', '', '{\"tenant\": \"t-1\"}')");
+  const Claim c = storage().claim(10, kLongLease);
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  ASSERT_EQ(c.events.size(), 4u);
+  EXPECT_EQ(c.events[0].headers, (Pairs{{"traceparent", "00-ab-01"}, {"x", "y"}}));
+  EXPECT_EQ(c.events[1].headers, (Pairs{{"n", "7"}, {"quote\"d", "line\nnext"}}));  // jsonb sorts keys
+  EXPECT_TRUE(c.events[2].headers.empty());
+  EXPECT_EQ(c.events[3].headers, (Pairs{{"tenant", "t-1"}}));
+}
+
 TEST_F(StoragePostgres, BinaryRowsKeepIdsTimesAndEmptyNullsExact) {
   // Claims read rows in binary format: a uuid becomes its text, a time its milliseconds (floored,
   // also before PostgreSQL's 2000 epoch and 1970), a NULL an empty string.

@@ -17,6 +17,8 @@ TEST(Glob, MatchesStarsAndQuestionMarks) {
   EXPECT_TRUE(glob_match("*.created", "order.created"));
   EXPECT_TRUE(glob_match("a*b*c", "axxbyyc"));
   EXPECT_FALSE(glob_match("a*b*c", "axxbyy"));
+  EXPECT_TRUE(glob_match("a*b*", "axxbyy"));  // a last star takes the rest, after a backtrack
+  EXPECT_FALSE(glob_match("a*b*", "axxyy"));
   EXPECT_TRUE(glob_match("v?", "v1"));
   EXPECT_FALSE(glob_match("v?", "v12"));
   EXPECT_TRUE(glob_match("exact", "exact"));
