@@ -59,10 +59,6 @@ BinaryResult exec_binary(pqxx::connection_base& conn, PGconn* handle, const char
 
 size_t BinaryRows::size() const noexcept { return static_cast<size_t>(PQntuples(result_)); }
 
-bool BinaryRows::null(size_t row, int column) const noexcept {
-  return PQgetisnull(result_, static_cast<int>(row), column) != 0;
-}
-
 std::string_view BinaryRows::bytes(size_t row, int column) const noexcept {
   const int r = static_cast<int>(row);
   return {PQgetvalue(result_, r, column), static_cast<size_t>(PQgetlength(result_, r, column))};
@@ -70,7 +66,7 @@ std::string_view BinaryRows::bytes(size_t row, int column) const noexcept {
 
 std::string_view BinaryRows::sized(size_t row, int column, size_t size, const char* type) const {
   const std::string_view v = bytes(row, column);
-  if (v.size() != size || null(row, column))
+  if (v.size() != size)  // a NULL has length 0, which no sized type has: no PQgetisnull call
     throw sdk::Error(OUTBOX_PERMANENT, std::string("postgres: column ") + PQfname(result_, column) +
                                            ": expected " + type + " in binary format, got " +
                                            std::to_string(v.size()) + " bytes");

@@ -35,7 +35,6 @@ class BinaryRows {
  public:
   explicit BinaryRows(const pqxx::internal::pq::PGresult* result) : result_(result) {}
   size_t size() const noexcept;
-  bool null(size_t row, int column) const noexcept;
   std::string_view bytes(size_t row, int column) const noexcept;  // text, bytea; empty when NULL
   int64_t int64(size_t row, int column) const;                    // int8, xid8
   int32_t int32(size_t row, int column) const;                    // int4
