@@ -50,8 +50,6 @@ transport_only() {
   awk -v rate="$rate" -v n="$messages" '{ printf "%s %.2f\n", rate, ($1 + $2) * 1e6 / n }' "$usage"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 echo "compare_kafka: A=${builds[0]} ($(cat "${builds[0]}/COMMIT" 2>/dev/null || echo '?'))," \
      "B=${builds[1]} ($(cat "${builds[1]}/COMMIT" 2>/dev/null || echo '?')); $rounds rounds of A then B;" \
      "transport only $messages messages, PostgreSQL -> Kafka $events events; Apache Kafka $(kafka_version)," \

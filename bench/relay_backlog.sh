@@ -5,6 +5,10 @@
 . bench/postgres.sh
 . bench/process_usage.sh
 
+# median: the median of the numbers on standard input, one per line (of an even count, the mean
+# of the middle two).
+median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 # relay_config FILE STORAGE TRANSPORTS DESTINATION: an outboxd config of STORAGE (a YAML flow map)
 # and TRANSPORTS (a YAML flow list whose transport is named `events`), every event routed to
 # DESTINATION.

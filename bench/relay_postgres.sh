@@ -75,11 +75,11 @@ if [ -n "${HTTP_AB:-}" ]; then
   done
   rates() { sed -E 's/.* = ([0-9]+) events\/s.*/\1/' "$1" | sort -n; }
   mean() { rates "$1" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
-  median() { rates "$1" | awk '{ v[NR] = $1 } END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  median_rate() { rates "$1" | median; }
   # outboxd's own CPU per event varies less with the host's load than the wall clock does.
   cpu() { sed -E 's/.* = ([0-9.]+) us\/event.*/\1/' "$1" | awk '{ s += $1 } END { printf "%.3f", s / NR }'; }
   awk -v off="$(mean "$work/ab-off.txt")" -v on="$(mean "$work/ab-on.txt")" \
-      -v moff="$(median "$work/ab-off.txt")" -v mon="$(median "$work/ab-on.txt")" -v r="$HTTP_AB" \
+      -v moff="$(median_rate "$work/ab-off.txt")" -v mon="$(median_rate "$work/ab-on.txt")" -v r="$HTTP_AB" \
       -v coff="$(cpu "$work/ab-off.txt")" -v con="$(cpu "$work/ab-on.txt")" 'BEGIN {
     printf "  %d runs each: http off mean %d, median %d events/s, %.2f us/event; http on and scraped mean %d, median %d events/s, %.2f us/event; on/off: mean %.3f, median %.3f, CPU per event %.3f\n",
       r, off, moff, coff, on, mon, con, on / off, mon / moff, con / coff
