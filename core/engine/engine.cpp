@@ -215,7 +215,11 @@ size_t Engine::claim_and_publish(uint32_t max) {
   counters_.claimed += n;
   in_flight_ += n;
   uint64_t bytes = 0;
-  for (const outbox_event& e : batch.events()) bytes += bytes_of(e);
+  claim.bytes.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    claim.bytes[i] = bytes_of(batch.events()[i]);
+    bytes += claim.bytes[i];
+  }
   in_flight_bytes_ += bytes;
   bytes_per_event_ = (bytes + n - 1) / n;
   claim.publish_until = asked_at + relay_.lease - publish_margin_;
@@ -448,7 +452,6 @@ Engine::KeyStep Engine::apply(Claim& claim, size_t index, outbox_status status, 
   if (claim.settle.empty()) claim.settle.since = Clock::now();
   take_out(claim, index);
   const outbox_event& e = batch.events()[index];
-  uint32_t attempts = e.attempts + 1;
   int target = claim.targets[index];
   if (target >= 0) {
     TransportCounters& outcomes = counters_.transports[static_cast<size_t>(target)];
@@ -456,6 +459,14 @@ Engine::KeyStep Engine::apply(Claim& claim, size_t index, outbox_status status, 
        : status == OUTBOX_RETRYABLE ? outcomes.retryable
                                     : outcomes.permanent);
   }
+  // A delivery reads only the event's handle: its other fields sit on cache lines that are cold by
+  // now (the load of `attempts` was 77 % of this function's samples in a drain to Kafka).
+  if (status == OUTBOX_OK) {
+    claim.settle.complete.push_back(e.handle);
+    ++counters_.published;
+    return KeyStep::go_on;
+  }
+  const uint32_t attempts = e.attempts + 1;
   auto say = [&](log::Level level, std::string_view outcome) {
     log::write(
         level, "engine",
@@ -466,11 +477,6 @@ Engine::KeyStep Engine::apply(Claim& claim, size_t index, outbox_status status, 
           target < 0 ? log::FieldValue() : std::string_view(transports_[static_cast<size_t>(target)].name)},
          {"attempt", int64_t{attempts}}});
   };
-  if (status == OUTBOX_OK) {
-    claim.settle.complete.push_back(e.handle);
-    ++counters_.published;
-    return KeyStep::go_on;
-  }
   if (status == OUTBOX_RETRYABLE && !backoff_.exhausted(attempts)) {
     claim.settle.retry.push_back({e.handle, now_ms() + backoff_.delay(attempts).count(), error});
     ++counters_.retried;
@@ -574,7 +580,7 @@ void Engine::take_out(Claim& claim, size_t index) {
   batch.done[index] = 1;
   --batch.outstanding;
   --in_flight_;
-  in_flight_bytes_ -= bytes_of(batch.events()[index]);
+  in_flight_bytes_ -= claim.bytes[index];
 }
 
 void Engine::wait_for_completions(milliseconds timeout) {

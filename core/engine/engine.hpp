@@ -144,6 +144,10 @@ class Engine {
     EventBatch events;
     std::vector<int> targets;  // per event: its transport, or -1 when no route matches it
     std::vector<uint8_t> out;  // per event: 1 once handed to its transport
+    // Per event: what it adds to in_flight_bytes_. Kept here, so that a completion need not read
+    // the event's payload and headers back from a cold cache line: that load was 86 % of
+    // take_out's samples in a PostgreSQL -> Kafka drain (perf record).
+    std::vector<uint64_t> bytes;
     Settlement settle;
     std::chrono::steady_clock::time_point published_at;
     // relay.ordering: key. The lease clock: events go to a transport only before publish_until,
