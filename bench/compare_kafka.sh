@@ -7,7 +7,8 @@
 #       (bench/relay_backlog.sh): events/s and outboxd's CPU time per event.
 # Then the medians of each build. With CALLGRIND=N, also the instructions per event of an N-event
 # PostgreSQL -> Kafka drain under callgrind (every thread of outboxd, minus a drain of N/4: an
-# empty one opens fewer connections, bench/matrix/callgrind.sh), once per build. Sample events, relay and Kafka settings as in bench/relay_kafka.sh.
+# empty one opens fewer connections, bench/matrix/callgrind.sh), once per build. Sample events,
+# relay and Kafka settings as in bench/relay_kafka.sh.
 #
 # usage: bench/compare_kafka.sh BUILD_A BUILD_B [ROUNDS=5] [EVENTS=1000000] [MESSAGES=200000]
 #   BUILD_*: a build directory holding bin/outboxd, bin/transport_publish_bench and

@@ -72,14 +72,17 @@ TEST_F(StoragePostgres, HeadersWithEscapesAreDecodedBesideThoseReadInPlace) {
                                    "('a', '', '[[\"traceparent\", \"00-ab-01\"], [\"x\", \"y\"]]'), "
                                    "('b', '', '{\"quote\\\"d\": \"line\\nnext\", \"n\": 7}'), "
                                    "('c', '', '[]'), "
-                                   "('d', '', '{\"tenant\": \"t-1\"}')");
+                                   "('d', '', '{\"tenant\": \"t-1\"}'), "
+                                   "('e', '', '[[\"a\", \"1\"], [\"b\", \"x\\\"y\"]]')");
   const Claim c = storage().claim(10, kLongLease);
   using Pairs = std::vector<std::pair<std::string, std::string>>;
-  ASSERT_EQ(c.events.size(), 4u);
+  ASSERT_EQ(c.events.size(), 5u);
   EXPECT_EQ(c.events[0].headers, (Pairs{{"traceparent", "00-ab-01"}, {"x", "y"}}));
   EXPECT_EQ(c.events[1].headers, (Pairs{{"n", "7"}, {"quote\"d", "line\nnext"}}));  // jsonb sorts keys
   EXPECT_TRUE(c.events[2].headers.empty());
   EXPECT_EQ(c.events[3].headers, (Pairs{{"tenant", "t-1"}}));
+  // Scanned in part before the escape: what the scan had taken is not kept twice.
+  EXPECT_EQ(c.events[4].headers, (Pairs{{"a", "1"}, {"b", "x\"y"}}));
 }
 
 TEST_F(StoragePostgres, BinaryRowsKeepIdsTimesAndEmptyNullsExact) {
